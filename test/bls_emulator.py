@@ -1,0 +1,1476 @@
+#!/usr/bin/env python3
+"""BLS emulator: imitates Baidu AI Cloud Log Service's ListDownloadTask API.
+
+Standard library only (Python 3.11).  Serves on loopback for the bls_fdw tests.
+
+    python3 test/bls_emulator.py [serve] [options]     run the server
+    python3 test/bls_emulator.py ctl COMMAND [ARG]      control a running server
+
+Served API:   POST /v2/logstore/download/list   (bce-auth-v1 signed unless --no-auth)
+Control API:  /_emulator/{reset,faults,config,log,log/clear,connections,tasks,stats,health}
+              (unsigned, never recorded in the request log)
+
+See the argument parser (--help) and the docstring of FAULT_TYPES for details.
+"""
+
+import argparse
+import array
+import calendar
+import hmac
+import hashlib
+import http.server
+import ipaddress
+import json
+import os
+import random
+import resource
+import socket
+import socketserver
+import ssl
+import struct
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from json.encoder import encode_basestring as _json_str  # ensure_ascii=False flavour
+
+LIST_PATH = "/v2/logstore/download/list"
+CONTROL_PREFIX = "/_emulator/"
+BASE_TIME = calendar.timegm((2024, 11, 5, 8, 0, 0, 0, 0, 0))  # 2024-11-05T08:00:00Z
+MAX_FUTURE_SKEW = 1800  # seconds
+
+BUILTIN_KEYS = {
+    # ak: (sk, security token or None)
+    "emulator-ak": ("emulator-sk", None),
+    "emulator-sts-ak": ("emulator-sts-sk", "emulator-sts-token"),
+}
+
+TASK_FIELDS = (
+    "uuid", "name", "project", "logStoreName", "logStreamName", "query",
+    "queryStartTime", "queryEndTime", "format", "limit", "order", "state",
+    "failedCode", "failedMessage", "writtenRows", "fileDir", "fileName",
+    "execStartTime", "execEndTime", "createdTime", "updatedTime",
+)
+
+ORDER_BY_VALUES = ("createdTime", "updatedTime", "name")
+ORDER_VALUES = ("asc", "desc")
+
+# ---------------------------------------------------------------------------
+# bce-auth-v1 signing (bls-api.md section 4)
+# ---------------------------------------------------------------------------
+
+
+def uri_encode(s, keep_slash=False):
+    """RFC 3986 UriEncode of the UTF-8 bytes: only A-Z a-z 0-9 - . _ ~ stay."""
+    return urllib.parse.quote(s, safe="/~" if keep_slash else "~")
+
+
+def canonical_uri(path):
+    """The decoded path, UriEncoded with '/' kept; an empty path is '/'."""
+    path = urllib.parse.unquote(path or "")
+    if not path:
+        return "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    return uri_encode(path, keep_slash=True)
+
+
+def parse_query(query):
+    """Raw query string -> list of decoded (key, value) pairs (blank values kept)."""
+    pairs = []
+    for part in (query or "").split("&"):
+        if not part:
+            continue
+        k, _, v = part.partition("=")
+        pairs.append((urllib.parse.unquote(k), urllib.parse.unquote(v)))
+    return pairs
+
+
+def canonical_query(query):
+    """query: raw query string, dict, or list of decoded (key, value) pairs."""
+    if isinstance(query, str):
+        pairs = parse_query(query)
+    elif isinstance(query, dict):
+        pairs = list(query.items())
+    else:
+        pairs = list(query or ())
+    items = sorted(
+        uri_encode(str(k)) + "=" + uri_encode("" if v is None else str(v))
+        for k, v in pairs
+        if str(k).lower() != "authorization"
+    )
+    return "&".join(items)
+
+
+def _header_map(headers):
+    out = {}
+    for k, v in headers.items():
+        key = k.strip().lower()
+        if key not in out:
+            out[key] = str(v)
+    return out
+
+
+def canonical_headers(headers, signed_headers):
+    """headers: mapping name -> value; signed_headers: iterable of names."""
+    hm = _header_map(headers)
+    lines = []
+    for name in signed_headers:
+        name = name.strip().lower()
+        value = hm.get(name)
+        if value is None:
+            continue
+        value = value.strip()
+        if not value:
+            continue
+        lines.append(uri_encode(name) + ":" + uri_encode(value))
+    lines.sort()
+    return "\n".join(lines)
+
+
+def canonical_request(method, path, query, headers, signed_headers):
+    return "\n".join((
+        method.upper(),
+        canonical_uri(path),
+        canonical_query(query),
+        canonical_headers(headers, signed_headers),
+    ))
+
+
+def auth_string_prefix(ak, timestamp, expiration):
+    return "bce-auth-v1/%s/%s/%s" % (ak, timestamp, expiration)
+
+
+def signing_key(sk, ak, timestamp, expiration):
+    return hmac.new(sk.encode(), auth_string_prefix(ak, timestamp, expiration).encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def compute_signature(sk, ak, timestamp, expiration, method, path, query, headers,
+                      signed_headers):
+    key = signing_key(sk, ak, timestamp, expiration)
+    creq = canonical_request(method, path, query, headers, signed_headers)
+    return hmac.new(key.encode(), creq.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def format_timestamp(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def parse_timestamp(s):
+    return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def make_authorization(ak, sk, method, path, query, headers, signed_headers,
+                       timestamp, expiration=1800):
+    signed = sorted(h.strip().lower() for h in signed_headers)
+    sig = compute_signature(sk, ak, timestamp, expiration, method, path, query, headers,
+                            signed)
+    return "%s/%s/%s" % (auth_string_prefix(ak, timestamp, expiration), ";".join(signed), sig)
+
+
+def sign_request(ak, sk, method, path, headers, query="", timestamp=None, expiration=1800,
+                 token=None, signed_headers=None):
+    """Return a copy of headers (must include Host) with x-bce-date, the security
+    token (when given) and Authorization added, signing host, content-length,
+    content-type, content-md5 and every x-bce-* header present (or signed_headers)."""
+    if timestamp is None:
+        timestamp = format_timestamp(time.time())
+    out = dict(headers)
+    out["x-bce-date"] = timestamp
+    if token is not None:
+        out["x-bce-security-token"] = token
+    if signed_headers is None:
+        signed_headers = [k.lower() for k in out
+                          if k.lower() in ("host", "content-length", "content-type",
+                                           "content-md5")
+                          or k.lower().startswith("x-bce-")]
+    out["Authorization"] = make_authorization(ak, sk, method, path, query, out,
+                                              signed_headers, timestamp, expiration)
+    return out
+
+
+TEST_VECTORS = {
+    "signing_key": "1d5ce5f464064cbee060330d973218821825ac6952368a482a592e6615aef479",
+    "A": "d74a04362e6a848f5b39b15421cb449427f419c95a480fd6b8cf9fc783e2999e",
+    "A2": "1b8de5a23a56eef657c69f94c621e7acd227d049a4ba577f537d5e5cebf0cf32",
+    "B": "fcbf6e52452c8eeec965e6440461c29ac508c53e6f3398e8393bc0f6ec2df3b2",
+}
+
+
+def compute_test_vectors():
+    """Recompute bls-api.md's vectors A, A2 and B; returns {name: value}."""
+    ak, sk, ts, exp = "a" * 32, "b" * 32, "2015-04-27T08:23:49Z", 1800
+    out = {"signing_key": signing_key(sk, ak, ts, exp)}
+    hdr_a = {
+        "Host": "bj.bcebos.com",
+        "Date": "Mon, 27 Apr 2015 16:23:49 +0800",
+        "Content-Type": "text/plain",
+        "Content-Length": "8",
+        "Content-Md5": "NFzcPqhviddjRNnSOGo4rw==",
+        "x-bce-date": ts,
+    }
+    path_a = "/v1/test/myfolder/readme.txt"
+    q_a = "partNumber=9&uploadId=a44cc9bab11cbd156984767aad637851"
+    out["A"] = compute_signature(sk, ak, ts, exp, "PUT", path_a, q_a, hdr_a,
+                                 ["content-length", "content-md5", "content-type", "host",
+                                  "x-bce-date"])
+    out["A_canonical"] = canonical_request("PUT", path_a, q_a, hdr_a,
+                                           ["content-length", "content-md5", "content-type",
+                                            "host", "x-bce-date"])
+    out["A2"] = compute_signature(sk, ak, ts, exp, "PUT", path_a, q_a, hdr_a,
+                                  ["host", "x-bce-date"])
+    hdr_b = {
+        "Host": "bls-log.bj.baidubce.com",
+        "Content-Type": "application/json;charset=utf-8",
+        "Content-Length": "26",
+        "x-bce-date": ts,
+    }
+    signed_b = ["content-length", "content-type", "host", "x-bce-date"]
+    out["B"] = compute_signature(sk, ak, ts, exp, "POST", LIST_PATH, "", hdr_b, signed_b)
+    out["B_canonical"] = canonical_request("POST", LIST_PATH, "", hdr_b, signed_b)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Data set
+# ---------------------------------------------------------------------------
+
+_DAY_CACHE = {}
+_TOD = None
+
+
+def fmt_time(t):
+    """Epoch seconds -> 'YYYY-MM-DDThh:mm:ssZ' (fast, cached per day)."""
+    global _TOD
+    if _TOD is None:
+        _TOD = ["T%02d:%02d:%02dZ" % (s // 3600, s // 60 % 60, s % 60) for s in range(86400)]
+    d, s = divmod(int(t), 86400)
+    prefix = _DAY_CACHE.get(d)
+    if prefix is None:
+        prefix = time.strftime("%Y-%m-%d", time.gmtime(d * 86400))
+        _DAY_CACHE[d] = prefix
+    return prefix + _TOD[s]
+
+
+def uuid4_from_bits(bits):
+    """Same string as str(uuid.UUID(int=bits, version=4)), faster."""
+    bits &= ~(0xc000 << 48)
+    bits |= 0x8000 << 48
+    bits &= ~(0xf000 << 64)
+    bits |= 4 << 76
+    h = "%032x" % bits
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+
+
+PROJECTS = ("default", "prod-web", "analytics", "数据平台", "staging")
+STORES = {
+    "default": ("nginx-access", "nginx-error", "app-log", "payment-svc", "审计日志",
+                "Nginx-Access-Legacy"),
+    "prod-web": ("nginx-access", "nginx-error", "web-frontend", "payment-svc", "CDN-Edge"),
+    "analytics": ("app-log", "clickstream", "审计日志", "événements"),
+    "数据平台": ("审计日志", "etl-任务日志", "app-log", "kafka-connect"),
+    "staging": ("app-log", "nginx-access", "test_store"),
+}
+STREAMS = ("", "", "", "host-01", "host-02", "host-03", "web-7f9c", "pod-a1b2c3",
+           "instance-东区-1", "stream with space")
+STATES = ("SUCCESS",) * 50 + ("EXPIRED",) * 18 + ("FAILED",) * 12 + ("RUNNING",) * 10 + \
+    ("WAITING",) * 10
+QUERIES = ("match *", "match *", "match *", "status:500", "status:>=400 AND method:POST",
+           'message:"timeout"', "level:ERROR | select count(*) as n",
+           "用户:张三 AND 操作:删除", "path:/api/v1/* AND NOT status:200",
+           "match * | select host, count(*) group by host")
+QUERY_SPANS = (300, 900, 3600, 3600, 6 * 3600, 86400, 7 * 86400)
+LIMITS = (100, 1000, 1000, 10000, 10000, 100000, 1000000)
+FAILURES = (
+    ("QueryTimeout", "query execution timed out after 300s"),
+    ("InternalError", "internal error, please retry later"),
+    ("LogStoreNotFound", "logstore does not exist"),
+    ("QuotaExceeded", "下载配额已用完，请明天再试"),
+    ("InvalidQuery", 'syntax error near "AND" at position 12'),
+)
+FILE_DIRS = ("bls-download/", "bls-test/wang/download/", "exports/日志/", "bos-bucket/bls/")
+
+
+def _make_name(rng, store, seq):
+    r = rng.random()
+    if r < 0.45:
+        return "%s-export-%d" % (store, seq)
+    if r < 0.52:
+        return "%s 下载任务 %d" % (store, seq)
+    if r < 0.58:
+        return "Café résumé naïve #%d" % seq
+    if r < 0.63:
+        return 'quote "%s" %d' % (store, seq)
+    if r < 0.67:
+        return "it's %s %d" % (store, seq)
+    if r < 0.71:
+        return "rocket 🚀 launch %d" % seq
+    if r < 0.74:
+        return "  spaces around %d  " % seq
+    if r < 0.78:
+        return "日志下载%d" % seq
+    if r < 0.80:
+        return "back\\slash %d" % seq
+    if r < 0.83:
+        return "Ünïcödé Δοκιμή %d" % seq
+    if r < 0.88:
+        return "test"
+    if r < 0.92:
+        return "daily-%s" % store
+    return "%s_%d" % (store.upper(), seq)
+
+
+def encode_task(t):
+    """Task dict (field order of TASK_FIELDS) -> compact UTF-8 JSON bytes."""
+    return json.dumps(t, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _encode_fast(uid, name, project, store, stream, query, qs, qe, fmt, limit, order,
+                 state, fcode, fmsg, rows, fdir, fname, es, ee, ct, ut):
+    s = _json_str
+    return ('{"uuid":"%s","name":%s,"project":%s,"logStoreName":%s,"logStreamName":%s,'
+            '"query":%s,"queryStartTime":"%s","queryEndTime":"%s","format":"%s",'
+            '"limit":%d,"order":"%s","state":"%s","failedCode":%s,"failedMessage":%s,'
+            '"writtenRows":%d,"fileDir":%s,"fileName":%s,"execStartTime":"%s",'
+            '"execEndTime":"%s","createdTime":"%s","updatedTime":"%s"}' % (
+                uid, s(name), s(project), s(store), s(stream), s(query), qs, qe, fmt,
+                limit, order, state, s(fcode), s(fmsg), rows, s(fdir), s(fname), es, ee,
+                ct, ut)).encode("utf-8")
+
+
+class DataSet:
+    """Column store of tasks; index i is the task's internal sequence number."""
+
+    def __init__(self, size, seed):
+        self.seed = seed
+        self.base_size = size
+        self.json = []
+        self.project = []
+        self.store_lower = []
+        self.name = []
+        self.created = array.array("q")
+        self.updated = array.array("q")
+        self.max_time = BASE_TIME
+        self._generate(size, seed)
+
+    def __len__(self):
+        return len(self.json)
+
+    def _append(self, blob, project, store, name, ct, ut):
+        self.json.append(blob)
+        self.project.append(project)
+        self.store_lower.append(store.lower())
+        self.name.append(name)
+        self.created.append(ct)
+        self.updated.append(ut)
+        if ut > self.max_time:
+            self.max_time = ut
+        if ct > self.max_time:
+            self.max_time = ct
+
+    def _generate(self, size, seed):
+        rng = random.Random(seed)
+        rnd = rng.random
+        getrandbits = rng.getrandbits
+        ft = fmt_time
+        enc = _encode_fast
+        n_streams, n_states, n_queries = len(STREAMS), len(STATES), len(QUERIES)
+        n_spans, n_limits, n_fail, n_dirs = (len(QUERY_SPANS), len(LIMITS), len(FAILURES),
+                                             len(FILE_DIRS))
+        store_lower = {s: s.lower() for v in STORES.values() for s in v}
+        j_app, p_app, s_app, n_app = (self.json.append, self.project.append,
+                                      self.store_lower.append, self.name.append)
+        c_app, u_app = self.created.append, self.updated.append
+        max_time = self.max_time
+        t = BASE_TIME - int(rnd() * 600)
+        for seq in range(size):
+            # irregular steps back in time (seconds to hours); ~5 % duplicates
+            r = rnd()
+            if seq == 0 or r < 0.05:
+                pass
+            elif r < 0.67:
+                t -= 1 + int(rnd() * 60)
+            elif r < 0.97:
+                t -= 61 + int(rnd() * 1140)
+            else:
+                t -= 1201 + int(rnd() * 3 * 3600)
+            ct = t
+            x = rnd() * 100
+            if x < 55:
+                project = "default"
+            elif x < 73:
+                project = "prod-web"
+            elif x < 85:
+                project = "analytics"
+            elif x < 94:
+                project = "数据平台"
+            else:
+                project = "staging"
+            stores = STORES[project]
+            store = stores[int(len(stores) * rnd() ** 1.6)]  # first stores more common
+            stream = STREAMS[int(rnd() * n_streams)]
+            name = _make_name(rng, store, seq + 1)
+            uid = uuid4_from_bits(getrandbits(128))
+            query = QUERIES[int(rnd() * n_queries)]
+            qe = ct - int(rnd() * 1440) * 60
+            qs = qe - QUERY_SPANS[int(rnd() * n_spans)]
+            fmt = "json" if rnd() < 0.6 else "csv"
+            limit = LIMITS[int(rnd() * n_limits)]
+            order = "desc" if rnd() < 0.7 else "asc"
+            state = STATES[int(rnd() * n_states)]
+            fcode = fmsg = fdir = fname = es_s = ee_s = ""
+            if state == "WAITING":
+                rows = 0
+                ut = ct
+            else:
+                es = ct + int(rnd() * 31)
+                es_s = ft(es)
+                if state == "RUNNING":
+                    rows = int(rnd() * limit)
+                    ut = es + int(rnd() * 61)
+                else:
+                    ee = es + 1 + int(rnd() * 900)
+                    ee_s = ft(ee)
+                    ut = ee
+                    if state == "FAILED":
+                        rows = int(rnd() * limit) if rnd() < 0.3 else 0
+                        fcode, fmsg = FAILURES[int(rnd() * n_fail)]
+                    else:
+                        rows = int(rnd() * (limit + 1))
+                        fdir = FILE_DIRS[int(rnd() * n_dirs)]
+                        fname = "%s_%s_%s.%s" % (name.strip(), fmt, uid, fmt)
+                        if state == "EXPIRED":
+                            ut = ee + 3 * 86400
+            j_app(enc(uid, name, project, store, stream, query, ft(qs), ft(qe), fmt, limit,
+                      order, state, fcode, fmsg, rows, fdir, fname, es_s, ee_s, ft(ct),
+                      ft(ut)))
+            p_app(project)
+            s_app(store_lower[store])
+            n_app(name)
+            c_app(ct)
+            u_app(ut)
+            if ut > max_time:
+                max_time = ut
+        self.max_time = max_time
+
+    def insert_head(self, n, project="default", store=None):
+        """Add n WAITING tasks newer than every existing task."""
+        rng = random.Random("%s:insert:%d" % (self.seed, len(self.json)))
+        t = self.max_time
+        stores = STORES.get(project, ("app-log",))
+        for _ in range(n):
+            t += rng.randint(1, 30)
+            seq = len(self.json) + 1
+            st = store if store is not None else rng.choice(stores)
+            name = "new-task-%d" % seq
+            uid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            limit = rng.choice(LIMITS)
+            task = {
+                "uuid": uid, "name": name, "project": project, "logStoreName": st,
+                "logStreamName": "", "query": "match *",
+                "queryStartTime": fmt_time(t - 3600), "queryEndTime": fmt_time(t),
+                "format": "json", "limit": limit, "order": "desc", "state": "WAITING",
+                "failedCode": "", "failedMessage": "", "writtenRows": 0, "fileDir": "",
+                "fileName": "", "execStartTime": "", "execEndTime": "",
+                "createdTime": fmt_time(t), "updatedTime": fmt_time(t),
+            }
+            self._append(encode_task(task), project, st, name, t, t)
+
+    def truncate(self):
+        """Drop inserted tasks (back to the generated data set)."""
+        n = self.base_size
+        if len(self.json) == n:
+            return
+        del self.json[n:]
+        del self.project[n:]
+        del self.store_lower[n:]
+        del self.name[n:]
+        del self.created[n:]
+        del self.updated[n:]
+        self.max_time = max(BASE_TIME, max(self.updated, default=BASE_TIME),
+                            max(self.created, default=BASE_TIME))
+
+    def sorted_index(self, project, store_kw, order_by, order):
+        n = len(self.json)
+        if project is None and store_kw is None:
+            cand = range(n)
+        else:
+            pj, sl = self.project, self.store_lower
+            kw = store_kw.lower() if store_kw is not None else None
+            if project is not None and kw is not None:
+                cand = [i for i in range(n) if pj[i] == project and kw in sl[i]]
+            elif project is not None:
+                cand = [i for i in range(n) if pj[i] == project]
+            else:
+                cand = [i for i in range(n) if kw in sl[i]]
+        if order_by == "createdTime":
+            key = self.created.__getitem__
+        elif order_by == "updatedTime":
+            key = self.updated.__getitem__
+        else:
+            key = self.name.__getitem__
+        idx = sorted(cand, key=key)  # stable: ties by ascending sequence number
+        if order == "desc":
+            idx.reverse()  # reverse the whole (key, seq) order
+        return array.array("l", idx)
+
+
+# ---------------------------------------------------------------------------
+# Faults
+# ---------------------------------------------------------------------------
+
+FAULT_TYPES = {
+    "http", "success_false", "delay_headers", "delay_body", "drop", "reset_mid_body",
+    "truncated", "malformed", "html", "empty", "not_object", "missing_result",
+    "missing_tasks", "tasks_not_array", "task_not_object", "wrong_type", "invalid_utf8",
+    "total", "insert_head", "oversize", "extra_fields", "null_fields", "missing_fields",
+}
+
+HTTP_DEFAULT_CODES = {
+    400: ("InvalidParameter", "invalid parameter"),
+    401: ("Unauthorized", "unauthorized"),
+    403: ("AccessDenied", "access denied"),
+    404: ("NotFound", "resource not found"),
+    409: ("Conflict", "conflict"),
+    413: ("RequestOverload", "request overload"),
+    429: ("RequestLimited", "request limited, please slow down"),
+    500: ("InternalError", "internal error"),
+    503: ("ServiceUnavailable", "service unavailable, please retry later"),
+}
+
+REASONS = http.server.BaseHTTPRequestHandler.responses
+
+
+def gateway_html(status):
+    reason = REASONS.get(status, ("Error",))[0]
+    return ("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n"
+            "<center><h1>%d %s</h1></center>\r\n<hr><center>nginx</center>\r\n"
+            "</body>\r\n</html>\r\n" % (status, reason, status, reason)).encode()
+
+
+def validate_fault(f):
+    if not isinstance(f, dict):
+        raise ValueError("fault must be a JSON object")
+    t = f.get("type")
+    if t not in FAULT_TYPES:
+        raise ValueError("unknown fault type: %r" % (t,))
+    for k in ("count", "page", "skip"):
+        if k in f and f[k] is not None and (not isinstance(f[k], int) or
+                                            isinstance(f[k], bool)):
+            raise ValueError("fault field %s must be an integer" % k)
+    if t == "http" and not isinstance(f.get("status", 503), int):
+        raise ValueError("http fault status must be an integer")
+    g = dict(f)
+    g["count"] = f.get("count", 1) if f.get("count") is not None else 1
+    g["skip"] = f.get("skip") or 0
+    return g
+
+
+# ---------------------------------------------------------------------------
+# Server state
+# ---------------------------------------------------------------------------
+
+
+class State:
+    def __init__(self, args):
+        self.lock = threading.RLock()
+        self.log_lock = threading.Lock()
+        t0 = time.monotonic()
+        self.data = DataSet(args.tasks, args.seed)
+        self.gen_seconds = time.monotonic() - t0
+        self.keys = dict(BUILTIN_KEYS)
+        for spec in args.key or ():
+            parts = spec.split(":")
+            if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+                raise SystemExit("--key must be AK:SK or AK:SK:TOKEN")
+            self.keys[parts[0]] = (parts[1], parts[2] if len(parts) == 3 else None)
+        self.initial_config = {
+            "latency_ms": args.latency_ms,
+            "max_page_size": args.max_page_size,
+            "auth": not args.no_auth,
+        }
+        self.config = dict(self.initial_config)
+        self.log_file = open(args.log_file, "a", encoding="utf-8") if args.log_file else None
+        self.verbose = args.verbose
+        self.conn_counter = 0
+        self.total_requests = 0
+        self.total_list_requests = 0
+        self.bytes_sent = 0
+        self.started = time.time()
+        self._reset_locked()
+        # warm the default index so the first page is quick
+        self.get_index(None, None, "createdTime", "desc")
+
+    def _reset_locked(self):
+        self.data.truncate()
+        self.cache = {}
+        self.faults = []
+        self.log = []
+        self.log_seq = 0
+        self.request_counter = 0
+        self.list_conns = set()
+        self.config = dict(self.initial_config)
+
+    def reset(self):
+        with self.lock:
+            self._reset_locked()
+
+    def next_conn_id(self):
+        with self.lock:
+            self.conn_counter += 1
+            return self.conn_counter
+
+    def next_request_id(self):
+        with self.lock:
+            self.request_counter += 1
+            self.total_requests += 1
+            n = self.request_counter
+        return "e0b1a5e5-0000-4000-8000-%012d" % n
+
+    def get_index(self, project, store_kw, order_by, order):
+        key = (project, store_kw.lower() if store_kw is not None else None, order_by, order)
+        with self.lock:
+            idx = self.cache.get(key)
+            if idx is None:
+                idx = self.data.sorted_index(project, store_kw, order_by, order)
+                if len(self.cache) >= 64:
+                    self.cache.pop(next(iter(self.cache)))
+                self.cache[key] = idx
+            return idx
+
+    def page(self, project, store_kw, order_by, order, page_no, size):
+        with self.lock:
+            idx = self.get_index(project, store_kw, order_by, order)
+            total = len(idx)
+            off = (page_no - 1) * size
+            if off >= total:
+                return total, []
+            js = self.data.json
+            return total, [js[i] for i in idx[off:off + size]]
+
+    def insert_head(self, n, project, store):
+        with self.lock:
+            self.data.insert_head(n, project, store)
+            self.cache = {}
+
+    def add_faults(self, faults):
+        with self.lock:
+            self.faults.extend(faults)
+
+    def take_fault(self, page_no):
+        """Return the fault to apply to this list request, or None."""
+        with self.lock:
+            for i, f in enumerate(self.faults):
+                if f.get("page") is not None and f["page"] != page_no:
+                    continue
+                if f["skip"] > 0:
+                    f["skip"] -= 1
+                    return None
+                if f["count"] > 0:
+                    f["count"] -= 1
+                    if f["count"] == 0:
+                        del self.faults[i]
+                # count < 0: applies forever (until reset)
+                return dict(f)
+            return None
+
+    def record(self, entry, line):
+        with self.lock:
+            self.log_seq += 1
+            entry["seq"] = self.log_seq
+            self.log.append(entry)
+            self.list_conns.add(entry["conn_id"])
+            self.total_list_requests += 1
+        self.write_log_line(line)
+
+    def write_log_line(self, line):
+        if self.log_file is None and not self.verbose:
+            return
+        line = "%s %s" % (format_timestamp(time.time()), line)
+        with self.log_lock:
+            if self.log_file is not None:
+                self.log_file.write(line + "\n")
+                self.log_file.flush()
+            if self.verbose:
+                sys.stderr.write(line + "\n")
+
+    def stats(self):
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        with self.lock:
+            return {
+                "requests": len(self.log),
+                "list_requests_total": self.total_list_requests,
+                "requests_total": self.total_requests,
+                "connections": len(self.list_conns),
+                "connections_total": self.conn_counter,
+                "tasks": len(self.data),
+                "pending_faults": len(self.faults),
+                "bytes_sent": self.bytes_sent,
+                "cpu_seconds": round(time.process_time(), 3),
+                "cpu_user_seconds": round(ru.ru_utime, 3),
+                "cpu_system_seconds": round(ru.ru_stime, 3),
+                "max_rss_kb": ru.ru_maxrss,
+                "generate_seconds": round(self.gen_seconds, 3),
+                "uptime_seconds": round(time.time() - self.started, 3),
+                "config": dict(self.config),
+            }
+
+
+STATE = None  # set by serve()
+
+
+class AuthError(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def parse_authorization(value):
+    """-> (ak, timestamp, expiration:int, signed_headers:list, signature) or AuthError."""
+    if not value:
+        raise AuthError(401, "Unauthorized", "missing Authorization header")
+    parts = value.strip().split("/")
+    if len(parts) != 6 or parts[0] != "bce-auth-v1":
+        raise AuthError(401, "Unauthorized", "malformed Authorization header "
+                        "(expected bce-auth-v1/ak/timestamp/expiration/signedHeaders/signature)")
+    _, ak, ts, exp, sh, sig = parts
+    if not ak or not sig or not sh:
+        raise AuthError(401, "Unauthorized", "malformed Authorization header")
+    try:
+        exp_i = int(exp)
+        if exp_i < 0:
+            raise ValueError
+    except ValueError:
+        raise AuthError(401, "Unauthorized", "malformed Authorization header (expiration)")
+    try:
+        parse_timestamp(ts)
+    except ValueError:
+        raise AuthError(401, "Unauthorized", "malformed Authorization header (timestamp)")
+    return ak, ts, exp_i, [h for h in sh.split(";") if h], sig
+
+
+def check_auth(method, raw_path, headers, keys, now=None):
+    """Verify a request's bce-auth-v1 signature; returns the AK or raises AuthError."""
+    ak, ts, exp, signed, sig = parse_authorization(headers.get("Authorization"))
+    if ak not in keys:
+        raise AuthError(401, "Unauthorized", "unknown access key id")
+    sk, token = keys[ak]
+    lower_signed = [h.strip().lower() for h in signed]
+    if "host" not in lower_signed or "x-bce-date" not in lower_signed:
+        raise AuthError(401, "Unauthorized", "signedHeaders must include host and x-bce-date")
+    now = time.time() if now is None else now
+    t = parse_timestamp(ts)
+    if now > t + exp:
+        raise AuthError(400, "RequestExpired", "request has expired (timestamp + expiration "
+                        "is in the past)")
+    if t > now + MAX_FUTURE_SKEW:
+        raise AuthError(400, "RequestExpired", "request timestamp is more than 30 minutes "
+                        "in the future")
+    xdate = (headers.get("x-bce-date") or "").strip()
+    if xdate != ts:
+        raise AuthError(400, "RequestExpired", "x-bce-date header does not match the "
+                        "Authorization timestamp")
+    if token is not None:
+        got = headers.get("x-bce-security-token")
+        if got is None:
+            raise AuthError(401, "Unauthorized", "missing x-bce-security-token for "
+                            "temporary credentials")
+        if got.strip() != token:
+            raise AuthError(401, "Unauthorized", "invalid x-bce-security-token")
+        if "x-bce-security-token" not in lower_signed:
+            raise AuthError(401, "Unauthorized", "x-bce-security-token must be signed")
+    path, _, query = raw_path.partition("?")
+    expect = compute_signature(sk, ak, ts, exp, method, path, query, headers, signed)
+    if not hmac.compare_digest(expect, sig.lower()):
+        raise AuthError(401, "Unauthorized", "signature does not match")
+    return ak
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def validate_body(obj):
+    """-> (project, store_kw, order_by, order, page_no, page_size) or AuthError(400)."""
+    def bad(msg):
+        return AuthError(400, "InvalidParameter", msg)
+
+    def opt_str(name):
+        v = obj.get(name)
+        if v is None:
+            return None
+        if not isinstance(v, str):
+            raise bad("%s must be a string" % name)
+        return v if v != "" else None
+
+    project = opt_str("project")
+    store = opt_str("logStoreName")
+    order_by = obj.get("orderBy")
+    if order_by is None:
+        order_by = "createdTime"
+    elif order_by not in ORDER_BY_VALUES:
+        raise bad("orderBy must be one of createdTime, updatedTime, name")
+    order = obj.get("order")
+    if order is None:
+        order = "desc"
+    elif order not in ORDER_VALUES:
+        raise bad("order must be asc or desc")
+    page_no = obj.get("pageNo")
+    if page_no is None:
+        page_no = 1
+    elif not _is_int(page_no) or page_no < 1:
+        raise bad("pageNo must be an integer >= 1")
+    page_size = obj.get("pageSize")
+    if page_size is None:
+        page_size = 10
+    elif not _is_int(page_size) or page_size < 1:
+        raise bad("pageSize must be an integer >= 1")
+    return project, store, order_by, order, page_no, page_size
+
+
+def jbytes(v):
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def error_body(code, message, request_id):
+    return jbytes({"code": code, "message": message, "requestId": request_id})
+
+
+class Page:
+    """A successful ListDownloadTask result under construction."""
+
+    def __init__(self, order, order_by, page_no, page_size, total, tasks):
+        self.items = [("order", jbytes(order)), ("orderBy", jbytes(order_by)),
+                      ("pageNo", jbytes(page_no)), ("pageSize", jbytes(page_size)),
+                      ("total", jbytes(total))]
+        self.tasks = tasks  # list of bytes, or None (omitted), or raw bytes value
+        self.tasks_raw = None
+        self.top = [("success", b"true"), ("code", b'"OK"'), ("message", b'""')]
+        self.omit_result = False
+
+    def set_item(self, key, raw):
+        for i, (k, _) in enumerate(self.items):
+            if k == key:
+                self.items[i] = (key, raw)
+                return
+        self.items.append((key, raw))
+
+    def body(self):
+        parts = [b'"%s":%s' % (k.encode(), v) for k, v in self.top]
+        if not self.omit_result:
+            ritems = [b'"%s":%s' % (k.encode(), v) for k, v in self.items]
+            if self.tasks_raw is not None:
+                ritems.append(b'"tasks":' + self.tasks_raw)
+            elif self.tasks is not None:
+                ritems.append(b'"tasks":[' + b",".join(self.tasks) + b"]")
+            parts.append(b'"result":{' + b",".join(ritems) + b"}")
+        return b"{" + b",".join(parts) + b"}"
+
+
+def _task_indices(tasks, index):
+    if index is None:
+        return range(len(tasks))
+    if _is_int(index) and -len(tasks) <= index < len(tasks):
+        return [index % len(tasks)]
+    return []
+
+
+def _modify_tasks(tasks, index, fn):
+    out = list(tasks)
+    for i in _task_indices(out, index):
+        d = json.loads(out[i])
+        fn(d)
+        out[i] = encode_task(d)
+    return out
+
+
+def apply_result_fault(f, page):
+    """Faults that alter a successful page; returns (status, content_type, body)."""
+    t = f["type"]
+    ctype = "application/json;charset=utf-8"
+    if t == "missing_result":
+        page.omit_result = True
+    elif t == "missing_tasks":
+        page.tasks = None
+    elif t == "tasks_not_array":
+        page.tasks_raw = b'"not an array"'
+    elif t == "task_not_object":
+        ts = list(page.tasks)
+        ts.insert(min(1, len(ts)), b"42")
+        page.tasks = ts
+    elif t == "wrong_type":
+        field = f.get("field", "writtenRows")
+        value = f.get("value", "many")
+        page.tasks = _modify_tasks(page.tasks, f.get("index"),
+                                   lambda d: d.__setitem__(field, value))
+    elif t == "null_fields" or t == "missing_fields":
+        fields = f.get("fields") or []
+        if isinstance(fields, str):
+            fields = [fields]
+
+        def fn(d):
+            for fld in fields:
+                if t == "null_fields":
+                    d[fld] = None
+                else:
+                    d.pop(fld, None)
+        page.tasks = _modify_tasks(page.tasks, f.get("index"), fn)
+    elif t == "invalid_utf8":
+        field = f.get("field", "name")
+        marker = "\u0001@@INVALID_UTF8@@\u0001"
+        ts = _modify_tasks(page.tasks, f.get("index"),
+                           lambda d: d.__setitem__(field, marker + str(d.get(field, ""))))
+        enc = _json_str(marker)[1:-1].encode()
+        page.tasks = [b.replace(enc, b"bad\xc3\x28bytes\xff") for b in ts]
+    elif t == "total":
+        page.set_item("total", jbytes(f.get("value", 0)))
+    elif t == "extra_fields":
+        page.items.insert(0, ("_emulatorExtra", b'{"nested":[1,{"a":null}],"s":"x"}'))
+        page.items.append(("nextMarker", b"null"))
+        page.top.append(("extraTop", b'"ignored"'))
+        page.tasks = [b'{"_extraHead":{"k":[1,2,"3"]},' + b[1:-1] +
+                      b',"extraString":"ignored","extraNumber":1.5e3,"extraBool":false,'
+                      b'"extraNull":null}' for b in page.tasks]
+    elif t == "oversize":
+        want = int(f.get("bytes", 1 << 20))
+        cur = len(page.body()) + len(b'"_padding":"",')
+        page.items.insert(0, ("_padding", b'"' + b"x" * max(0, want - cur) + b'"'))
+    return 200, ctype, page.body()
+
+
+# ---------------------------------------------------------------------------
+# HTTP handler
+# ---------------------------------------------------------------------------
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "BLS-Emulator/1.0"
+    sys_version = ""
+
+    def version_string(self):
+        return self.server_version
+    timeout = 300  # idle keep-alive connections
+
+    def setup(self):
+        # headers and body go out in separate writes: without TCP_NODELAY,
+        # Nagle and the client's delayed ACK add ~40 ms to every response
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(30)
+            self.request.do_handshake()
+        super().setup()
+        self.conn_id = STATE.next_conn_id()
+
+    def log_message(self, format, *args):  # silence default stderr logging
+        pass
+
+    def log_error(self, format, *args):
+        STATE.write_log_line("conn=%s error %s" % (getattr(self, "conn_id", "?"),
+                                                   format % args))
+
+    # every method goes through _dispatch
+    def do_GET(self):
+        self._dispatch()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
+
+    def _read_body(self):
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            chunks = []
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    raise ConnectionError("eof in chunked body")
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while True:  # trailers
+                        line = self.rfile.readline(65537)
+                        if line in (b"\r\n", b"\n", b""):
+                            break
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+            return b"".join(chunks)
+        n = int(self.headers.get("Content-Length") or 0)
+        if n < 0:
+            raise ValueError("negative Content-Length")
+        data = self.rfile.read(n) if n else b""
+        if len(data) != n:
+            raise ConnectionError("short body")
+        return data
+
+    def _dispatch(self):
+        try:
+            body = self._read_body()
+        except (ValueError, ConnectionError, OSError):
+            self.close_connection = True
+            return
+        path = self.path.split("?", 1)[0]
+        if path.startswith(CONTROL_PREFIX):
+            self._control(path[len(CONTROL_PREFIX):], body)
+        elif path == LIST_PATH:
+            self._list(body)
+        else:
+            rid = STATE.next_request_id()
+            self._send(404, "application/json;charset=utf-8",
+                       error_body("NotFound", "no such resource: %s %s" % (
+                           self.command, path), rid), rid)
+            STATE.write_log_line("conn=%d %s %s status=404" % (self.conn_id, self.command,
+                                                               path))
+
+    # -- plain response ---------------------------------------------------
+    def _send(self, status, ctype, body, rid=None, extra_headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        if rid is not None:
+            self.send_header("x-bce-request-id", rid)
+        for k, v in extra_headers:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        with STATE.lock:
+            STATE.bytes_sent += len(body)
+
+    # -- control API ------------------------------------------------------
+    def _control(self, cmd, body):
+        jt = "application/json;charset=utf-8"
+        m = self.command
+
+        def ok(obj=None):
+            self._send(200, jt, jbytes({"ok": True} if obj is None else obj))
+
+        def fail(status, msg):
+            self._send(status, jt, jbytes({"code": "EmulatorControlError", "message": msg}))
+
+        try:
+            if cmd == "health" and m in ("GET", "HEAD"):
+                ok({"status": "ok", "tasks": len(STATE.data)})
+            elif cmd == "reset" and m == "POST":
+                STATE.reset()
+                ok()
+            elif cmd == "faults" and m == "POST":
+                obj = json.loads(body.decode("utf-8"))
+                lst = obj if isinstance(obj, list) else [obj]
+                faults = [validate_fault(f) for f in lst]
+                STATE.add_faults(faults)
+                ok({"ok": True, "queued": len(faults)})
+            elif cmd == "faults" and m == "GET":
+                with STATE.lock:
+                    ok(list(STATE.faults))
+            elif cmd == "config" and m == "POST":
+                obj = json.loads(body.decode("utf-8"))
+                if not isinstance(obj, dict):
+                    raise ValueError("config must be a JSON object")
+                new = {}
+                for k, v in obj.items():
+                    if k in ("latency_ms", "max_page_size"):
+                        if not _is_int(v) or v < (1 if k == "max_page_size" else 0):
+                            raise ValueError("%s must be a non-negative integer" % k)
+                    elif k == "auth":
+                        if not isinstance(v, bool):
+                            raise ValueError("auth must be true or false")
+                    else:
+                        raise ValueError("unknown config key: %s" % k)
+                    new[k] = v
+                with STATE.lock:
+                    STATE.config.update(new)
+                    ok(dict(STATE.config))
+            elif cmd == "config" and m == "GET":
+                with STATE.lock:
+                    ok(dict(STATE.config))
+            elif cmd == "log" and m == "GET":
+                with STATE.lock:
+                    ok(list(STATE.log))
+            elif cmd == "log/clear" and m == "POST":
+                with STATE.lock:
+                    STATE.log = []
+                ok()
+            elif cmd == "connections" and m == "GET":
+                with STATE.lock:
+                    ok({"connections": len(STATE.list_conns)})
+            elif cmd == "tasks" and m == "GET":
+                with STATE.lock:
+                    idx = STATE.get_index(None, None, "createdTime", "desc")
+                    js = STATE.data.json
+                    out = b"".join(js[i] + b"\n" for i in idx)
+                self._send(200, "application/x-ndjson;charset=utf-8", out)
+            elif cmd == "stats" and m == "GET":
+                ok(STATE.stats())
+            else:
+                fail(404, "unknown control endpoint: %s /_emulator/%s" % (m, cmd))
+        except (ValueError, UnicodeDecodeError) as e:
+            fail(400, str(e))
+
+    # -- ListDownloadTask -------------------------------------------------
+    def _list(self, body):
+        t0 = time.monotonic()
+        rid = STATE.next_request_id()
+        jt = "application/json;charset=utf-8"
+        headers = self.headers
+        # parse body first (faults may be keyed by pageNo)
+        obj = None
+        body_err = None
+        try:
+            obj = json.loads(body.decode("utf-8"))
+            if not isinstance(obj, dict):
+                body_err = "request body must be a JSON object"
+        except (ValueError, UnicodeDecodeError):
+            body_err = "request body is not valid JSON"
+        page_no = None
+        if obj is not None and body_err is None:
+            p = obj.get("pageNo", 1)
+            page_no = 1 if p is None else p
+        ak = None
+        signed = ""
+        try:
+            a = parse_authorization(headers.get("Authorization"))
+            ak, signed = a[0], ";".join(a[3])
+        except AuthError:
+            pass
+
+        fault = STATE.take_fault(page_no) if self.command == "POST" else None
+        ftype = fault["type"] if fault else None
+        with STATE.lock:
+            cfg = dict(STATE.config)
+
+        if ftype == "insert_head":
+            n = fault.get("n", 1)
+            STATE.insert_head(int(n), fault.get("project", "default"),
+                              fault.get("logStoreName"))
+        if ftype == "delay_headers":
+            time.sleep(max(0, fault.get("ms", 1000)) / 1000.0)
+        if cfg["latency_ms"]:
+            time.sleep(cfg["latency_ms"] / 1000.0)
+
+        # normal processing
+        status, ctype, out, page = 200, jt, b"", None
+        extra = []
+        try:
+            if self.command != "POST":
+                raise AuthError(404, "NotFound", "no such resource: %s %s" % (
+                    self.command, LIST_PATH))
+            if cfg["auth"]:
+                check_auth(self.command, self.path, headers, STATE.keys)
+            if body_err is not None:
+                raise AuthError(400, "MalformedJSON", body_err)
+            project, store, order_by, order, pno, psize = validate_body(obj)
+            eff = min(psize, cfg["max_page_size"])
+            total, tasks = STATE.page(project, store, order_by, order, pno, eff)
+            page = Page(order, order_by, pno, eff, total, tasks)
+            out = page.body()
+        except AuthError as e:
+            status, out = e.status, error_body(e.code, e.message, rid)
+
+        mode = "normal"
+        if fault:
+            if ftype == "http":
+                status = fault.get("status", 503)
+                code, msg = HTTP_DEFAULT_CODES.get(status, ("InternalError", "error"))
+                if status in (502, 504) and "code" not in fault:
+                    ctype, out = "text/html", gateway_html(status)
+                else:
+                    out = error_body(fault.get("code", code),
+                                     fault.get("message", msg + " (emulated fault)"), rid)
+                    ctype = jt
+                if fault.get("retry_after") is not None:
+                    extra.append(("Retry-After", str(fault["retry_after"])))
+            elif ftype == "success_false":
+                status, ctype = 200, jt
+                out = jbytes({"success": False, "code": fault.get("code", "InternalError"),
+                              "message": fault.get("message", "internal error (emulated)"),
+                              "requestId": rid})
+            elif ftype == "drop":
+                mode = "drop"
+            elif ftype == "malformed":
+                status, ctype = 200, jt
+                out = b'{"success":true,"result":{"tasks":[{"uuid":' + \
+                    b'\x00garbage}]]<<not json'
+            elif ftype == "html":
+                status = fault.get("status", 200)
+                ctype, out = "text/html", gateway_html(status if status != 200 else 500)
+            elif ftype == "empty":
+                status, ctype, out = 200, jt, b""
+            elif ftype == "not_object":
+                status, ctype, out = 200, jt, b"[1,2,3]"
+            elif ftype in ("truncated", "reset_mid_body", "delay_body"):
+                mode = ftype
+            elif page is not None and ftype not in ("insert_head", "delay_headers"):
+                status, ctype, out = apply_result_fault(fault, page)
+
+        if mode == "truncated":
+            out = out[:len(out) // 2]
+        sent_status = status
+        try:
+            if mode == "drop":
+                sent_status = 0
+                self.close_connection = True
+            elif mode in ("reset_mid_body", "delay_body"):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(out)))
+                self.send_header("x-bce-request-id", rid)
+                self.end_headers()
+                half = len(out) // 2
+                self.wfile.write(out[:half])
+                if mode == "delay_body":
+                    self.wfile.flush()
+                    time.sleep(max(0, fault.get("ms", 1000)) / 1000.0)
+                    self.wfile.write(out[half:])
+                else:
+                    self.close_connection = True
+                    try:
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                   struct.pack("ii", 1, 0))
+                    except OSError:
+                        pass
+                    self.connection.close()
+            else:
+                self._send(status, ctype, out, rid, extra)
+        except OSError:
+            self.close_connection = True
+        elapsed = (time.monotonic() - t0) * 1000.0
+        text = body.decode("utf-8", "replace")
+        STATE.record({
+            "seq": 0, "conn_id": self.conn_id, "method": self.command, "path": self.path,
+            "status": sent_status, "body": text, "ak": ak, "signed_headers": signed,
+            "elapsed_ms": round(elapsed, 3), "fault": ftype, "request_id": rid,
+        }, "conn=%d %s %s status=%d ak=%s bytes=%d ms=%.1f%s" % (
+            self.conn_id, self.command, self.path, sent_status, ak or "-", len(out),
+            elapsed, (" fault=" + ftype) if ftype else ""))
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        STATE.write_log_line("connection error from %s: %s" % (
+            client_address, sys.exc_info()[1]))
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _write_atomic(path, text):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def serve(args):
+    global STATE
+    if not _is_loopback(args.host):
+        sys.stderr.write("bls_emulator: refusing to listen on non-loopback address %s\n"
+                         % args.host)
+        return 2
+    if bool(args.tls_cert) != bool(args.tls_key):
+        sys.stderr.write("bls_emulator: --tls-cert and --tls-key go together\n")
+        return 2
+    if args.max_page_size < 1:
+        sys.stderr.write("bls_emulator: --max-page-size must be >= 1\n")
+        return 2
+    STATE = State(args)
+    if ":" in args.host:
+        Server.address_family = socket.AF_INET6
+    httpd = Server((args.host, args.port), Handler)
+    scheme = "http"
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True,
+                                       do_handshake_on_connect=False)
+        scheme = "https"
+    port = httpd.server_address[1]
+    if args.pid_file:
+        _write_atomic(args.pid_file, "%d\n" % os.getpid())
+    if args.port_file:
+        _write_atomic(args.port_file, "%d\n" % port)
+    if not args.quiet:
+        sys.stderr.write("bls_emulator: listening on %s://%s:%d (%d tasks, seed %d, "
+                         "generated in %.1fs, auth %s)\n" % (
+                             scheme, args.host if ":" not in args.host else
+                             "[%s]" % args.host, port, len(STATE.data), args.seed,
+                             STATE.gen_seconds, "on" if STATE.config["auth"] else "off"))
+        sys.stderr.flush()
+    import signal
+
+    def _term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _term)
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+        for p in (args.port_file, args.pid_file):
+            if p:
+                try:
+                    os.unlink(p)
+                except OSError:
+                    pass
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# ctl client
+# ---------------------------------------------------------------------------
+
+
+def _ctl_base_url():
+    url = os.environ.get("BLS_EMULATOR_URL")
+    if url:
+        return url.rstrip("/")
+    pf = os.environ.get("BLS_EMULATOR_PORT_FILE")
+    if pf:
+        try:
+            with open(pf) as f:
+                port = int(f.read().strip())
+        except (OSError, ValueError) as e:
+            raise SystemExit("bls_emulator ctl: cannot read port file %s: %s" % (pf, e))
+        scheme = os.environ.get("BLS_EMULATOR_SCHEME", "http")
+        return "%s://127.0.0.1:%d" % (scheme, port)
+    raise SystemExit("bls_emulator ctl: set BLS_EMULATOR_URL or BLS_EMULATOR_PORT_FILE")
+
+
+def _ctl_request(base, method, endpoint, data=None, timeout=30):
+    req = urllib.request.Request(base + CONTROL_PREFIX + endpoint, method=method,
+                                 data=data)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    ctx = None
+    if base.startswith("https:"):
+        ctx = ssl._create_unverified_context()  # our own self-signed test certificate
+    with urllib.request.urlopen(req, timeout=timeout, context=ctx) as r:
+        return r.read()
+
+
+def canonical_body(text):
+    try:
+        return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def ctl(argv):
+    cmds = ("reset", "fault", "faults", "config", "log", "log-clear", "count",
+            "connections", "tasks", "stats", "wait-ready")
+    if not argv or argv[0] not in cmds:
+        sys.stderr.write("usage: bls_emulator.py ctl {%s} [ARG]\n" % "|".join(cmds))
+        return 2
+    cmd, arg = argv[0], (argv[1] if len(argv) > 1 else None)
+    if cmd == "wait-ready":
+        # the port file may not exist yet: keep resolving the URL until the deadline
+        deadline = time.monotonic() + 10
+        base = "(unknown)"
+        while True:
+            try:
+                base = _ctl_base_url()
+                _ctl_request(base, "GET", "health", timeout=2)
+                return 0
+            except (SystemExit, OSError, urllib.error.URLError):
+                if time.monotonic() > deadline:
+                    sys.stderr.write("bls_emulator ctl: emulator at %s not ready\n" % base)
+                    return 1
+                time.sleep(0.1)
+    base = _ctl_base_url()
+    out = sys.stdout
+    try:
+        if cmd in ("fault", "config"):
+            if arg is None:
+                sys.stderr.write("bls_emulator ctl: %s needs a JSON argument\n" % cmd)
+                return 2
+            try:
+                json.loads(arg)
+            except ValueError as e:
+                sys.stderr.write("bls_emulator ctl: invalid JSON: %s\n" % e)
+                return 2
+            _ctl_request(base, "POST", "faults" if cmd == "fault" else "config",
+                         arg.encode("utf-8"))
+        elif cmd == "reset":
+            _ctl_request(base, "POST", "reset", b"")
+        elif cmd == "log-clear":
+            _ctl_request(base, "POST", "log/clear", b"")
+        elif cmd == "faults":
+            out.write(_ctl_request(base, "GET", "faults").decode("utf-8") + "\n")
+        elif cmd in ("log", "count"):
+            entries = json.loads(_ctl_request(base, "GET", "log"))
+            entries = [e for e in entries if e.get("path", "").split("?")[0] == LIST_PATH]
+            if cmd == "count":
+                out.write("%d\n" % len(entries))
+            else:
+                for e in entries:
+                    out.write("%d %s\n" % (e["status"], canonical_body(e["body"])))
+        elif cmd == "connections":
+            out.write("%d\n" % json.loads(_ctl_request(base, "GET", "connections"))[
+                "connections"])
+        elif cmd == "tasks":
+            sys.stdout.buffer.write(_ctl_request(base, "GET", "tasks", timeout=600))
+        elif cmd == "stats":
+            out.write(json.dumps(json.loads(_ctl_request(base, "GET", "stats")),
+                                 sort_keys=True) + "\n")
+        out.flush()
+        return 0
+    except urllib.error.HTTPError as e:
+        try:
+            msg = json.loads(e.read()).get("message", "")
+        except ValueError:
+            msg = ""
+        sys.stderr.write("bls_emulator ctl %s: HTTP %d %s\n" % (cmd, e.code, msg))
+        return 1
+    except (OSError, urllib.error.URLError) as e:
+        sys.stderr.write("bls_emulator ctl %s: cannot reach %s: %s\n" % (cmd, base, e))
+        return 1
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="bls_emulator.py",
+                                description="BLS ListDownloadTask emulator (loopback only)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--port-file")
+    p.add_argument("--pid-file")
+    p.add_argument("--tasks", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--no-auth", action="store_true")
+    p.add_argument("--key", action="append", metavar="AK:SK[:TOKEN]")
+    p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--max-page-size", type=int, default=1000)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--log-file")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--verbose", action="store_true",
+                   help="also print one line per request to stderr")
+    return p
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "ctl":
+        return ctl(argv[1:])
+    if argv and argv[0] == "serve":
+        argv = argv[1:]
+    args = build_parser().parse_args(argv)
+    return serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

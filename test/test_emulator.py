@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Self-test of the BLS emulator (stdlib unittest).  Run: python3 test/test_emulator.py"""
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bls_emulator as emu  # noqa: E402
+
+EMULATOR = os.path.join(HERE, "bls_emulator.py")
+AK, SK = "emulator-ak", "emulator-sk"
+
+
+class EmulatorTest(unittest.TestCase):
+    proc = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.port_file = os.path.join(cls.tmp.name, "port")
+        cls.log_file = os.path.join(cls.tmp.name, "requests.log")
+        cls.proc = subprocess.Popen(
+            [sys.executable, EMULATOR, "serve", "--tasks", "1000", "--seed", "42",
+             "--port-file", cls.port_file, "--log-file", cls.log_file, "--quiet",
+             "--key", "extra-ak:extra-sk"])
+        deadline = time.monotonic() + 10
+        while not os.path.exists(cls.port_file):
+            if time.monotonic() > deadline or cls.proc.poll() is not None:
+                raise RuntimeError("emulator did not start")
+            time.sleep(0.05)
+        with open(cls.port_file) as f:
+            cls.port = int(f.read())
+        cls.env = dict(os.environ, BLS_EMULATOR_URL="http://127.0.0.1:%d" % cls.port)
+        cls.env.pop("BLS_EMULATOR_PORT_FILE", None)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.proc is not None:
+            cls.proc.terminate()
+            cls.proc.wait(10)
+        cls.tmp.cleanup()
+
+    def setUp(self):
+        self.ctl("reset")
+
+    # -- helpers ------------------------------------------------------------
+    def ctl(self, *args, check=True):
+        r = subprocess.run([sys.executable, EMULATOR, "ctl", *args], env=self.env,
+                           capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            self.fail("ctl %s failed: %s" % (args, r.stderr))
+        return r
+
+    def conn(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+
+    def post(self, body, conn=None, ak=AK, sk=SK, token=None, timestamp=None,
+             raw=None, extra=None):
+        data = raw if raw is not None else json.dumps(body).encode()
+        headers = {"Host": "127.0.0.1:%d" % self.port,
+                   "Content-Type": "application/json;charset=utf-8",
+                   "Content-Length": str(len(data))}
+        headers = emu.sign_request(ak, sk, "POST", emu.LIST_PATH, headers, token=token,
+                                   timestamp=timestamp)
+        if extra:
+            headers.update(extra)
+        c = conn or self.conn()
+        c.request("POST", emu.LIST_PATH, data, headers)
+        r = c.getresponse()
+        payload = r.read()
+        if conn is None:
+            c.close()
+        return r.status, r, payload
+
+    def page(self, body, **kw):
+        status, _, payload = self.post(body, **kw)
+        self.assertEqual(status, 200, payload[:300])
+        doc = json.loads(payload)
+        self.assertTrue(doc["success"])
+        return doc["result"]
+
+    # -- signing ------------------------------------------------------------
+    def test_vectors(self):
+        v = emu.compute_test_vectors()
+        for name in ("signing_key", "A", "A2", "B"):
+            self.assertEqual(v[name], emu.TEST_VECTORS[name], name)
+        self.assertEqual(v["A_canonical"], "\n".join([
+            "PUT", "/v1/test/myfolder/readme.txt",
+            "partNumber=9&uploadId=a44cc9bab11cbd156984767aad637851",
+            "content-length:8", "content-md5:NFzcPqhviddjRNnSOGo4rw%3D%3D",
+            "content-type:text%2Fplain", "host:bj.bcebos.com",
+            "x-bce-date:2015-04-27T08%3A23%3A49Z"]))
+        self.assertEqual(emu.uri_encode("a b*~/é"), "a%20b%2A~%2F%C3%A9")
+        self.assertEqual(emu.canonical_query("b=2&a=&authorization=x"), "a=&b=2")
+
+    # -- paging -------------------------------------------------------------
+    def test_paging(self):
+        seen = []
+        total = None
+        for p in range(1, 12):
+            r = self.page({"pageNo": p, "pageSize": 100})
+            self.assertEqual((r["pageNo"], r["pageSize"], r["order"], r["orderBy"]),
+                             (p, 100, "desc", "createdTime"))
+            total = r["total"]
+            seen.extend(r["tasks"])
+        self.assertEqual(total, 1000)
+        self.assertEqual(len(seen), 1000)  # page 11 is empty
+        self.assertEqual(len({t["uuid"] for t in seen}), 1000)
+        self.assertEqual(list(seen[0]), list(emu.TASK_FIELDS))
+        created = [t["createdTime"] for t in seen]
+        self.assertEqual(created, sorted(created, reverse=True))
+        # ctl tasks prints the same default order
+        lines = self.ctl("tasks").stdout.splitlines()
+        self.assertEqual([json.loads(x)["uuid"] for x in lines], [t["uuid"] for t in seen])
+        # default page size and other orders; asc is the exact reverse of desc
+        self.assertEqual(len(self.page({})["tasks"]), 10)
+        for ob in ("createdTime", "updatedTime", "name"):
+            desc = self.page({"orderBy": ob, "order": "desc", "pageSize": 1000})["tasks"]
+            asc = self.page({"orderBy": ob, "order": "asc", "pageSize": 1000})["tasks"]
+            self.assertEqual([t["uuid"] for t in desc], [t["uuid"] for t in reversed(asc)])
+            keys = [t[ob] for t in asc]
+            self.assertEqual(keys, sorted(keys))
+        # filters
+        r = self.page({"project": "数据平台", "logStoreName": "审计", "pageSize": 1000})
+        self.assertTrue(r["total"] > 0)
+        self.assertTrue(all(t["project"] == "数据平台" and "审计" in t["logStoreName"]
+                            for t in r["tasks"]))
+        r = self.page({"logStoreName": "NGINX", "pageSize": 1000})
+        self.assertTrue(all("nginx" in t["logStoreName"].lower() for t in r["tasks"]))
+        self.assertEqual(r["total"], len(r["tasks"]))
+        # max page size
+        self.ctl("config", '{"max_page_size":50}')
+        r = self.page({"pageSize": 500})
+        self.assertEqual((r["pageSize"], len(r["tasks"])), (50, 50))
+        # request log
+        self.ctl("log-clear")
+        self.page({"pageSize": 5, "project": "default"})
+        self.assertEqual(self.ctl("log").stdout,
+                         '200 {"pageSize":5,"project":"default"}\n')
+        self.assertEqual(self.ctl("count").stdout, "1\n")
+
+    # -- auth and validation ---------------------------------------------------
+    def test_auth_errors(self):
+        status, r, payload = self.post({"pageNo": 1}, sk="wrong")
+        self.assertEqual(status, 401)
+        doc = json.loads(payload)
+        self.assertEqual(doc["code"], "Unauthorized")
+        self.assertEqual(doc["requestId"], r.getheader("x-bce-request-id"))
+        self.assertNotIn("wrong", payload.decode())
+        status, _, payload = self.post({"pageNo": 1}, timestamp="2020-01-01T00:00:00Z")
+        self.assertEqual((status, json.loads(payload)["code"]), (400, "RequestExpired"))
+        status, _, payload = self.post({"pageNo": 1}, ak="nobody")
+        self.assertEqual(status, 401)
+        # STS needs the token
+        self.assertEqual(self.post({}, ak="emulator-sts-ak", sk="emulator-sts-sk")[0], 401)
+        self.assertEqual(self.post({}, ak="emulator-sts-ak", sk="emulator-sts-sk",
+                                   token="emulator-sts-token")[0], 200)
+        self.assertEqual(self.post({}, ak="extra-ak", sk="extra-sk")[0], 200)
+        # validation
+        for body, code in (({"pageNo": 0}, "InvalidParameter"),
+                           ({"pageSize": "10"}, "InvalidParameter"),
+                           ({"orderBy": "size"}, "InvalidParameter"),
+                           ({"order": "up"}, "InvalidParameter"),
+                           ({"project": 5}, "InvalidParameter"),
+                           ([1, 2], "MalformedJSON")):
+            status, _, payload = self.post(body)
+            self.assertEqual((status, json.loads(payload)["code"]), (400, code), body)
+        status, _, payload = self.post(None, raw=b"{nope")
+        self.assertEqual((status, json.loads(payload)["code"]), (400, "MalformedJSON"))
+        c = self.conn()
+        c.request("GET", "/nope")
+        r = c.getresponse()
+        self.assertEqual((r.status, json.loads(r.read())["code"]), (404, "NotFound"))
+        c.close()
+        with open(self.log_file) as f:
+            text = f.read()
+        self.assertNotIn("Authorization", text)
+        self.assertNotIn("emulator-sk", text)
+
+    # -- faults ---------------------------------------------------------------
+    def test_faults(self):
+        self.ctl("fault", '{"type":"http","status":503,"retry_after":"2"}')
+        status, r, payload = self.post({})
+        self.assertEqual(status, 503)
+        self.assertEqual(r.getheader("Retry-After"), "2")
+        self.assertEqual(json.loads(payload)["code"], "ServiceUnavailable")
+        self.assertEqual(self.post({})[0], 200)  # consumed
+
+        first = self.page({"pageSize": 3})["tasks"]
+        self.ctl("fault", '{"type":"insert_head","n":2}')
+        r = self.page({"pageSize": 5})
+        self.assertEqual(r["total"], 1002)
+        self.assertEqual([t["uuid"] for t in r["tasks"][2:]], [t["uuid"] for t in first])
+        self.assertTrue(r["tasks"][1]["createdTime"] >= first[0]["createdTime"])
+
+        self.ctl("fault", '{"type":"wrong_type","field":"writtenRows","value":"many"}')
+        r = self.page({"pageSize": 3})
+        self.assertEqual([t["writtenRows"] for t in r["tasks"]], ["many"] * 3)
+
+        self.ctl("fault", '{"type":"invalid_utf8","field":"name","index":0}')
+        status, _, payload = self.post({"pageSize": 2})
+        self.assertEqual(status, 200)
+        self.assertRaises(UnicodeDecodeError, payload.decode, "utf-8")
+        json.loads(payload.decode("utf-8", "replace"))
+
+        self.ctl("fault", '{"type":"truncated","page":2}')
+        self.assertEqual(self.post({"pageNo": 1, "pageSize": 4})[0], 200)
+        status, r, payload = self.post({"pageNo": 2, "pageSize": 4})
+        self.assertEqual(status, 200)
+        self.assertEqual(int(r.getheader("Content-Length")), len(payload))
+        self.assertRaises(ValueError, json.loads, payload)
+
+        self.ctl("fault", '{"type":"drop"}')
+        self.assertRaises((http.client.RemoteDisconnected, ConnectionError), self.post, {})
+        log = self.ctl("log").stdout.splitlines()
+        self.assertTrue(log[-1].startswith("0 "))
+        r = self.ctl("fault", '{"type":"no-such-fault"}', check=False)
+        self.assertNotEqual(r.returncode, 0)
+
+        # reset restores the data set
+        self.ctl("reset")
+        self.assertEqual(self.page({})["total"], 1000)
+
+    def test_keepalive(self):
+        c = self.conn()
+        self.page({"pageNo": 1}, conn=c)
+        self.page({"pageNo": 2}, conn=c)
+        c.close()
+        self.assertEqual(self.ctl("connections").stdout, "1\n")
+        self.page({"pageNo": 3})
+        self.assertEqual(self.ctl("connections").stdout, "2\n")
+        self.assertEqual(self.ctl("count").stdout, "3\n")
+        stats = json.loads(self.ctl("stats").stdout)
+        self.assertIn("cpu_seconds", stats)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
