@@ -1,0 +1,29 @@
+# bls_fdw: PostgreSQL foreign data wrapper for Baidu AI Cloud Log Service (BLS)
+
+MODULE_big = bls_fdw
+OBJS = \
+	$(WIN32RES) \
+	bls_fdw.o \
+	src/bce_auth.o \
+	src/convert.o \
+	src/http.o \
+	src/option.o \
+	src/request.o \
+	src/task_json.o
+
+EXTENSION = bls_fdw
+DATA = bls_fdw--1.0.sql
+PGFILEDESC = "bls_fdw - foreign data wrapper for Baidu AI Cloud Log Service"
+
+PG_CPPFLAGS = -I$(srcdir)/src
+SHLIB_LINK = -lcurl -ljson-c -lcrypto
+
+# Suites by topic; all of them talk to the emulator that test/run_tests.sh starts.
+REGRESS = options scan types errors cancel
+REGRESS_OPTS = --load-extension=bls_fdw
+
+EXTRA_CLEAN = test/unit/build
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,54 @@
+--
+-- Cancels: statement_timeout and pg_cancel_backend during a request end the
+-- query promptly with SQLSTATE 57014, and the session stays usable
+--
+\getenv emulator_url BLS_EMULATOR_URL
+\set VERBOSITY default
+\! python3 test/bls_emulator.py ctl reset
+
+CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw
+  OPTIONS (endpoint :'emulator_url', request_timeout_ms '60000');
+CREATE USER MAPPING FOR CURRENT_USER SERVER emu
+  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
+CREATE FOREIGN TABLE tasks (uuid text) SERVER emu;
+
+-- waiting for headers that take 30 s: statement_timeout of 300 ms
+\! python3 test/bls_emulator.py ctl fault '{"type": "delay_headers", "ms": 30000}'
+SELECT clock_timestamp() AS t0 \gset
+SET statement_timeout = '300ms';
+SELECT count(*) FROM tasks;
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
+
+-- in the middle of a slow body
+\! python3 test/bls_emulator.py ctl fault '{"type": "delay_body", "ms": 30000}'
+SELECT clock_timestamp() AS t0 \gset
+SET statement_timeout = '300ms';
+SELECT count(*) FROM tasks;
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
+
+-- while sleeping before a retry (Retry-After: 30)
+\! python3 test/bls_emulator.py ctl fault '{"type": "http", "status": 429, "retry_after": "30"}'
+SELECT clock_timestamp() AS t0 \gset
+SET statement_timeout = '300ms';
+SELECT count(*) FROM tasks;
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
+
+-- pg_cancel_backend from another session
+\! python3 test/bls_emulator.py ctl fault '{"type": "delay_headers", "ms": 30000}'
+\! psql -X -q -d postgres -c "SELECT pg_sleep(0.5); SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%cancel-me%' AND pid <> pg_backend_pid()" >/dev/null 2>&1 &
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) /* cancel-me */ FROM tasks;
+\echo :LAST_ERROR_SQLSTATE
+SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
+
+-- the session and its cached connection still work
+\! python3 test/bls_emulator.py ctl reset
+SELECT count(*) FROM tasks;
+
+DROP SERVER emu CASCADE;

@@ -1,0 +1,104 @@
+/*-------------------------------------------------------------------------
+ *
+ * bls_fdw.h
+ *		  Shared declarations of the BLS foreign data wrapper.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BLS_FDW_H
+#define BLS_FDW_H
+
+#include "fmgr.h"
+#include "nodes/pg_list.h"
+#include "utils/relcache.h"
+
+#include "task_json.h"
+
+/*
+ * Everything a scan needs to talk to BLS: the server's options, the table's
+ * overrides and the user mapping's credentials, resolved once per scan.
+ */
+typedef struct BlsOptions
+{
+	Oid			serverid;
+	Oid			userid;			/* the user whose mapping supplies the keys */
+	char	   *server_name;
+
+	/* server */
+	char	   *endpoint;		/* normalized "scheme://host[:port]" */
+	char	   *host_header;	/* "host[:port]", exactly as sent and signed */
+	int			page_size;
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	int			max_retries;
+	char	   *ca_file;
+	int64		max_response_bytes;
+
+	/* user mapping; never printed */
+	char	   *access_key_id;
+	char	   *secret_access_key;
+	char	   *security_token;
+} BlsOptions;
+
+/* Defaults, documented in README.md. */
+#define BLS_DEFAULT_PAGE_SIZE			100
+#define BLS_MAX_PAGE_SIZE				10000
+#define BLS_DEFAULT_CONNECT_TIMEOUT_MS	5000
+#define BLS_DEFAULT_REQUEST_TIMEOUT_MS	30000
+#define BLS_DEFAULT_MAX_RETRIES			3
+#define BLS_MAX_RETRIES_LIMIT			10
+#define BLS_DEFAULT_MAX_RESPONSE_BYTES	(64 * 1024 * 1024)
+
+/* Per-scan counters, shown by EXPLAIN ANALYZE. */
+typedef struct BlsScanStats
+{
+	int64		pages;			/* pages parsed */
+	int64		requests;		/* HTTP requests sent, retries included */
+	int64		retries;
+	int64		rows;			/* tasks received */
+	int64		bytes;			/* response body bytes */
+} BlsScanStats;
+
+/* A successful response body: the connection's buffer, valid until its next request. */
+typedef struct BlsResponse
+{
+	const char *body;
+	size_t		len;
+	char		request_id[80];
+} BlsResponse;
+
+/* in option.c */
+extern BlsOptions *bls_get_options(Oid foreigntableid, Oid userid);
+extern bool bls_parse_endpoint(const char *value, char **url, char **host);
+
+/* in http.c */
+typedef struct BlsConnection BlsConnection;
+extern BlsConnection *bls_get_connection(const BlsOptions *opts);
+extern void bls_list_tasks(BlsConnection *conn, const BlsOptions *opts,
+						   const char *body, size_t bodylen,
+						   BlsResponse *resp, BlsScanStats *stats);
+extern void bls_report_page_error(BlsParseStatus status, const BlsPage *page,
+								  const BlsResponse *resp,
+								  const BlsOptions *opts);
+
+/* in convert.c */
+typedef struct BlsColumn
+{
+	AttrNumber	attnum;
+	char	   *attname;
+	char	   *key;			/* the task's JSON field */
+	Oid			typid;
+	int32		typmod;
+	Oid			typioparam;
+	FmgrInfo	infunc;
+	int			kind;			/* BlsColumnKind, see convert.c */
+	bool		empty_is_null;	/* time field or date/time type */
+} BlsColumn;
+
+extern char *bls_column_key(Relation rel, AttrNumber attnum);
+extern void bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum);
+extern void bls_store_task(BlsColumn *cols, int ncols, BlsJson *task,
+						   int task_index, int page_no,
+						   Datum *values, bool *nulls);
+
+#endif							/* BLS_FDW_H */

@@ -1,0 +1,248 @@
+/*-------------------------------------------------------------------------
+ *
+ * convert.c
+ *		  Turn a task's JSON fields into a row of the foreign table.
+ *
+ * Each column maps to one field of the task object: by default its name in
+ * camelCase (log_store_name -> logStoreName), or the column option "key".
+ * Values go through the column type's input function, with a fast path for
+ * text; every failure carries an error context naming the column and the
+ * task's uuid, so a bad value from the service can be traced.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "bls_fdw.h"
+
+typedef enum BlsColumnKind
+{
+	BLS_COL_GENERIC,			/* the type's input function */
+	BLS_COL_TEXT,				/* text: no input function needed */
+	BLS_COL_JSON				/* json, jsonb: the value as JSON text */
+} BlsColumnKind;
+
+/* Fields that hold times; the service sends "" for "not yet". */
+static const char *const time_fields[] = {
+	"queryStartTime", "queryEndTime", "execStartTime", "execEndTime",
+	"createdTime", "updatedTime", NULL
+};
+
+/*
+ * bls_column_key
+ *		The JSON field a column maps to, palloc'd: the column option "key",
+ *		or else the column name with snake_case turned into camelCase.
+ */
+char *
+bls_column_key(Relation rel, AttrNumber attnum)
+{
+	List	   *options = GetForeignColumnOptions(RelationGetRelid(rel), attnum);
+	ListCell   *lc;
+	const char *name;
+	StringInfoData buf;
+	bool		upper = false;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "key") == 0)
+			return pstrdup(defGetString(def));
+	}
+
+	name = NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname);
+	initStringInfo(&buf);
+	for (const char *p = name; *p; p++)
+	{
+		if (*p == '_' && buf.len > 0)
+			upper = true;
+		else
+		{
+			appendStringInfoChar(&buf, upper ? pg_toupper((unsigned char) *p) : *p);
+			upper = false;
+		}
+	}
+	return buf.data;
+}
+
+/*
+ * bls_init_column
+ *		Fill in *col for column attnum of rel: its field and how to convert.
+ */
+void
+bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum)
+{
+	Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	Oid			infunc;
+	char		category;
+	bool		preferred;
+
+	col->attnum = attnum;
+	col->attname = pstrdup(NameStr(attr->attname));
+	col->key = bls_column_key(rel, attnum);
+	col->typid = attr->atttypid;
+	col->typmod = attr->atttypmod;
+	getTypeInputInfo(attr->atttypid, &infunc, &col->typioparam);
+	fmgr_info(infunc, &col->infunc);
+
+	if (col->typid == TEXTOID)
+		col->kind = BLS_COL_TEXT;
+	else if (col->typid == JSONOID || col->typid == JSONBOID)
+		col->kind = BLS_COL_JSON;
+	else
+		col->kind = BLS_COL_GENERIC;
+
+	get_type_category_preferred(getBaseType(col->typid), &category, &preferred);
+	col->empty_is_null = (category == TYPCATEGORY_DATETIME);
+	for (int i = 0; time_fields[i]; i++)
+		if (strcmp(col->key, time_fields[i]) == 0)
+			col->empty_is_null = true;
+}
+
+/* Identifies what is being converted, for the error context. */
+typedef struct ConvertErrorState
+{
+	const BlsColumn *col;
+	BlsJson    *task;
+	int			task_index;
+	int			page_no;
+} ConvertErrorState;
+
+static void
+convert_error_callback(void *arg)
+{
+	ConvertErrorState *state = (ConvertErrorState *) arg;
+	const char *uuid = bls_task_uuid(state->task);
+
+	/* print the uuid only if it is short, printable ASCII */
+	for (const char *p = uuid; p && *p; p++)
+		if (*p < 0x21 || *p > 0x7e || *p == '"' || p - uuid >= 64)
+			uuid = NULL;
+	if (uuid)
+	{
+		if (state->col)
+			errcontext("column \"%s\" (field \"%s\") of download task \"%s\"",
+					   state->col->attname, state->col->key, uuid);
+		else
+			errcontext("download task \"%s\"", uuid);
+	}
+	else if (state->col)
+		errcontext("column \"%s\" (field \"%s\") of download task %d on page %d",
+				   state->col->attname, state->col->key,
+				   state->task_index + 1, state->page_no);
+	else
+		errcontext("download task %d on page %d",
+				   state->task_index + 1, state->page_no);
+}
+
+static Datum
+convert_value(const BlsColumn *col, BlsJson *v, bool *isnull)
+{
+	BlsJsonType type = bls_json_type(v);
+	const char *s;
+	size_t		len;
+	char	   *server;
+	Datum		result;
+
+	*isnull = false;
+	if (type == BLS_JSON_NULL)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	if (type == BLS_JSON_STRING && col->kind != BLS_COL_JSON)
+	{
+		s = bls_json_string(v, &len);
+		if (len == 0 && col->empty_is_null)
+		{
+			*isnull = true;
+			return (Datum) 0;
+		}
+	}
+	else
+	{
+		if ((type == BLS_JSON_OBJECT || type == BLS_JSON_ARRAY) &&
+			col->kind == BLS_COL_GENERIC)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("BLS returned a JSON %s where column \"%s\" of type %s expects a scalar",
+							bls_json_type_name(type), col->attname,
+							format_type_be(col->typid))));
+		/* numbers, booleans, and anything bound for a json column */
+		s = bls_json_text(v, &len);
+	}
+
+	/* validates UTF-8 (an embedded NUL is invalid too) and converts */
+	server = pg_any_to_server(s, (int) len, PG_UTF8);
+	if (col->kind == BLS_COL_TEXT)
+		result = PointerGetDatum(cstring_to_text_with_len(server,
+														  server == s ? (int) len : (int) strlen(server)));
+	else
+	{
+		if (server == s)
+			server = pnstrdup(s, len);
+		result = InputFunctionCall((FmgrInfo *) &col->infunc, server,
+								   col->typioparam, col->typmod);
+	}
+	return result;
+}
+
+/*
+ * bls_store_task
+ *		Convert task (the task_index'th of page page_no) into values/nulls
+ *		for the ncols columns in cols; columns not listed are left alone.
+ *
+ * A missing or JSON-null field is NULL; unknown fields are ignored.  Results
+ * are allocated in the current memory context, which the caller resets per
+ * row.
+ */
+void
+bls_store_task(BlsColumn *cols, int ncols, BlsJson *task,
+			   int task_index, int page_no, Datum *values, bool *nulls)
+{
+	ConvertErrorState state;
+	ErrorContextCallback errcallback;
+
+	state.col = NULL;
+	state.task = task;
+	state.task_index = task_index;
+	state.page_no = page_no;
+	errcallback.callback = convert_error_callback;
+	errcallback.arg = &state;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	if (bls_json_type(task) != BLS_JSON_OBJECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("BLS returned a download task that is a JSON %s, not an object",
+						bls_json_type_name(bls_json_type(task)))));
+
+	for (int i = 0; i < ncols; i++)
+	{
+		BlsColumn  *col = &cols[i];
+		BlsJson    *v = bls_task_field(task, col->key);
+		int			idx = col->attnum - 1;
+
+		state.col = col;
+		if (v == NULL)
+		{
+			values[idx] = (Datum) 0;
+			nulls[idx] = true;
+		}
+		else
+			values[idx] = convert_value(col, v, &nulls[idx]);
+	}
+
+	error_context_stack = errcallback.previous;
+}

@@ -1,0 +1,387 @@
+/*-------------------------------------------------------------------------
+ *
+ * task_json.c
+ *		  Parse ListDownloadTask response bodies and BLS error bodies.
+ *
+ * This file owns the shape checks of a response: a page is accepted only if
+ * it is a complete JSON object with "success": true and a "result" holding a
+ * "tasks" array.  It does not look inside the tasks; turning task fields into
+ * column values is convert.c's job.  It never includes postgres.h, so it can
+ * be unit-tested, built with sanitizers and fuzzed on its own; the caller
+ * turns a non-OK status into a PostgreSQL error.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L		/* for strdup under -std=c99 */
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "task_json.h"
+
+/* Nesting deeper than this is not a BLS response; json-c's default is 32. */
+#define BLS_JSON_MAX_DEPTH	64
+
+/*
+ * Parse exactly buf[0..len): trailing garbage, truncation or an empty body
+ * are errors.  Returns NULL and fills errbuf on failure.
+ */
+static json_object *
+parse_document(const char *buf, size_t len, BlsParseStatus *status,
+			   char *errbuf, size_t errlen)
+{
+	json_tokener *tok;
+	json_object *obj;
+	size_t		consumed;
+	enum json_tokener_error jerr;
+
+	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\n' ||
+					   buf[len - 1] == '\r' || buf[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+	{
+		*status = BLS_PARSE_EMPTY;
+		snprintf(errbuf, errlen, "The response body is empty.");
+		return NULL;
+	}
+	if (len > (size_t) INT32_MAX)
+	{
+		*status = BLS_PARSE_NOT_JSON;
+		snprintf(errbuf, errlen, "The response body is too large to parse.");
+		return NULL;
+	}
+
+	tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH);
+	if (tok == NULL)
+	{
+		*status = BLS_PARSE_NOMEM;
+		snprintf(errbuf, errlen, "Out of memory.");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+
+	obj = json_tokener_parse_ex(tok, buf, (int) len);
+	consumed = json_tokener_get_parse_end(tok);
+	jerr = json_tokener_get_error(tok);
+	if (obj == NULL && jerr == json_tokener_continue)
+	{
+		/*
+		 * A top-level number or literal ("123", "true") ends only at a
+		 * delimiter, so json-c waits for more; a NUL ends it.  A truly
+		 * truncated body still fails, and keeps the "continue" error.
+		 */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		if (json_tokener_get_error(tok) == json_tokener_success)
+		{
+			jerr = json_tokener_success;
+			consumed = len;
+		}
+	}
+	if (jerr == json_tokener_success && obj == NULL)
+	{
+		/* the whole body is the JSON literal null */
+		*status = BLS_PARSE_NOT_OBJECT;
+		snprintf(errbuf, errlen, "The response is a JSON null, not an object.");
+	}
+	else if (obj == NULL)
+	{
+		*status = BLS_PARSE_NOT_JSON;
+		if (jerr == json_tokener_continue)
+			snprintf(errbuf, errlen,
+					 "The response body ends inside a JSON value, after %zu bytes.",
+					 len);
+		else
+			snprintf(errbuf, errlen, "The response body is not valid JSON at byte %zu: %s.",
+					 consumed, json_tokener_error_desc(jerr));
+	}
+	else if (consumed != len)
+	{
+		*status = BLS_PARSE_NOT_JSON;
+		snprintf(errbuf, errlen,
+				 "The response body has unexpected data after the JSON value, at byte %zu.", consumed);
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+static const char *
+string_member(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(obj, key, &v) &&
+		json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+/*
+ * Read an optional integer member; false if present but not an integer that
+ * fits in [lo, hi].
+ */
+static bool
+int_member(json_object *obj, const char *key, int64_t lo, int64_t hi,
+		   int64_t *out)
+{
+	json_object *v;
+	int64_t		i;
+
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return true;
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	i = json_object_get_int64(v);
+	if (i < lo || i > hi)
+		return false;
+	*out = i;
+	return true;
+}
+
+/*
+ * bls_page_parse
+ *		Parse a 200 response body of ListDownloadTask into *page.
+ *
+ * On BLS_PARSE_OK the caller owns page->root and must call bls_page_free().
+ * On BLS_PARSE_FAILURE page->root is also kept, since page->code, message
+ * and request_id point into it.  On other statuses nothing is kept and
+ * page->error says what was wrong.
+ */
+BlsParseStatus
+bls_page_parse(const char *buf, size_t len, BlsPage *page)
+{
+	BlsParseStatus status = BLS_PARSE_OK;
+	json_object *root;
+	json_object *success;
+	json_object *result;
+	int64_t		v;
+
+	memset(page, 0, sizeof(*page));
+	page->total = -1;
+
+	root = parse_document(buf, len, &status, page->error, sizeof(page->error));
+	if (root == NULL)
+		return status;
+
+	if (!json_object_is_type(root, json_type_object))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response is a JSON %s, not an object.",
+				 json_type_to_name(json_object_get_type(root)));
+		json_object_put(root);
+		return BLS_PARSE_NOT_OBJECT;
+	}
+	page->root = root;
+	page->code = string_member(root, "code");
+	page->message = string_member(root, "message");
+	page->request_id = string_member(root, "requestId");
+
+	if (!json_object_object_get_ex(root, "success", &success) ||
+		!json_object_is_type(success, json_type_boolean) ||
+		!json_object_get_boolean(success))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response does not report success.");
+		return BLS_PARSE_FAILURE;
+	}
+
+	if (!json_object_object_get_ex(root, "result", &result) ||
+		!json_object_is_type(result, json_type_object))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response has no \"result\" object.");
+		status = BLS_PARSE_NO_RESULT;
+		goto fail;
+	}
+	if (!json_object_object_get_ex(result, "tasks", &page->tasks) ||
+		!json_object_is_type(page->tasks, json_type_array))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's result has no \"tasks\" array.");
+		status = BLS_PARSE_NO_TASKS;
+		goto fail;
+	}
+	page->ntasks = (int) json_object_array_length(page->tasks);
+
+	v = -1;
+	if (!int_member(result, "total", 0, INT64_MAX, &v))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's \"total\" is not a non-negative integer.");
+		status = BLS_PARSE_BAD_FIELD;
+		goto fail;
+	}
+	page->total = v;
+	v = 0;
+	if (!int_member(result, "pageNo", 0, INT32_MAX, &v))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's \"pageNo\" is not a positive integer.");
+		status = BLS_PARSE_BAD_FIELD;
+		goto fail;
+	}
+	page->page_no = (int) v;
+	v = 0;
+	if (!int_member(result, "pageSize", 0, INT32_MAX, &v))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's \"pageSize\" is not a positive integer.");
+		status = BLS_PARSE_BAD_FIELD;
+		goto fail;
+	}
+	page->page_size = (int) v;
+	return BLS_PARSE_OK;
+
+fail:
+	json_object_put(root);
+	page->root = NULL;
+	page->tasks = NULL;
+	page->ntasks = 0;
+	page->code = page->message = page->request_id = NULL;
+	return status;
+}
+
+void
+bls_page_free(BlsPage *page)
+{
+	if (page->root != NULL)
+		json_object_put(page->root);
+	page->root = NULL;
+	page->tasks = NULL;
+	page->ntasks = 0;
+	page->code = page->message = page->request_id = NULL;
+}
+
+/* The i'th task; it may be any JSON type, the caller checks. */
+BlsJson *
+bls_page_task(const BlsPage *page, int i)
+{
+	return json_object_array_get_idx(page->tasks, (size_t) i);
+}
+
+/*
+ * A task's field, or NULL when the task is not an object, lacks the field or
+ * has it as JSON null.
+ */
+BlsJson *
+bls_task_field(BlsJson *task, const char *key)
+{
+	json_object *v;
+
+	if (task == NULL || !json_object_is_type(task, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(task, key, &v))
+		return NULL;
+	return v;
+}
+
+/* A task's uuid if it is a string, else NULL. */
+const char *
+bls_task_uuid(BlsJson *task)
+{
+	json_object *uuid = bls_task_field(task, "uuid");
+
+	if (uuid && json_object_is_type(uuid, json_type_string))
+		return json_object_get_string(uuid);
+	return NULL;
+}
+
+BlsJsonType
+bls_json_type(BlsJson *v)
+{
+	switch (json_object_get_type(v))
+	{
+		case json_type_boolean:
+			return BLS_JSON_BOOLEAN;
+		case json_type_int:
+		case json_type_double:
+			return BLS_JSON_NUMBER;
+		case json_type_string:
+			return BLS_JSON_STRING;
+		case json_type_object:
+			return BLS_JSON_OBJECT;
+		case json_type_array:
+			return BLS_JSON_ARRAY;
+		case json_type_null:
+			break;
+	}
+	return BLS_JSON_NULL;
+}
+
+const char *
+bls_json_type_name(BlsJsonType type)
+{
+	static const char *const names[] = {
+		"null", "boolean", "number", "string", "object", "array"
+	};
+
+	return names[type];
+}
+
+/*
+ * A string value's bytes (not NUL-terminated if it holds a NUL: use *len),
+ * borrowed from the document.  Only for BLS_JSON_STRING values.
+ */
+const char *
+bls_json_string(BlsJson *v, size_t *len)
+{
+	*len = (size_t) json_object_get_string_len(v);
+	return json_object_get_string(v);
+}
+
+/*
+ * Any value serialized as JSON text (a string comes back quoted).  The text
+ * is owned by the value and valid until the document is freed.  Numbers keep
+ * the spelling they had in the response.
+ */
+const char *
+bls_json_text(BlsJson *v, size_t *len)
+{
+	return json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN |
+											 JSON_C_TO_STRING_NOSLASHESCAPE,
+											 len);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/*
+ * bls_parse_error_body
+ *		Extract code, message and requestId from a BLS error body.
+ *
+ * Returns false when the body is not a JSON object (an HTML page from a
+ * gateway, say).  The strings are malloc'd (or NULL where absent); the
+ * caller frees them.
+ */
+bool
+bls_parse_error_body(const char *buf, size_t len, char **code,
+					 char **message, char **request_id)
+{
+	BlsParseStatus status;
+	char		errbuf[160];
+	json_object *root;
+
+	*code = *message = *request_id = NULL;
+	root = parse_document(buf, len, &status, errbuf, sizeof(errbuf));
+	if (root == NULL)
+		return false;
+	if (!json_object_is_type(root, json_type_object))
+	{
+		json_object_put(root);
+		return false;
+	}
+	*code = dup_or_null(string_member(root, "code"));
+	*message = dup_or_null(string_member(root, "message"));
+	*request_id = dup_or_null(string_member(root, "requestId"));
+	json_object_put(root);
+	return true;
+}

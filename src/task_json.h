@@ -1,0 +1,81 @@
+/*-------------------------------------------------------------------------
+ *
+ * task_json.h
+ *		  Parsing ListDownloadTask response bodies with json-c; no PostgreSQL
+ *		  dependency.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BLS_TASK_JSON_H
+#define BLS_TASK_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+
+/*
+ * json-c stays behind this header: its "json_object" type collides with
+ * PostgreSQL's json_object() in fmgrprotos.h, so backend files see only an
+ * opaque pointer and the accessors below.
+ */
+typedef struct json_object BlsJson;
+
+/* The JSON type of a value; BLS_JSON_NULL also for a NULL pointer. */
+typedef enum BlsJsonType
+{
+	BLS_JSON_NULL,
+	BLS_JSON_BOOLEAN,
+	BLS_JSON_NUMBER,
+	BLS_JSON_STRING,
+	BLS_JSON_OBJECT,
+	BLS_JSON_ARRAY
+} BlsJsonType;
+
+typedef enum BlsParseStatus
+{
+	BLS_PARSE_OK = 0,
+	BLS_PARSE_EMPTY,			/* empty body */
+	BLS_PARSE_NOT_JSON,			/* syntax error, truncated, trailing data */
+	BLS_PARSE_NOT_OBJECT,		/* top level is not an object */
+	BLS_PARSE_FAILURE,			/* "success" is not true: a service error */
+	BLS_PARSE_NO_RESULT,		/* no "result" object */
+	BLS_PARSE_NO_TASKS,			/* no "tasks" array in the result */
+	BLS_PARSE_BAD_FIELD,		/* total/pageNo/pageSize of the wrong type */
+	BLS_PARSE_NOMEM
+} BlsParseStatus;
+
+/*
+ * One parsed page.  root owns the whole document; every other pointer is
+ * borrowed from it and lives until bls_page_free().
+ */
+typedef struct BlsPage
+{
+	BlsJson    *root;
+	BlsJson    *tasks;			/* the "tasks" array */
+	int			ntasks;
+	int64_t		total;			/* -1 when absent */
+	int			page_no;		/* 0 when absent */
+	int			page_size;		/* effective page size; 0 when absent */
+	const char *code;			/* service code/message/requestId, or NULL */
+	const char *message;
+	const char *request_id;
+	char		error[160];		/* what was wrong, as a sentence, for a
+								 * non-OK status */
+} BlsPage;
+
+extern BlsParseStatus bls_page_parse(const char *buf, size_t len,
+									 BlsPage *page);
+extern void bls_page_free(BlsPage *page);
+extern BlsJson *bls_page_task(const BlsPage *page, int i);
+extern BlsJson *bls_task_field(BlsJson *task, const char *key);
+extern const char *bls_task_uuid(BlsJson *task);
+extern BlsJsonType bls_json_type(BlsJson *v);
+extern const char *bls_json_type_name(BlsJsonType type);
+extern const char *bls_json_string(BlsJson *v, size_t *len);
+extern const char *bls_json_text(BlsJson *v, size_t *len);
+extern bool bls_parse_error_body(const char *buf, size_t len,
+								 char **code, char **message,
+								 char **request_id);
+
+#endif							/* BLS_TASK_JSON_H */
