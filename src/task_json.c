@@ -222,7 +222,7 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 	if (!int_member(result, "pageNo", 0, INT32_MAX, &v))
 	{
 		snprintf(page->error, sizeof(page->error),
-				 "The response's \"pageNo\" is not a positive integer.");
+				 "The response's \"pageNo\" is not a valid page number.");
 		status = BLS_PARSE_BAD_FIELD;
 		goto fail;
 	}
@@ -231,7 +231,7 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 	if (!int_member(result, "pageSize", 0, INT32_MAX, &v))
 	{
 		snprintf(page->error, sizeof(page->error),
-				 "The response's \"pageSize\" is not a positive integer.");
+				 "The response's \"pageSize\" is not a valid page size.");
 		status = BLS_PARSE_BAD_FIELD;
 		goto fail;
 	}

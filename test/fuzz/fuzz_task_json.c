@@ -1,0 +1,184 @@
+/*-------------------------------------------------------------------------
+ *
+ * fuzz_task_json.c
+ *		  libFuzzer target for src/task_json.c
+ *
+ * Feeds arbitrary bytes, exactly as many as libFuzzer gives (no NUL after
+ * them), to bls_page_parse and bls_parse_error_body.  On a parsed page it
+ * walks every task and every field of every task through the accessors
+ * convert.c uses, and checks a few invariants, aborting if one fails.
+ * json-c is included here only to enumerate object keys; the parser under
+ * test is reached through task_json.h alone.
+ *
+ * Build and run with "make -C test/fuzz run [FUZZ_SECONDS=n]".
+ *
+ * test/fuzz/fuzz_task_json.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "task_json.h"
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_ASSERT(cond) \
+	do { \
+		if (!(cond)) \
+		{ \
+			fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, \
+					__LINE__); \
+			abort(); \
+		} \
+	} while (0)
+
+/* Fields convert.c looks up by name, plus ones that are never present */
+static const char *const probe_keys[] = {
+	"uuid", "name", "project", "logStoreName", "state", "fileDir",
+	"queryStartTime", "createdTime", "updatedTime", "", "no such key"
+};
+
+/* Touch every byte an accessor hands back, so ASan checks the extent */
+static volatile unsigned char sink;
+
+static void
+touch(const char *s, size_t len)
+{
+	size_t		i;
+
+	FUZZ_ASSERT(s != NULL);
+	for (i = 0; i < len; i++)
+		sink ^= (unsigned char) s[i];
+	/* the text is NUL-terminated after len bytes */
+	FUZZ_ASSERT(s[len] == '\0');
+}
+
+static void
+visit_value(BlsJson *v)
+{
+	BlsJsonType type = bls_json_type(v);
+	const char *s;
+	size_t		len;
+
+	FUZZ_ASSERT(type >= BLS_JSON_NULL && type <= BLS_JSON_ARRAY);
+	FUZZ_ASSERT(bls_json_type_name(type) != NULL);
+	FUZZ_ASSERT(v != NULL || type == BLS_JSON_NULL);
+	if (type == BLS_JSON_STRING)
+	{
+		s = bls_json_string(v, &len);
+		touch(s, len);
+	}
+	s = bls_json_text(v, &len);
+	touch(s, len);
+	FUZZ_ASSERT(len > 0);
+	if (type == BLS_JSON_STRING)
+		FUZZ_ASSERT(s[0] == '"' && s[len - 1] == '"');
+}
+
+static void
+visit_task(BlsJson *task)
+{
+	const char *uuid;
+	size_t		i;
+
+	visit_value(task);
+	uuid = bls_task_uuid(task);
+	if (uuid != NULL)
+	{
+		FUZZ_ASSERT(bls_json_type(bls_task_field(task, "uuid")) ==
+					BLS_JSON_STRING);
+		touch(uuid, strlen(uuid));
+	}
+	for (i = 0; i < sizeof(probe_keys) / sizeof(probe_keys[0]); i++)
+	{
+		BlsJson    *v = bls_task_field(task, probe_keys[i]);
+
+		FUZZ_ASSERT(v == NULL || bls_json_type(v) != BLS_JSON_NULL);
+		visit_value(v);
+	}
+
+	if (bls_json_type(task) == BLS_JSON_OBJECT)
+	{
+		json_object_object_foreach(task, key, val)
+		{
+			BlsJson    *v = bls_task_field(task, key);
+
+			/* duplicate keys: the lookup sees the last one */
+			(void) val;
+			FUZZ_ASSERT(v == NULL || bls_json_type(v) != BLS_JSON_NULL);
+			visit_value(v);
+		}
+	}
+	else
+		FUZZ_ASSERT(bls_task_field(task, "uuid") == NULL && uuid == NULL);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	BlsPage		page;
+	BlsParseStatus status;
+	char	   *code;
+	char	   *message;
+	char	   *request_id;
+	int			i;
+
+	status = bls_page_parse((const char *) data, size, &page);
+	FUZZ_ASSERT(status >= BLS_PARSE_OK && status <= BLS_PARSE_NOMEM);
+	FUZZ_ASSERT(memchr(page.error, '\0', sizeof(page.error)) != NULL);
+	if (status == BLS_PARSE_OK)
+	{
+		FUZZ_ASSERT(page.root != NULL && page.tasks != NULL);
+		FUZZ_ASSERT(page.ntasks >= 0);
+		FUZZ_ASSERT(page.total >= -1);
+		FUZZ_ASSERT(page.page_no >= 0 && page.page_size >= 0);
+		FUZZ_ASSERT(bls_json_type(page.tasks) == BLS_JSON_ARRAY);
+		for (i = 0; i < page.ntasks; i++)
+			visit_task(bls_page_task(&page, i));
+		FUZZ_ASSERT(bls_page_task(&page, page.ntasks) == NULL);
+		visit_value(page.root);
+	}
+	else if (status == BLS_PARSE_FAILURE)
+	{
+		FUZZ_ASSERT(page.root != NULL && page.ntasks == 0);
+		if (page.code)
+			touch(page.code, strlen(page.code));
+		if (page.message)
+			touch(page.message, strlen(page.message));
+		if (page.request_id)
+			touch(page.request_id, strlen(page.request_id));
+	}
+	else
+	{
+		FUZZ_ASSERT(page.root == NULL && page.ntasks == 0);
+		FUZZ_ASSERT(page.error[0] != '\0');
+	}
+	bls_page_free(&page);
+	FUZZ_ASSERT(page.root == NULL);
+
+	if (bls_parse_error_body((const char *) data, size, &code, &message,
+							 &request_id))
+	{
+		/* an error body is any object: a page's object is one too */
+		FUZZ_ASSERT(status != BLS_PARSE_EMPTY &&
+					status != BLS_PARSE_NOT_JSON &&
+					status != BLS_PARSE_NOT_OBJECT);
+		if (code)
+			touch(code, strlen(code));
+		if (message)
+			touch(message, strlen(message));
+		if (request_id)
+			touch(request_id, strlen(request_id));
+	}
+	else
+		FUZZ_ASSERT(code == NULL && message == NULL && request_id == NULL);
+	free(code);
+	free(message);
+	free(request_id);
+	return 0;
+}

@@ -1,0 +1,777 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_task_json.c
+ *		  Unit tests for src/task_json.c (ListDownloadTask response parsing)
+ *
+ * Covers a valid page and the field accessors, every non-OK status of
+ * bls_page_parse, bodies that are not NUL-terminated, deep nesting, bytes
+ * that are not UTF-8, and bls_parse_error_body.  Every body is copied into a
+ * malloc'd buffer of exactly its length before parsing and freed right
+ * after, so under ASan an over-read of the input, or a pointer kept into
+ * it, is caught.  Plain C with no framework: it prints TAP ("ok N - ...",
+ * then a "1..N" plan) and exits non-zero if any check failed.  Built and run
+ * by test/unit/Makefile, also under ASan/UBSan with leak detection.
+ *
+ * test/unit/test_task_json.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "task_json.h"
+
+static int	ntests = 0;
+static int	nfailed = 0;
+
+/* Record one TAP result; "why" is printed as a diagnostic on failure */
+static void
+check(int ok, const char *desc, const char *why)
+{
+	ntests++;
+	printf("%s %d - %s\n", ok ? "ok" : "not ok", ntests, desc);
+	if (!ok)
+	{
+		nfailed++;
+		if (why != NULL)
+			printf("# %s\n", why);
+	}
+}
+
+#define CHECK(cond, desc) check((cond) ? 1 : 0, (desc), #cond)
+
+/* Compare two strings, either possibly NULL, printing both on mismatch */
+static void
+check_str(const char *got, const char *want, const char *desc)
+{
+	int			ok = got != NULL && want != NULL && strcmp(got, want) == 0;
+
+	check(ok, desc, NULL);
+	if (!ok)
+		printf("#   got:  \"%s\"\n#   want: \"%s\"\n",
+			   got ? got : "(null)", want ? want : "(null)");
+}
+
+/* Compare a counted byte string with an expected one */
+static void
+check_bytes(const char *got, size_t gotlen, const char *want, size_t wantlen,
+			const char *desc)
+{
+	int			ok = got != NULL && gotlen == wantlen &&
+		memcmp(got, want, wantlen) == 0;
+
+	check(ok, desc, NULL);
+	if (!ok)
+		printf("#   got:  \"%.*s\" (%zu bytes)\n#   want: \"%.*s\" (%zu bytes)\n",
+			   got ? (int) gotlen : 6, got ? got : "(null)", gotlen,
+			   (int) wantlen, want, wantlen);
+}
+
+/* Check a parse status, printing the page's error text on mismatch */
+static void
+check_status(BlsParseStatus got, BlsParseStatus want, const BlsPage *page,
+			 const char *desc)
+{
+	int			ok = got == want;
+
+	check(ok, desc, NULL);
+	if (!ok)
+		printf("#   got status %d, want %d; error: \"%s\"\n",
+			   (int) got, (int) want, page->error);
+}
+
+/*
+ * Copy len bytes into a malloc'd buffer of exactly len bytes (no NUL after
+ * them) and parse that.  The copy is freed before returning: the page must
+ * not point into the input.
+ */
+static BlsParseStatus
+parse_exact(const char *body, size_t len, BlsPage *page)
+{
+	char	   *copy = malloc(len > 0 ? len : 1);
+	BlsParseStatus status;
+
+	if (copy == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	memcpy(copy, body, len);
+	status = bls_page_parse(copy, len, page);
+	free(copy);
+	return status;
+}
+
+/* Parse a string literal (which may hold NULs) */
+#define PARSE(lit, page) parse_exact((lit), sizeof(lit) - 1, (page))
+
+/* Same for bls_parse_error_body */
+static bool
+error_body_exact(const char *body, size_t len, char **code, char **message,
+				 char **request_id)
+{
+	char	   *copy = malloc(len > 0 ? len : 1);
+	bool		result;
+
+	if (copy == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	memcpy(copy, body, len);
+	result = bls_parse_error_body(copy, len, code, message, request_id);
+	free(copy);
+	return result;
+}
+
+#define ERROR_BODY(lit, c, m, r) \
+	error_body_exact((lit), sizeof(lit) - 1, (c), (m), (r))
+
+/* True if the page's error text contains word, ignoring ASCII case */
+static int
+error_mentions(const BlsPage *page, const char *word)
+{
+	size_t		n = strlen(word);
+	const char *p;
+
+	for (p = page->error; *p != '\0'; p++)
+	{
+		size_t		i;
+
+		for (i = 0; i < n && p[i] != '\0'; i++)
+		{
+			char		a = p[i];
+			char		b = word[i];
+
+			if (a >= 'A' && a <= 'Z')
+				a += 'a' - 'A';
+			if (b >= 'A' && b <= 'Z')
+				b += 'a' - 'A';
+			if (a != b)
+				break;
+		}
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* True if the page holds nothing after a non-OK, non-FAILURE status */
+static int
+page_is_empty(const BlsPage *page)
+{
+	return page->root == NULL && page->tasks == NULL && page->ntasks == 0 &&
+		page->code == NULL && page->message == NULL &&
+		page->request_id == NULL && page->error[0] != '\0';
+}
+
+static const char valid_page[] =
+"{\"success\":true,\"code\":\"OK\",\"message\":\"fine\",\"requestId\":\"req-1\","
+"\"newTopLevel\":[1,{\"x\":null}],"
+"\"result\":{\"total\":7,\"pageNo\":2,\"pageSize\":3,\"cursor\":\"ignored\","
+"\"tasks\":["
+"{\"uuid\":\"u-1\",\"name\":\"t1\",\"size\":1.50,\"count\":12,"
+"\"note\":\"a\\u0000b\",\"dir\":\"x/y\",\"fileDir\":null,\"done\":true,"
+"\"tags\":[\"k\"],\"meta\":{\"deep\":[false]},\"futureField\":{}},"
+"{\"uuid\":42,\"name\":\"t2\"},"
+"\"not an object\""
+"]}}";
+
+static void
+test_valid_page(void)
+{
+	BlsPage		page;
+	BlsParseStatus status;
+	BlsJson    *t0;
+	BlsJson    *t1;
+	BlsJson    *t2;
+	BlsJson    *v;
+	const char *s;
+	size_t		len;
+
+	status = PARSE(valid_page, &page);
+	check_status(status, BLS_PARSE_OK, &page, "valid page parses");
+	if (status != BLS_PARSE_OK)
+	{
+		bls_page_free(&page);
+		return;
+	}
+	CHECK(page.ntasks == 3, "valid page: ntasks");
+	CHECK(page.total == 7, "valid page: total");
+	CHECK(page.page_no == 2, "valid page: page_no");
+	CHECK(page.page_size == 3, "valid page: page_size");
+	check_str(page.code, "OK", "valid page: code");
+	check_str(page.message, "fine", "valid page: message");
+	check_str(page.request_id, "req-1", "valid page: request_id");
+	CHECK(page.root != NULL && page.tasks != NULL,
+		  "valid page: root and tasks set");
+
+	t0 = bls_page_task(&page, 0);
+	t1 = bls_page_task(&page, 1);
+	t2 = bls_page_task(&page, 2);
+	CHECK(t0 != NULL && bls_json_type(t0) == BLS_JSON_OBJECT,
+		  "task 0 is an object");
+	CHECK(bls_page_task(&page, 3) == NULL, "task past the end is NULL");
+	CHECK(bls_page_task(&page, -1) == NULL, "task -1 is NULL");
+
+	/* uuid */
+	check_str(bls_task_uuid(t0), "u-1", "bls_task_uuid of a string uuid");
+	CHECK(bls_task_uuid(t1) == NULL, "bls_task_uuid of a numeric uuid is NULL");
+	CHECK(bls_task_uuid(t2) == NULL, "bls_task_uuid of a non-object task is NULL");
+	CHECK(bls_task_uuid(NULL) == NULL, "bls_task_uuid(NULL) is NULL");
+
+	/* a plain string */
+	v = bls_task_field(t0, "name");
+	CHECK(bls_json_type(v) == BLS_JSON_STRING, "name is a string");
+	s = bls_json_string(v, &len);
+	check_bytes(s, len, "t1", 2, "bls_json_string of name");
+	s = bls_json_text(v, &len);
+	check_bytes(s, len, "\"t1\"", 4, "bls_json_text of a string is quoted");
+
+	/* a string with an embedded NUL */
+	v = bls_task_field(t0, "note");
+	CHECK(bls_json_type(v) == BLS_JSON_STRING, "note is a string");
+	s = bls_json_string(v, &len);
+	check_bytes(s, len, "a\0b", 3, "bls_json_string keeps an embedded \\u0000");
+	CHECK(len == 3, "bls_json_string length counts past the NUL");
+	s = bls_json_text(v, &len);
+	check_bytes(s, len, "\"a\\u0000b\"", 10,
+				"bls_json_text re-escapes the NUL");
+
+	/* '/' is not escaped by bls_json_text */
+	v = bls_task_field(t0, "dir");
+	s = bls_json_text(v, &len);
+	check_bytes(s, len, "\"x/y\"", 5, "bls_json_text does not escape '/'");
+
+	/* numbers keep their spelling */
+	v = bls_task_field(t0, "size");
+	CHECK(bls_json_type(v) == BLS_JSON_NUMBER, "size (1.50) is a number");
+	s = bls_json_text(v, &len);
+	check_bytes(s, len, "1.50", 4, "bls_json_text keeps the spelling 1.50");
+	v = bls_task_field(t0, "count");
+	CHECK(bls_json_type(v) == BLS_JSON_NUMBER, "count (12) is a number");
+	s = bls_json_text(v, &len);
+	check_bytes(s, len, "12", 2, "bls_json_text of an integer");
+
+	/* other types */
+	v = bls_task_field(t0, "done");
+	CHECK(bls_json_type(v) == BLS_JSON_BOOLEAN, "done is a boolean");
+	s = bls_json_text(v, &len);
+	check_bytes(s, len, "true", 4, "bls_json_text of true");
+	v = bls_task_field(t0, "tags");
+	CHECK(bls_json_type(v) == BLS_JSON_ARRAY, "tags is an array");
+	s = bls_json_text(v, &len);
+	check_bytes(s, len, "[\"k\"]", 5, "bls_json_text of an array");
+	v = bls_task_field(t0, "meta");
+	CHECK(bls_json_type(v) == BLS_JSON_OBJECT, "meta is an object");
+	s = bls_json_text(v, &len);
+	check_bytes(s, len, "{\"deep\":[false]}", 16, "bls_json_text of an object");
+
+	/* null, missing and non-object lookups */
+	CHECK(bls_task_field(t0, "fileDir") == NULL,
+		  "bls_task_field of a JSON null is NULL");
+	CHECK(bls_task_field(t0, "nosuch") == NULL,
+		  "bls_task_field of a missing field is NULL");
+	CHECK(bls_task_field(t2, "uuid") == NULL,
+		  "bls_task_field on a string task is NULL");
+	CHECK(bls_task_field(NULL, "uuid") == NULL,
+		  "bls_task_field on NULL is NULL");
+	CHECK(bls_json_type(NULL) == BLS_JSON_NULL, "bls_json_type(NULL) is null");
+	CHECK(bls_json_type(t2) == BLS_JSON_STRING, "task 2 is a string");
+	s = bls_json_string(bls_task_field(t1, "name"), &len);
+	check_bytes(s, len, "t2", 2, "task 1 name");
+
+	/* type names */
+	check_str(bls_json_type_name(BLS_JSON_NULL), "null", "type name null");
+	check_str(bls_json_type_name(BLS_JSON_BOOLEAN), "boolean",
+			  "type name boolean");
+	check_str(bls_json_type_name(BLS_JSON_NUMBER), "number", "type name number");
+	check_str(bls_json_type_name(BLS_JSON_STRING), "string", "type name string");
+	check_str(bls_json_type_name(BLS_JSON_OBJECT), "object", "type name object");
+	check_str(bls_json_type_name(BLS_JSON_ARRAY), "array", "type name array");
+
+	bls_page_free(&page);
+	CHECK(page.root == NULL && page.tasks == NULL && page.ntasks == 0 &&
+		  page.code == NULL && page.request_id == NULL,
+		  "bls_page_free clears the page");
+	bls_page_free(&page);
+	CHECK(page.root == NULL, "bls_page_free twice is harmless");
+}
+
+static void
+test_optional_fields(void)
+{
+	BlsPage		page;
+	BlsParseStatus status;
+
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[]}}", &page);
+	check_status(status, BLS_PARSE_OK, &page, "minimal page parses");
+	CHECK(page.ntasks == 0, "minimal page: no tasks");
+	CHECK(page.total == -1, "minimal page: total -1 when absent");
+	CHECK(page.page_no == 0, "minimal page: page_no 0 when absent");
+	CHECK(page.page_size == 0, "minimal page: page_size 0 when absent");
+	CHECK(page.code == NULL && page.message == NULL &&
+		  page.request_id == NULL, "minimal page: no code/message/requestId");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[],"
+				   "\"total\":null,\"pageNo\":null,\"pageSize\":null}}", &page);
+	check_status(status, BLS_PARSE_OK, &page, "null total/pageNo/pageSize parse");
+	CHECK(page.total == -1 && page.page_no == 0 && page.page_size == 0,
+		  "null total/pageNo/pageSize count as absent");
+	bls_page_free(&page);
+
+	status = PARSE("  \r\n\t{\"success\":true,\"result\":{\"tasks\":[{}],"
+				   "\"total\":0}} \r\n\t ", &page);
+	check_status(status, BLS_PARSE_OK, &page,
+				 "surrounding whitespace is accepted");
+	CHECK(page.ntasks == 1 && page.total == 0, "whitespace page: fields");
+	bls_page_free(&page);
+
+	status = PARSE("{\"result\":{\"tasks\":[],\"total\":9223372036854775807},"
+				   "\"success\":true}", &page);
+	check_status(status, BLS_PARSE_OK, &page, "success after result parses");
+	CHECK(page.total == INT64_MAX, "total may be INT64_MAX");
+	bls_page_free(&page);
+}
+
+static void
+test_syntax_errors(void)
+{
+	BlsPage		page;
+	BlsParseStatus status;
+
+	status = parse_exact("", 0, &page);
+	check_status(status, BLS_PARSE_EMPTY, &page, "empty body: EMPTY");
+	CHECK(page_is_empty(&page), "empty body: page empty, error set");
+	bls_page_free(&page);
+
+	status = bls_page_parse(NULL, 0, &page);
+	check_status(status, BLS_PARSE_EMPTY, &page, "NULL, 0: EMPTY");
+	bls_page_free(&page);
+
+	status = PARSE(" \r\n\t \n", &page);
+	check_status(status, BLS_PARSE_EMPTY, &page, "whitespace-only body: EMPTY");
+	CHECK(page_is_empty(&page), "whitespace-only body: page empty");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[{\"uuid\":\"u",
+				   &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page, "truncated body: NOT_JSON");
+	CHECK(error_mentions(&page, "end"),
+		  "truncated body: error mentions the end");
+	CHECK(page_is_empty(&page), "truncated body: page empty");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[],\"total\":12",
+				   &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "body truncated after a number: NOT_JSON");
+	CHECK(error_mentions(&page, "end"),
+		  "body truncated after a number: error mentions the end");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":tr", &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "body truncated inside a literal: NOT_JSON");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":true,,\"result\":{}}", &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page, "syntax error: NOT_JSON");
+	CHECK(error_mentions(&page, "JSON"),
+		  "syntax error: error mentions JSON");
+	CHECK(page_is_empty(&page), "syntax error: page empty");
+	bls_page_free(&page);
+
+	status = PARSE("{\"a\":1,}", &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "trailing comma: NOT_JSON");
+	bls_page_free(&page);
+
+	status = PARSE("{\"a\":01}", &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "leading zero: NOT_JSON (strict)");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[]}} x", &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "trailing garbage: NOT_JSON");
+	CHECK(page_is_empty(&page), "trailing garbage: page empty, no leak");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[]}}{}", &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "two objects: NOT_JSON");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[]}}\0", &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "a NUL byte after the object: NOT_JSON");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[\"a\0b\"]}}",
+				   &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "a raw NUL byte inside a string: NOT_JSON");
+	bls_page_free(&page);
+}
+
+static void
+test_not_object(void)
+{
+	static const char *const bodies[] = {
+		"[{\"success\":true}]", "\"a string\"", "123", "-1.5e3", "true",
+		"false", "null", " [] "
+	};
+	BlsPage		page;
+	BlsParseStatus status;
+	char		desc[80];
+	size_t		i;
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+	{
+		status = parse_exact(bodies[i], strlen(bodies[i]), &page);
+		snprintf(desc, sizeof(desc), "top level %s: NOT_OBJECT", bodies[i]);
+		check_status(status, BLS_PARSE_NOT_OBJECT, &page, desc);
+		snprintf(desc, sizeof(desc), "top level %s: page empty", bodies[i]);
+		CHECK(page_is_empty(&page) && error_mentions(&page, "not an object"),
+			  desc);
+		bls_page_free(&page);
+	}
+}
+
+static void
+test_failure(void)
+{
+	BlsPage		page;
+	BlsParseStatus status;
+
+	status = PARSE("{\"success\":false,\"code\":\"InvalidParameter\","
+				   "\"message\":\"bad \\\"pageSize\\\"\",\"requestId\":\"r-42\"}",
+				   &page);
+	check_status(status, BLS_PARSE_FAILURE, &page, "success false: FAILURE");
+	CHECK(page.root != NULL, "success false: root kept");
+	check_str(page.code, "InvalidParameter", "success false: code");
+	check_str(page.message, "bad \"pageSize\"", "success false: message");
+	check_str(page.request_id, "r-42", "success false: request_id");
+	CHECK(page.ntasks == 0 && page.tasks == NULL, "success false: no tasks");
+	bls_page_free(&page);
+	CHECK(page.root == NULL && page.code == NULL && page.message == NULL &&
+		  page.request_id == NULL, "success false: bls_page_free clears");
+
+	status = PARSE("{\"code\":\"Internal\",\"message\":\"oops\","
+				   "\"result\":{\"tasks\":[]}}", &page);
+	check_status(status, BLS_PARSE_FAILURE, &page, "success missing: FAILURE");
+	check_str(page.code, "Internal", "success missing: code");
+	check_str(page.message, "oops", "success missing: message");
+	CHECK(page.request_id == NULL, "success missing: request_id NULL");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":\"true\",\"code\":7,\"result\":{\"tasks\":[]}}",
+				   &page);
+	check_status(status, BLS_PARSE_FAILURE, &page,
+				 "success as a string: FAILURE");
+	CHECK(page.code == NULL, "numeric code is not a string: NULL");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":1,\"result\":{\"tasks\":[]}}", &page);
+	check_status(status, BLS_PARSE_FAILURE, &page, "success 1: FAILURE");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":null}", &page);
+	check_status(status, BLS_PARSE_FAILURE, &page, "success null: FAILURE");
+	bls_page_free(&page);
+}
+
+static void
+test_shape_errors(void)
+{
+	static const struct
+	{
+		const char *body;
+		BlsParseStatus want;
+		const char *desc;
+	}			cases[] = {
+		{"{\"success\":true}", BLS_PARSE_NO_RESULT, "missing result"},
+		{"{\"success\":true,\"result\":null}", BLS_PARSE_NO_RESULT,
+		"result null"},
+		{"{\"success\":true,\"result\":[]}", BLS_PARSE_NO_RESULT,
+		"result an array"},
+		{"{\"success\":true,\"result\":\"x\"}", BLS_PARSE_NO_RESULT,
+		"result a string"},
+		{"{\"success\":true,\"result\":{}}", BLS_PARSE_NO_TASKS,
+		"missing tasks"},
+		{"{\"success\":true,\"result\":{\"tasks\":null}}", BLS_PARSE_NO_TASKS,
+		"tasks null"},
+		{"{\"success\":true,\"result\":{\"tasks\":{}}}", BLS_PARSE_NO_TASKS,
+		"tasks an object"},
+		{"{\"success\":true,\"result\":{\"tasks\":\"[]\"}}", BLS_PARSE_NO_TASKS,
+		"tasks a string"},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"total\":-1}}",
+		BLS_PARSE_BAD_FIELD, "total negative"},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"total\":\"3\"}}",
+		BLS_PARSE_BAD_FIELD, "total a string"},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"total\":3.0}}",
+		BLS_PARSE_BAD_FIELD, "total a non-integer number"},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"total\":true}}",
+		BLS_PARSE_BAD_FIELD, "total a boolean"},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"pageNo\":\"1\"}}",
+		BLS_PARSE_BAD_FIELD, "pageNo a string"},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"pageNo\":-2}}",
+		BLS_PARSE_BAD_FIELD, "pageNo negative"},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"pageNo\":2147483648}}",
+		BLS_PARSE_BAD_FIELD, "pageNo above INT32_MAX"},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"pageSize\":\"100\"}}",
+		BLS_PARSE_BAD_FIELD, "pageSize a string"},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"pageSize\":[100]}}",
+		BLS_PARSE_BAD_FIELD, "pageSize an array"},
+	};
+	BlsPage		page;
+	BlsParseStatus status;
+	char		desc[96];
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		status = parse_exact(cases[i].body, strlen(cases[i].body), &page);
+		snprintf(desc, sizeof(desc), "%s: status %d", cases[i].desc,
+				 (int) cases[i].want);
+		check_status(status, cases[i].want, &page, desc);
+		snprintf(desc, sizeof(desc), "%s: page empty, error set",
+				 cases[i].desc);
+		CHECK(page_is_empty(&page), desc);
+		bls_page_free(&page);
+	}
+
+	/* the error names the offending field */
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[],"
+				   "\"pageSize\":\"100\"}}", &page);
+	CHECK(status == BLS_PARSE_BAD_FIELD &&
+		  error_mentions(&page, "pageSize"),
+		  "pageSize error names pageSize");
+	bls_page_free(&page);
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[],"
+				   "\"total\":-5}}", &page);
+	CHECK(status == BLS_PARSE_BAD_FIELD &&
+		  error_mentions(&page, "total"), "total error names total");
+	bls_page_free(&page);
+}
+
+/* The valid page from a buffer with no NUL after it, and prefixes of it */
+static void
+test_not_nul_terminated(void)
+{
+	size_t		len = sizeof(valid_page) - 1;
+	size_t		cut;
+	BlsPage		page;
+	BlsParseStatus status;
+	int			all_not_json = 1;
+
+	status = parse_exact(valid_page, len, &page);
+	check_status(status, BLS_PARSE_OK, &page,
+				 "unterminated buffer of exactly len bytes parses");
+	CHECK(page.ntasks == 3, "unterminated buffer: ntasks");
+	check_str(bls_task_uuid(bls_page_task(&page, 0)), "u-1",
+			  "unterminated buffer: uuid readable after the input is freed");
+	bls_page_free(&page);
+
+	/* len shorter than the data: only len bytes count */
+	status = bls_page_parse(valid_page, len - 1, &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "len one short of the object: NOT_JSON");
+	bls_page_free(&page);
+
+	/* every proper prefix is a truncated document (none ends in ws) */
+	for (cut = 1; cut < len; cut++)
+	{
+		status = parse_exact(valid_page, cut, &page);
+		if (status != BLS_PARSE_NOT_JSON)
+		{
+			all_not_json = 0;
+			printf("# prefix of %zu bytes: status %d (%s)\n", cut,
+				   (int) status, page.error);
+		}
+		bls_page_free(&page);
+	}
+	CHECK(all_not_json, "every proper prefix of a page is NOT_JSON");
+
+	/* a top-level number ending exactly at len */
+	status = parse_exact("12345", 5, &page);
+	check_status(status, BLS_PARSE_NOT_OBJECT, &page,
+				 "unterminated top-level number: NOT_OBJECT");
+	bls_page_free(&page);
+}
+
+/* A page whose one task is nested depth more arrays deep */
+static BlsParseStatus
+parse_nested(size_t depth, BlsPage *page)
+{
+	static const char pre[] = "{\"success\":true,\"result\":{\"tasks\":[";
+	static const char post[] = "]}}";
+	size_t		len = sizeof(pre) - 1 + 2 * depth + sizeof(post) - 1;
+	char	   *buf = malloc(len);
+	char	   *p = buf;
+	BlsParseStatus status;
+
+	if (buf == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	memcpy(p, pre, sizeof(pre) - 1);
+	p += sizeof(pre) - 1;
+	memset(p, '[', depth);
+	p += depth;
+	memset(p, ']', depth);
+	p += depth;
+	memcpy(p, post, sizeof(post) - 1);
+	status = bls_page_parse(buf, len, page);
+	free(buf);
+	return status;
+}
+
+static void
+test_nesting(void)
+{
+	BlsPage		page;
+	BlsParseStatus status;
+
+	/* object, result, tasks: 3 levels, plus 61 arrays = 64 */
+	status = parse_nested(61, &page);
+	check_status(status, BLS_PARSE_OK, &page, "64 levels of nesting parse");
+	CHECK(page.ntasks == 1 &&
+		  bls_json_type(bls_page_task(&page, 0)) == BLS_JSON_ARRAY,
+		  "64 levels: the task is an array");
+	bls_page_free(&page);
+
+	status = parse_nested(62, &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "65 levels of nesting: NOT_JSON");
+	CHECK(error_mentions(&page, "nesting"),
+		  "65 levels: error mentions nesting");
+	bls_page_free(&page);
+
+	status = parse_nested(1000000, &page);
+	check_status(status, BLS_PARSE_NOT_JSON, &page,
+				 "a million levels of nesting: NOT_JSON, no crash");
+	bls_page_free(&page);
+}
+
+static void
+test_invalid_utf8(void)
+{
+	BlsPage		page;
+	BlsParseStatus status;
+	const char *s;
+	size_t		len;
+
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":["
+				   "{\"uuid\":\"\xff\xfe\",\"name\":\"\xc3\x28\xed\xa0\x80\","
+				   "\"ok\":\"\xe6\x95\xb0\xe6\x8d\xae\"}]}}", &page);
+	check_status(status, BLS_PARSE_OK, &page,
+				 "invalid UTF-8 inside strings is accepted");
+	if (status == BLS_PARSE_OK)
+	{
+		BlsJson    *t = bls_page_task(&page, 0);
+
+		check_str(bls_task_uuid(t), "\xff\xfe",
+				  "invalid UTF-8 uuid passed through");
+		s = bls_json_string(bls_task_field(t, "name"), &len);
+		check_bytes(s, len, "\xc3\x28\xed\xa0\x80", 5,
+					"invalid UTF-8 sequence passed through unchanged");
+		s = bls_json_string(bls_task_field(t, "ok"), &len);
+		check_bytes(s, len, "\xe6\x95\xb0\xe6\x8d\xae", 6,
+					"valid UTF-8 passed through unchanged");
+	}
+	bls_page_free(&page);
+}
+
+static void
+test_error_body(void)
+{
+	char	   *code;
+	char	   *message;
+	char	   *request_id;
+	bool		ok;
+
+	ok = ERROR_BODY("{\"code\":\"AccessDenied\",\"message\":\"Signature "
+					"mismatch\",\"requestId\":\"9f1c-77\"}\n",
+					&code, &message, &request_id);
+	CHECK(ok, "error body parses");
+	check_str(code, "AccessDenied", "error body: code");
+	check_str(message, "Signature mismatch", "error body: message");
+	check_str(request_id, "9f1c-77", "error body: requestId");
+	free(code);
+	free(message);
+	free(request_id);
+
+	ok = ERROR_BODY("<html><head><title>502 Bad Gateway</title></head></html>",
+					&code, &message, &request_id);
+	CHECK(!ok, "HTML body: false");
+	CHECK(code == NULL && message == NULL && request_id == NULL,
+		  "HTML body: outputs NULL");
+
+	code = message = request_id = (char *) "junk";
+	ok = error_body_exact("", 0, &code, &message, &request_id);
+	CHECK(!ok, "empty error body: false");
+	CHECK(code == NULL && message == NULL && request_id == NULL,
+		  "empty error body: outputs reset to NULL");
+
+	ok = ERROR_BODY("  \r\n", &code, &message, &request_id);
+	CHECK(!ok, "whitespace error body: false");
+
+	ok = ERROR_BODY("[\"code\"]", &code, &message, &request_id);
+	CHECK(!ok && code == NULL, "array error body: false");
+
+	ok = ERROR_BODY("{\"code\":\"X\",\"message\":", &code, &message,
+					&request_id);
+	CHECK(!ok && code == NULL, "truncated error body: false");
+
+	ok = ERROR_BODY("{\"code\":\"OnlyCode\"}", &code, &message, &request_id);
+	CHECK(ok, "error body with only code parses");
+	check_str(code, "OnlyCode", "only code: code");
+	CHECK(message == NULL && request_id == NULL,
+		  "only code: message and requestId NULL");
+	free(code);
+	free(message);
+	free(request_id);
+
+	ok = ERROR_BODY("{\"code\":404,\"message\":null,\"requestId\":[\"r\"]}",
+					&code, &message, &request_id);
+	CHECK(ok, "error body with non-string fields parses");
+	CHECK(code == NULL && message == NULL && request_id == NULL,
+		  "non-string fields: outputs NULL");
+
+	ok = ERROR_BODY("{}", &code, &message, &request_id);
+	CHECK(ok && code == NULL && message == NULL && request_id == NULL,
+		  "empty object: true, outputs NULL");
+
+	ok = ERROR_BODY("{\"message\":\"m\\u00e9\"}", &code, &message,
+					&request_id);
+	check_str(ok ? message : NULL, "m\xc3\xa9",
+			  "error body message is unescaped");
+	free(code);
+	free(message);
+	free(request_id);
+}
+
+int
+main(void)
+{
+	test_valid_page();
+	test_optional_fields();
+	test_syntax_errors();
+	test_not_object();
+	test_failure();
+	test_shape_errors();
+	test_not_nul_terminated();
+	test_nesting();
+	test_invalid_utf8();
+	test_error_body();
+
+	printf("1..%d\n", ntests);
+	if (nfailed > 0)
+		printf("# %d of %d checks failed\n", nfailed, ntests);
+	return nfailed > 0 ? 1 : 0;
+}
