@@ -1,0 +1,36 @@
+-- bls_fdw demo: query BLS download tasks with SQL.
+-- scripts/demo.sh runs this against the emulator; the endpoint comes from
+-- the environment.
+\getenv endpoint BLS_EMULATOR_URL
+\pset pager off
+
+CREATE EXTENSION bls_fdw;
+CREATE SERVER bls_bj FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint :'endpoint');
+CREATE USER MAPPING FOR CURRENT_USER SERVER bls_bj
+  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
+IMPORT FOREIGN SCHEMA bls FROM SERVER bls_bj INTO public;
+
+-- the newest tasks of one project
+SELECT name, state, written_rows, created_time
+FROM download_tasks WHERE project = 'default'
+ORDER BY created_time DESC LIMIT 10;
+
+-- task health per project and state
+SELECT project, state, count(*) AS tasks, sum(written_rows) AS rows_written
+FROM download_tasks GROUP BY project, state ORDER BY project, state;
+
+-- why tasks failed
+SELECT failed_code, count(*), min(failed_message) AS example
+FROM download_tasks WHERE state = 'FAILED' GROUP BY failed_code ORDER BY count(*) DESC;
+
+-- join with a table of your own
+CREATE TEMP TABLE project_owners (project text PRIMARY KEY, owner text);
+INSERT INTO project_owners VALUES
+  ('default', 'alice'), ('prod-web', 'bob'), ('analytics', 'carol'), ('数据平台', '王伟');
+SELECT o.owner, count(*) AS failed_tasks, max(t.created_time) AS last_failure
+FROM download_tasks t JOIN project_owners o USING (project)
+WHERE t.state = 'FAILED' GROUP BY o.owner ORDER BY failed_tasks DESC;
+
+-- what a scan costs: pages and requests
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM download_tasks;
