@@ -32,6 +32,7 @@ typedef struct BlsOptions
 	int			request_timeout_ms;
 	int			max_retries;
 	char	   *ca_file;
+	bool		tls_verify;		/* verify the server's certificate and name */
 	int64		max_response_bytes;
 
 	/* user mapping; never printed */

@@ -628,7 +628,6 @@ report_transport_error(BlsConnection *conn, const BlsOptions *opts,
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("request to BLS server \"%s\" timed out", opts->server_name),
-				 errdetail("%s.", pwhat),
 				 errhint("The limits are the server's connect_timeout_ms (%d) and request_timeout_ms (%d).",
 						 opts->connect_timeout_ms, opts->request_timeout_ms)));
 	ereport(ERROR,
