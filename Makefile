@@ -6,6 +6,7 @@ OBJS = \
 	bls_fdw.o \
 	src/bce_auth.o \
 	src/convert.o \
+	src/deparse.o \
 	src/http.o \
 	src/option.o \
 	src/request.o \
@@ -19,7 +20,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
 # Suites by topic; all of them talk to the emulator that test/run_tests.sh starts.
-REGRESS = options scan types errors cancel
+REGRESS = options scan types pushdown errors cancel security
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build
@@ -27,3 +28,6 @@ EXTRA_CLEAN = test/unit/build
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Every object sees the shared structs; rebuild all when a header changes.
+$(filter %.o,$(OBJS)): $(wildcard $(srcdir)/src/*.h)

@@ -28,13 +28,21 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
+#include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/ruleutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/rel.h"
 
 #include "bls_fdw.h"
@@ -42,19 +50,54 @@
 
 PG_MODULE_MAGIC;
 
-/* Row count assumed for download_tasks until ANALYZE says otherwise. */
-#define BLS_DEFAULT_ROWS		1000
-/* Planner cost of one round trip to the service, in cpu_tuple_cost units. */
-#define BLS_REQUEST_COST		1000.0
+/* Planner cost of one round trip to the service, like postgres_fdw's fdw_startup_cost. */
+#define BLS_REQUEST_COST		100.0
+/* Planner cost of receiving, parsing and converting one task. */
+#define BLS_ROW_COST			0.05
 
 /*
- * Indexes of the items of ForeignScan.fdw_private.
+ * Planner state of a download_tasks relation, in RelOptInfo.fdw_private.
+ */
+typedef struct BlsRelInfo
+{
+	BlsOptions *opts;
+	AttrNumber	attnos[BLS_NUM_FIELDS]; /* columns of the request fields */
+	BlsQuals	quals;			/* baserestrictinfo, classified */
+	double		fetched;		/* tasks the requests return */
+	int64		limit_hint;		/* LIMIT + OFFSET, or -1 */
+} BlsRelInfo;
+
+/*
+ * Indexes of the items of ForeignScan.fdw_private.  fdw_exprs holds the
+ * project value expressions, then the bound value expressions.
  */
 enum BlsFdwScanPrivateIndex
 {
 	/* Integer list of the attribute numbers the scan must fill in */
-	BlsFdwScanPrivateRetrievedAttrs
+	BlsPrivateRetrievedAttrs,
+	/* List of 3 Strings: orderBy, order, logStoreName ("" when not sent) */
+	BlsPrivateRequest,
+	/* Integer: tasks the query needs at most (LIMIT + OFFSET), or -1 */
+	BlsPrivateLimit,
+	/* Integer list, per project expression: 1 if it yields an array */
+	BlsPrivateProjectArray,
+	/* Integer list, per bound: field, lower, strict, stops the scan */
+	BlsPrivateBounds,
+	/* List of Strings: the rechecked conditions, for EXPLAIN */
+	BlsPrivateRechecked
 };
+
+/* A bound evaluated for a scan. */
+typedef struct BlsScanBound
+{
+	BlsField	field;
+	bool		lower;
+	bool		strict;
+	bool		stops;			/* the request's order lets it end a sequence */
+	ExprState  *expr;
+	Datum		value;
+	bool		isnull;
+} BlsScanBound;
 
 /* Execution state of one foreign scan. */
 typedef struct BlsScanState
@@ -65,6 +108,26 @@ typedef struct BlsScanState
 
 	BlsColumn  *cols;			/* the columns to fill in */
 	int			ncols;
+	AttrNumber	attnos[BLS_NUM_FIELDS];
+
+	/* the request, from the plan */
+	const char *order_by;		/* NULL: the service's default */
+	const char *order;
+	const char *store_keyword;
+	int			page_size;		/* page_size option, or less for a LIMIT */
+	List	   *project_exprs;	/* ExprStates */
+	List	   *project_array;
+	int			nbounds;
+	BlsScanBound *bounds;
+
+	/* values of this execution; in scan_cxt */
+	MemoryContext scan_cxt;
+	bool		have_values;	/* computed once: the fields below are set */
+	bool		started;		/* this execution has computed its values */
+	bool		filter_project; /* one sequence per value in projects */
+	List	   *projects;		/* distinct project values, sorted */
+	int			nsequences;
+	int			seq;			/* current request sequence */
 
 	/*
 	 * Pages alternate between two contexts, so that the uuids of the
@@ -79,9 +142,20 @@ typedef struct BlsScanState
 	int			next_task;		/* index of the next task on the page */
 	int			page_no;		/* number of the current page */
 	bool		last_page;		/* no page follows the current one */
+	bool		finished;		/* every sequence is done */
+
+	/*
+	 * Rows already returned, kept when the scan may be re-scanned with the
+	 * same values (the inner side of a nested loop), so that a re-scan
+	 * replays them instead of repeating requests.
+	 */
+	Tuplestorestate *cache;
+	TupleTableSlot *cache_slot; /* to read the cache back */
+	bool		replaying;
 
 	MemoryContext row_cxt;		/* reset for every row */
 	BlsScanStats stats;
+	int64		sequences;		/* request sequences started */
 	int64		duplicates;		/* tasks skipped as already returned */
 } BlsScanState;
 
@@ -95,6 +169,9 @@ static ForeignScan *blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 									  Oid foreigntableid, ForeignPath *best_path,
 									  List *tlist, List *scan_clauses,
 									  Plan *outer_plan);
+static void blsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+									RelOptInfo *input_rel, RelOptInfo *output_rel,
+									void *extra);
 static void blsBeginForeignScan(ForeignScanState *node, int eflags);
 static TupleTableSlot *blsIterateForeignScan(ForeignScanState *node);
 static void blsReScanForeignScan(ForeignScanState *node);
@@ -111,6 +188,7 @@ bls_fdw_handler(PG_FUNCTION_ARGS)
 	routine->GetForeignRelSize = blsGetForeignRelSize;
 	routine->GetForeignPaths = blsGetForeignPaths;
 	routine->GetForeignPlan = blsGetForeignPlan;
+	routine->GetForeignUpperPaths = blsGetForeignUpperPaths;
 	routine->BeginForeignScan = blsBeginForeignScan;
 	routine->IterateForeignScan = blsIterateForeignScan;
 	routine->ReScanForeignScan = blsReScanForeignScan;
@@ -122,72 +200,464 @@ bls_fdw_handler(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The one string value of a constant project condition, or NULL: used for
+ * remote estimates and EXPLAIN before the scan has run.
+ */
+static char *
+constant_project(const BlsQuals *quals)
+{
+	Node	   *expr;
+
+	if (list_length(quals->project_exprs) != 1 ||
+		linitial_int(quals->project_array) != 0)
+		return NULL;
+	expr = (Node *) linitial(quals->project_exprs);
+	while (IsA(expr, RelabelType))
+		expr = (Node *) ((RelabelType *) expr)->arg;
+	if (!IsA(expr, Const) || ((Const *) expr)->constisnull)
+		return NULL;
+	return TextDatumGetCString(((Const *) expr)->constvalue);
+}
+
+/*
+ * Ask the service how many tasks match (the "total" of a one-task page),
+ * for use_remote_estimate.
+ */
+static double
+remote_total(BlsOptions *opts, const char *project, const char *store)
+{
+	BlsListRequest req = {0};
+	BlsScanStats stats = {0};
+	BlsResponse resp;
+	BlsPage		page;
+	BlsParseStatus status;
+	char	   *body;
+	size_t		len;
+	double		total;
+
+	req.project = project;
+	req.log_store_name = store;
+	req.page_no = 1;
+	req.page_size = 1;
+	body = bls_request_body(&req, &len);
+	if (body == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	PG_TRY();
+	{
+		bls_list_tasks(bls_get_connection(opts), opts, body, len, &resp, &stats);
+	}
+	PG_FINALLY();
+	{
+		free(body);
+	}
+	PG_END_TRY();
+
+	status = bls_page_parse(resp.body, resp.len, &page);
+	if (status != BLS_PARSE_OK)
+	{
+		/* copy what the report needs before freeing the document */
+		BlsPage		copy = page;
+
+		PG_TRY();
+		{
+			bls_report_page_error(status, &copy, &resp, opts);
+		}
+		PG_FINALLY();
+		{
+			bls_page_free(&page);
+		}
+		PG_END_TRY();
+	}
+	total = page.total >= 0 ? (double) page.total : (double) page.ntasks;
+	bls_page_free(&page);
+	return total;
+}
+
+/*
  * blsGetForeignRelSize
- *		Estimate the number of rows; no request is sent while planning.
+ *		Classify the restriction clauses and estimate the number of rows.
+ *		No request is sent unless use_remote_estimate is on.
  */
 static void
 blsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 					 Oid foreigntableid)
 {
+	BlsRelInfo *fpinfo = palloc0(sizeof(BlsRelInfo));
+	Oid			userid = OidIsValid(baserel->userid) ? baserel->userid : GetUserId();
+	Relation	rel;
+	ListCell   *lc;
 	double		tuples;
+	Selectivity other_sel;
 
-	tuples = baserel->tuples > 0 ? baserel->tuples : BLS_DEFAULT_ROWS;
-	baserel->rows = clamp_row_est(tuples *
-								  clauselist_selectivity(root,
-														 baserel->baserestrictinfo,
-														 0, JOIN_INNER, NULL));
+	baserel->fdw_private = fpinfo;
+	fpinfo->limit_hint = -1;
+
+	rel = table_open(foreigntableid, NoLock);
+	bls_map_fields(rel, fpinfo->attnos);
+	table_close(rel, NoLock);
+
+	/* keys are needed only to ask the service for an estimate */
+	fpinfo->opts = bls_get_options(foreigntableid, userid, false);
+	if (fpinfo->opts->use_remote_estimate)
+		fpinfo->opts = bls_get_options(foreigntableid, userid, true);
+
+	foreach(lc, baserel->baserestrictinfo)
+		bls_classify_clause(root, baserel->relid, fpinfo->attnos,
+							lfirst_node(RestrictInfo, lc), &fpinfo->quals);
+
+	other_sel = clauselist_selectivity(root, fpinfo->quals.local,
+									   baserel->relid, JOIN_INNER, NULL);
+	if (fpinfo->opts->use_remote_estimate &&
+		(fpinfo->quals.project_exprs == NIL ||
+		 constant_project(&fpinfo->quals) != NULL))
+	{
+		/* the service applies the project and returns the rest */
+		fpinfo->fetched = remote_total(fpinfo->opts,
+									   constant_project(&fpinfo->quals),
+									   NULL);
+		tuples = fpinfo->fetched;
+		if (fpinfo->quals.project_exprs == NIL)
+			baserel->tuples = tuples;
+	}
+	else
+	{
+		/* ANALYZE's count if there is one, else the configured guess */
+		tuples = baserel->tuples >= 0 ? baserel->tuples :
+			fpinfo->opts->estimated_rows;
+		fpinfo->fetched = clamp_row_est(tuples *
+										clauselist_selectivity(root, fpinfo->quals.exact,
+															   baserel->relid,
+															   JOIN_INNER, NULL));
+		if (baserel->tuples < 0)
+			baserel->tuples = tuples;
+	}
+	baserel->rows = clamp_row_est(fpinfo->fetched * other_sel);
+}
+
+/*
+ * Cost of a scan that receives fetched tasks: a round trip per page (fewer
+ * when a time bound ends the scan early), parsing and local conditions per
+ * task.
+ */
+static void
+estimate_costs(PlannerInfo *root, RelOptInfo *baserel, BlsRelInfo *fpinfo,
+			   double fetched, List *local, Cost *startup, Cost *total)
+{
+	QualCost	qcost;
+	double		pages;
+	ListCell   *lc;
+
+	/* a bound in the service's default order stops the scan early */
+	foreach(lc, fpinfo->quals.bounds)
+	{
+		BlsBound   *b = (BlsBound *) lfirst(lc);
+
+		if (b->field == BLS_FIELD_CREATED && b->lower)
+		{
+			fetched = clamp_row_est(fetched *
+									clause_selectivity(root, (Node *) b->rinfo,
+													   baserel->relid,
+													   JOIN_INNER, NULL));
+			break;
+		}
+	}
+	pages = Max(1.0, ceil(fetched / fpinfo->opts->page_size));
+	cost_qual_eval(&qcost, local, root);
+
+	*startup = BLS_REQUEST_COST + qcost.startup;
+	*total = *startup + (pages - 1) * BLS_REQUEST_COST +
+		fetched * (BLS_ROW_COST + cpu_tuple_cost + qcost.per_tuple);
+}
+
+/* Callback for generate_implied_equalities_for_column: the project column. */
+static bool
+ec_member_is_project(PlannerInfo *root, RelOptInfo *rel,
+					 EquivalenceClass *ec, EquivalenceMember *em, void *arg)
+{
+	BlsRelInfo *fpinfo = (BlsRelInfo *) arg;
+
+	return bls_is_field_var((Node *) em->em_expr, rel->relid, fpinfo->attnos,
+							BLS_FIELD_PROJECT);
+}
+
+/*
+ * Parameterized paths: for a join clause project = <other relation's
+ * value>, a path that sends one request sequence per outer row.  Cheap for
+ * a few outer rows; the planner prefers one full scan and a hash join for
+ * many.
+ */
+static void
+add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
+						BlsRelInfo *fpinfo)
+{
+	List	   *clauses = NIL;
+	ListCell   *lc;
+
+	foreach(lc, baserel->joininfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (join_clause_is_movable_to(rinfo, baserel))
+			clauses = lappend(clauses, rinfo);
+	}
+	if (baserel->has_eclass_joins)
+		clauses = list_concat(clauses,
+							  generate_implied_equalities_for_column(root, baserel,
+																	 ec_member_is_project,
+																	 fpinfo,
+																	 baserel->lateral_referencers));
+
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		BlsQuals	q = {0};
+		Relids		required_outer;
+		ParamPathInfo *param_info;
+		double		fetched;
+		Cost		startup;
+		Cost		total;
+
+		bls_classify_clause(root, baserel->relid, fpinfo->attnos, rinfo, &q);
+		if (q.project_exprs == NIL)
+			continue;
+
+		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+		required_outer = bms_del_member(required_outer, baserel->relid);
+		if (bms_is_empty(required_outer))
+			continue;
+		param_info = get_baserel_parampathinfo(root, baserel, required_outer);
+
+		fetched = clamp_row_est(fpinfo->fetched *
+								clauselist_selectivity(root, param_info->ppi_clauses,
+													   baserel->relid,
+													   JOIN_INNER, NULL));
+		estimate_costs(root, baserel, fpinfo, fetched, fpinfo->quals.local,
+					   &startup, &total);
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL,
+										 param_info->ppi_rows,
+										 startup, total, NIL,
+										 required_outer, NULL, NIL));
+	}
 }
 
 /*
  * blsGetForeignPaths
- *		One path: a full listing, filtered locally.  Costs count round trips
- *		of a page each, since they dominate.
+ *		A plain path, a path in the order the query asks for when the
+ *		service can sort that way, and parameterized paths for joins on
+ *		project.
  */
 static void
 blsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 				   Oid foreigntableid)
 {
-	double		tuples = baserel->tuples > 0 ? baserel->tuples : BLS_DEFAULT_ROWS;
-	double		pages = ceil(tuples / BLS_DEFAULT_PAGE_SIZE);
-	Cost		startup_cost = BLS_REQUEST_COST * cpu_tuple_cost;
-	Cost		run_cost;
+	BlsRelInfo *fpinfo = (BlsRelInfo *) baserel->fdw_private;
+	Cost		startup;
+	Cost		total;
+	const char *order_by;
+	const char *order;
 
-	run_cost = (pages - 1) * BLS_REQUEST_COST * cpu_tuple_cost +
-		tuples * (cpu_tuple_cost + baserel->baserestrictcost.per_tuple);
-
+	estimate_costs(root, baserel, fpinfo, fpinfo->fetched, fpinfo->quals.local,
+				   &startup, &total);
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup_cost, startup_cost + run_cost,
-									 NIL, NULL, NULL, NIL));
+									 startup, total, NIL,
+									 baserel->lateral_relids, NULL, NIL));
+
+	/*
+	 * The service sorts for free, but only within one request sequence; the
+	 * first sort key is enough for an incremental sort of the rest.
+	 */
+	if (root->query_pathkeys != NIL && bls_single_sequence(&fpinfo->quals) &&
+		bls_pathkey_order(linitial(root->query_pathkeys), baserel->relid,
+						  fpinfo->attnos, &order_by, &order))
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+										 startup, total,
+										 list_make1(linitial(root->query_pathkeys)),
+										 baserel->lateral_relids, NULL,
+										 list_make2(makeString(pstrdup(order_by)),
+													makeString(pstrdup(order)))));
+
+	if (fpinfo->attnos[BLS_FIELD_PROJECT] != InvalidAttrNumber)
+		add_parameterized_paths(root, baserel, fpinfo);
+}
+
+/*
+ * blsGetForeignUpperPaths
+ *		Note a LIMIT that sits right above this scan, so that the request
+ *		asks for no more tasks than the query needs.
+ *
+ * The Limit node stays in the plan: the hint only shrinks pageSize, which
+ * never changes the answer, just the number of requests.  GetForeignPlan
+ * uses it only when every condition is enforced by the request and the
+ * order, if any, is the service's.
+ */
+static void
+blsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+						RelOptInfo *input_rel, RelOptInfo *output_rel,
+						void *extra)
+{
+	Query	   *parse = root->parse;
+	FinalPathExtraData *fextra = (FinalPathExtraData *) extra;
+	int			relid;
+	RelOptInfo *baserel;
+	BlsRelInfo *fpinfo;
+
+	if (stage != UPPERREL_FINAL || !fextra->limit_needed)
+		return;
+	if (parse->hasAggs || parse->groupClause || parse->groupingSets ||
+		root->hasHavingQual || parse->hasWindowFuncs || parse->distinctClause ||
+		parse->hasTargetSRFs || parse->setOperations || parse->rowMarks ||
+		parse->limitOption == LIMIT_OPTION_WITH_TIES)
+		return;
+	if (parse->limitCount == NULL || !IsA(parse->limitCount, Const) ||
+		(parse->limitOffset && !IsA(parse->limitOffset, Const)) ||
+		fextra->count_est <= 0)
+		return;
+	/* a single scan of one foreign table */
+	if (bms_membership(root->all_baserels) != BMS_SINGLETON)
+		return;
+	relid = bms_singleton_member(root->all_baserels);
+	baserel = find_base_rel(root, relid);
+	if (baserel->reloptkind != RELOPT_BASEREL ||
+		baserel->fdwroutine == NULL ||
+		baserel->fdwroutine->GetForeignUpperPaths != blsGetForeignUpperPaths)
+		return;
+
+	fpinfo = (BlsRelInfo *) baserel->fdw_private;
+	fpinfo->limit_hint = fextra->count_est + Max(fextra->offset_est, 0);
+}
+
+/*
+ * The order of the request: the path's, or else one that lets a time bound
+ * end the scan early.  NULL means the service's default, createdTime desc.
+ */
+static void
+choose_order(ForeignPath *best_path, BlsQuals *quals,
+			 const char **order_by, const char **order)
+{
+	ListCell   *lc;
+
+	*order_by = NULL;
+	*order = NULL;
+	if (best_path->fdw_private != NIL)
+	{
+		*order_by = strVal(linitial(best_path->fdw_private));
+		*order = strVal(lsecond(best_path->fdw_private));
+		return;
+	}
+	/* a lower bound wants newest first, an upper bound oldest first */
+	foreach(lc, quals->bounds)
+	{
+		BlsBound   *b = (BlsBound *) lfirst(lc);
+
+		if (b->lower)
+		{
+			*order_by = bls_field_key(b->field);
+			*order = "desc";
+			return;
+		}
+	}
+	foreach(lc, quals->bounds)
+	{
+		BlsBound   *b = (BlsBound *) lfirst(lc);
+
+		*order_by = bls_field_key(b->field);
+		*order = "asc";
+		return;
+	}
+}
+
+/* Deparse a clause of this relation only, for EXPLAIN. */
+static char *
+deparse_own_clause(RelOptInfo *baserel, Oid relid, Expr *clause)
+{
+	Node	   *copy = copyObject((Node *) clause);
+	List	   *context;
+
+	ChangeVarNodes(copy, baserel->relid, 1, 0);
+	context = deparse_context_for(get_rel_name(relid), relid);
+	return deparse_expression(copy, context, false, false);
 }
 
 /*
  * blsGetForeignPlan
- *		All quals are checked locally; fdw_private carries the attributes the
- *		scan must fill in, so unused columns cost no conversion.
+ *		Build the request from the chosen path: what the request enforces
+ *		leaves the local quals, everything else stays.
  */
 static ForeignScan *
 blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 				  Oid foreigntableid, ForeignPath *best_path,
 				  List *tlist, List *scan_clauses, Plan *outer_plan)
 {
+	BlsRelInfo *fpinfo = (BlsRelInfo *) baserel->fdw_private;
+	BlsQuals	q = {0};
 	Bitmapset  *attrs = NULL;
 	List	   *retrieved_attrs = NIL;
-	RangeTblEntry *rte = planner_rt_fetch(baserel->relid, root);
+	List	   *local_exprs;
+	List	   *fdw_exprs;
+	List	   *fdw_private;
+	List	   *bounds_info = NIL;
+	List	   *rechecked = NIL;
+	const char *order_by;
+	const char *order;
+	const char *effective_order_by;
+	const char *effective_order;
+	int64		limit = -1;
 	Relation	rel;
 	TupleDesc	tupdesc;
 	bool		whole_row;
 	ListCell   *lc;
 
-	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	foreach(lc, scan_clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 
+		if (rinfo->pseudoconstant)
+			continue;
+		bls_classify_clause(root, baserel->relid, fpinfo->attnos, rinfo, &q);
+	}
+	local_exprs = extract_actual_clauses(q.local, false);
+	foreach(lc, q.loose)
+		rechecked = lappend(rechecked,
+							makeString(deparse_own_clause(baserel, foreigntableid,
+														  ((RestrictInfo *) lfirst(lc))->clause)));
+
+	choose_order(best_path, &q, &order_by, &order);
+	effective_order_by = order_by ? order_by : "createdTime";
+	effective_order = order ? order : "desc";
+
+	fdw_exprs = list_copy(q.project_exprs);
+	foreach(lc, q.bounds)
+	{
+		BlsBound   *b = (BlsBound *) lfirst(lc);
+		bool		stops;
+
+		/* in this order, the first task past the bound ends the sequence */
+		stops = strcmp(bls_field_key(b->field), effective_order_by) == 0 &&
+			strcmp(effective_order, b->lower ? "desc" : "asc") == 0;
+		fdw_exprs = lappend(fdw_exprs, b->value);
+		bounds_info = lappend_int(bounds_info, b->field);
+		bounds_info = lappend_int(bounds_info, b->lower);
+		bounds_info = lappend_int(bounds_info, b->strict);
+		bounds_info = lappend_int(bounds_info, stops);
+	}
+
+	/* a LIMIT shrinks the page only when the first rows are the answer */
+	if (fpinfo->limit_hint > 0 && q.local == NIL &&
+		best_path->path.param_info == NULL &&
+		(root->query_pathkeys == NIL ||
+		 pathkeys_contained_in(root->query_pathkeys, best_path->path.pathkeys)))
+		limit = Min(fpinfo->limit_hint, PG_INT32_MAX);
+
+	/* fill in only the columns the query reads */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
-	foreach(lc, baserel->baserestrictinfo)
-		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause,
-					   baserel->relid, &attrs);
+	pull_varattnos((Node *) local_exprs, baserel->relid, &attrs);
 	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
-
-	rel = table_open(rte->relid, NoLock);
+	rel = table_open(foreigntableid, NoLock);
 	tupdesc = RelationGetDescr(rel);
 	for (int i = 1; i <= tupdesc->natts; i++)
 	{
@@ -199,9 +669,17 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	}
 	table_close(rel, NoLock);
 
-	return make_foreignscan(tlist, scan_clauses, baserel->relid,
-							NIL, list_make1(retrieved_attrs),
-							NIL, NIL, outer_plan);
+	fdw_private = list_make5(retrieved_attrs,
+							 list_make3(makeString(pstrdup(order_by ? order_by : "")),
+										makeString(pstrdup(order ? order : "")),
+										makeString(pstrdup(q.store_keyword ? q.store_keyword : ""))),
+							 makeInteger((int) limit),
+							 q.project_array,
+							 bounds_info);
+	fdw_private = lappend(fdw_private, rechecked);
+
+	return make_foreignscan(tlist, local_exprs, baserel->relid, fdw_exprs,
+							fdw_private, NIL, NIL, outer_plan);
 }
 
 static void
@@ -218,8 +696,12 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
 	Oid			userid = rte->checkAsUser ? rte->checkAsUser : GetUserId();
 	List	   *retrieved_attrs;
+	List	   *request;
+	List	   *bounds_info;
 	BlsScanState *st;
 	ListCell   *lc;
+	int			nproject;
+	int			limit;
 	int			i = 0;
 
 	st = palloc0(sizeof(BlsScanState));
@@ -227,30 +709,244 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->rel = node->ss.ss_currentRelation;
 
 	/* options are checked even for EXPLAIN, so mistakes show early */
-	st->opts = bls_get_options(RelationGetRelid(st->rel), userid);
+	st->opts = bls_get_options(RelationGetRelid(st->rel), userid, true);
+	bls_map_fields(st->rel, st->attnos);
+
+	request = (List *) list_nth(fsplan->fdw_private, BlsPrivateRequest);
+	st->order_by = strVal(linitial(request))[0] ? strVal(linitial(request)) : NULL;
+	st->order = strVal(lsecond(request))[0] ? strVal(lsecond(request)) : NULL;
+	st->store_keyword = strVal(lthird(request))[0] ? strVal(lthird(request)) : NULL;
+	limit = intVal(list_nth(fsplan->fdw_private, BlsPrivateLimit));
+	st->page_size = st->opts->page_size;
+	if (limit > 0 && limit < st->page_size)
+		st->page_size = limit;
+
+	/* fdw_exprs: the project values, then the bounds */
+	st->project_array = (List *) list_nth(fsplan->fdw_private, BlsPrivateProjectArray);
+	nproject = list_length(st->project_array);
+	bounds_info = (List *) list_nth(fsplan->fdw_private, BlsPrivateBounds);
+	st->nbounds = list_length(bounds_info) / 4;
+	st->bounds = palloc0(sizeof(BlsScanBound) * Max(st->nbounds, 1));
+	foreach(lc, fsplan->fdw_exprs)
+	{
+		ExprState  *expr = ExecInitExpr((Expr *) lfirst(lc), (PlanState *) node);
+		int			idx = foreach_current_index(lc);
+
+		if (idx < nproject)
+			st->project_exprs = lappend(st->project_exprs, expr);
+		else
+		{
+			BlsScanBound *b = &st->bounds[idx - nproject];
+			int			base = (idx - nproject) * 4;
+
+			b->field = list_nth_int(bounds_info, base);
+			b->lower = list_nth_int(bounds_info, base + 1);
+			b->strict = list_nth_int(bounds_info, base + 2);
+			b->stops = list_nth_int(bounds_info, base + 3);
+			b->expr = expr;
+		}
+	}
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
 	retrieved_attrs = (List *) list_nth(fsplan->fdw_private,
-										BlsFdwScanPrivateRetrievedAttrs);
+										BlsPrivateRetrievedAttrs);
 	st->ncols = list_length(retrieved_attrs);
 	st->cols = palloc0(sizeof(BlsColumn) * Max(st->ncols, 1));
 	foreach(lc, retrieved_attrs)
 		bls_init_column(&st->cols[i++], st->rel, lfirst_int(lc));
 
+	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "bls_fdw scan", ALLOCSET_SMALL_SIZES);
 	st->page_cxt[0] = AllocSetContextCreate(estate->es_query_cxt,
 											"bls_fdw page", ALLOCSET_DEFAULT_SIZES);
 	st->page_cxt[1] = AllocSetContextCreate(estate->es_query_cxt,
 											"bls_fdw page", ALLOCSET_DEFAULT_SIZES);
 	st->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										"bls_fdw row", ALLOCSET_SMALL_SIZES);
+
+	/*
+	 * A scan that may be re-scanned with the same values keeps its rows: the
+	 * inner side of a join (parameterized or told to rewind).
+	 */
+	if ((eflags & EXEC_FLAG_REWIND) || fsplan->fdw_exprs != NIL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
+
+		st->cache = tuplestore_begin_heap(false, false, work_mem);
+		st->cache_slot = MakeSingleTupleTableSlot(RelationGetDescr(st->rel),
+												  &TTSOpsMinimalTuple);
+		MemoryContextSwitchTo(oldcxt);
+	}
 }
 
 static int
 uuid_compare(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static int
+string_compare(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/*
+ * The set of project values one project expression allows: its value, or
+ * the non-null elements of its array.  Allocated in the current context.
+ */
+static List *
+project_values(ExprState *expr, bool is_array, ExprContext *econtext)
+{
+	bool		isnull;
+	Datum		value = ExecEvalExpr(expr, econtext, &isnull);
+	List	   *result = NIL;
+
+	if (isnull)
+		return NIL;
+	if (!is_array)
+		return list_make1(TextDatumGetCString(value));
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(value);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+		deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
+						  &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+			if (!nulls[i])
+				result = lappend(result, TextDatumGetCString(elems[i]));
+	}
+	return result;
+}
+
+/*
+ * Compute this execution's request values: the project values (one request
+ * sequence each; several conditions intersect, a contradiction leaves none)
+ * and the bounds.  Returns true if they equal the previous execution's.
+ */
+static bool
+compute_values(ForeignScanState *node, BlsScanState *st)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	MemoryContext oldcxt;
+	List	   *projects = NIL;
+	bool		filter = st->project_exprs != NIL;
+	bool		same;
+	ListCell   *lc;
+	ListCell   *kc;
+
+	ResetExprContext(econtext);
+	oldcxt = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	forboth(lc, st->project_exprs, kc, st->project_array)
+	{
+		List	   *values = project_values((ExprState *) lfirst(lc),
+											lfirst_int(kc) != 0, econtext);
+
+		if (foreach_current_index(lc) == 0)
+			projects = values;
+		else
+		{
+			List	   *both = NIL;
+			ListCell   *a;
+			ListCell   *b;
+
+			foreach(a, projects)
+				foreach(b, values)
+					if (strcmp(lfirst(a), lfirst(b)) == 0)
+					{
+						both = lappend(both, lfirst(a));
+						break;
+					}
+			projects = both;
+		}
+	}
+	list_sort(projects, string_compare);
+
+	/* is it what the previous execution used? */
+	same = st->have_values && filter == st->filter_project &&
+		list_length(projects) == list_length(st->projects);
+	if (same)
+		forboth(lc, projects, kc, st->projects)
+			if (strcmp(lfirst(lc), lfirst(kc)) != 0)
+				same = false;
+	for (int i = 0; i < st->nbounds; i++)
+	{
+		BlsScanBound *b = &st->bounds[i];
+		bool		isnull;
+		Datum		value = ExecEvalExpr(b->expr, econtext, &isnull);
+
+		if (!st->have_values || isnull != b->isnull ||
+			(!isnull && DatumGetTimestampTz(value) != DatumGetTimestampTz(b->value)))
+			same = false;
+		b->value = value;		/* timestamptz is pass-by-value */
+		b->isnull = isnull;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	if (same)
+		return true;
+
+	/* keep distinct values in the scan's context */
+	MemoryContextReset(st->scan_cxt);
+	oldcxt = MemoryContextSwitchTo(st->scan_cxt);
+	st->projects = NIL;
+	foreach(lc, projects)
+		if (st->projects == NIL ||
+			strcmp(llast(st->projects), lfirst(lc)) != 0)
+			st->projects = lappend(st->projects, pstrdup(lfirst(lc)));
+	MemoryContextSwitchTo(oldcxt);
+	st->filter_project = filter;
+	st->nsequences = filter ? list_length(st->projects) : 1;
+	st->have_values = true;
+	return false;
+}
+
+/* Forget the current request sequence's pages. */
+static void
+reset_paging(BlsScanState *st)
+{
+	MemoryContextReset(st->page_cxt[0]);
+	MemoryContextReset(st->page_cxt[1]);
+	st->page = NULL;
+	st->prev_uuids = NULL;
+	st->nprev = 0;
+	st->next_task = 0;
+	st->page_no = 0;
+	st->last_page = false;
+}
+
+/* Start over: the first sequence, nothing returned yet. */
+static void
+restart_scan(BlsScanState *st)
+{
+	reset_paging(st);
+	st->seq = 0;
+	st->finished = st->nsequences == 0;
+	if (st->nsequences > 0)
+		st->sequences++;
+	if (st->cache)
+		tuplestore_clear(st->cache);
+	st->replaying = false;
+}
+
+/* Move on to the next request sequence, if any. */
+static void
+next_sequence(BlsScanState *st)
+{
+	reset_paging(st);
+	st->seq++;
+	if (st->seq >= st->nsequences)
+		st->finished = true;
+	else
+		st->sequences++;
 }
 
 /*
@@ -296,8 +992,12 @@ fetch_next_page(BlsScanState *st)
 	if (st->conn == NULL)
 		st->conn = bls_get_connection(st->opts);
 
+	req.project = st->filter_project ? list_nth(st->projects, st->seq) : NULL;
+	req.log_store_name = st->store_keyword;
+	req.order_by = st->order_by;
+	req.order = st->order;
 	req.page_no = st->page_no + 1;
-	req.page_size = st->opts->page_size;
+	req.page_size = st->page_size;
 	mbody = bls_request_body(&req, &bodylen);
 	if (mbody == NULL)
 		ereport(ERROR,
@@ -343,26 +1043,23 @@ fetch_next_page(BlsScanState *st)
 	MemoryContextSwitchTo(oldcxt);
 }
 
-static TupleTableSlot *
-blsIterateForeignScan(ForeignScanState *node)
+/* The next task not returned before, or NULL when all sequences are done. */
+static BlsJson *
+next_task(BlsScanState *st)
 {
-	BlsScanState *st = (BlsScanState *) node->fdw_state;
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	BlsJson    *task;
-	MemoryContext oldcxt;
-
-	ExecClearTuple(slot);
-	MemoryContextReset(st->row_cxt);
-
 	for (;;)
 	{
+		BlsJson    *task;
 		const char *uuid;
 
+		if (st->finished)
+			return NULL;
 		if (st->page == NULL || st->next_task >= st->page->ntasks)
 		{
 			if (st->page != NULL && st->last_page)
-				return slot;
-			fetch_next_page(st);
+				next_sequence(st);
+			else
+				fetch_next_page(st);
 			continue;
 		}
 
@@ -376,37 +1073,102 @@ blsIterateForeignScan(ForeignScanState *node)
 			st->duplicates++;
 			continue;
 		}
-		break;
+		return task;
 	}
-
-	oldcxt = MemoryContextSwitchTo(st->row_cxt);
-	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	bls_store_task(st->cols, st->ncols, task, st->next_task, st->page_no,
-				   slot->tts_values, slot->tts_isnull);
-	MemoryContextSwitchTo(oldcxt);
-	st->next_task++;
-
-	ExecStoreVirtualTuple(slot);
-	return slot;
 }
 
 /*
- * A re-scan lists afresh from the first page: the data may have changed and
- * parameters of later versions may differ.
+ * Is this row past a bound that the request's order makes final?  Every
+ * later task of the sequence is further past it, so none can match.
+ */
+static bool
+past_bound(BlsScanState *st, TupleTableSlot *slot)
+{
+	for (int i = 0; i < st->nbounds; i++)
+	{
+		BlsScanBound *b = &st->bounds[i];
+		AttrNumber	attno = st->attnos[b->field];
+		TimestampTz v;
+		TimestampTz bound;
+
+		if (!b->stops || b->isnull || slot->tts_isnull[attno - 1])
+			continue;
+		v = DatumGetTimestampTz(slot->tts_values[attno - 1]);
+		bound = DatumGetTimestampTz(b->value);
+		if (b->lower ? (b->strict ? v <= bound : v < bound)
+			: (b->strict ? v >= bound : v > bound))
+			return true;
+	}
+	return false;
+}
+
+static TupleTableSlot *
+blsIterateForeignScan(ForeignScanState *node)
+{
+	BlsScanState *st = (BlsScanState *) node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	MemoryContext oldcxt;
+
+	if (!st->started)
+	{
+		/* a re-scan with the same values replays what was returned */
+		if (compute_values(node, st) && st->cache)
+		{
+			tuplestore_rescan(st->cache);
+			st->replaying = true;
+		}
+		else
+			restart_scan(st);
+		st->started = true;
+	}
+	if (st->replaying)
+	{
+		if (tuplestore_gettupleslot(st->cache, true, false, st->cache_slot))
+			return ExecCopySlot(slot, st->cache_slot);
+		/* then go on where the previous execution stopped */
+		st->replaying = false;
+	}
+
+	for (;;)
+	{
+		BlsJson    *task;
+
+		ExecClearTuple(slot);
+		MemoryContextReset(st->row_cxt);
+		task = next_task(st);
+		if (task == NULL)
+			return slot;
+
+		oldcxt = MemoryContextSwitchTo(st->row_cxt);
+		memset(slot->tts_isnull, true,
+			   sizeof(bool) * slot->tts_tupleDescriptor->natts);
+		bls_store_task(st->cols, st->ncols, task, st->next_task, st->page_no,
+					   slot->tts_values, slot->tts_isnull);
+		MemoryContextSwitchTo(oldcxt);
+		st->next_task++;
+
+		if (st->nbounds > 0 && past_bound(st, slot))
+		{
+			next_sequence(st);
+			continue;
+		}
+		ExecStoreVirtualTuple(slot);
+		if (st->cache)
+			tuplestore_puttupleslot(st->cache, slot);
+		return slot;
+	}
+}
+
+/*
+ * A re-scan computes its values again at the first row: new values list
+ * afresh, the same ones replay the rows already returned (when kept).
  */
 static void
 blsReScanForeignScan(ForeignScanState *node)
 {
 	BlsScanState *st = (BlsScanState *) node->fdw_state;
 
-	MemoryContextReset(st->page_cxt[0]);
-	MemoryContextReset(st->page_cxt[1]);
-	st->page = NULL;
-	st->prev_uuids = NULL;
-	st->nprev = 0;
-	st->next_task = 0;
-	st->page_no = 0;
-	st->last_page = false;
+	st->started = false;
 }
 
 static void
@@ -420,6 +1182,12 @@ blsEndForeignScan(ForeignScanState *node)
 	MemoryContextDelete(st->page_cxt[0]);
 	MemoryContextDelete(st->page_cxt[1]);
 	MemoryContextDelete(st->row_cxt);
+	if (st->cache)
+	{
+		tuplestore_end(st->cache);
+		ExecDropSingleTupleTableSlot(st->cache_slot);
+	}
+	st->cache = NULL;
 	st->page = NULL;
 	st->row_cxt = NULL;
 }
@@ -428,15 +1196,31 @@ static void
 blsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	BlsScanState *st = (BlsScanState *) node->fdw_state;
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 
 	if (es->verbose)
 	{
 		BlsListRequest req = {0};
+		List	   *rechecked;
 		char	   *body;
 		size_t		len;
+		ListCell   *lc;
+		ListCell   *kc;
+		int			nproject = list_length(st->project_array);
+		StringInfoData buf;
 
+		/* the first request, as far as it is known before the scan runs */
+		if (st->started && st->filter_project && st->projects != NIL)
+			req.project = linitial(st->projects);
+		else if (nproject == 1 && linitial_int(st->project_array) == 0 &&
+				 IsA(linitial(fsplan->fdw_exprs), Const) &&
+				 !((Const *) linitial(fsplan->fdw_exprs))->constisnull)
+			req.project = TextDatumGetCString(((Const *) linitial(fsplan->fdw_exprs))->constvalue);
+		req.log_store_name = st->store_keyword;
+		req.order_by = st->order_by;
+		req.order = st->order;
 		req.page_no = 1;
-		req.page_size = st->opts->page_size;
+		req.page_size = st->page_size;
 		body = bls_request_body(&req, &len);
 		if (body)
 		{
@@ -445,9 +1229,49 @@ blsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			free(body);
 			ExplainPropertyText("BLS Request", s, es);
 		}
+
+		/* what the request enforces, narrows, and where it may stop */
+		initStringInfo(&buf);
+		forboth(lc, fsplan->fdw_exprs, kc, st->project_array)
+		{
+			appendStringInfo(&buf, "%s(%s = %s%s%s)", buf.len ? " AND " : "",
+							 quote_identifier(get_attname(RelationGetRelid(st->rel),
+														  st->attnos[BLS_FIELD_PROJECT],
+														  false)),
+							 lfirst_int(kc) ? "ANY (" : "",
+							 deparse_expression(lfirst(lc), es->deparse_cxt, true, false),
+							 lfirst_int(kc) ? ")" : "");
+		}
+		if (buf.len)
+			ExplainPropertyText("BLS Pushed Conditions", buf.data, es);
+
+		resetStringInfo(&buf);
+		rechecked = (List *) list_nth(fsplan->fdw_private, BlsPrivateRechecked);
+		foreach(lc, rechecked)
+			appendStringInfo(&buf, "%s%s", buf.len ? " AND " : "", strVal(lfirst(lc)));
+		if (buf.len)
+			ExplainPropertyText("BLS Rechecked Conditions", buf.data, es);
+
+		resetStringInfo(&buf);
+		for (int i = 0; i < st->nbounds; i++)
+		{
+			BlsScanBound *b = &st->bounds[i];
+
+			if (!b->stops)
+				continue;
+			appendStringInfo(&buf, "%s%s %s %s", buf.len ? ", " : "",
+							 quote_identifier(get_attname(RelationGetRelid(st->rel),
+														  st->attnos[b->field], false)),
+							 b->lower ? (b->strict ? "<=" : "<") : (b->strict ? ">=" : ">"),
+							 deparse_expression((Node *) list_nth(fsplan->fdw_exprs, nproject + i),
+												es->deparse_cxt, true, false));
+		}
+		if (buf.len)
+			ExplainPropertyText("BLS Stops At", buf.data, es);
 	}
 	if (es->analyze && st->row_cxt != NULL)
 	{
+		ExplainPropertyInteger("BLS Request Sequences", NULL, st->sequences, es);
 		ExplainPropertyInteger("BLS Pages", NULL, st->stats.pages, es);
 		ExplainPropertyInteger("BLS Requests", NULL, st->stats.requests, es);
 		ExplainPropertyInteger("BLS Retries", NULL, st->stats.retries, es);

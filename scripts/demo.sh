@@ -18,4 +18,4 @@ trap 'scripts/emulator.sh stop' EXIT
 export BLS_EMULATOR_URL
 echo "BLS emulator listening at $BLS_EMULATOR_URL"
 
-pg_virtualenv -v 15 psql -X --echo-queries -v ON_ERROR_STOP=1 -f demo/demo.sql
+pg_virtualenv -t -v 15 psql -X --echo-queries -v ON_ERROR_STOP=1 -f demo/demo.sql

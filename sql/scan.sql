@@ -63,7 +63,7 @@ FROM download_tasks GROUP BY state ORDER BY state;
 SELECT count(*) > 0 AS has_non_ascii FROM download_tasks WHERE name ~ '[^\x01-\x7f]';
 SELECT project FROM download_tasks GROUP BY project ORDER BY project COLLATE "C";
 
--- LIMIT stops paging: one request for the first five rows
+-- LIMIT stops paging: one request, of the rows needed, for the first rows
 \! python3 test/bls_emulator.py ctl log-clear
 SELECT uuid = (SELECT t->>'uuid' FROM expected_tasks LIMIT 1) AS first_is_newest
 FROM download_tasks LIMIT 1;

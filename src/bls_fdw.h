@@ -9,6 +9,7 @@
 #define BLS_FDW_H
 
 #include "fmgr.h"
+#include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
 #include "utils/relcache.h"
 
@@ -35,6 +36,10 @@ typedef struct BlsOptions
 	bool		tls_verify;		/* verify the server's certificate and name */
 	int64		max_response_bytes;
 
+	/* planner (server, overridden by the table) */
+	double		estimated_rows;
+	bool		use_remote_estimate;
+
 	/* user mapping; never printed */
 	char	   *access_key_id;
 	char	   *secret_access_key;
@@ -49,6 +54,7 @@ typedef struct BlsOptions
 #define BLS_DEFAULT_MAX_RETRIES			3
 #define BLS_MAX_RETRIES_LIMIT			10
 #define BLS_DEFAULT_MAX_RESPONSE_BYTES	(64 * 1024 * 1024)
+#define BLS_DEFAULT_ESTIMATED_ROWS		1000
 
 /* Per-scan counters, shown by EXPLAIN ANALYZE. */
 typedef struct BlsScanStats
@@ -68,8 +74,54 @@ typedef struct BlsResponse
 	char		request_id[80];
 } BlsResponse;
 
+/* The task fields a request can filter or sort by. */
+typedef enum BlsField
+{
+	BLS_FIELD_PROJECT,
+	BLS_FIELD_LOGSTORE,
+	BLS_FIELD_NAME,
+	BLS_FIELD_CREATED,
+	BLS_FIELD_UPDATED,
+	BLS_NUM_FIELDS
+} BlsField;
+
+/* A bound on createdTime or updatedTime: field >[=] value or field <[=] value */
+typedef struct BlsBound
+{
+	BlsField	field;
+	bool		lower;			/* a lower bound (>, >=) */
+	bool		strict;			/* > or <, not >= or <= */
+	Expr	   *value;
+	RestrictInfo *rinfo;
+} BlsBound;
+
+/* Restriction clauses sorted by what a request can do with them. */
+typedef struct BlsQuals
+{
+	List	   *project_exprs;	/* values: project = expr, or = ANY (expr) */
+	List	   *project_array;	/* int per project_exprs item: 1 if an array */
+	char	   *store_keyword;	/* logStoreName to send, or NULL */
+	List	   *bounds;			/* BlsBound *, checked locally as well */
+	List	   *exact;			/* RestrictInfos the request enforces */
+	List	   *loose;			/* RestrictInfos the request narrows */
+	List	   *local;			/* RestrictInfos checked locally */
+} BlsQuals;
+
+/* in deparse.c */
+extern const char *bls_field_key(BlsField f);
+extern void bls_map_fields(Relation rel, AttrNumber *attnos);
+extern void bls_classify_clause(PlannerInfo *root, Index relid,
+								const AttrNumber *attnos, RestrictInfo *rinfo,
+								BlsQuals *quals);
+extern bool bls_is_field_var(Node *node, Index relid, const AttrNumber *attnos,
+							 BlsField field);
+extern bool bls_single_sequence(const BlsQuals *quals);
+extern bool bls_pathkey_order(PathKey *pk, Index relid, const AttrNumber *attnos,
+							  const char **order_by, const char **order);
+
 /* in option.c */
-extern BlsOptions *bls_get_options(Oid foreigntableid, Oid userid);
+extern BlsOptions *bls_get_options(Oid foreigntableid, Oid userid,
+								   bool need_keys);
 extern bool bls_parse_endpoint(const char *value, char **url, char **host);
 
 /* in http.c */

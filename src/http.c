@@ -27,6 +27,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <time.h>
 
@@ -412,6 +413,9 @@ send_request(BlsConnection *conn, const BlsOptions *opts,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, conn);
 	if (opts->ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, opts->ca_file);
+	/* libcurl's defaults, made explicit; only a superuser can turn them off */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, opts->tls_verify ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, opts->tls_verify ? 2L : 0L);
 
 	{
 		CURLcode	rc = perform_interruptibly(conn);
@@ -443,6 +447,12 @@ retryable_curl_error(CURLcode rc)
 		case CURLE_GOT_NOTHING:
 		case CURLE_PARTIAL_FILE:
 			return true;
+
+			/* a certificate that fails verification will fail again */
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_CONNECT_ERROR:
+			return false;
 		default:
 			return false;
 	}
@@ -609,6 +619,18 @@ report_transport_error(BlsConnection *conn, const BlsOptions *opts,
 {
 	const char *what = conn->errbuf[0] ? conn->errbuf : curl_easy_strerror(rc);
 	char	   *pwhat = printable(what, 300);
+	char	   *after;
+
+	/* drop libcurl's elapsed time ("... after 12 ms: ..."): it is noise */
+	if ((after = strstr(pwhat, " after ")) != NULL)
+	{
+		char	   *p = after + 7;
+
+		while (isdigit((unsigned char) *p))
+			p++;
+		if (p > after + 7 && strncmp(p, " ms", 3) == 0)
+			memmove(after, p + 3, strlen(p + 3) + 1);
+	}
 
 	/* a cancel that arrived meanwhile is reported as a cancel */
 	CHECK_FOR_INTERRUPTS();
@@ -630,6 +652,22 @@ report_transport_error(BlsConnection *conn, const BlsOptions *opts,
 				 errmsg("request to BLS server \"%s\" timed out", opts->server_name),
 				 errhint("The limits are the server's connect_timeout_ms (%d) and request_timeout_ms (%d).",
 						 opts->connect_timeout_ms, opts->request_timeout_ms)));
+	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("could not verify the TLS certificate of BLS server \"%s\"",
+						opts->server_name),
+				 errdetail("%s.", pwhat),
+				 rc == CURLE_SSL_CACERT_BADFILE
+				 ? errhint("Check that the server's ca_file names a PEM file of CA certificates that the database server can read.")
+				 : errhint("Set the server's ca_file to a PEM file holding the CA that signed the certificate, and check that the endpoint's host name is one the certificate names.")));
+	if (rc == CURLE_SSL_CONNECT_ERROR)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("could not establish a TLS connection to BLS server \"%s\"",
+						opts->server_name),
+				 errdetail("%s.", pwhat),
+				 errhint("Check that the endpoint speaks https (use \"http://\" for a plain HTTP endpoint), and the server's ca_file.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 			 attempts > 1

@@ -7,6 +7,12 @@
  * shows up at CREATE/ALTER time rather than at the first query.  Secrets are
  * validated without ever being echoed back.
  *
+ * The options that decide which TLS certificates are trusted (ca_file, and
+ * tls_verify turned off) are superuser-only, like postgres_fdw's
+ * password_required: only a superuser may create or alter a server that has
+ * them.  This is checked at CREATE/ALTER time only, so such a server keeps
+ * working if its owner later stops being a superuser.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -23,6 +29,7 @@
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "bls_fdw.h"
@@ -42,10 +49,15 @@ static const BlsOptionDef valid_options[] = {
 	{"max_retries", ForeignServerRelationId, false},
 	{"max_response_bytes", ForeignServerRelationId, false},
 	{"ca_file", ForeignServerRelationId, false},
+	{"tls_verify", ForeignServerRelationId, false},
 	{"access_key_id", UserMappingRelationId, false},
 	{"secret_access_key", UserMappingRelationId, true},
 	{"security_token", UserMappingRelationId, true},
+	{"estimated_rows", ForeignServerRelationId, false},
+	{"use_remote_estimate", ForeignServerRelationId, false},
 	{"page_size", ForeignTableRelationId, false},
+	{"estimated_rows", ForeignTableRelationId, false},
+	{"use_remote_estimate", ForeignTableRelationId, false},
 	{"key", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
 };
@@ -197,6 +209,19 @@ validate_option(const BlsOptionDef *opt, DefElem *def)
 		(void) parse_int_option(name, value, 0, BLS_MAX_RETRIES_LIMIT);
 	else if (strcmp(name, "max_response_bytes") == 0)
 		(void) parse_int_option(name, value, 1024, (int64) 1024 * 1024 * 1024);
+	else if (strcmp(name, "estimated_rows") == 0)
+		(void) parse_int_option(name, value, 0, PG_INT64_MAX);
+	else if (strcmp(name, "tls_verify") == 0 ||
+			 strcmp(name, "use_remote_estimate") == 0)
+	{
+		bool		b;
+
+		if (!parse_bool(value, &b))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+					 errdetail("The value must be a Boolean, such as \"true\" or \"false\".")));
+	}
 	else if (value[0] == '\0')
 	{
 		/* every remaining option is a string that must not be empty */
@@ -245,6 +270,24 @@ bls_fdw_validator(PG_FUNCTION_ARGS)
 		validate_option(opt, def);
 		if (strcmp(def->defname, "endpoint") == 0)
 			have_endpoint = true;
+
+		/* which certificates to trust is the superuser's decision */
+		if (catalog == ForeignServerRelationId && !superuser())
+		{
+			bool		verify = true;
+
+			if (strcmp(def->defname, "ca_file") == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("must be superuser to set option \"ca_file\""),
+						 errdetail("A server that sets ca_file or turns tls_verify off can only be created or altered by a superuser.")));
+			if (strcmp(def->defname, "tls_verify") == 0 &&
+				parse_bool(defGetString(def), &verify) && !verify)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("must be superuser to turn option \"tls_verify\" off"),
+						 errdetail("A server that sets ca_file or turns tls_verify off can only be created or altered by a superuser.")));
+		}
 	}
 
 	if (catalog == ForeignServerRelationId && !have_endpoint)
@@ -256,6 +299,22 @@ bls_fdw_validator(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* Options that both a server and a table may set. */
+static void
+apply_planner_option(BlsOptions *opts, DefElem *def)
+{
+	const char *value = defGetString(def);
+
+	if (strcmp(def->defname, "estimated_rows") == 0)
+		opts->estimated_rows = (double) parse_int_option(def->defname, value,
+														 0, PG_INT64_MAX);
+	else if (strcmp(def->defname, "use_remote_estimate") == 0)
+	{
+		if (!parse_bool(value, &opts->use_remote_estimate))
+			elog(ERROR, "invalid use_remote_estimate \"%s\"", value);
+	}
+}
+
 /*
  * bls_get_options
  *		Resolve the options of a scan of foreigntableid on behalf of userid.
@@ -264,11 +323,11 @@ bls_fdw_validator(PG_FUNCTION_ARGS)
  * the user mapping lacks keys, so a scan never sends an unsigned request.
  */
 BlsOptions *
-bls_get_options(Oid foreigntableid, Oid userid)
+bls_get_options(Oid foreigntableid, Oid userid, bool need_keys)
 {
 	ForeignTable *table = GetForeignTable(foreigntableid);
 	ForeignServer *server = GetForeignServer(table->serverid);
-	UserMapping *um = GetUserMapping(userid, server->serverid);
+	UserMapping *um = need_keys ? GetUserMapping(userid, server->serverid) : NULL;
 	BlsOptions *opts = palloc0(sizeof(BlsOptions));
 	ListCell   *lc;
 
@@ -280,6 +339,8 @@ bls_get_options(Oid foreigntableid, Oid userid)
 	opts->request_timeout_ms = BLS_DEFAULT_REQUEST_TIMEOUT_MS;
 	opts->max_retries = BLS_DEFAULT_MAX_RETRIES;
 	opts->max_response_bytes = BLS_DEFAULT_MAX_RESPONSE_BYTES;
+	opts->tls_verify = true;
+	opts->estimated_rows = BLS_DEFAULT_ESTIMATED_ROWS;
 
 	foreach(lc, server->options)
 	{
@@ -303,7 +364,15 @@ bls_get_options(Oid foreigntableid, Oid userid)
 			opts->max_response_bytes = parse_int_option(def->defname, value, 1024, (int64) 1024 * 1024 * 1024);
 		else if (strcmp(def->defname, "ca_file") == 0)
 			opts->ca_file = pstrdup(value);
+		else if (strcmp(def->defname, "tls_verify") == 0)
+		{
+			if (!parse_bool(value, &opts->tls_verify))
+				elog(ERROR, "invalid tls_verify \"%s\"", value);
+		}
+		else
+			apply_planner_option(opts, def);
 	}
+	/* the table's options override the server's */
 	foreach(lc, table->options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
@@ -311,8 +380,10 @@ bls_get_options(Oid foreigntableid, Oid userid)
 		if (strcmp(def->defname, "page_size") == 0)
 			opts->page_size = parse_int_option(def->defname, defGetString(def),
 											   1, BLS_MAX_PAGE_SIZE);
+		else
+			apply_planner_option(opts, def);
 	}
-	foreach(lc, um->options)
+	foreach(lc, um ? um->options : NIL)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
 
@@ -328,7 +399,8 @@ bls_get_options(Oid foreigntableid, Oid userid)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("server \"%s\" has no endpoint", server->servername)));
-	if (opts->access_key_id == NULL || opts->secret_access_key == NULL)
+	if (need_keys &&
+		(opts->access_key_id == NULL || opts->secret_access_key == NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("user mapping for server \"%s\" lacks %s",

@@ -50,10 +50,23 @@ echo "emulator-selftest: $((ran - (bad < ran ? bad : ran))) passed, $bad failed"
 
 # pg_regress suites against the emulator
 eval "$(scripts/emulator.sh start --tasks 1000 --seed 42)" || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
-trap 'scripts/emulator.sh stop' EXIT
+trap 'scripts/emulator.sh stop; BLS_EMULATOR_NAME=emulator-tls scripts/emulator.sh stop' EXIT
 export BLS_EMULATOR_URL
+# a second emulator serving https with a throwaway CA, for the security suite;
+# if this fails, that suite fails for want of its variables
+tls="$BLS_RUN_DIR/tls"
+if test/tls_setup.sh "$tls" >"$BLS_RUN_DIR/tls.out" 2>&1 &&
+	BLS_EMULATOR_NAME=emulator-tls scripts/emulator.sh start --tasks 50 \
+		--tls-cert "$tls/server.pem" --tls-key "$tls/server-key.pem" >>"$BLS_RUN_DIR/tls.out" 2>&1; then
+	tls_port=$(cat "$BLS_RUN_DIR/emulator-tls.port")
+	export BLS_EMULATOR_TLS_URL=https://127.0.0.1:$tls_port
+	export BLS_EMULATOR_TLS_WRONG_HOST_URL=https://localhost:$tls_port  # the certificate names only 127.0.0.1
+	export BLS_TLS_CA=$tls/ca.pem BLS_TLS_OTHER_CA=$tls/other-ca.pem
+else
+	echo "TLS setup failed:"; cat "$BLS_RUN_DIR/tls.out"
+fi
 rm -f regression.diffs regression.out
-pg_virtualenv -v 15 make -s installcheck >"$BLS_RUN_DIR/regress.out" 2>&1
+pg_virtualenv -t -v 15 make -s installcheck >"$BLS_RUN_DIR/regress.out" 2>&1
 rc=$?
 ok=$(grep -cE '^(test| ) *[a-z_]+ +\.\.\. ok' "$BLS_RUN_DIR/regress.out")
 nok=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$BLS_RUN_DIR/regress.out")
@@ -64,6 +77,9 @@ if [ "$nok" -ne 0 ]; then
 	cat "$BLS_RUN_DIR/regress.out" | tail -30
 	[ -f regression.diffs ] && head -200 regression.diffs
 fi
+
+# secrets stay out of the server log, client messages and pg_stat_activity
+run_tap check-secrets test/check_secrets.sh
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
