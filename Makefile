@@ -20,7 +20,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
 # Suites by topic; all of them talk to the emulator that test/run_tests.sh starts.
-REGRESS = options scan types pushdown errors cancel security
+REGRESS = options scan types pushdown errors faults cancel security
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build
