@@ -57,6 +57,15 @@ SELECT created_time FROM typed;
 SELECT "limit" FROM typed;
 \! python3 test/bls_emulator.py ctl fault '{"type": "wrong_type", "field": "limit", "value": 99999999999}'
 SELECT "limit" FROM typed;
+-- numbers beyond 64 bits are refused, not saturated, whatever the column type
+\! python3 test/bls_emulator.py ctl fault '{"type": "wrong_type", "field": "limit", "value": -9223372036854775809, "index": 0}'
+SELECT "limit" FROM typed;
+\echo :LAST_ERROR_SQLSTATE
+\! python3 test/bls_emulator.py ctl fault '{"type": "wrong_type", "field": "limit", "value": 12345678901234567890123, "index": 0}'
+SELECT limit_text FROM typed;
+-- the largest unsigned 64-bit values below the limit still read exactly
+\! python3 test/bls_emulator.py ctl fault '{"type": "wrong_type", "field": "limit", "value": 18446744073709551614, "index": 0}'
+SELECT limit_text FROM typed LIMIT 1;
 \! python3 test/bls_emulator.py ctl fault '{"type": "wrong_type", "field": "uuid", "value": "not-a-uuid", "index": 0}'
 SELECT uuid FROM typed;
 -- a text column takes a number, an object, or a boolean as JSON text

@@ -178,6 +178,11 @@ convert_value(const BlsColumn *col, BlsJson *v, bool *isnull)
 					 errmsg("BLS returned a JSON %s where column \"%s\" of type %s expects a scalar",
 							bls_json_type_name(type), col->attname,
 							format_type_be(col->typid))));
+		if (type == BLS_JSON_NUMBER && bls_json_number_clamped(v))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("BLS returned a number outside the 64-bit integer range for column \"%s\"",
+							col->attname)));
 		/* numbers, booleans, and anything bound for a json column */
 		s = bls_json_text(v, &len);
 	}

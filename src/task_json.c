@@ -348,6 +348,21 @@ bls_json_text(BlsJson *v, size_t *len)
 											 len);
 }
 
+/*
+ * Was this integer outside the 64-bit range in the response?  json-c
+ * saturates such numbers at INT64_MIN or UINT64_MAX rather than failing, so
+ * those two values are taken as "out of range": a genuine task field never
+ * holds them, and a wrong number must not pass as a right one.
+ */
+bool
+bls_json_number_clamped(BlsJson *v)
+{
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	return json_object_get_int64(v) == INT64_MIN ||
+		json_object_get_uint64(v) == UINT64_MAX;
+}
+
 static char *
 dup_or_null(const char *s)
 {
