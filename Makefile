@@ -4,23 +4,25 @@ MODULE_big = bls_fdw
 OBJS = \
 	$(WIN32RES) \
 	bls_fdw.o \
+	src/analyze.o \
 	src/bce_auth.o \
 	src/convert.o \
 	src/deparse.o \
 	src/http.o \
 	src/option.o \
 	src/request.o \
+	src/stats.o \
 	src/task_json.o
 
 EXTENSION = bls_fdw
-DATA = bls_fdw--1.0.sql
+DATA = bls_fdw--1.0.sql bls_fdw--1.1.sql bls_fdw--1.0--1.1.sql
 PGFILEDESC = "bls_fdw - foreign data wrapper for Baidu AI Cloud Log Service"
 
 PG_CPPFLAGS = -I$(srcdir)/src
 SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
 # Suites by topic; all of them talk to the emulator that test/run_tests.sh starts.
-REGRESS = options scan types pushdown errors faults cancel security
+REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build

@@ -77,7 +77,10 @@ enum BlsFdwScanPrivateIndex
 	BlsPrivateRetrievedAttrs,
 	/* List of 3 Strings: orderBy, order, logStoreName ("" when not sent) */
 	BlsPrivateRequest,
-	/* Integer: tasks the query needs at most (LIMIT + OFFSET), or -1 */
+	/*
+	 * Integer: tasks the query needs at most (LIMIT + OFFSET), 0 if no
+	 * LIMIT, -1 for a LIMIT the request cannot carry
+	 */
 	BlsPrivateLimit,
 	/* Integer list, per project expression: 1 if it yields an array */
 	BlsPrivateProjectArray,
@@ -145,6 +148,17 @@ typedef struct BlsScanState
 	bool		finished;		/* every sequence is done */
 
 	/*
+	 * Read-ahead: once a page has told the total, the next pages are
+	 * requested concurrently, up to readahead of them; pending_slot holds
+	 * the transfers of pages page_no + 1 .. page_no + npending, in order.
+	 */
+	int			readahead;
+	bool		lazy;			/* read nothing ahead (LIMIT, time bound) */
+	int			limit;			/* rows the query needs at most, or 0 */
+	int			pending_slot[BLS_MAX_READAHEAD];
+	int			npending;
+
+	/*
 	 * Rows already returned, kept when the scan may be re-scanned with the
 	 * same values (the inner side of a nested loop), so that a re-scan
 	 * replays them instead of repeating requests.
@@ -157,6 +171,7 @@ typedef struct BlsScanState
 	BlsScanStats stats;
 	int64		sequences;		/* request sequences started */
 	int64		duplicates;		/* tasks skipped as already returned */
+	int64		refetched;		/* pages read ahead, dropped and asked again */
 } BlsScanState;
 
 PG_FUNCTION_INFO_V1(bls_fdw_handler);
@@ -194,6 +209,7 @@ bls_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = blsReScanForeignScan;
 	routine->EndForeignScan = blsEndForeignScan;
 	routine->ExplainForeignScan = blsExplainForeignScan;
+	routine->AnalyzeForeignTable = blsAnalyzeForeignTable;
 	routine->ImportForeignSchema = blsImportForeignSchema;
 
 	PG_RETURN_POINTER(routine);
@@ -606,7 +622,7 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	const char *order;
 	const char *effective_order_by;
 	const char *effective_order;
-	int64		limit = -1;
+	int64		limit = 0;
 	Relation	rel;
 	TupleDesc	tupdesc;
 	bool		whole_row;
@@ -646,12 +662,17 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		bounds_info = lappend_int(bounds_info, stops);
 	}
 
-	/* a LIMIT shrinks the page only when the first rows are the answer */
+	/*
+	 * A LIMIT shrinks the page only when the first rows are the answer;
+	 * otherwise -1 tells the executor that few pages may be needed.
+	 */
 	if (fpinfo->limit_hint > 0 && q.local == NIL &&
 		best_path->path.param_info == NULL &&
 		(root->query_pathkeys == NIL ||
 		 pathkeys_contained_in(root->query_pathkeys, best_path->path.pathkeys)))
 		limit = Min(fpinfo->limit_hint, PG_INT32_MAX);
+	else if (fpinfo->limit_hint > 0)
+		limit = -1;
 
 	/* fill in only the columns the query reads */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
@@ -720,6 +741,10 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->page_size = st->opts->page_size;
 	if (limit > 0 && limit < st->page_size)
 		st->page_size = limit;
+	st->limit = Max(limit, 0);
+	st->readahead = st->opts->readahead;
+	/* a LIMIT above local conditions may need just one page: stay lazy */
+	st->lazy = (limit < 0);
 
 	/* fdw_exprs: the project values, then the bounds */
 	st->project_array = (List *) list_nth(fsplan->fdw_private, BlsPrivateProjectArray);
@@ -744,6 +769,9 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 			b->strict = list_nth_int(bounds_info, base + 2);
 			b->stops = list_nth_int(bounds_info, base + 3);
 			b->expr = expr;
+			/* a time bound may end the scan on any page: stay lazy */
+			if (b->stops)
+				st->lazy = true;
 		}
 	}
 
@@ -909,10 +937,20 @@ compute_values(ForeignScanState *node, BlsScanState *st)
 	return false;
 }
 
+/* Stop the requests read ahead. */
+static void
+cancel_pending(BlsScanState *st)
+{
+	for (int i = 0; i < st->npending; i++)
+		bls_request_release(st->conn, st->pending_slot[i]);
+	st->npending = 0;
+}
+
 /* Forget the current request sequence's pages. */
 static void
 reset_paging(BlsScanState *st)
 {
+	cancel_pending(st);
 	MemoryContextReset(st->page_cxt[0]);
 	MemoryContextReset(st->page_cxt[1]);
 	st->page = NULL;
@@ -949,6 +987,62 @@ next_sequence(BlsScanState *st)
 		st->sequences++;
 }
 
+/* The JSON body asking for page_no of the current sequence, palloc'd. */
+static char *
+request_body(BlsScanState *st, int page_no, size_t *len)
+{
+	BlsListRequest req = {0};
+	char	   *mbody;
+	char	   *body;
+
+	req.project = st->filter_project ? list_nth(st->projects, st->seq) : NULL;
+	req.log_store_name = st->store_keyword;
+	req.order_by = st->order_by;
+	req.order = st->order;
+	req.page_no = page_no;
+	req.page_size = st->page_size;
+	mbody = bls_request_body(&req, len);
+	if (mbody == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	body = pnstrdup(mbody, *len);
+	free(mbody);
+	return body;
+}
+
+/*
+ * Request the pages after the current one that the scan will read: up to
+ * readahead of them, none past the last page that total implies nor past
+ * what a pushed LIMIT needs.  They are collected in order by
+ * fetch_next_page(), so rows still come in page order.
+ */
+static void
+read_ahead(BlsScanState *st, int page_size, int64 total)
+{
+	int64		last;
+
+	if (st->readahead == 0 || st->lazy || total < 0)
+		return;
+	last = (total + page_size - 1) / page_size;
+	if (st->limit > 0)
+		last = Min(last, ((int64) st->limit + page_size - 1) / page_size);
+
+	while (st->npending < st->readahead &&
+		   st->page_no + st->npending + 1 <= last)
+	{
+		size_t		len;
+		char	   *body = request_body(st, st->page_no + st->npending + 1, &len);
+		int			slot = bls_request_start(st->conn, st->opts, body, len,
+											 &st->stats, true);
+
+		pfree(body);
+		if (slot < 0)
+			break;				/* every transfer is busy: read lazily */
+		st->pending_slot[st->npending++] = slot;
+	}
+}
+
 /*
  * Fetch the page after the current one into the other page context, which
  * is reset first: that frees the page before the current one, whose uuids
@@ -961,13 +1055,13 @@ fetch_next_page(BlsScanState *st)
 	MemoryContext cxt = st->page_cxt[next];
 	MemoryContext oldcxt;
 	MemoryContextCallback *cb;
-	BlsListRequest req = {0};
 	BlsResponse resp;
 	BlsParseStatus status;
 	BlsPage    *page;
 	char	   *body;
 	size_t		bodylen;
-	char	   *mbody;
+	int			page_no;
+	int			slot;
 	int			page_size;
 
 	MemoryContextReset(cxt);
@@ -992,22 +1086,6 @@ fetch_next_page(BlsScanState *st)
 	if (st->conn == NULL)
 		st->conn = bls_get_connection(st->opts);
 
-	req.project = st->filter_project ? list_nth(st->projects, st->seq) : NULL;
-	req.log_store_name = st->store_keyword;
-	req.order_by = st->order_by;
-	req.order = st->order;
-	req.page_no = st->page_no + 1;
-	req.page_size = st->page_size;
-	mbody = bls_request_body(&req, &bodylen);
-	if (mbody == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	body = pnstrdup(mbody, bodylen);
-	free(mbody);
-
-	bls_list_tasks(st->conn, st->opts, body, bodylen, &resp, &st->stats);
-
 	/* the json-c document is freed when this context is reset or deleted */
 	page = palloc0(sizeof(BlsPage));
 	cb = palloc(sizeof(MemoryContextCallback));
@@ -1015,32 +1093,77 @@ fetch_next_page(BlsScanState *st)
 	cb->arg = page;
 	MemoryContextRegisterResetCallback(cxt, cb);
 
-	status = bls_page_parse(resp.body, resp.len, page);
-	if (status != BLS_PARSE_OK)
-		bls_report_page_error(status, page, &resp, st->opts);
-	if (page->page_no != 0 && page->page_no != req.page_no)
+	page_no = st->page_no + 1;
+	for (;;)
+	{
+		/* the page may have been requested ahead already */
+		bool		ahead = st->npending > 0;
+
+		if (ahead)
+		{
+			slot = st->pending_slot[0];
+			st->npending--;
+			memmove(&st->pending_slot[0], &st->pending_slot[1],
+					sizeof(int) * st->npending);
+		}
+		else
+		{
+			body = request_body(st, page_no, &bodylen);
+			slot = bls_request_start(st->conn, st->opts, body, bodylen,
+									 &st->stats, false);
+		}
+		bls_request_wait(st->conn, slot, &resp);
+
+		status = bls_page_parse(resp.body, resp.len, page);
+		/* the document is parsed: the response buffer can go */
+		bls_request_release(st->conn, slot);
+		if (status != BLS_PARSE_OK)
+			bls_report_page_error(status, page, &resp, st->opts);
+
+		/*
+		 * A page read ahead while the list changed (its total differs from
+		 * the page before) may not line up with that page: tasks could fall
+		 * between the two.  Drop what was read ahead and ask again, now; a
+		 * page asked for after the one before can only repeat tasks, which
+		 * are skipped.
+		 */
+		if (ahead && st->page != NULL && page->total != st->page->total)
+		{
+			cancel_pending(st);
+			bls_page_free(page);
+			st->refetched++;
+			continue;
+		}
+		break;
+	}
+	if (page->page_no != 0 && page->page_no != page_no)
 	{
 		BlsPage		bad = *page;
 
 		snprintf(bad.error, sizeof(bad.error),
 				 "Page %d was requested but page %d was returned.",
-				 req.page_no, page->page_no);
+				 page_no, page->page_no);
 		bls_report_page_error(BLS_PARSE_BAD_FIELD, &bad, &resp, st->opts);
 	}
 
 	st->stats.pages++;
 	st->stats.rows += page->ntasks;
-	st->page_no = req.page_no;
+	bls_stat_add(st->opts->serverid, BLS_STAT_PAGES, 1);
+	bls_stat_add(st->opts->serverid, BLS_STAT_ROWS, page->ntasks);
+	st->page_no = page_no;
 	st->page = page;
 	st->cur = next;
 	st->next_task = 0;
 
 	/* the service may serve fewer per page than asked: it says how many */
-	page_size = page->page_size > 0 ? page->page_size : req.page_size;
+	page_size = page->page_size > 0 ? page->page_size : st->page_size;
 	st->last_page = page->ntasks == 0 || page->ntasks < page_size ||
 		(page->total >= 0 && (int64) st->page_no * page_size >= page->total);
 
 	MemoryContextSwitchTo(oldcxt);
+
+	if (!st->last_page)
+		read_ahead(st, page_size, page->total);
 }
 
 /* The next task not returned before, or NULL when all sequences are done. */
@@ -1178,6 +1301,8 @@ blsEndForeignScan(ForeignScanState *node)
 
 	if (st == NULL || st->row_cxt == NULL)
 		return;
+	/* nothing is fetched once the executor stops asking */
+	cancel_pending(st);
 	/* free the json-c documents now rather than at the end of the query */
 	MemoryContextDelete(st->page_cxt[0]);
 	MemoryContextDelete(st->page_cxt[1]);

@@ -48,7 +48,8 @@ SELECT pg_postmaster_start_time() AS pm_start \gset
 \! python3 test/bls_emulator.py ctl reset
 
 CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw
-  OPTIONS (endpoint :'emulator_url', max_retries '2', request_timeout_ms '5000');
+  OPTIONS (endpoint :'emulator_url', max_retries '2', request_timeout_ms '5000',
+           readahead '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER emu
   OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
 CREATE FOREIGN TABLE tasks (uuid text, state text) SERVER emu OPTIONS (page_size '1000');

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	make gcc clang python3 openssl ca-certificates
-	postgresql-15 postgresql-server-dev-15 postgresql-common
+	postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-15-cron
 	libcurl4-openssl-dev libjson-c-dev libssl-dev libclang-rt-14-dev
 )
 

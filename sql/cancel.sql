@@ -1,6 +1,7 @@
 --
 -- Cancels: statement_timeout and pg_cancel_backend during a request end the
--- query promptly with SQLSTATE 57014, and the session stays usable
+-- query promptly with SQLSTATE 57014, and the session stays usable (an HTTP
+-- call that could not be cancelled hung Steampipe and Multicorn backends)
 --
 \getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY default
@@ -48,6 +49,30 @@ SELECT count(*) /* cancel-me */ FROM tasks;
 SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
 
 -- the session and its cached connection still work
+\! python3 test/bls_emulator.py ctl reset
+SELECT count(*) FROM tasks;
+
+-- pg_terminate_backend ends a backend waiting on BLS (its wait event is
+-- Extension) without a restart of the server
+SELECT pg_postmaster_start_time() AS pm_start \gset
+\! python3 test/bls_emulator.py ctl fault '{"type": "delay_headers", "ms": 30000}'
+\! psql -X -q -d contrib_regression -c "SELECT count(*) /* terminate-me */ FROM tasks" >/dev/null 2>&1 &
+DO $$
+BEGIN
+  FOR i IN 1..100 LOOP
+    PERFORM 1 FROM pg_stat_activity
+      WHERE query LIKE '%terminate-me%' AND query NOT LIKE '%pg_stat_activity%'
+        AND wait_event_type = 'Extension';
+    EXIT WHEN FOUND;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT wait_event_type, wait_event, pg_terminate_backend(pid, 5000) AS terminated
+FROM pg_stat_activity
+WHERE query LIKE '%terminate-me%' AND query NOT LIKE '%pg_stat_activity%';
+SELECT count(*) AS left_behind FROM pg_stat_activity
+WHERE query LIKE '%terminate-me%' AND query NOT LIKE '%pg_stat_activity%';
+SELECT pg_postmaster_start_time() = :'pm_start' AS same_postmaster;
 \! python3 test/bls_emulator.py ctl reset
 SELECT count(*) FROM tasks;
 

@@ -7,7 +7,8 @@
 \! python3 test/bls_emulator.py ctl reset
 
 CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw
-  OPTIONS (endpoint :'emulator_url', max_retries '2', request_timeout_ms '3000');
+  OPTIONS (endpoint :'emulator_url', max_retries '2', request_timeout_ms '3000',
+           readahead '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER emu
   OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
 CREATE FOREIGN TABLE tasks (uuid text, state text) SERVER emu OPTIONS (page_size '1000');
@@ -32,7 +33,8 @@ SELECT count(*) FROM tasks;
 \echo :LAST_ERROR_SQLSTATE
 \! python3 test/bls_emulator.py ctl count
 \! python3 test/bls_emulator.py ctl reset
--- throttling never turns into an empty result
+-- throttling never turns into an empty result (as it did in Supabase's
+-- Stripe wrapper)
 \! python3 test/bls_emulator.py ctl fault '{"type": "http", "status": 429, "retry_after": "0", "count": -1}'
 SELECT count(*) FROM tasks;
 \echo :LAST_ERROR_SQLSTATE

@@ -9,11 +9,15 @@
 #define BLS_FDW_H
 
 #include "fmgr.h"
+#include "foreign/fdwapi.h"
 #include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
 #include "utils/relcache.h"
 
 #include "task_json.h"
+
+/* The extension's version, as bls_fdw_version() reports it. */
+#define BLS_FDW_VERSION "1.1"
 
 /*
  * Everything a scan needs to talk to BLS: the server's options, the table's
@@ -39,6 +43,10 @@ typedef struct BlsOptions
 	/* planner (server, overridden by the table) */
 	double		estimated_rows;
 	bool		use_remote_estimate;
+	int			readahead;		/* pages requested ahead of the reader */
+
+	/* ANALYZE (server, overridden by the table) */
+	int			analyze_max_pages;	/* pages ANALYZE may request */
 
 	/* user mapping; never printed */
 	char	   *access_key_id;
@@ -55,6 +63,10 @@ typedef struct BlsOptions
 #define BLS_MAX_RETRIES_LIMIT			10
 #define BLS_DEFAULT_MAX_RESPONSE_BYTES	(64 * 1024 * 1024)
 #define BLS_DEFAULT_ESTIMATED_ROWS		1000
+#define BLS_DEFAULT_READAHEAD			4
+#define BLS_MAX_READAHEAD				16
+#define BLS_DEFAULT_ANALYZE_MAX_PAGES	10
+#define BLS_MAX_ANALYZE_MAX_PAGES		100000
 
 /* Per-scan counters, shown by EXPLAIN ANALYZE. */
 typedef struct BlsScanStats
@@ -126,7 +138,13 @@ extern bool bls_parse_endpoint(const char *value, char **url, char **host);
 
 /* in http.c */
 typedef struct BlsConnection BlsConnection;
+extern bool bls_disconnect_all(void);
 extern BlsConnection *bls_get_connection(const BlsOptions *opts);
+extern int	bls_request_start(BlsConnection *conn, const BlsOptions *opts,
+							  const char *body, size_t bodylen,
+							  BlsScanStats *stats, bool try);
+extern void bls_request_wait(BlsConnection *conn, int slot, BlsResponse *resp);
+extern void bls_request_release(BlsConnection *conn, int slot);
 extern void bls_list_tasks(BlsConnection *conn, const BlsOptions *opts,
 						   const char *body, size_t bodylen,
 						   BlsResponse *resp, BlsScanStats *stats);
@@ -153,5 +171,26 @@ extern void bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum);
 extern void bls_store_task(BlsColumn *cols, int ncols, BlsJson *task,
 						   int task_index, int page_no,
 						   Datum *values, bool *nulls);
+
+/* in analyze.c */
+extern bool blsAnalyzeForeignTable(Relation relation,
+								   AcquireSampleRowsFunc *func,
+								   BlockNumber *totalpages);
+
+/* in stats.c */
+typedef enum BlsStatKind
+{
+	BLS_STAT_REQUESTS,			/* HTTP requests sent, retries included */
+	BLS_STAT_PAGES,				/* pages parsed */
+	BLS_STAT_ROWS,				/* tasks received */
+	BLS_STAT_BYTES,				/* response body bytes */
+	BLS_STAT_RETRIES,			/* requests repeated after a failure */
+	BLS_STAT_THROTTLED,			/* waits after an HTTP 429 */
+	BLS_STAT_ERRORS,			/* requests that ended in an error */
+	BLS_NUM_STATS
+} BlsStatKind;
+
+extern void bls_stat_add(Oid serverid, BlsStatKind kind, int64 n);
+extern void bls_stat_add_time(Oid serverid, double ms);
 
 #endif							/* BLS_FDW_H */

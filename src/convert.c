@@ -21,7 +21,9 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/datetime.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "bls_fdw.h"
 
@@ -29,7 +31,10 @@ typedef enum BlsColumnKind
 {
 	BLS_COL_GENERIC,			/* the type's input function */
 	BLS_COL_TEXT,				/* text: no input function needed */
-	BLS_COL_JSON				/* json, jsonb: the value as JSON text */
+	BLS_COL_JSON,				/* json, jsonb: the value as JSON text */
+	BLS_COL_INT8,				/* bigint: JSON integers directly */
+	BLS_COL_INT4,				/* integer: the same, range-checked */
+	BLS_COL_TIMESTAMP			/* timestamptz, timestamp: BLS's UTC form */
 } BlsColumnKind;
 
 /* Fields that hold times; the service sends "" for "not yet". */
@@ -99,6 +104,13 @@ bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum)
 		col->kind = BLS_COL_TEXT;
 	else if (col->typid == JSONOID || col->typid == JSONBOID)
 		col->kind = BLS_COL_JSON;
+	else if (col->typid == INT8OID)
+		col->kind = BLS_COL_INT8;
+	else if (col->typid == INT4OID)
+		col->kind = BLS_COL_INT4;
+	else if ((col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID) &&
+			 col->typmod < 0)
+		col->kind = BLS_COL_TIMESTAMP;
 	else
 		col->kind = BLS_COL_GENERIC;
 
@@ -160,6 +172,11 @@ convert_value(const BlsColumn *col, BlsJson *v, bool *isnull)
 		*isnull = true;
 		return (Datum) 0;
 	}
+	if (type == BLS_JSON_NUMBER && bls_json_number_clamped(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("BLS returned a number outside the 64-bit integer range for column \"%s\"",
+						col->attname)));
 	if (type == BLS_JSON_STRING && col->kind != BLS_COL_JSON)
 	{
 		s = bls_json_string(v, &len);
@@ -168,21 +185,48 @@ convert_value(const BlsColumn *col, BlsJson *v, bool *isnull)
 			*isnull = true;
 			return (Datum) 0;
 		}
+		if (col->kind == BLS_COL_TIMESTAMP)
+		{
+			int64_t		usecs;
+
+			/*
+			 * Fast path: BLS's own UTC form maps straight onto a timestamp
+			 * (which, for timestamp without time zone, reads the same wall
+			 * clock time); anything else goes to the input function.
+			 */
+			if (bls_parse_utc_timestamp(s, len, &usecs))
+			{
+				usecs -= (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+				if (IS_VALID_TIMESTAMP(usecs))
+					return TimestampTzGetDatum((TimestampTz) usecs);
+			}
+		}
+	}
+	else if (type == BLS_JSON_NUMBER &&
+			 (col->kind == BLS_COL_INT8 || col->kind == BLS_COL_INT4))
+	{
+		int64_t		i;
+
+		/* fast path: an integer needs no text round trip */
+		if (bls_json_int64(v, &i))
+		{
+			if (col->kind == BLS_COL_INT8)
+				return Int64GetDatum((int64) i);
+			if (i >= PG_INT32_MIN && i <= PG_INT32_MAX)
+				return Int32GetDatum((int32) i);
+		}
+		/* anything else: the input function reports it */
+		s = bls_json_text(v, &len);
 	}
 	else
 	{
 		if ((type == BLS_JSON_OBJECT || type == BLS_JSON_ARRAY) &&
-			col->kind == BLS_COL_GENERIC)
+			col->kind != BLS_COL_TEXT && col->kind != BLS_COL_JSON)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 					 errmsg("BLS returned a JSON %s where column \"%s\" of type %s expects a scalar",
 							bls_json_type_name(type), col->attname,
 							format_type_be(col->typid))));
-		if (type == BLS_JSON_NUMBER && bls_json_number_clamped(v))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("BLS returned a number outside the 64-bit integer range for column \"%s\"",
-							col->attname)));
 		/* numbers, booleans, and anything bound for a json column */
 		s = bls_json_text(v, &len);
 	}

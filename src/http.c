@@ -1,27 +1,29 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *		  HTTP transport to BLS: the connection cache, signed requests,
- *		  retries, cancellation and error reporting.
+ *		  HTTP transport to BLS: the connection cache, signed requests in
+ *		  flight side by side, retries, cancellation and error reporting.
  *
- * This is the only file that includes curl.h.  Each backend keeps one
- * libcurl easy handle and one multi handle per (server, user) pair; the
- * multi handle owns libcurl's connection pool, so pages and queries reuse
- * one keep-alive connection.
+ * This is the only file that includes curl.h.  Each backend keeps, per
+ * (server, user) pair, one libcurl multi handle, which owns the keep-alive
+ * connection pool, and a few easy handles, one per request in flight: the
+ * page being read and the pages read ahead.  Pages and queries reuse the
+ * pool's connections.
  *
- * Transfers run through the multi interface in short polls, with
+ * Requests run in the background through the multi interface; a caller
+ * starts one with bls_request_start() and collects it, retries included,
+ * with bls_request_wait().  Waiting happens in short polls with
  * CHECK_FOR_INTERRUPTS() between them, so a cancel or statement_timeout is
  * reported as such (SQLSTATE 57014) within a poll interval, and a terminate
  * stays FATAL.  No ERROR is ever raised inside a libcurl callback: the write
  * callback caps the body by returning a short count, and errors are raised
- * after libcurl has returned.  If an ERROR escapes mid-transfer the handle
- * is left attached to its multi handle; the transaction abort callback, or
- * failing that the next request, detaches it.
+ * after libcurl has returned.  Transfers an ERROR leaves behind are stopped
+ * by the transaction abort callback.
  *
  * libcurl allocates with malloc, not palloc: its memory outlives queries
  * (the connection pool), and a longjmp out of palloc inside libcurl would
- * corrupt its state.  The response buffer is malloc'd for the same reason
- * and is reused across requests.
+ * corrupt its state.  Request and response buffers are malloc'd for the
+ * same reason, and response buffers are reused across requests.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,6 +34,7 @@
 #include <time.h>
 
 #include "access/xact.h"
+#include "foreign/foreign.h"
 #include "common/pg_prng.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -56,376 +59,6 @@
 
 /* A response buffer larger than this is released after use. */
 #define BLS_KEEP_BUFFER_BYTES	(8 * 1024 * 1024)
-
-typedef struct BlsConnKey
-{
-	Oid			serverid;
-	Oid			userid;
-} BlsConnKey;
-
-struct BlsConnection
-{
-	BlsConnKey	key;			/* hash key; must be first */
-	CURL	   *easy;
-	CURLM	   *multi;
-	bool		attached;		/* easy is in multi: a transfer is under way */
-	struct curl_slist *headers; /* of the transfer under way */
-
-	/* response of the last transfer */
-	char	   *buf;
-	size_t		len;
-	size_t		cap;
-	size_t		max_len;
-	bool		too_large;
-	bool		out_of_memory;
-	long		status;
-	char		request_id[80];
-	char		retry_after[40];
-	char		content_type[80];
-	char		errbuf[CURL_ERROR_SIZE];
-};
-
-static HTAB *ConnectionHash = NULL;
-
-static void bls_xact_callback(XactEvent event, void *arg);
-
-/*
- * Abort a transfer that an ERROR interrupted.  Removing the handle from its
- * multi handle closes that (half-used) connection.
- */
-static void
-detach_transfer(BlsConnection *conn)
-{
-	if (conn->attached)
-	{
-		curl_multi_remove_handle(conn->multi, conn->easy);
-		conn->attached = false;
-	}
-	if (conn->headers)
-	{
-		curl_slist_free_all(conn->headers);
-		conn->headers = NULL;
-	}
-}
-
-/* On abort, release what an interrupted transfer holds. */
-static void
-bls_xact_callback(XactEvent event, void *arg)
-{
-	HASH_SEQ_STATUS scan;
-	BlsConnection *conn;
-
-	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
-		return;
-	hash_seq_init(&scan, ConnectionHash);
-	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
-		detach_transfer(conn);
-}
-
-/*
- * bls_get_connection
- *		Return this backend's connection for the scan's server and user,
- *		creating it on first use.  The struct lives in CacheMemoryContext
- *		and the libcurl handles until the backend exits.
- */
-BlsConnection *
-bls_get_connection(const BlsOptions *opts)
-{
-	BlsConnKey	key;
-	BlsConnection *conn;
-	bool		found;
-
-	if (ConnectionHash == NULL)
-	{
-		HASHCTL		ctl;
-
-		if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("could not initialize libcurl")));
-		ctl.keysize = sizeof(BlsConnKey);
-		ctl.entrysize = sizeof(BlsConnection);
-		ConnectionHash = hash_create("bls_fdw connections", 8, &ctl,
-									 HASH_ELEM | HASH_BLOBS);
-		RegisterXactCallback(bls_xact_callback, NULL);
-	}
-
-	key.serverid = opts->serverid;
-	key.userid = opts->userid;
-	conn = hash_search(ConnectionHash, &key, HASH_ENTER, &found);
-	if (!found)
-	{
-		memset((char *) conn + sizeof(BlsConnKey), 0,
-			   sizeof(BlsConnection) - sizeof(BlsConnKey));
-		conn->easy = curl_easy_init();
-		conn->multi = curl_multi_init();
-		if (conn->easy == NULL || conn->multi == NULL)
-		{
-			if (conn->easy)
-				curl_easy_cleanup(conn->easy);
-			if (conn->multi)
-				curl_multi_cleanup(conn->multi);
-			hash_search(ConnectionHash, &key, HASH_REMOVE, NULL);
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-					 errmsg("could not create a libcurl handle")));
-		}
-	}
-	return conn;
-}
-
-static size_t
-write_callback(char *data, size_t size, size_t nmemb, void *arg)
-{
-	BlsConnection *conn = (BlsConnection *) arg;
-	size_t		n = size * nmemb;
-
-	if (conn->len + n > conn->max_len)
-	{
-		conn->too_large = true;
-		return 0;				/* aborts the transfer */
-	}
-	if (conn->len + n + 1 > conn->cap)
-	{
-		size_t		newcap = conn->cap ? conn->cap : 64 * 1024;
-		char	   *p;
-
-		while (newcap < conn->len + n + 1)
-			newcap *= 2;
-		p = realloc(conn->buf, newcap);
-		if (p == NULL)
-		{
-			conn->out_of_memory = true;
-			return 0;
-		}
-		conn->buf = p;
-		conn->cap = newcap;
-	}
-	memcpy(conn->buf + conn->len, data, n);
-	conn->len += n;
-	conn->buf[conn->len] = '\0';
-	return n;
-}
-
-/* Copy a header's trimmed value into dst if its name matches. */
-static void
-match_header(const char *line, size_t len, const char *name,
-			 char *dst, size_t dstlen)
-{
-	size_t		nlen = strlen(name);
-	const char *v;
-	const char *end;
-	size_t		vlen;
-
-	if (len <= nlen || line[nlen] != ':' || pg_strncasecmp(line, name, nlen) != 0)
-		return;
-	v = line + nlen + 1;
-	end = line + len;
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
-					   end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	vlen = Min((size_t) (end - v), dstlen - 1);
-	memcpy(dst, v, vlen);
-	dst[vlen] = '\0';
-}
-
-static size_t
-header_callback(char *data, size_t size, size_t nmemb, void *arg)
-{
-	BlsConnection *conn = (BlsConnection *) arg;
-	size_t		n = size * nmemb;
-
-	/* a new status line (after a 1xx response) starts a new header set */
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
-	{
-		conn->request_id[0] = '\0';
-		conn->retry_after[0] = '\0';
-		conn->content_type[0] = '\0';
-		return n;
-	}
-	match_header(data, n, "x-bce-request-id", conn->request_id,
-				 sizeof(conn->request_id));
-	match_header(data, n, "retry-after", conn->retry_after,
-				 sizeof(conn->retry_after));
-	match_header(data, n, "content-type", conn->content_type,
-				 sizeof(conn->content_type));
-	return n;
-}
-
-/*
- * Run the prepared transfer to completion, checking for interrupts between
- * short waits on its sockets.  An interrupt raises its ERROR (or FATAL) from
- * here with the handle still attached; see detach_transfer().
- */
-static CURLcode
-perform_interruptibly(BlsConnection *conn)
-{
-	CURLMcode	mc;
-	CURLMsg    *msg;
-	int			running = 1;
-	int			left;
-	CURLcode	result = CURLE_OK;
-
-	mc = curl_multi_add_handle(conn->multi, conn->easy);
-	if (mc != CURLM_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("could not start a request to BLS: %s",
-						curl_multi_strerror(mc))));
-	conn->attached = true;
-
-	while (running)
-	{
-		mc = curl_multi_perform(conn->multi, &running);
-		if (mc != CURLM_OK)
-			break;
-		if (running)
-		{
-			pgstat_report_wait_start(PG_WAIT_EXTENSION);
-			mc = curl_multi_poll(conn->multi, NULL, 0, BLS_POLL_MS, NULL);
-			pgstat_report_wait_end();
-			if (mc != CURLM_OK)
-				break;
-		}
-		CHECK_FOR_INTERRUPTS();
-	}
-
-	if (mc != CURLM_OK)
-	{
-		detach_transfer(conn);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("request to BLS failed: %s", curl_multi_strerror(mc))));
-	}
-
-	while ((msg = curl_multi_info_read(conn->multi, &left)) != NULL)
-		if (msg->msg == CURLMSG_DONE && msg->easy_handle == conn->easy)
-			result = msg->data.result;
-	detach_transfer(conn);
-	return result;
-}
-
-static void
-append_header(BlsConnection *conn, const char *name, const char *value)
-{
-	char	   *line = psprintf("%s: %s", name, value);
-	struct curl_slist *l = curl_slist_append(conn->headers, line);
-
-	/* the line may hold the session token: do not leave it in palloc'd memory */
-	explicit_bzero(line, strlen(line));
-	pfree(line);
-	if (l == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	conn->headers = l;
-}
-
-/*
- * Send one signed ListDownloadTask request and wait for its response.
- * Returns libcurl's result; conn holds the status, headers and body.
- */
-static CURLcode
-send_request(BlsConnection *conn, const BlsOptions *opts,
-			 const char *body, size_t bodylen)
-{
-	char		timestamp[32];
-	char		content_length[32];
-	BceHeader	sign[5];
-	int			nsign = 0;
-	char	   *auth;
-	char	   *url;
-	CURL	   *h = conn->easy;
-
-	detach_transfer(conn);
-	if (conn->cap > BLS_KEEP_BUFFER_BYTES)
-	{
-		free(conn->buf);
-		conn->buf = NULL;
-		conn->cap = 0;
-	}
-	conn->len = 0;
-	conn->max_len = (size_t) opts->max_response_bytes;
-	conn->too_large = false;
-	conn->out_of_memory = false;
-	conn->status = 0;
-	conn->request_id[0] = '\0';
-	conn->retry_after[0] = '\0';
-	conn->content_type[0] = '\0';
-	conn->errbuf[0] = '\0';
-
-	/* the signature covers exactly the header values sent below */
-	bce_format_timestamp(time(NULL), timestamp);
-	snprintf(content_length, sizeof(content_length), "%zu", bodylen);
-	sign[nsign++] = (BceHeader) {"host", opts->host_header};
-	sign[nsign++] = (BceHeader) {"content-type", "application/json;charset=utf-8"};
-	sign[nsign++] = (BceHeader) {"content-length", content_length};
-	sign[nsign++] = (BceHeader) {"x-bce-date", timestamp};
-	if (opts->security_token)
-		sign[nsign++] = (BceHeader) {"x-bce-security-token", opts->security_token};
-	auth = bce_sign("POST", BLS_LIST_PATH, NULL, sign, nsign,
-					opts->access_key_id, opts->secret_access_key,
-					timestamp, 1800, NULL);
-	if (auth == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("could not sign the request to BLS")));
-	PG_TRY();
-	{
-		append_header(conn, "Authorization", auth);
-	}
-	PG_FINALLY();
-	{
-		free(auth);
-	}
-	PG_END_TRY();
-	for (int i = 0; i < nsign; i++)
-		if (strcmp(sign[i].name, "content-length") != 0)
-			append_header(conn, sign[i].name, sign[i].value);
-	/* no "Expect: 100-continue" round trip */
-	append_header(conn, "Expect", "");
-
-	url = psprintf("%s%s", opts->endpoint, BLS_LIST_PATH);
-
-	/* start from libcurl's defaults; the connection pool survives this */
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, conn->errbuf);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) bodylen);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, conn->headers);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "bls_fdw/1.0");
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->request_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_response_bytes);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_callback);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, conn);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_callback);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, conn);
-	if (opts->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, opts->ca_file);
-	/* libcurl's defaults, made explicit; only a superuser can turn them off */
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, opts->tls_verify ? 1L : 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, opts->tls_verify ? 2L : 0L);
-
-	{
-		CURLcode	rc = perform_interruptibly(conn);
-
-		pfree(url);
-		if (rc == CURLE_OK)
-			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &conn->status);
-		return rc;
-	}
-}
 
 static bool
 retryable_status(long status)
@@ -458,26 +91,80 @@ retryable_curl_error(CURLcode rc)
 	}
 }
 
+/* Transfers per connection: the page being read, plus read-ahead. */
+#define BLS_MAX_TRANSFERS		(BLS_MAX_READAHEAD * 2 + 1)
+
+typedef struct BlsConnKey
+{
+	Oid			serverid;
+	Oid			userid;
+} BlsConnKey;
+
+/*
+ * One request and its response.  Everything here is malloc'd or owned by
+ * libcurl, so it can outlive the query that started it.
+ */
+typedef struct BlsTransfer
+{
+	CURL	   *easy;			/* created on first use, kept */
+	bool		in_use;			/* handed out by bls_request_start() */
+	bool		attached;		/* in the multi handle: under way */
+	bool		done;			/* finished; result and response are valid */
+	CURLcode	result;
+	struct curl_slist *headers; /* of the attempt under way */
+	char	   *body;			/* request body */
+	size_t		bodylen;
+	const BlsOptions *opts;		/* the starting scan's; valid while in use */
+	BlsScanStats *stats;
+	int			attempts;		/* sent so far */
+	bool		resigned;		/* RequestExpired has been retried */
+	TimestampTz retry_at;		/* resend then; 0 if not waiting */
+	TimestampTz sent_at;
+
+	/* response of the last attempt */
+	char	   *buf;
+	size_t		len;
+	size_t		cap;
+	size_t		max_len;
+	bool		too_large;
+	bool		out_of_memory;
+	long		status;
+	char		request_id[80];
+	char		retry_after[40];
+	char		content_type[80];
+	char		errbuf[CURL_ERROR_SIZE];
+} BlsTransfer;
+
+struct BlsConnection
+{
+	BlsConnKey	key;			/* hash key; must be first */
+	CURLM	   *multi;			/* owns the keep-alive connection pool */
+	int			sync_slot;		/* bls_list_tasks()'s transfer, or -1 */
+	BlsTransfer xfers[BLS_MAX_TRANSFERS];
+};
+
+static HTAB *ConnectionHash = NULL;
+
 /*
  * Milliseconds to wait before retry number attempt (0-based): Retry-After
  * when the service sent one, else exponential back-off with jitter so that
  * many backends do not retry in lockstep.
  */
 static long
-retry_delay_ms(const BlsConnection *conn, int attempt)
+retry_delay_ms(const BlsTransfer *t, int attempt)
 {
 	long		delay;
 
-	if (conn->retry_after[0] != '\0')
+	if (t->retry_after[0] != '\0')
 	{
 		char	   *end;
-		long		secs = strtol(conn->retry_after, &end, 10);
+		long		secs = strtol(t->retry_after, &end, 10);
 
-		if (end != conn->retry_after && *end == '\0' && secs >= 0)
+		if (end != t->retry_after && *end == '\0' && secs >= 0)
 			return Min(secs * 1000, BLS_RETRY_AFTER_MAX_MS);
 		else
 		{
-			time_t		when = curl_getdate(conn->retry_after, NULL);
+			time_t		when = curl_getdate(t->retry_after, NULL);
 
 			if (when > 0)
 				return Min(Max((long) (when - time(NULL)), 0) * 1000,
@@ -489,25 +176,605 @@ retry_delay_ms(const BlsConnection *conn, int attempt)
 	return delay / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (delay / 2));
 }
 
-/* Sleep without blocking cancels, terminates or postmaster death. */
+static void bls_xact_callback(XactEvent event, void *arg);
+static void report_http_error(BlsTransfer *t, const BlsOptions *opts,
+							  int attempts);
+static void report_transport_error(BlsTransfer *t, const BlsOptions *opts,
+								   CURLcode rc, int attempts);
+
+/*
+ * Stop a transfer and forget it.  Removing an unfinished handle from the
+ * multi handle closes its (half-used) connection.
+ */
 static void
-sleep_interruptibly(long ms)
+release_transfer(BlsConnection *conn, BlsTransfer *t)
 {
-	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
-
-	for (;;)
+	if (t->attached)
 	{
-		long		left;
+		curl_multi_remove_handle(conn->multi, t->easy);
+		t->attached = false;
+	}
+	if (t->headers)
+	{
+		curl_slist_free_all(t->headers);
+		t->headers = NULL;
+	}
+	free(t->body);
+	t->body = NULL;
+	if (t->cap > BLS_KEEP_BUFFER_BYTES)
+	{
+		free(t->buf);
+		t->buf = NULL;
+		t->cap = 0;
+	}
+	t->len = 0;
+	t->in_use = false;
+	t->done = false;
+	t->opts = NULL;
+	t->stats = NULL;
+}
 
-		CHECK_FOR_INTERRUPTS();
-		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
-		if (left <= 0)
-			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 left, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+/*
+ * On abort, stop every transfer: the scans that started them are gone, and
+ * an ERROR may have left one half-done.
+ */
+static void
+bls_xact_callback(XactEvent event, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	BlsConnection *conn;
+
+	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	hash_seq_init(&scan, ConnectionHash);
+	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
+	{
+		for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
+			if (conn->xfers[i].in_use || conn->xfers[i].attached)
+				release_transfer(conn, &conn->xfers[i]);
+		conn->sync_slot = -1;
 	}
 }
+
+/*
+ * bls_get_connection
+ *		Return this backend's connection for the scan's server and user,
+ *		creating it on first use.  The struct lives in CacheMemoryContext
+ *		and the libcurl handles until the backend exits or
+ *		bls_disconnect_all().
+ */
+BlsConnection *
+bls_get_connection(const BlsOptions *opts)
+{
+	BlsConnKey	key;
+	BlsConnection *conn;
+	bool		found;
+
+	if (ConnectionHash == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("could not initialize libcurl")));
+		ctl.keysize = sizeof(BlsConnKey);
+		ctl.entrysize = sizeof(BlsConnection);
+		ConnectionHash = hash_create("bls_fdw connections", 8, &ctl,
+									 HASH_ELEM | HASH_BLOBS);
+		RegisterXactCallback(bls_xact_callback, NULL);
+	}
+
+	key.serverid = opts->serverid;
+	key.userid = opts->userid;
+	conn = hash_search(ConnectionHash, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		memset((char *) conn + sizeof(BlsConnKey), 0,
+			   sizeof(BlsConnection) - sizeof(BlsConnKey));
+		conn->sync_slot = -1;
+		conn->multi = curl_multi_init();
+		if (conn->multi == NULL)
+		{
+			hash_search(ConnectionHash, &key, HASH_REMOVE, NULL);
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("could not create a libcurl handle")));
+		}
+		/* keep one idle connection per transfer for the next query */
+		curl_multi_setopt(conn->multi, CURLMOPT_MAXCONNECTS, (long) BLS_MAX_TRANSFERS);
+	}
+	return conn;
+}
+
+/*
+ * bls_disconnect_all
+ *		Close this backend's cached connections, except those a running scan
+ *		is using.  Returns true if any was closed.
+ */
+bool
+bls_disconnect_all(void)
+{
+	HASH_SEQ_STATUS scan;
+	BlsConnection *conn;
+	bool		closed = false;
+
+	if (ConnectionHash == NULL)
+		return false;
+	hash_seq_init(&scan, ConnectionHash);
+	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
+	{
+		bool		busy = false;
+
+		for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
+			busy |= conn->xfers[i].in_use && i != conn->sync_slot;
+		if (busy)
+		{
+			ereport(WARNING,
+					(errmsg("cannot close the connection to BLS server \"%s\" while it is in use",
+							GetForeignServer(conn->key.serverid)->servername)));
+			continue;
+		}
+		for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
+		{
+			BlsTransfer *t = &conn->xfers[i];
+
+			release_transfer(conn, t);
+			if (t->easy)
+				curl_easy_cleanup(t->easy);
+			free(t->buf);
+		}
+		curl_multi_cleanup(conn->multi);
+		hash_search(ConnectionHash, &conn->key, HASH_REMOVE, NULL);
+		closed = true;
+	}
+	return closed;
+}
+
+static size_t
+write_callback(char *data, size_t size, size_t nmemb, void *arg)
+{
+	BlsTransfer *t = (BlsTransfer *) arg;
+	size_t		n = size * nmemb;
+
+	if (t->len + n > t->max_len)
+	{
+		t->too_large = true;
+		return 0;				/* aborts the transfer */
+	}
+	if (t->len + n + 1 > t->cap)
+	{
+		size_t		newcap = t->cap ? t->cap : 64 * 1024;
+		char	   *p;
+
+		while (newcap < t->len + n + 1)
+			newcap *= 2;
+		p = realloc(t->buf, newcap);
+		if (p == NULL)
+		{
+			t->out_of_memory = true;
+			return 0;
+		}
+		t->buf = p;
+		t->cap = newcap;
+	}
+	memcpy(t->buf + t->len, data, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+	return n;
+}
+
+/* Copy a header's trimmed value into dst if its name matches. */
+static void
+match_header(const char *line, size_t len, const char *name,
+			 char *dst, size_t dstlen)
+{
+	size_t		nlen = strlen(name);
+	const char *v;
+	const char *end;
+	size_t		vlen;
+
+	if (len <= nlen || line[nlen] != ':' || pg_strncasecmp(line, name, nlen) != 0)
+		return;
+	v = line + nlen + 1;
+	end = line + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
+					   end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	vlen = Min((size_t) (end - v), dstlen - 1);
+	memcpy(dst, v, vlen);
+	dst[vlen] = '\0';
+}
+
+static size_t
+header_callback(char *data, size_t size, size_t nmemb, void *arg)
+{
+	BlsTransfer *t = (BlsTransfer *) arg;
+	size_t		n = size * nmemb;
+
+	/* a new status line (after a 1xx response) starts a new header set */
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+	{
+		t->request_id[0] = '\0';
+		t->retry_after[0] = '\0';
+		t->content_type[0] = '\0';
+		return n;
+	}
+	match_header(data, n, "x-bce-request-id", t->request_id,
+				 sizeof(t->request_id));
+	match_header(data, n, "retry-after", t->retry_after,
+				 sizeof(t->retry_after));
+	match_header(data, n, "content-type", t->content_type,
+				 sizeof(t->content_type));
+	return n;
+}
+
+static void
+append_header(BlsTransfer *t, const char *name, const char *value)
+{
+	char	   *line = psprintf("%s: %s", name, value);
+	struct curl_slist *l = curl_slist_append(t->headers, line);
+
+	/* the line may hold the session token: do not leave it in palloc'd memory */
+	explicit_bzero(line, strlen(line));
+	pfree(line);
+	if (l == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	t->headers = l;
+}
+
+/*
+ * Sign and send one attempt of t's request; it runs in the background
+ * until drive_transfers() sees it finish.  Each attempt is signed afresh,
+ * so a retry never carries a stale timestamp.
+ */
+static void
+send_attempt(BlsConnection *conn, BlsTransfer *t)
+{
+	const BlsOptions *opts = t->opts;
+	char		timestamp[32];
+	char		content_length[32];
+	BceHeader	sign[5];
+	int			nsign = 0;
+	char	   *auth;
+	char	   *url;
+	CURL	   *h = t->easy;
+	CURLMcode	mc;
+
+	if (t->headers)
+	{
+		curl_slist_free_all(t->headers);
+		t->headers = NULL;
+	}
+	if (t->cap > BLS_KEEP_BUFFER_BYTES)
+	{
+		free(t->buf);
+		t->buf = NULL;
+		t->cap = 0;
+	}
+	t->len = 0;
+	t->max_len = (size_t) opts->max_response_bytes;
+	t->too_large = false;
+	t->out_of_memory = false;
+	t->status = 0;
+	t->result = CURLE_OK;
+	t->done = false;
+	t->retry_at = 0;
+	t->request_id[0] = '\0';
+	t->retry_after[0] = '\0';
+	t->content_type[0] = '\0';
+	t->errbuf[0] = '\0';
+
+	/* the signature covers exactly the header values sent below */
+	bce_format_timestamp(time(NULL), timestamp);
+	snprintf(content_length, sizeof(content_length), "%zu", t->bodylen);
+	sign[nsign++] = (BceHeader) {"host", opts->host_header};
+	sign[nsign++] = (BceHeader) {"content-type", "application/json;charset=utf-8"};
+	sign[nsign++] = (BceHeader) {"content-length", content_length};
+	sign[nsign++] = (BceHeader) {"x-bce-date", timestamp};
+	if (opts->security_token)
+		sign[nsign++] = (BceHeader) {"x-bce-security-token", opts->security_token};
+	auth = bce_sign("POST", BLS_LIST_PATH, NULL, sign, nsign,
+					opts->access_key_id, opts->secret_access_key,
+					timestamp, 1800, NULL);
+	if (auth == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not sign the request to BLS")));
+	PG_TRY();
+	{
+		append_header(t, "Authorization", auth);
+	}
+	PG_FINALLY();
+	{
+		free(auth);
+	}
+	PG_END_TRY();
+	for (int i = 0; i < nsign; i++)
+		if (strcmp(sign[i].name, "content-length") != 0)
+			append_header(t, sign[i].name, sign[i].value);
+	/* no "Expect: 100-continue" round trip */
+	append_header(t, "Expect", "");
+
+	url = psprintf("%s%s", opts->endpoint, BLS_LIST_PATH);
+
+	/* start from libcurl's defaults; the connection pool survives this */
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, t->body);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) t->bodylen);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "bls_fdw/" BLS_FDW_VERSION);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->request_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_response_bytes);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_callback);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_callback);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
+	if (opts->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, opts->ca_file);
+	/* libcurl's defaults, made explicit; only a superuser can turn them off */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, opts->tls_verify ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, opts->tls_verify ? 2L : 0L);
+	pfree(url);
+
+	mc = curl_multi_add_handle(conn->multi, h);
+	if (mc != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not start a request to BLS: %s",
+						curl_multi_strerror(mc))));
+	t->attached = true;
+	t->attempts++;
+	t->sent_at = GetCurrentTimestamp();
+	if (t->stats)
+		t->stats->requests++;
+	bls_stat_add(opts->serverid, BLS_STAT_REQUESTS, 1);
+}
+
+/*
+ * Let libcurl move every transfer of conn along, waiting at most timeout_ms
+ * for socket activity, and note the ones that finished.  Interrupts are
+ * checked on the way out, so a cancel lands within a poll interval.
+ */
+static void
+drive_transfers(BlsConnection *conn, long timeout_ms)
+{
+	CURLMcode	mc;
+	CURLMsg    *msg;
+	int			running;
+	int			left;
+
+	mc = curl_multi_perform(conn->multi, &running);
+	if (mc == CURLM_OK && running > 0 && timeout_ms > 0)
+	{
+		pgstat_report_wait_start(PG_WAIT_EXTENSION);
+		mc = curl_multi_poll(conn->multi, NULL, 0, (int) timeout_ms, NULL);
+		pgstat_report_wait_end();
+		if (mc == CURLM_OK)
+			mc = curl_multi_perform(conn->multi, &running);
+	}
+	else if (mc == CURLM_OK && timeout_ms > 0)
+	{
+		/* nothing under way: a retry is waiting; sleep on the latch */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	if (mc != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("request to BLS failed: %s", curl_multi_strerror(mc))));
+
+	while ((msg = curl_multi_info_read(conn->multi, &left)) != NULL)
+	{
+		BlsTransfer *t = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
+		t->result = msg->data.result;
+		if (t->result == CURLE_OK)
+			curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+		curl_multi_remove_handle(conn->multi, t->easy);
+		t->attached = false;
+		t->done = true;
+		curl_slist_free_all(t->headers);
+		t->headers = NULL;
+		if (t->opts)
+		{
+			bls_stat_add_time(t->opts->serverid,
+							  (double) (GetCurrentTimestamp() - t->sent_at) / 1000.0);
+			bls_stat_add(t->opts->serverid, BLS_STAT_BYTES, (int64) t->len);
+		}
+		if (t->stats)
+			t->stats->bytes += t->len;
+	}
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * bls_request_start
+ *		Start a ListDownloadTask request with the given JSON body in the
+ *		background and return its slot; bls_request_wait() collects it.
+ *
+ * Returns -1 if try is set and all of conn's transfers are busy; without
+ * try that is an ERROR.  opts and stats must stay valid until the slot is
+ * released.
+ */
+int
+bls_request_start(BlsConnection *conn, const BlsOptions *opts,
+				  const char *body, size_t bodylen, BlsScanStats *stats,
+				  bool try)
+{
+	BlsTransfer *t = NULL;
+	int			slot;
+
+	for (slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
+		if (!conn->xfers[slot].in_use)
+		{
+			t = &conn->xfers[slot];
+			break;
+		}
+	if (t == NULL)
+	{
+		if (try)
+			return -1;
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_TOO_MANY_HANDLES),
+				 errmsg("too many concurrent requests to BLS server \"%s\"",
+						opts->server_name),
+				 errhint("Close cursors over its tables, or lower their readahead option.")));
+	}
+
+	if (t->easy == NULL && (t->easy = curl_easy_init()) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not create a libcurl handle")));
+	t->body = malloc(bodylen + 1);
+	if (t->body == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	memcpy(t->body, body, bodylen);
+	t->body[bodylen] = '\0';
+	t->bodylen = bodylen;
+	t->in_use = true;
+	t->opts = opts;
+	t->stats = stats;
+	t->attempts = 0;
+	t->resigned = false;
+	send_attempt(conn, t);
+	return slot;
+}
+
+/*
+ * bls_request_wait
+ *		Wait for the request in slot to succeed, retrying throttling, server
+ *		errors and connection failures up to max_retries times, and return
+ *		the 200 response's body in *resp.
+ *
+ * Other transfers of conn progress meanwhile.  The body stays valid until
+ * the slot is released.  Any failure raises an ERROR.
+ */
+void
+bls_request_wait(BlsConnection *conn, int slot, BlsResponse *resp)
+{
+	BlsTransfer *t = &conn->xfers[slot];
+	const BlsOptions *opts = t->opts;
+
+	Assert(t->in_use);
+	for (;;)
+	{
+		bool		again;
+
+		if (!t->done)
+		{
+			long		timeout = BLS_POLL_MS;
+
+			if (t->retry_at != 0)
+			{
+				long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+																   t->retry_at);
+
+				if (left <= 0)
+				{
+					send_attempt(conn, t);
+					continue;
+				}
+				timeout = Min(left, BLS_POLL_MS);
+			}
+			drive_transfers(conn, timeout);
+			continue;
+		}
+
+		if (t->result == CURLE_OK && t->status == 200)
+			break;
+
+		if (t->result != CURLE_OK)
+			again = retryable_curl_error(t->result) && !t->too_large &&
+				t->attempts <= opts->max_retries;
+		else if (t->status == 400 && !t->resigned && t->len > 0 &&
+				 strstr(t->buf, "\"RequestExpired\"") != NULL)
+		{
+			/* a fresh timestamp may be all it takes, once */
+			t->resigned = true;
+			if (t->stats)
+				t->stats->retries++;
+			bls_stat_add(opts->serverid, BLS_STAT_RETRIES, 1);
+			send_attempt(conn, t);
+			t->attempts--;		/* not one of max_retries */
+			continue;
+		}
+		else
+			again = retryable_status(t->status) &&
+				t->attempts <= opts->max_retries;
+
+		if (t->result == CURLE_OK && t->status == 429)
+			bls_stat_add(opts->serverid, BLS_STAT_THROTTLED, 1);
+		if (!again)
+		{
+			bls_stat_add(opts->serverid, BLS_STAT_ERRORS, 1);
+			if (t->result != CURLE_OK)
+				report_transport_error(t, opts, t->result, t->attempts);
+			report_http_error(t, opts, t->attempts);
+		}
+		if (t->stats)
+			t->stats->retries++;
+		bls_stat_add(opts->serverid, BLS_STAT_RETRIES, 1);
+		t->done = false;
+		t->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												  retry_delay_ms(t, t->attempts - 1));
+	}
+
+	resp->body = t->buf ? t->buf : "";
+	resp->len = t->len;
+	strlcpy(resp->request_id, t->request_id, sizeof(resp->request_id));
+}
+
+/*
+ * bls_request_release
+ *		Give back a slot from bls_request_start(), stopping its request if
+ *		it is still under way.
+ */
+void
+bls_request_release(BlsConnection *conn, int slot)
+{
+	release_transfer(conn, &conn->xfers[slot]);
+}
+
+/*
+ * bls_list_tasks
+ *		Send one request and wait for its response: bls_request_start() and
+ *		bls_request_wait() in one.  The body in *resp stays valid until the
+ *		next bls_list_tasks() call on this connection.
+ */
+void
+bls_list_tasks(BlsConnection *conn, const BlsOptions *opts,
+			   const char *body, size_t bodylen,
+			   BlsResponse *resp, BlsScanStats *stats)
+{
+	if (conn->sync_slot >= 0)
+		release_transfer(conn, &conn->xfers[conn->sync_slot]);
+	conn->sync_slot = -1;
+	conn->sync_slot = bls_request_start(conn, opts, body, bodylen, stats, false);
+	bls_request_wait(conn, conn->sync_slot, resp);
+}
+
 
 /*
  * Copy text from the service into something safe to print: at most maxlen
@@ -553,7 +820,7 @@ printable(const char *s, size_t maxlen)
 
 /* Report an error response; the one place HTTP statuses map to SQLSTATEs. */
 static void
-report_http_error(BlsConnection *conn, const BlsOptions *opts, int attempts)
+report_http_error(BlsTransfer *t, const BlsOptions *opts, int attempts)
 {
 	char	   *code = NULL;
 	char	   *message = NULL;
@@ -565,22 +832,22 @@ report_http_error(BlsConnection *conn, const BlsOptions *opts, int attempts)
 	const char *hint = NULL;
 	bool		is_bls;
 
-	is_bls = bls_parse_error_body(conn->buf ? conn->buf : "", conn->len,
+	is_bls = bls_parse_error_body(t->buf ? t->buf : "", t->len,
 								  &code, &message, &request_id);
 	pcode = printable(code ? code : "", 80);
 	pmessage = printable(message ? message : "", 300);
 	prequest = printable(request_id ? request_id :
-						 conn->request_id[0] ? conn->request_id : "", 80);
+						 t->request_id[0] ? t->request_id : "", 80);
 	free(code);
 	free(message);
 	free(request_id);
 
-	switch (conn->status)
+	switch (t->status)
 	{
 		case 401:
 		case 403:
 			sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-			hint = conn->status == 401
+			hint = t->status == 401
 				? "Check the user mapping's access_key_id and secret_access_key (and security_token for temporary credentials), and that this server's clock is correct."
 				: "Check that the access key may list download tasks in this region.";
 			break;
@@ -592,7 +859,7 @@ report_http_error(BlsConnection *conn, const BlsOptions *opts, int attempts)
 			sqlstate = ERRCODE_FDW_ERROR;
 			if (strcmp(pcode, "RequestExpired") == 0)
 				hint = "Check this server's clock: BLS rejects requests signed more than 30 minutes away from its own time.";
-			else if (conn->status >= 500)
+			else if (t->status >= 500)
 				hint = "The service failed; retry later.";
 			break;
 	}
@@ -601,23 +868,23 @@ report_http_error(BlsConnection *conn, const BlsOptions *opts, int attempts)
 			(errcode(sqlstate),
 			 attempts > 1
 			 ? errmsg("BLS request to server \"%s\" failed with HTTP status %ld after %d attempts",
-					  opts->server_name, conn->status, attempts)
+					  opts->server_name, t->status, attempts)
 			 : errmsg("BLS request to server \"%s\" failed with HTTP status %ld",
-					  opts->server_name, conn->status),
+					  opts->server_name, t->status),
 			 is_bls
 			 ? errdetail("BLS error code \"%s\", message \"%s\", request id \"%s\".",
 						 pcode, pmessage, prequest)
 			 : errdetail("The response is not a BLS error (content type \"%s\", request id \"%s\").",
-						 printable(conn->content_type, 80), prequest),
+						 printable(t->content_type, 80), prequest),
 			 hint ? errhint("%s", hint) : 0));
 }
 
 /* Report a failure of the transport itself: connect, TLS, timeout, size. */
 static void
-report_transport_error(BlsConnection *conn, const BlsOptions *opts,
+report_transport_error(BlsTransfer *t, const BlsOptions *opts,
 					   CURLcode rc, int attempts)
 {
-	const char *what = conn->errbuf[0] ? conn->errbuf : curl_easy_strerror(rc);
+	const char *what = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
 	char	   *pwhat = printable(what, 300);
 	char	   *after;
 
@@ -635,13 +902,13 @@ report_transport_error(BlsConnection *conn, const BlsOptions *opts,
 	/* a cancel that arrived meanwhile is reported as a cancel */
 	CHECK_FOR_INTERRUPTS();
 
-	if (conn->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+	if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("response from BLS server \"%s\" exceeds max_response_bytes (" INT64_FORMAT " bytes)",
 						opts->server_name, opts->max_response_bytes),
 				 errhint("Lower the page_size option or raise the server's max_response_bytes.")));
-	if (conn->out_of_memory)
+	if (t->out_of_memory)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("out of memory while reading a response from BLS server \"%s\"",
@@ -675,65 +942,6 @@ report_transport_error(BlsConnection *conn, const BlsOptions *opts,
 					  opts->server_name, attempts)
 			 : errmsg("could not reach BLS server \"%s\"", opts->server_name),
 			 errdetail("%s.", pwhat)));
-}
-
-/*
- * bls_list_tasks
- *		Send a ListDownloadTask request with the given JSON body, retrying
- *		throttling, server errors and connection failures up to max_retries
- *		times, and return the 200 response's body in *resp.
- *
- * The body in *resp is the connection's buffer: valid until the next request
- * on this connection.  Any other outcome raises an ERROR.
- */
-void
-bls_list_tasks(BlsConnection *conn, const BlsOptions *opts,
-			   const char *body, size_t bodylen,
-			   BlsResponse *resp, BlsScanStats *stats)
-{
-	bool		resigned = false;
-	int			attempt;
-
-	for (attempt = 0;; attempt++)
-	{
-		CURLcode	rc = send_request(conn, opts, body, bodylen);
-		bool		again;
-
-		stats->requests++;
-		if (rc == CURLE_OK)
-			stats->bytes += conn->len;
-
-		if (rc == CURLE_OK && conn->status == 200)
-			break;
-
-		if (rc != CURLE_OK)
-			again = retryable_curl_error(rc) && !conn->too_large &&
-				attempt < opts->max_retries;
-		else if (conn->status == 400 && !resigned && conn->len > 0 &&
-				 strstr(conn->buf, "\"RequestExpired\"") != NULL)
-		{
-			/* a fresh timestamp may be all it takes, once */
-			resigned = true;
-			stats->retries++;
-			continue;
-		}
-		else
-			again = retryable_status(conn->status) &&
-				attempt < opts->max_retries;
-
-		if (!again)
-		{
-			if (rc != CURLE_OK)
-				report_transport_error(conn, opts, rc, attempt + 1);
-			report_http_error(conn, opts, attempt + 1);
-		}
-		stats->retries++;
-		sleep_interruptibly(retry_delay_ms(conn, attempt));
-	}
-
-	resp->body = conn->buf ? conn->buf : "";
-	resp->len = conn->len;
-	strlcpy(resp->request_id, conn->request_id, sizeof(resp->request_id));
 }
 
 /*

@@ -55,9 +55,13 @@ static const BlsOptionDef valid_options[] = {
 	{"security_token", UserMappingRelationId, true},
 	{"estimated_rows", ForeignServerRelationId, false},
 	{"use_remote_estimate", ForeignServerRelationId, false},
+	{"analyze_max_pages", ForeignServerRelationId, false},
+	{"readahead", ForeignServerRelationId, false},
 	{"page_size", ForeignTableRelationId, false},
 	{"estimated_rows", ForeignTableRelationId, false},
 	{"use_remote_estimate", ForeignTableRelationId, false},
+	{"analyze_max_pages", ForeignTableRelationId, false},
+	{"readahead", ForeignTableRelationId, false},
 	{"key", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
 };
@@ -211,6 +215,10 @@ validate_option(const BlsOptionDef *opt, DefElem *def)
 		(void) parse_int_option(name, value, 1024, (int64) 1024 * 1024 * 1024);
 	else if (strcmp(name, "estimated_rows") == 0)
 		(void) parse_int_option(name, value, 0, PG_INT64_MAX);
+	else if (strcmp(name, "readahead") == 0)
+		(void) parse_int_option(name, value, 0, BLS_MAX_READAHEAD);
+	else if (strcmp(name, "analyze_max_pages") == 0)
+		(void) parse_int_option(name, value, 1, BLS_MAX_ANALYZE_MAX_PAGES);
 	else if (strcmp(name, "tls_verify") == 0 ||
 			 strcmp(name, "use_remote_estimate") == 0)
 	{
@@ -299,7 +307,7 @@ bls_fdw_validator(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* Options that both a server and a table may set. */
+/* Options that both a server and a table may set (besides page_size). */
 static void
 apply_planner_option(BlsOptions *opts, DefElem *def)
 {
@@ -313,6 +321,12 @@ apply_planner_option(BlsOptions *opts, DefElem *def)
 		if (!parse_bool(value, &opts->use_remote_estimate))
 			elog(ERROR, "invalid use_remote_estimate \"%s\"", value);
 	}
+	else if (strcmp(def->defname, "readahead") == 0)
+		opts->readahead = (int) parse_int_option(def->defname, value, 0,
+												 BLS_MAX_READAHEAD);
+	else if (strcmp(def->defname, "analyze_max_pages") == 0)
+		opts->analyze_max_pages = (int) parse_int_option(def->defname, value, 1,
+														 BLS_MAX_ANALYZE_MAX_PAGES);
 }
 
 /*
@@ -341,6 +355,8 @@ bls_get_options(Oid foreigntableid, Oid userid, bool need_keys)
 	opts->max_response_bytes = BLS_DEFAULT_MAX_RESPONSE_BYTES;
 	opts->tls_verify = true;
 	opts->estimated_rows = BLS_DEFAULT_ESTIMATED_ROWS;
+	opts->readahead = BLS_DEFAULT_READAHEAD;
+	opts->analyze_max_pages = BLS_DEFAULT_ANALYZE_MAX_PAGES;
 
 	foreach(lc, server->options)
 	{

@@ -363,6 +363,87 @@ bls_json_number_clamped(BlsJson *v)
 		json_object_get_uint64(v) == UINT64_MAX;
 }
 
+/* An integer's value, if v is an integer json-c did not saturate. */
+bool
+bls_json_int64(BlsJson *v, int64_t *out)
+{
+	if (!json_object_is_type(v, json_type_int) || bls_json_number_clamped(v))
+		return false;
+	/* above INT64_MAX json-c holds a uint64; the caller's input function decides */
+	if (json_object_get_int64(v) == INT64_MAX)
+		return false;
+	*out = json_object_get_int64(v);
+	return true;
+}
+
+static int
+two_digits(const char *p)
+{
+	if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+		return -1;
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/*
+ * bls_parse_utc_timestamp
+ *		Parse exactly "YYYY-MM-DDThh:mm:ssZ", the form BLS sends its times
+ *		in, into microseconds since 1970-01-01 00:00:00 UTC.
+ *
+ * Returns false for anything else (fractions, offsets, leap seconds, out of
+ * range fields); the caller then uses the type's input function, so this is
+ * only a fast path for the common case, never a different answer.
+ */
+bool
+bls_parse_utc_timestamp(const char *s, size_t len, int64_t *unix_usecs)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int			y,
+				m,
+				d,
+				hh,
+				mi,
+				ss;
+	int			yh,
+				yl;
+	int64_t		days;
+	int			era,
+				yoe,
+				doy,
+				doe,
+				ya;
+
+	if (len != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+		s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+		return false;
+	yh = two_digits(s);
+	yl = two_digits(s + 2);
+	m = two_digits(s + 5);
+	d = two_digits(s + 8);
+	hh = two_digits(s + 11);
+	mi = two_digits(s + 14);
+	ss = two_digits(s + 17);
+	if (yh < 0 || yl < 0 || m < 1 || m > 12 || d < 1 || hh < 0 || hh > 23 ||
+		mi < 0 || mi > 59 || ss < 0 || ss > 59)
+		return false;
+	y = yh * 100 + yl;
+	if (y < 1)
+		return false;
+	if (d > mdays[m - 1] +
+		(m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+		return false;
+
+	/* days from civil, proleptic Gregorian (H. Hinnant's algorithm) */
+	ya = m <= 2 ? y - 1 : y;
+	era = ya / 400;
+	yoe = ya - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	days = (int64_t) era * 146097 + doe - 719468;
+
+	*unix_usecs = ((days * 86400) + hh * 3600 + mi * 60 + ss) * INT64_C(1000000);
+	return true;
+}
+
 static char *
 dup_or_null(const char *s)
 {

@@ -75,6 +75,9 @@ extern const char *bls_json_type_name(BlsJsonType type);
 extern const char *bls_json_string(BlsJson *v, size_t *len);
 extern const char *bls_json_text(BlsJson *v, size_t *len);
 extern bool bls_json_number_clamped(BlsJson *v);
+extern bool bls_json_int64(BlsJson *v, int64_t *out);
+extern bool bls_parse_utc_timestamp(const char *s, size_t len,
+									int64_t *unix_usecs);
 extern bool bls_parse_error_body(const char *buf, size_t len,
 								 char **code, char **message,
 								 char **request_id);

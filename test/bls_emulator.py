@@ -606,6 +606,7 @@ class State:
         self.get_index(None, None, "createdTime", "desc")
 
     def _reset_locked(self):
+        self.generation = getattr(self, "generation", 0) + 1
         self.data.truncate()
         self.cache = {}
         self.faults = []
@@ -678,8 +679,12 @@ class State:
                 return dict(f)
             return None
 
-    def record(self, entry, line):
+    def record(self, entry, line, generation=None):
         with self.lock:
+            # a request that began before a reset or log-clear (one a test
+            # cancelled, say, finishing late) belongs to the earlier log
+            if generation is not None and generation != self.generation:
+                return
             self.log_seq += 1
             entry["seq"] = self.log_seq
             self.log.append(entry)
@@ -1092,6 +1097,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif cmd == "log/clear" and m == "POST":
                 with STATE.lock:
                     STATE.log = []
+                    STATE.generation += 1
                 ok()
             elif cmd == "connections" and m == "GET":
                 with STATE.lock:
@@ -1112,6 +1118,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # -- ListDownloadTask -------------------------------------------------
     def _list(self, body):
         t0 = time.monotonic()
+        with STATE.lock:
+            generation = STATE.generation
         rid = STATE.next_request_id()
         jt = "application/json;charset=utf-8"
         headers = self.headers
@@ -1244,7 +1252,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "elapsed_ms": round(elapsed, 3), "fault": ftype, "request_id": rid,
         }, "conn=%d %s %s status=%d ak=%s bytes=%d ms=%.1f%s" % (
             self.conn_id, self.command, self.path, sent_status, ak or "-", len(out),
-            elapsed, (" fault=" + ftype) if ftype else ""))
+            elapsed, (" fault=" + ftype) if ftype else ""), generation)
 
 
 class Server(http.server.ThreadingHTTPServer):

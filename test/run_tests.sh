@@ -66,7 +66,10 @@ else
 	echo "TLS setup failed:"; cat "$BLS_RUN_DIR/tls.out"
 fi
 rm -f regression.diffs regression.out
-pg_virtualenv -t -v 15 make -s installcheck >"$BLS_RUN_DIR/regress.out" 2>&1
+# pg_cron for the reporting suite: its jobs run in background workers in the
+# test database (no libpq connection, so no password needed)
+pg_virtualenv -t -v 15 -o shared_preload_libraries=pg_cron -o cron.database_name=contrib_regression \
+	-o cron.use_background_workers=on make -s installcheck >"$BLS_RUN_DIR/regress.out" 2>&1
 rc=$?
 ok=$(grep -cE '^(test| ) *[a-z_]+ +\.\.\. ok' "$BLS_RUN_DIR/regress.out")
 nok=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$BLS_RUN_DIR/regress.out")

@@ -756,6 +756,61 @@ test_error_body(void)
 	free(request_id);
 }
 
+/* BLS's UTC timestamps, and only them, take the fast path. */
+static void
+test_utc_timestamps(void)
+{
+	int64_t		us = -1;
+
+#define TS(lit) bls_parse_utc_timestamp((lit), strlen(lit), &us)
+	CHECK(TS("1970-01-01T00:00:00Z") && us == 0, "ts: the Unix epoch");
+	CHECK(TS("2024-11-05T07:37:12Z") && us == INT64_C(1730792232000000),
+		  "ts: a BLS creation time");
+	CHECK(TS("2000-02-29T23:59:59Z") && us == INT64_C(951868799000000),
+		  "ts: a leap day in a 400-year leap year");
+	CHECK(TS("1969-12-31T23:59:59Z") && us == -INT64_C(1000000),
+		  "ts: before the epoch");
+	CHECK(TS("0001-01-01T00:00:00Z") && us == -INT64_C(62135596800000000),
+		  "ts: year 1");
+	CHECK(!TS("1900-02-29T00:00:00Z"), "ts: no leap day in 1900");
+	CHECK(!TS("2024-11-31T00:00:00Z"), "ts: November has 30 days");
+	CHECK(!TS("2024-13-01T00:00:00Z"), "ts: month 13");
+	CHECK(!TS("2024-11-05T24:00:00Z"), "ts: hour 24 goes to the input function");
+	CHECK(!TS("2024-11-05T07:37:60Z"), "ts: leap second goes to the input function");
+	CHECK(!TS("2024-11-05T07:37:12.5Z"), "ts: fractions go to the input function");
+	CHECK(!TS("2024-11-05T07:37:12+08:00"), "ts: offsets go to the input function");
+	CHECK(!TS("2024-11-05 07:37:12Z"), "ts: a space instead of T");
+	CHECK(!TS("0000-01-01T00:00:00Z"), "ts: year 0");
+	CHECK(!TS("2024-1a-05T07:37:12Z"), "ts: a letter in a field");
+	CHECK(!TS(""), "ts: empty");
+#undef TS
+}
+
+/* Integers take the fast path unless json-c saturated them. */
+static void
+test_int64(void)
+{
+	BlsPage		page;
+	int64_t		i = 0;
+
+	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":[{\"a\":42,\"b\":-9223372036854775808,"
+				"\"c\":-9223372036854775809,\"d\":18446744073709551615,\"e\":1.5,\"f\":\"7\"}]}}",
+				&page) == BLS_PARSE_OK, "int64: page parses");
+	CHECK(bls_json_int64(bls_task_field(bls_page_task(&page, 0), "a"), &i) && i == 42,
+		  "int64: 42");
+	CHECK(!bls_json_int64(bls_task_field(bls_page_task(&page, 0), "b"), &i),
+		  "int64: INT64_MIN is taken as saturated");
+	CHECK(bls_json_number_clamped(bls_task_field(bls_page_task(&page, 0), "c")),
+		  "int64: below INT64_MIN is saturated");
+	CHECK(bls_json_number_clamped(bls_task_field(bls_page_task(&page, 0), "d")),
+		  "int64: UINT64_MAX is saturated");
+	CHECK(!bls_json_int64(bls_task_field(bls_page_task(&page, 0), "e"), &i),
+		  "int64: a fraction is not an integer");
+	CHECK(!bls_json_int64(bls_task_field(bls_page_task(&page, 0), "f"), &i),
+		  "int64: a string is not an integer");
+	bls_page_free(&page);
+}
+
 int
 main(void)
 {
@@ -769,6 +824,8 @@ main(void)
 	test_nesting();
 	test_invalid_utf8();
 	test_error_body();
+	test_utc_timestamps();
+	test_int64();
 
 	printf("1..%d\n", ntests);
 	if (nfailed > 0)

@@ -1,0 +1,322 @@
+/*-------------------------------------------------------------------------
+ *
+ * analyze.c
+ *		  ANALYZE of a bls_fdw foreign table: a sample of tasks read through
+ *		  ListDownloadTask, with a bounded number of requests.
+ *
+ * ANALYZE asks for at most analyze_max_pages pages (a server or table
+ * option, default 10) of page_size tasks.  The first page tells how many
+ * tasks there are ("total"); if they fit in that many pages, every page is
+ * read and the sample is the whole table (up to ANALYZE's target), otherwise
+ * the pages read are spread evenly over the whole range, so that old tasks
+ * are sampled as well as new ones.  The row count ANALYZE stores in
+ * pg_class.reltuples is the service's "total", which the planner then uses
+ * instead of estimated_rows.
+ *
+ * The pages are fetched by a small loop of its own rather than the
+ * executor's scan, which does more (pushdown, de-duplication of shifted
+ * tasks) than a sample needs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/sampling.h"
+
+#include "bls_fdw.h"
+#include "request.h"
+
+/* State of one sampling pass, as in acquire_sample_rows(). */
+typedef struct BlsSampleState
+{
+	HeapTuple  *rows;			/* the sample, in the caller's context */
+	int			targrows;
+	int			numrows;		/* rows in the sample so far */
+	double		samplerows;		/* tasks seen so far */
+	double		rowstoskip;		/* tasks to skip before the next one kept */
+	ReservoirStateData rstate;
+	MemoryContext anl_cxt;		/* the caller's context */
+	MemoryContext row_cxt;		/* conversion garbage, reset per task */
+
+	Relation	rel;
+	BlsColumn  *cols;
+	int			ncols;
+	Datum	   *values;
+	bool	   *nulls;
+} BlsSampleState;
+
+static int	bls_acquire_sample_rows(Relation relation, int elevel,
+									HeapTuple *rows, int targrows,
+									double *totalrows,
+									double *totaldeadrows);
+
+/*
+ * blsAnalyzeForeignTable
+ *		Every bls_fdw foreign table can be analyzed.
+ *
+ * The relation's size in pages is not known without a request and is not
+ * used by the planner for these tables (blsGetForeignRelSize reads only
+ * reltuples), so report one.
+ */
+bool
+blsAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+					   BlockNumber *totalpages)
+{
+	*func = bls_acquire_sample_rows;
+	*totalpages = 1;
+	return true;
+}
+
+/*
+ * Request page page_no of page_size tasks and parse it into *page.  The
+ * caller must bls_page_free() it, also on error; raises an error for a
+ * failed request or a malformed page (having freed the page then).
+ */
+static void
+fetch_page(BlsConnection *conn, const BlsOptions *opts, int page_no,
+		   int page_size, BlsPage *page)
+{
+	BlsListRequest req = {0};
+	BlsScanStats stats = {0};
+	BlsResponse resp;
+	BlsParseStatus status;
+	char	   *mbody;
+	char	   *body;
+	size_t		bodylen;
+
+	req.page_no = page_no;
+	req.page_size = page_size;
+	mbody = bls_request_body(&req, &bodylen);
+	if (mbody == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	body = pnstrdup(mbody, bodylen);
+	free(mbody);
+
+	bls_list_tasks(conn, opts, body, bodylen, &resp, &stats);
+	pfree(body);
+
+	memset(page, 0, sizeof(BlsPage));
+	status = bls_page_parse(resp.body, resp.len, page);
+	if (status == BLS_PARSE_OK && page->page_no != 0 && page->page_no != page_no)
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "Page %d was requested but page %d was returned.",
+				 page_no, page->page_no);
+		status = BLS_PARSE_BAD_FIELD;
+	}
+	if (status != BLS_PARSE_OK)
+	{
+		/* report from a copy, and free the document however it ends */
+		BlsPage		copy = *page;
+
+		PG_TRY();
+		{
+			bls_report_page_error(status, &copy, &resp, opts);
+		}
+		PG_FINALLY();
+		{
+			bls_page_free(page);
+		}
+		PG_END_TRY();
+	}
+	bls_stat_add(opts->serverid, BLS_STAT_PAGES, 1);
+	bls_stat_add(opts->serverid, BLS_STAT_ROWS, page->ntasks);
+}
+
+/* A heap tuple of every column of one task, in the caller's context. */
+static HeapTuple
+make_tuple(BlsSampleState *ss, BlsJson *task, int task_index, int page_no)
+{
+	TupleDesc	tupdesc = RelationGetDescr(ss->rel);
+	MemoryContext oldcxt;
+	HeapTuple	tuple;
+
+	MemoryContextReset(ss->row_cxt);
+	oldcxt = MemoryContextSwitchTo(ss->row_cxt);
+	memset(ss->nulls, true, sizeof(bool) * tupdesc->natts);
+	bls_store_task(ss->cols, ss->ncols, task, task_index, page_no,
+				   ss->values, ss->nulls);
+	MemoryContextSwitchTo(ss->anl_cxt);
+	tuple = heap_form_tuple(tupdesc, ss->values, ss->nulls);
+	MemoryContextSwitchTo(oldcxt);
+	return tuple;
+}
+
+/*
+ * Offer one task to the sample: the first targrows are kept, then each
+ * replaces a random one with decreasing probability (Vitter's algorithm Z,
+ * as postgres_fdw's analyze_row_processor does).
+ */
+static void
+sample_task(BlsSampleState *ss, BlsJson *task, int task_index, int page_no)
+{
+	ss->samplerows += 1;
+	if (ss->numrows < ss->targrows)
+	{
+		ss->rows[ss->numrows++] = make_tuple(ss, task, task_index, page_no);
+		return;
+	}
+	if (ss->rowstoskip < 0)
+		ss->rowstoskip = reservoir_get_next_S(&ss->rstate, ss->samplerows,
+											  ss->targrows);
+	if (ss->rowstoskip <= 0)
+	{
+		int			k = (int) (ss->targrows *
+							   sampler_random_fract(&ss->rstate.randstate));
+
+		Assert(k >= 0 && k < ss->targrows);
+		heap_freetuple(ss->rows[k]);
+		ss->rows[k] = make_tuple(ss, task, task_index, page_no);
+	}
+	ss->rowstoskip -= 1;
+}
+
+/*
+ * Fetch page page_no and offer its tasks to the sample.  Sets *total to the
+ * page's "total" (-1 if absent) and *page_size to the page size the service
+ * used; returns the number of tasks on the page.
+ */
+static int
+sample_page(BlsSampleState *ss, BlsConnection *conn, const BlsOptions *opts,
+			int page_no, int64 *total, int *page_size)
+{
+	BlsPage		page;
+	int			ntasks;
+
+	fetch_page(conn, opts, page_no, opts->page_size, &page);
+	ntasks = page.ntasks;		/* bls_page_free() clears it */
+	PG_TRY();
+	{
+		for (int i = 0; i < page.ntasks; i++)
+		{
+			vacuum_delay_point();
+			sample_task(ss, bls_page_task(&page, i), i, page_no);
+		}
+	}
+	PG_FINALLY();
+	{
+		bls_page_free(&page);
+	}
+	PG_END_TRY();
+
+	*total = page.total;
+	*page_size = page.page_size > 0 ? page.page_size : opts->page_size;
+	return ntasks;
+}
+
+/*
+ * bls_acquire_sample_rows
+ *		The AcquireSampleRowsFunc: sample up to targrows tasks into rows,
+ *		reading at most analyze_max_pages pages.
+ *
+ * Returns the number of rows sampled; *totalrows is the service's count of
+ * tasks (or, if it gives none, the tasks seen) and *totaldeadrows is 0.
+ * The tuples are allocated in the current memory context, as ANALYZE wants;
+ * everything else is freed before returning.
+ */
+static int
+bls_acquire_sample_rows(Relation relation, int elevel,
+						HeapTuple *rows, int targrows,
+						double *totalrows, double *totaldeadrows)
+{
+	TupleDesc	tupdesc = RelationGetDescr(relation);
+	BlsSampleState ss = {0};
+	BlsOptions *opts;
+	BlsConnection *conn;
+	MemoryContext tmp_cxt;
+	MemoryContext oldcxt;
+	int64		total;
+	int			page_size;
+	int			ntasks;
+	int			pages_read = 1;
+	int64		npages;
+	int			max_pages;
+
+	ss.rows = rows;
+	ss.targrows = targrows;
+	ss.rowstoskip = -1;
+	ss.anl_cxt = CurrentMemoryContext;
+	ss.rel = relation;
+	reservoir_init_selection_state(&ss.rstate, targrows);
+
+	tmp_cxt = AllocSetContextCreate(CurrentMemoryContext,
+									"bls_fdw analyze",
+									ALLOCSET_DEFAULT_SIZES);
+	ss.row_cxt = AllocSetContextCreate(tmp_cxt,
+									   "bls_fdw analyze row",
+									   ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(tmp_cxt);
+
+	/* the owner's keys, as for postgres_fdw; ANALYZE runs as the owner */
+	opts = bls_get_options(RelationGetRelid(relation),
+						   relation->rd_rel->relowner, true);
+	max_pages = opts->analyze_max_pages;
+
+	ss.cols = palloc0(sizeof(BlsColumn) * tupdesc->natts);
+	for (int i = 0; i < tupdesc->natts; i++)
+		if (!TupleDescAttr(tupdesc, i)->attisdropped)
+			bls_init_column(&ss.cols[ss.ncols++], relation, i + 1);
+	ss.values = palloc0(sizeof(Datum) * tupdesc->natts);
+	ss.nulls = palloc(sizeof(bool) * tupdesc->natts);
+
+	conn = bls_get_connection(opts);
+
+	/* the first page says how many tasks, and so pages, there are */
+	ntasks = sample_page(&ss, conn, opts, 1, &total, &page_size);
+	npages = total >= 0 ? (total + page_size - 1) / page_size : -1;
+
+	if (npages > max_pages)
+	{
+		/* too many: max_pages pages spread evenly from the first to the last */
+		for (int k = 1; k < max_pages; k++)
+		{
+			int			page_no = 1 + (int) ((double) k * (npages - 1) /
+											 (max_pages - 1) + 0.5);
+			int64		t;
+			int			ps;
+
+			(void) sample_page(&ss, conn, opts, page_no, &t, &ps);
+			pages_read++;
+		}
+	}
+	else
+	{
+		/* all of them, until a short page or the total */
+		int			page_no = 1;
+
+		while (pages_read < max_pages && ntasks > 0 && ntasks >= page_size &&
+			   (total < 0 || (int64) page_no * page_size < total))
+		{
+			int64		t;
+
+			page_no++;
+			ntasks = sample_page(&ss, conn, opts, page_no, &t, &page_size);
+			pages_read++;
+			if (t >= 0)
+				total = t;
+		}
+	}
+
+	MemoryContextSwitchTo(oldcxt);
+
+	*totalrows = total >= 0 ? Max((double) total, ss.samplerows) : ss.samplerows;
+	*totaldeadrows = 0;
+
+	ereport(elevel,
+			(errmsg("\"%s\": read %d of " INT64_FORMAT " pages of BLS server \"%s\", containing %.0f tasks; %d tasks in sample, %.0f estimated total tasks",
+					RelationGetRelationName(relation), pages_read,
+					npages >= 0 ? npages : (int64) pages_read,
+					opts->server_name, ss.samplerows, ss.numrows,
+					*totalrows)));
+	MemoryContextDelete(tmp_cxt);
+	return ss.numrows;
+}
