@@ -77,6 +77,14 @@ SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
 \! python3 test/bls_emulator.py ctl reset
 SELECT count(*) AS still_usable FROM download_tasks;
 
+-- pages may come gzipped: the request accepts gzip and the pages are
+-- inflated before parsing
+\! python3 test/bls_emulator.py ctl config '{"gzip": true}'
+SELECT array_agg(uuid ORDER BY n) = (SELECT array_agg(t->>'uuid' ORDER BY n) FROM expected_tasks) AS same_order
+FROM (SELECT uuid, row_number() OVER () AS n FROM download_tasks) s;
+\! python3 test/bls_emulator.py ctl gzipped
+\! python3 test/bls_emulator.py ctl reset
+
 -- EXPLAIN ANALYZE counts the requests
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM download_tasks;
 

@@ -16,6 +16,7 @@ See the argument parser (--help) and the docstring of FAULT_TYPES for details.
 import argparse
 import array
 import calendar
+import gzip
 import hmac
 import hashlib
 import http.server
@@ -592,6 +593,7 @@ class State:
             "latency_ms": args.latency_ms,
             "max_page_size": args.max_page_size,
             "auth": not args.no_auth,
+            "gzip": args.gzip,
         }
         self.config = dict(self.initial_config)
         self.log_file = open(args.log_file, "a", encoding="utf-8") if args.log_file else None
@@ -607,6 +609,7 @@ class State:
 
     def _reset_locked(self):
         self.generation = getattr(self, "generation", 0) + 1
+        self.gzip_responses = 0
         self.data.truncate()
         self.cache = {}
         self.faults = []
@@ -715,6 +718,7 @@ class State:
                 "tasks": len(self.data),
                 "pending_faults": len(self.faults),
                 "bytes_sent": self.bytes_sent,
+                "gzip_responses": self.gzip_responses,
                 "cpu_seconds": round(time.process_time(), 3),
                 "cpu_user_seconds": round(ru.ru_utime, 3),
                 "cpu_system_seconds": round(ru.ru_stime, 3),
@@ -1079,9 +1083,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     if k in ("latency_ms", "max_page_size"):
                         if not _is_int(v) or v < (1 if k == "max_page_size" else 0):
                             raise ValueError("%s must be a non-negative integer" % k)
-                    elif k == "auth":
+                    elif k in ("auth", "gzip"):
                         if not isinstance(v, bool):
-                            raise ValueError("auth must be true or false")
+                            raise ValueError("%s must be true or false" % k)
                     else:
                         raise ValueError("unknown config key: %s" % k)
                     new[k] = v
@@ -1241,6 +1245,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         pass
                     self.connection.close()
             else:
+                # gzip a successful page when the client accepts it
+                if (status == 200 and cfg.get("gzip") and
+                        "gzip" in (self.headers.get("Accept-Encoding") or "")):
+                    out = gzip.compress(out, 1)
+                    extra = list(extra) + [("Content-Encoding", "gzip")]
+                    with STATE.lock:
+                        STATE.gzip_responses += 1
                 self._send(status, ctype, out, rid, extra)
         except OSError:
             self.close_connection = True
@@ -1378,7 +1389,7 @@ def canonical_body(text):
 
 
 def ctl(argv):
-    cmds = ("reset", "fault", "faults", "config", "log", "log-clear", "count",
+    cmds = ("reset", "fault", "faults", "config", "log", "log-clear", "count", "gzipped",
             "connections", "tasks", "stats", "wait-ready")
     if not argv or argv[0] not in cmds:
         sys.stderr.write("usage: bls_emulator.py ctl {%s} [ARG]\n" % "|".join(cmds))
@@ -1434,6 +1445,9 @@ def ctl(argv):
         elif cmd == "stats":
             out.write(json.dumps(json.loads(_ctl_request(base, "GET", "stats")),
                                  sort_keys=True) + "\n")
+        elif cmd == "gzipped":
+            out.write("%d\n" % json.loads(_ctl_request(base, "GET", "stats"))[
+                "gzip_responses"])
         out.flush()
         return 0
     except urllib.error.HTTPError as e:
@@ -1460,6 +1474,8 @@ def build_parser():
     p.add_argument("--no-auth", action="store_true")
     p.add_argument("--key", action="append", metavar="AK:SK[:TOKEN]")
     p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--gzip", action="store_true",
+                   help="gzip successful pages for clients that accept it")
     p.add_argument("--max-page-size", type=int, default=1000)
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")

@@ -35,6 +35,7 @@ run_tap() {
 
 run_tap unit make -s -C test/unit check
 run_tap unit-sanitize make -s -C test/unit check-sanitize
+run_tap fuzz test/fuzz_check.sh
 
 # the emulator's own unittest suite
 out="$BLS_RUN_DIR/emulator-selftest.out"
