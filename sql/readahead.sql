@@ -57,6 +57,25 @@ SELECT count(*) FROM download_tasks;
 \! python3 test/bls_emulator.py ctl reset
 SELECT count(*) AS still_usable FROM download_tasks;
 
+-- an error inside a subtransaction (a plpgsql EXCEPTION block) stops the
+-- requests its scan had in flight, so many such errors leave none behind
+\! python3 test/bls_emulator.py ctl fault '{"type": "malformed", "page": 3, "count": -1}'
+DO $$
+DECLARE
+  failed int := 0;
+BEGIN
+  FOR i IN 1..40 LOOP
+    BEGIN
+      PERFORM count(*) FROM download_tasks;
+    EXCEPTION WHEN fdw_invalid_string_format THEN
+      failed := failed + 1;
+    END;
+  END LOOP;
+  RAISE NOTICE '% of 40 scans failed on the malformed page', failed;
+END $$;
+\! python3 test/bls_emulator.py ctl reset
+SELECT count(*) AS still_usable FROM download_tasks;
+
 -- tasks inserted at the head while pages are read ahead: the list moved
 -- under the pages in flight, so they are dropped and asked again; no task
 -- is returned twice and none of the tasks there before is missed

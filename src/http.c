@@ -119,6 +119,7 @@ typedef struct BlsTransfer
 	int			attempts;		/* sent so far */
 	bool		resigned;		/* RequestExpired has been retried */
 	TimestampTz retry_at;		/* resend then; 0 if not waiting */
+	int			xact_level;		/* transaction nesting level it began at */
 	TimestampTz sent_at;
 
 	/* response of the last attempt */
@@ -177,6 +178,8 @@ retry_delay_ms(const BlsTransfer *t, int attempt)
 }
 
 static void bls_xact_callback(XactEvent event, void *arg);
+static void bls_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								 SubTransactionId parentSubid, void *arg);
 static void report_http_error(BlsTransfer *t, const BlsOptions *opts,
 							  int attempts);
 static void report_transport_error(BlsTransfer *t, const BlsOptions *opts,
@@ -215,25 +218,52 @@ release_transfer(BlsConnection *conn, BlsTransfer *t)
 }
 
 /*
- * On abort, stop every transfer: the scans that started them are gone, and
- * an ERROR may have left one half-done.
+ * Stop the transfers started at transaction nesting level min_level or
+ * deeper: the scans that started them are gone, and an ERROR may have left
+ * one half-done.
  */
 static void
-bls_xact_callback(XactEvent event, void *arg)
+release_transfers(int min_level)
 {
 	HASH_SEQ_STATUS scan;
 	BlsConnection *conn;
 
-	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
+	if (ConnectionHash == NULL)
 		return;
 	hash_seq_init(&scan, ConnectionHash);
 	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
 	{
 		for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
-			if (conn->xfers[i].in_use || conn->xfers[i].attached)
-				release_transfer(conn, &conn->xfers[i]);
-		conn->sync_slot = -1;
+		{
+			BlsTransfer *t = &conn->xfers[i];
+
+			if ((t->in_use || t->attached) && t->xact_level >= min_level)
+			{
+				release_transfer(conn, t);
+				if (conn->sync_slot == i)
+					conn->sync_slot = -1;
+			}
+		}
 	}
+}
+
+/* At the end of a transaction no scan is left: stop every transfer. */
+static void
+bls_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		release_transfers(0);
+}
+
+/* A subtransaction's abort ends the scans it started. */
+static void
+bls_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		release_transfers(GetCurrentTransactionNestLevel());
 }
 
 /*
@@ -263,6 +293,7 @@ bls_get_connection(const BlsOptions *opts)
 		ConnectionHash = hash_create("bls_fdw connections", 8, &ctl,
 									 HASH_ELEM | HASH_BLOBS);
 		RegisterXactCallback(bls_xact_callback, NULL);
+		RegisterSubXactCallback(bls_subxact_callback, NULL);
 	}
 
 	key.serverid = opts->serverid;
@@ -654,6 +685,7 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 	t->body[bodylen] = '\0';
 	t->bodylen = bodylen;
 	t->in_use = true;
+	t->xact_level = GetCurrentTransactionNestLevel();
 	t->opts = opts;
 	t->stats = stats;
 	t->attempts = 0;
