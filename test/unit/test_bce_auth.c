@@ -21,37 +21,7 @@
 #include <time.h>
 
 #include "bce_auth.h"
-
-static int	ntests = 0;
-static int	nfailed = 0;
-
-/* Record one TAP result; "why" is printed as a diagnostic on failure */
-static void
-check(int ok, const char *desc, const char *why)
-{
-	ntests++;
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", ntests, desc);
-	if (!ok)
-	{
-		nfailed++;
-		if (why != NULL)
-			printf("# %s\n", why);
-	}
-}
-
-#define CHECK(cond, desc) check((cond) ? 1 : 0, (desc), #cond)
-
-/* Compare two strings, either possibly NULL, printing both on mismatch */
-static void
-check_str(const char *got, const char *want, const char *desc)
-{
-	int			ok = got != NULL && want != NULL && strcmp(got, want) == 0;
-
-	check(ok, desc, NULL);
-	if (!ok)
-		printf("#   got:  \"%s\"\n#   want: \"%s\"\n",
-			   got ? got : "(null)", want ? want : "(null)");
-}
+#include "tap.h"
 
 /* The part of an Authorization value after its last '/' (the signature) */
 static const char *
@@ -432,8 +402,5 @@ main(void)
 	test_no_secret_leak();
 	test_invalid_arguments();
 
-	printf("1..%d\n", ntests);
-	if (nfailed > 0)
-		printf("# %d of %d checks failed\n", nfailed, ntests);
-	return nfailed > 0 ? 1 : 0;
+	return tap_done();
 }
