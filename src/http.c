@@ -186,6 +186,27 @@ static void report_transport_error(BlsTransfer *t, const BlsOptions *opts,
 								   CURLcode rc, int attempts);
 
 /*
+ * Forget the headers and response of t's last attempt, keeping a response
+ * buffer of ordinary size for the next one.
+ */
+static void
+drop_attempt(BlsTransfer *t)
+{
+	if (t->headers)
+	{
+		curl_slist_free_all(t->headers);
+		t->headers = NULL;
+	}
+	if (t->cap > BLS_KEEP_BUFFER_BYTES)
+	{
+		free(t->buf);
+		t->buf = NULL;
+		t->cap = 0;
+	}
+	t->len = 0;
+}
+
+/*
  * Stop a transfer and forget it.  Removing an unfinished handle from the
  * multi handle closes its (half-used) connection.
  */
@@ -197,20 +218,9 @@ release_transfer(BlsConnection *conn, BlsTransfer *t)
 		curl_multi_remove_handle(conn->multi, t->easy);
 		t->attached = false;
 	}
-	if (t->headers)
-	{
-		curl_slist_free_all(t->headers);
-		t->headers = NULL;
-	}
+	drop_attempt(t);
 	free(t->body);
 	t->body = NULL;
-	if (t->cap > BLS_KEEP_BUFFER_BYTES)
-	{
-		free(t->buf);
-		t->buf = NULL;
-		t->cap = 0;
-	}
-	t->len = 0;
 	t->in_use = false;
 	t->done = false;
 	t->opts = NULL;
@@ -476,18 +486,7 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 	CURL	   *h = t->easy;
 	CURLMcode	mc;
 
-	if (t->headers)
-	{
-		curl_slist_free_all(t->headers);
-		t->headers = NULL;
-	}
-	if (t->cap > BLS_KEEP_BUFFER_BYTES)
-	{
-		free(t->buf);
-		t->buf = NULL;
-		t->cap = 0;
-	}
-	t->len = 0;
+	drop_attempt(t);
 	t->max_len = (size_t) opts->max_response_bytes;
 	t->too_large = false;
 	t->out_of_memory = false;
