@@ -31,6 +31,21 @@ SELECT o.owner, count(*) AS failed_tasks, max(t.created_time) AS last_failure
 FROM download_tasks t JOIN project_owners o USING (project)
 WHERE t.state = 'FAILED' GROUP BY o.owner ORDER BY failed_tasks DESC;
 
--- what a scan costs: pages and requests
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+-- what the first query asked the service: one request for ten tasks
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT name, state, written_rows, created_time
+FROM download_tasks WHERE project = 'default'
+ORDER BY created_time DESC LIMIT 10;
+
+-- tasks created in the hour before the newest one: the scan stops at the
+-- first older task instead of reading the whole history
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM download_tasks
+WHERE created_time >= timestamptz '2024-11-05 08:00:00+00' - interval '1 hour';
+
+-- what a full scan costs: pages requested side by side (read-ahead)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT count(*) FROM download_tasks;
+
+-- this session's counters
+SELECT * FROM bls_fdw_stats();
