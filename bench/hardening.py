@@ -3,7 +3,7 @@
 
 Runs inside pg_virtualenv (libpq's PG* variables name the throwaway
 cluster), against the emulator named by BLS_EMULATOR_URL and the silent
-listener on 127.0.0.1:BLS_HANG_PORT (bench/hang_server.py).  Talks to the
+listener on 127.0.0.1:BLS_HANG_PORT (test/hang_server.py).  Talks to the
 database only through psql processes (no driver needed) and to the
 emulator's control API directly over HTTP.  Prints one line per case and
 writes the summary lines to --summary.  Exit status 3 if the postmaster

@@ -4,7 +4,7 @@
 #   bench/hardening.sh [-n REPS] [--scans N] [--fuzz-seconds S]
 #
 # Builds and installs the extension, starts its own BLS emulator (in its own
-# run directory), a silent TCP listener (bench/hang_server.py) and a
+# run directory), a silent TCP listener (test/hang_server.py) and a
 # throwaway PostgreSQL 15 cluster (pg_virtualenv -t), then prints:
 #   - faults: a matrix of emulator faults, each followed by a check that
 #     the backend and the postmaster survived (one line per case);
@@ -59,7 +59,7 @@ fi
 eval "$(scripts/emulator.sh start --tasks 200 --seed 42)" || exit 1
 export BLS_EMULATOR_URL
 
-python3 bench/hang_server.py --port-file "$run/hang.port" >"$run/hang.out" 2>&1 &
+python3 test/hang_server.py --port-file "$run/hang.port" >"$run/hang.out" 2>&1 &
 hang_pid=$!
 for _ in $(seq 1 100); do [ -s "$run/hang.port" ] && break; sleep 0.05; done
 [ -s "$run/hang.port" ] || { echo "hang_server did not start" >&2; exit 1; }

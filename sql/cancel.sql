@@ -48,6 +48,26 @@ SELECT count(*) /* cancel-me */ FROM tasks;
 \echo :LAST_ERROR_SQLSTATE
 SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
 
+-- while connecting: the TLS handshake with a listener that never answers
+\getenv hang_url BLS_HANG_URL
+CREATE SERVER hang FOREIGN DATA WRAPPER bls_fdw
+  OPTIONS (endpoint :'hang_url', connect_timeout_ms '60000', max_retries '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER hang
+  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
+CREATE FOREIGN TABLE hang_tasks (uuid text) SERVER hang;
+SELECT clock_timestamp() AS t0 \gset
+SET statement_timeout = '300ms';
+SELECT count(*) FROM hang_tasks;
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
+\! psql -X -q -d postgres -c "SELECT pg_sleep(0.5); SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%cancel-me-too%' AND pid <> pg_backend_pid()" >/dev/null 2>&1 &
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) /* cancel-me-too */ FROM hang_tasks;
+\echo :LAST_ERROR_SQLSTATE
+SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
+DROP SERVER hang CASCADE;
+
 -- the session and its cached connection still work
 \! python3 test/bls_emulator.py ctl reset
 SELECT count(*) FROM tasks;

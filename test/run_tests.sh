@@ -51,7 +51,7 @@ echo "emulator-selftest: $((ran - (bad < ran ? bad : ran))) passed, $bad failed"
 
 # pg_regress suites against the emulator
 eval "$(scripts/emulator.sh start --tasks 1000 --seed 42)" || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
-trap 'scripts/emulator.sh stop; BLS_EMULATOR_NAME=emulator-tls scripts/emulator.sh stop' EXIT
+trap 'scripts/emulator.sh stop; BLS_EMULATOR_NAME=emulator-tls scripts/emulator.sh stop; [ -s "$BLS_RUN_DIR/hang.pid" ] && kill "$(cat "$BLS_RUN_DIR/hang.pid")" 2>/dev/null' EXIT
 export BLS_EMULATOR_URL
 # a second emulator serving https with a throwaway CA, for the security suite;
 # if this fails, that suite fails for want of its variables
@@ -66,6 +66,13 @@ if test/tls_setup.sh "$tls" >"$BLS_RUN_DIR/tls.out" 2>&1 &&
 else
 	echo "TLS setup failed:"; cat "$BLS_RUN_DIR/tls.out"
 fi
+# a listener that accepts and never answers: an https endpoint on it stays
+# in the connect phase (TLS handshake), for the cancel suite
+rm -f "$BLS_RUN_DIR/hang.port"
+python3 test/hang_server.py --port-file "$BLS_RUN_DIR/hang.port" \
+	--pid-file "$BLS_RUN_DIR/hang.pid" >/dev/null 2>&1 &
+for _ in $(seq 1 50); do [ -s "$BLS_RUN_DIR/hang.port" ] && break; sleep 0.1; done
+export BLS_HANG_URL=https://127.0.0.1:$(cat "$BLS_RUN_DIR/hang.port" 2>/dev/null)
 rm -f regression.diffs regression.out
 # pg_cron for the reporting suite: its jobs run in background workers in the
 # test database (no libpq connection, so no password needed)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A loopback TCP listener that accepts connections and never says a word.
 
-    python3 bench/hang_server.py --port-file FILE [--pid-file FILE]
+    python3 test/hang_server.py --port-file FILE [--pid-file FILE]
 
 Used by bench/hardening.sh as the "still connecting" endpoint: an https://
 URL pointing here completes the TCP connect, sends its TLS ClientHello and
