@@ -36,6 +36,7 @@
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "common/hashfn.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -102,6 +103,13 @@ typedef struct BlsScanBound
 	bool		isnull;
 } BlsScanBound;
 
+/* A slot of the open-addressing set of a page's uuids. */
+typedef struct BlsUuidSlot
+{
+	const char *uuid;			/* a copy; NULL if the slot is free */
+	uint32		hash;
+} BlsUuidSlot;
+
 /* Execution state of one foreign scan. */
 typedef struct BlsScanState
 {
@@ -133,15 +141,16 @@ typedef struct BlsScanState
 	int			seq;			/* current request sequence */
 
 	/*
-	 * Pages alternate between two contexts, so that the uuids of the
-	 * previous page stay readable while the next one is checked against
-	 * them (tasks inserted at the head shift old ones onto the next page).
+	 * Pages alternate between two contexts: the next page's context first
+	 * receives a copy of the current page's uuids (tasks inserted at the
+	 * head shift old ones onto the next page), then the current page's
+	 * context is reset, so one parsed page is held at a time.
 	 */
 	MemoryContext page_cxt[2];
 	int			cur;			/* page_cxt holding the current page */
 	BlsPage    *page;			/* current page, or NULL before the first */
-	const char **prev_uuids;	/* sorted uuids of the previous page */
-	int			nprev;
+	BlsUuidSlot *prev_uuids;	/* hash set of the previous page's uuids */
+	uint32		prev_mask;		/* its size - 1; 0 when empty */
 	int			next_task;		/* index of the next task on the page */
 	int			page_no;		/* number of the current page */
 	bool		last_page;		/* no page follows the current one */
@@ -809,10 +818,55 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 }
 
-static int
-uuid_compare(const void *a, const void *b)
+/*
+ * Remember the uuids of page, to recognize its tasks if they shift onto the
+ * next page.  A hash set: a sorted array cost a dozen string comparisons a
+ * row, measurably.
+ */
+static void
+remember_uuids(BlsScanState *st, BlsPage *page)
 {
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
+	uint32		size = 16;
+
+	st->prev_uuids = NULL;
+	st->prev_mask = 0;
+	if (page == NULL || page->ntasks == 0)
+		return;
+	while (size < (uint32) page->ntasks * 2)
+		size <<= 1;
+	st->prev_uuids = palloc0(sizeof(BlsUuidSlot) * size);
+	st->prev_mask = size - 1;
+	for (int i = 0; i < page->ntasks; i++)
+	{
+		const char *u = bls_task_uuid(bls_page_task(page, i));
+		uint32		h;
+		uint32		j;
+
+		if (u == NULL)
+			continue;
+		h = hash_bytes((const unsigned char *) u, strlen(u));
+		for (j = h & st->prev_mask; st->prev_uuids[j].uuid != NULL;
+			 j = (j + 1) & st->prev_mask)
+			;
+		st->prev_uuids[j].uuid = pstrdup(u);
+		st->prev_uuids[j].hash = h;
+	}
+}
+
+/* Was uuid on the previous page? */
+static bool
+seen_before(BlsScanState *st, const char *uuid)
+{
+	uint32		h;
+
+	if (st->prev_mask == 0)
+		return false;
+	h = hash_bytes((const unsigned char *) uuid, strlen(uuid));
+	for (uint32 j = h & st->prev_mask; st->prev_uuids[j].uuid != NULL;
+		 j = (j + 1) & st->prev_mask)
+		if (st->prev_uuids[j].hash == h && strcmp(st->prev_uuids[j].uuid, uuid) == 0)
+			return true;
+	return false;
 }
 
 static int
@@ -955,7 +1009,7 @@ reset_paging(BlsScanState *st)
 	MemoryContextReset(st->page_cxt[1]);
 	st->page = NULL;
 	st->prev_uuids = NULL;
-	st->nprev = 0;
+	st->prev_mask = 0;
 	st->next_task = 0;
 	st->page_no = 0;
 	st->last_page = false;
@@ -1044,9 +1098,8 @@ read_ahead(BlsScanState *st, int page_size, int64 total)
 }
 
 /*
- * Fetch the page after the current one into the other page context, which
- * is reset first: that frees the page before the current one, whose uuids
- * are no longer needed.
+ * Fetch the page after the current one into the other page context, after
+ * copying the current page's uuids there and freeing the current page.
  */
 static void
 fetch_next_page(BlsScanState *st)
@@ -1063,25 +1116,21 @@ fetch_next_page(BlsScanState *st)
 	int			page_no;
 	int			slot;
 	int			page_size;
+	int64		prev_total;
+	bool		have_prev;
 
 	MemoryContextReset(cxt);
 	oldcxt = MemoryContextSwitchTo(cxt);
 
-	/* remember what the current page returned, to skip it if it shifts */
-	st->nprev = 0;
-	st->prev_uuids = NULL;
-	if (st->page != NULL && st->page->ntasks > 0)
-	{
-		st->prev_uuids = palloc(sizeof(char *) * st->page->ntasks);
-		for (int i = 0; i < st->page->ntasks; i++)
-		{
-			const char *u = bls_task_uuid(bls_page_task(st->page, i));
-
-			if (u)
-				st->prev_uuids[st->nprev++] = u;
-		}
-		qsort(st->prev_uuids, st->nprev, sizeof(char *), uuid_compare);
-	}
+	/*
+	 * Remember what the current page returned, to skip it if it shifts, and
+	 * free its document now: only one page is held at a time.
+	 */
+	remember_uuids(st, st->page);
+	prev_total = st->page ? st->page->total : -1;
+	have_prev = st->page != NULL;
+	st->page = NULL;
+	MemoryContextReset(st->page_cxt[st->cur]);
 
 	if (st->conn == NULL)
 		st->conn = bls_get_connection(st->opts);
@@ -1127,7 +1176,7 @@ fetch_next_page(BlsScanState *st)
 		 * page asked for after the one before can only repeat tasks, which
 		 * are skipped.
 		 */
-		if (ahead && st->page != NULL && page->total != st->page->total)
+		if (ahead && have_prev && page->total != prev_total)
 		{
 			cancel_pending(st);
 			bls_page_free(page);
@@ -1188,9 +1237,7 @@ next_task(BlsScanState *st)
 
 		task = bls_page_task(st->page, st->next_task);
 		uuid = bls_task_uuid(task);
-		if (uuid != NULL && st->nprev > 0 &&
-			bsearch(&uuid, st->prev_uuids, st->nprev, sizeof(char *),
-					uuid_compare) != NULL)
+		if (uuid != NULL && seen_before(st, uuid))
 		{
 			st->next_task++;
 			st->duplicates++;

@@ -386,10 +386,21 @@ write_callback(char *data, size_t size, size_t nmemb, void *arg)
 	if (t->len + n + 1 > t->cap)
 	{
 		size_t		newcap = t->cap ? t->cap : 64 * 1024;
+		curl_off_t	expected = -1;
 		char	   *p;
 
 		while (newcap < t->len + n + 1)
 			newcap *= 2;
+
+		/*
+		 * An uncompressed body announces its length: allocate just that, so
+		 * that the pages read ahead do not hold twice what they need.
+		 */
+		if (t->len == 0 &&
+			curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+							  &expected) == CURLE_OK &&
+			expected > 0 && (size_t) expected >= n && (size_t) expected < t->max_len)
+			newcap = Max((size_t) expected + 1, t->cap);
 		p = realloc(t->buf, newcap);
 		if (p == NULL)
 		{
@@ -576,39 +587,12 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 	bls_stat_add(opts->serverid, BLS_STAT_REQUESTS, 1);
 }
 
-/*
- * Let libcurl move every transfer of conn along, waiting at most timeout_ms
- * for socket activity, and note the ones that finished.  Interrupts are
- * checked on the way out, so a cancel lands within a poll interval.
- */
+/* Note the transfers of conn that libcurl has finished. */
 static void
-drive_transfers(BlsConnection *conn, long timeout_ms)
+collect_finished(BlsConnection *conn)
 {
-	CURLMcode	mc;
 	CURLMsg    *msg;
-	int			running;
 	int			left;
-
-	mc = curl_multi_perform(conn->multi, &running);
-	if (mc == CURLM_OK && running > 0 && timeout_ms > 0)
-	{
-		pgstat_report_wait_start(PG_WAIT_EXTENSION);
-		mc = curl_multi_poll(conn->multi, NULL, 0, (int) timeout_ms, NULL);
-		pgstat_report_wait_end();
-		if (mc == CURLM_OK)
-			mc = curl_multi_perform(conn->multi, &running);
-	}
-	else if (mc == CURLM_OK && timeout_ms > 0)
-	{
-		/* nothing under way: a retry is waiting; sleep on the latch */
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 timeout_ms, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-	}
-	if (mc != CURLM_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("request to BLS failed: %s", curl_multi_strerror(mc))));
 
 	while ((msg = curl_multi_info_read(conn->multi, &left)) != NULL)
 	{
@@ -634,6 +618,46 @@ drive_transfers(BlsConnection *conn, long timeout_ms)
 		if (t->stats)
 			t->stats->bytes += t->len;
 	}
+}
+
+/*
+ * Let libcurl move every transfer of conn along until target has finished
+ * or timeout_ms has passed, waiting on the sockets in between.  Interrupts
+ * are checked on the way out, so a cancel lands within a poll interval.
+ */
+static void
+drive_transfers(BlsConnection *conn, BlsTransfer *target, long timeout_ms)
+{
+	CURLMcode	mc;
+	int			running;
+
+	mc = curl_multi_perform(conn->multi, &running);
+	if (mc == CURLM_OK)
+		collect_finished(conn);
+	if (mc == CURLM_OK && !target->done && timeout_ms > 0)
+	{
+		if (target->attached)
+		{
+			pgstat_report_wait_start(PG_WAIT_EXTENSION);
+			mc = curl_multi_poll(conn->multi, NULL, 0, (int) timeout_ms, NULL);
+			pgstat_report_wait_end();
+			if (mc == CURLM_OK)
+				mc = curl_multi_perform(conn->multi, &running);
+			if (mc == CURLM_OK)
+				collect_finished(conn);
+		}
+		else
+		{
+			/* the target waits to be retried; sleep on the latch */
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 timeout_ms, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+	}
+	if (mc != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("request to BLS failed: %s", curl_multi_strerror(mc))));
 	CHECK_FOR_INTERRUPTS();
 }
 
@@ -729,7 +753,7 @@ bls_request_wait(BlsConnection *conn, int slot, BlsResponse *resp)
 				}
 				timeout = Min(left, BLS_POLL_MS);
 			}
-			drive_transfers(conn, timeout);
+			drive_transfers(conn, t, timeout);
 			continue;
 		}
 
