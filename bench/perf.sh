@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Performance figures for bls_fdw, side by side in one run:
+#
+#   bash bench/perf.sh [-n REPS] [--no-million]
+#
+# Builds the extension from this tree and installs it into a private
+# directory (loaded through Debian's extension_destdir, so the system's
+# PostgreSQL directory is left alone; plain `make install` where that setting
+# does not exist), builds bench/floor.c, starts its own BLS emulators on
+# loopback (in their own run directory) and a throwaway PostgreSQL 15 cluster
+# (pg_virtualenv -t), and prints:
+#   1. bls_fdw: full scans of 100,000 tasks fetching every column, page_size
+#      1000 and 100 (readahead 4, the default) and 1000 with readahead 0:
+#      rows/s (median of REPS, default 5) and the backend's CPU per row
+#      (/proc/<pid>/stat), and the emulator's own CPU share meanwhile;
+#   2. the floor: bench/floor.c, libcurl + json-c with no PostgreSQL;
+#   3. the SQL alternative: COPY ... FROM PROGRAM 'curl ...' per page and
+#      jsonb_to_recordset in a plpgsql loop;
+#   4. latency: a 50-page scan with 30 ms added to every response, serial
+#      and with readahead 2, 4 and 8, against the ideal;
+#   5. memory: the backend's peak RSS over a 1,000,000-task scan (skipped
+#      with --no-million; that emulator takes ~15 s and ~1 GB to start);
+#   6. requests: requests and bytes for LIMIT 10, a one-hour created_time
+#      window, one project and a full scan;
+# then the machine and a summary of ratios against the targets.  Everything
+# it starts is stopped on exit.  No pass/fail thresholds: exit status 1 only
+# if the setup or a measurement failed.  Takes about 3-5 minutes.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+reps=5
+million=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-n|--reps) reps=$2; shift 2 ;;
+	--no-million) million=0; shift ;;
+	-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+	*) echo "usage: $0 [-n REPS] [--no-million]" >&2; exit 2 ;;
+	esac
+done
+case $reps in ''|*[!0-9]*) echo "REPS must be a number" >&2; exit 2 ;; esac
+[ "$reps" -ge 1 ] && [ "$reps" -le 50 ] || { echo "REPS must be 1 to 50" >&2; exit 2; }
+
+run=$(mktemp -d /tmp/bls-perf.XXXXXX)
+chmod 755 "$run"    # the server (user postgres) loads the extension from $run/inst
+export BLS_RUN_DIR=$run
+emulators="auth noauth lat"
+big_pid=
+cleanup() {
+	for e in $emulators; do BLS_EMULATOR_NAME=$e scripts/emulator.sh stop; done
+	if [ -n "$big_pid" ]; then kill "$big_pid" 2>/dev/null; wait "$big_pid" 2>/dev/null; fi
+	rm -rf "$run"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# -- prerequisites: curl (the SQL alternative), headers for the floor
+missing=
+command -v curl >/dev/null || missing="$missing curl"
+[ -f /usr/include/curl/curl.h ] || [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] ||
+	missing="$missing libcurl4-openssl-dev"
+[ -f /usr/include/json-c/json.h ] || missing="$missing libjson-c-dev"
+command -v pg_virtualenv >/dev/null || missing="$missing postgresql-common"
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "== installing$missing"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >"$run/apt.out" 2>&1 ||
+			{ cat "$run/apt.out"; echo "could not install$missing" >&2; exit 1; }
+	else
+		echo "missing:$missing (install them, e.g. sudo apt-get install -y$missing)" >&2
+		exit 1
+	fi
+fi
+
+# the million-task emulator takes ~15 s of CPU to generate its data set:
+# start it first, so that it does so while the build runs, not while measuring
+big_pid=
+if [ $million = 1 ]; then
+	python3 test/bls_emulator.py serve --port 0 --port-file "$run/big.port" \
+		--pid-file "$run/big.pid" --quiet --tasks 1000000 --seed 42 \
+		>"$run/big.out" 2>&1 &
+	big_pid=$!
+fi
+
+echo "== build and install (private destdir)"
+if ! make -s -j2 >"$run/build.out" 2>&1; then
+	cat "$run/build.out"; echo "build failed" >&2; exit 1
+fi
+pg_opts=(-o jit=off)
+# (captured first: grep -q closing the pipe early would fail it under pipefail)
+described=$(/usr/lib/postgresql/15/bin/postgres --describe-config 2>/dev/null)
+if grep -q '^extension_destdir' <<<"$described"; then
+	if ! make -s install DESTDIR="$run/inst" >"$run/install.out" 2>&1; then
+		cat "$run/install.out"; echo "install failed" >&2; exit 1
+	fi
+	pg_opts+=(-o "extension_destdir=$run/inst")
+	export BENCH_DESTDIR=$run/inst
+else
+	echo "   (this PostgreSQL has no extension_destdir: installing into the system directory)"
+	if ! make -s install >"$run/install.out" 2>&1; then
+		cat "$run/install.out"; echo "install failed" >&2; exit 1
+	fi
+fi
+if ! cc -O2 -Wall -o "$run/floor" bench/floor.c -lcurl -ljson-c >"$run/floor.out" 2>&1; then
+	cat "$run/floor.out"; echo "could not build bench/floor.c" >&2; exit 1
+fi
+
+start_emulator() {  # name, options...
+	local name=$1 env
+	shift
+	env=$(BLS_EMULATOR_NAME=$name scripts/emulator.sh start --seed 42 "$@") ||
+		{ echo "emulator $name did not start" >&2; exit 1; }
+	echo "$env" | sed -n 's/^export BLS_EMULATOR_URL=//p'
+}
+BENCH_EMU_AUTH=$(start_emulator auth --tasks 100000) || exit 1
+BENCH_EMU_NOAUTH=$(start_emulator noauth --tasks 100000 --no-auth) || exit 1
+BENCH_EMU_LAT=$(start_emulator lat --tasks 5000 --latency-ms 30) || exit 1
+BENCH_EMU_BIG=
+if [ -n "$big_pid" ]; then
+	for _ in $(seq 1 1200); do      # up to 2 minutes
+		[ -s "$run/big.port" ] && break
+		kill -0 "$big_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -s "$run/big.port" ]; then
+		BENCH_EMU_BIG=http://127.0.0.1:$(cat "$run/big.port")
+	else
+		cat "$run/big.out"
+		echo "   (the 1,000,000-task emulator did not start: memory is not measured)"
+	fi
+fi
+export BENCH_EMU_AUTH BENCH_EMU_NOAUTH BENCH_EMU_LAT BENCH_EMU_BIG
+export BENCH_EMU_AUTH_LOG=$run/auth.log BENCH_FLOOR=$run/floor
+
+echo "== machine"
+echo "   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+	"$(awk '/^MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo) RAM," \
+	"$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}"), $(uname -r)"
+echo "   PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version | awk '{print $3}')," \
+	"$(curl --version | head -1 | awk '{print $1, $2}') CLI, libcurl $(dpkg-query -W -f '${Version}' libcurl4 2>/dev/null)," \
+	"json-c $(dpkg-query -W -f '${Version}' libjson-c5 2>/dev/null), $(python3 --version)"
+echo "   $(date -u '+%Y-%m-%d %H:%M UTC'); jit off; emulators on loopback"
+
+# the cluster exists only while bench/perf.py runs; bounded in time
+timeout 1200 pg_virtualenv -t -v 15 "${pg_opts[@]}" \
+	python3 bench/perf.py --reps "$reps" --summary "$run/summary" \
+	2> >(grep -v -e '^Creating new PostgreSQL cluster' -e '^Dropping cluster' >&2)
+rc=$?
+
+echo
+echo "== summary"
+if [ -s "$run/summary" ]; then
+	cat "$run/summary"
+else
+	echo "did not finish (exit $rc)"
+fi
+[ $rc = 0 ] || exit 1
+exit 0
