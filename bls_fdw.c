@@ -5,12 +5,17 @@
  *		  handler, the planner and executor callbacks, EXPLAIN and IMPORT
  *		  FOREIGN SCHEMA.
  *
+ * The planner side decides what the request carries (see deparse.c): the
+ * project values, a logStoreName keyword, the order, a page size shrunk to
+ * a pushed LIMIT, and time bounds that can end the scan early.
+ *
  * A scan of download_tasks pages through ListDownloadTask lazily: the first
- * request is sent when the first row is wanted, the next only when the
- * current page is used up, and none after the executor stops asking.  Each
- * page is parsed into its own memory context, which holds the json-c
- * document through a reset callback; the context is reset before the page
- * after next is fetched, so memory stays flat however long the scan.
+ * request is sent when the first row is wanted, and none after the executor
+ * stops asking.  Once a page has told the total, the next few pages are
+ * requested ahead (http.c runs them side by side) and consumed in order.
+ * Each page is parsed into its own memory context, which holds the json-c
+ * document through a reset callback; only one parsed page is held at a
+ * time, so memory stays flat however long the scan.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +27,7 @@
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "commands/explain.h"
+#include "common/hashfn.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
@@ -36,7 +42,6 @@
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
-#include "common/hashfn.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
