@@ -42,7 +42,7 @@ SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
 
 -- pg_cancel_backend from another session
 \! python3 test/bls_emulator.py ctl fault '{"type": "delay_headers", "ms": 30000}'
-\! psql -X -q -d postgres -c "SELECT pg_sleep(0.5); SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%cancel-me%' AND pid <> pg_backend_pid()" >/dev/null 2>&1 &
+\! test/cancel_when_active.sh cancel-me >/dev/null 2>&1 &
 SELECT clock_timestamp() AS t0 \gset
 SELECT count(*) /* cancel-me */ FROM tasks;
 \echo :LAST_ERROR_SQLSTATE
@@ -61,7 +61,7 @@ SELECT count(*) FROM hang_tasks;
 \echo :LAST_ERROR_SQLSTATE
 RESET statement_timeout;
 SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
-\! psql -X -q -d postgres -c "SELECT pg_sleep(0.5); SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%cancel-me-too%' AND pid <> pg_backend_pid()" >/dev/null 2>&1 &
+\! test/cancel_when_active.sh cancel-me-too >/dev/null 2>&1 &
 SELECT clock_timestamp() AS t0 \gset
 SELECT count(*) /* cancel-me-too */ FROM hang_tasks;
 \echo :LAST_ERROR_SQLSTATE
