@@ -13,9 +13,10 @@
  * request is sent when the first row is wanted, and none after the executor
  * stops asking.  Once a page has told the total, the next few pages are
  * requested ahead (http.c runs them side by side) and consumed in order.
- * Each page is parsed into its own memory context, which holds the json-c
- * document through a reset callback; only one parsed page is held at a
- * time, so memory stays flat however long the scan.
+ * Each page lives in its own memory context, which holds the parsed page
+ * (its envelope, and its tasks as text, parsed one at a time: see
+ * task_json.c) through a reset callback; one page is held at a time, so
+ * memory stays flat however long the scan.
  *
  *-------------------------------------------------------------------------
  */
@@ -149,13 +150,16 @@ typedef struct BlsScanState
 	 * Pages alternate between two contexts: the next page's context first
 	 * receives a copy of the current page's uuids (tasks inserted at the
 	 * head shift old ones onto the next page), then the current page's
-	 * context is reset, so one parsed page is held at a time.
+	 * context is reset, so one page is held at a time.
 	 */
 	MemoryContext page_cxt[2];
 	int			cur;			/* page_cxt holding the current page */
 	BlsPage    *page;			/* current page, or NULL before the first */
 	BlsUuidSlot *prev_uuids;	/* hash set of the previous page's uuids */
 	uint32		prev_mask;		/* its size - 1; 0 when empty */
+	char	  **page_uuids;		/* uuids of the current page's tasks so far */
+	int			npage_uuids;
+	char		page_request_id[80];	/* of the current page's response */
 	int			next_task;		/* index of the next task on the page */
 	int			page_no;		/* number of the current page */
 	bool		last_page;		/* no page follows the current one */
@@ -824,32 +828,29 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 }
 
 /*
- * Remember the uuids of page, to recognize its tasks if they shift onto the
- * next page.  A hash set: a sorted array cost a dozen string comparisons a
+ * Remember the uuids of the current page's tasks, to recognize them if they
+ * shift onto the next page.  A hash set: a sorted array cost a dozen string comparisons a
  * row, measurably.
  */
 static void
-remember_uuids(BlsScanState *st, BlsPage *page)
+remember_uuids(BlsScanState *st)
 {
 	uint32		size = 16;
 
 	st->prev_uuids = NULL;
 	st->prev_mask = 0;
-	if (page == NULL || page->ntasks == 0)
+	if (st->npage_uuids == 0)
 		return;
-	while (size < (uint32) page->ntasks * 2)
+	while (size < (uint32) st->npage_uuids * 2)
 		size <<= 1;
 	st->prev_uuids = palloc0(sizeof(BlsUuidSlot) * size);
 	st->prev_mask = size - 1;
-	for (int i = 0; i < page->ntasks; i++)
+	for (int i = 0; i < st->npage_uuids; i++)
 	{
-		const char *u = bls_task_uuid(bls_page_task(page, i));
-		uint32		h;
+		const char *u = st->page_uuids[i];
+		uint32		h = hash_bytes((const unsigned char *) u, strlen(u));
 		uint32		j;
 
-		if (u == NULL)
-			continue;
-		h = hash_bytes((const unsigned char *) u, strlen(u));
 		for (j = h & st->prev_mask; st->prev_uuids[j].uuid != NULL;
 			 j = (j + 1) & st->prev_mask)
 			;
@@ -1015,6 +1016,8 @@ reset_paging(BlsScanState *st)
 	st->page = NULL;
 	st->prev_uuids = NULL;
 	st->prev_mask = 0;
+	st->page_uuids = NULL;
+	st->npage_uuids = 0;
 	st->next_task = 0;
 	st->page_no = 0;
 	st->last_page = false;
@@ -1072,22 +1075,27 @@ request_body(BlsScanState *st, int page_no, size_t *len)
 
 /*
  * Request the pages after the current one that the scan will read: up to
- * readahead of them, none past the last page that total implies nor past
+ * readahead of them (fewer for pages so large that more would hold over
+ * BLS_READAHEAD_BYTES), none past the last page that total implies nor past
  * what a pushed LIMIT needs.  They are collected in order by
  * fetch_next_page(), so rows still come in page order.
  */
 static void
-read_ahead(BlsScanState *st, int page_size, int64 total)
+read_ahead(BlsScanState *st, int page_size, int64 total, size_t page_bytes)
 {
 	int64		last;
+	int			window = st->readahead;
 
 	if (st->readahead == 0 || st->lazy || total < 0)
 		return;
+	/* large pages: keep about BLS_READAHEAD_BYTES in flight, at least one */
+	if (page_bytes > 0)
+		window = Min(window, Max(1, (int) (BLS_READAHEAD_BYTES / page_bytes)));
 	last = (total + page_size - 1) / page_size;
 	if (st->limit > 0)
 		last = Min(last, ((int64) st->limit + page_size - 1) / page_size);
 
-	while (st->npending < st->readahead &&
+	while (st->npending < window &&
 		   st->page_no + st->npending + 1 <= last)
 	{
 		size_t		len;
@@ -1131,7 +1139,7 @@ fetch_next_page(BlsScanState *st)
 	 * Remember what the current page returned, to skip it if it shifts, and
 	 * free its document now: only one page is held at a time.
 	 */
-	remember_uuids(st, st->page);
+	remember_uuids(st);
 	prev_total = st->page ? st->page->total : -1;
 	have_prev = st->page != NULL;
 	st->page = NULL;
@@ -1208,6 +1216,9 @@ fetch_next_page(BlsScanState *st)
 	st->page = page;
 	st->cur = next;
 	st->next_task = 0;
+	st->page_uuids = palloc(sizeof(char *) * Max(page->ntasks, 1));
+	st->npage_uuids = 0;
+	strlcpy(st->page_request_id, resp.request_id, sizeof(st->page_request_id));
 
 	/* the service may serve fewer per page than asked: it says how many */
 	page_size = page->page_size > 0 ? page->page_size : st->page_size;
@@ -1217,7 +1228,7 @@ fetch_next_page(BlsScanState *st)
 	MemoryContextSwitchTo(oldcxt);
 
 	if (!st->last_page)
-		read_ahead(st, page_size, page->total);
+		read_ahead(st, page_size, page->total, resp.len);
 }
 
 /* The next task not returned before, or NULL when all sequences are done. */
@@ -1241,9 +1252,20 @@ next_task(BlsScanState *st)
 		}
 
 		task = bls_page_task(st->page, st->next_task);
+		if (task == NULL)
+		{
+			BlsResponse resp = {0};
+
+			strlcpy(resp.request_id, st->page_request_id, sizeof(resp.request_id));
+			bls_report_page_error(BLS_PARSE_NOT_JSON, st->page, &resp, st->opts);
+		}
 		uuid = bls_task_uuid(task);
+		if (uuid != NULL)
+			st->page_uuids[st->npage_uuids++] =
+				MemoryContextStrdup(st->page_cxt[st->cur], uuid);
 		if (uuid != NULL && seen_before(st, uuid))
 		{
+			bls_page_task_done(st->page, st->next_task);
 			st->next_task++;
 			st->duplicates++;
 			continue;
@@ -1320,6 +1342,8 @@ blsIterateForeignScan(ForeignScanState *node)
 		bls_store_task(st->cols, st->ncols, task, st->next_task, st->page_no,
 					   slot->tts_values, slot->tts_isnull);
 		MemoryContextSwitchTo(oldcxt);
+		/* the row holds copies: the parsed task can go */
+		bls_page_task_done(st->page, st->next_task);
 		st->next_task++;
 
 		if (st->nbounds > 0 && past_bound(st, slot))

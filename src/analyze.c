@@ -198,8 +198,18 @@ sample_page(BlsSampleState *ss, BlsConnection *conn, const BlsOptions *opts,
 	{
 		for (int i = 0; i < page.ntasks; i++)
 		{
+			BlsJson    *task;
+
 			vacuum_delay_point();
-			sample_task(ss, bls_page_task(&page, i), i, page_no);
+			task = bls_page_task(&page, i);
+			if (task == NULL)
+			{
+				BlsResponse resp = {0};
+
+				bls_report_page_error(BLS_PARSE_NOT_JSON, &page, &resp, opts);
+			}
+			sample_task(ss, task, i, page_no);
+			bls_page_task_done(&page, i);
 		}
 	}
 	PG_FINALLY();

@@ -58,7 +58,7 @@
 #define BLS_RETRY_AFTER_MAX_MS	60000
 
 /* A response buffer larger than this is released after use. */
-#define BLS_KEEP_BUFFER_BYTES	(8 * 1024 * 1024)
+#define BLS_KEEP_BUFFER_BYTES	(256 * 1024)
 
 static bool
 retryable_status(long status)

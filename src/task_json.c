@@ -5,7 +5,9 @@
  *
  * This file owns the shape checks of a response: a page is accepted only if
  * it is a complete JSON object with "success": true and a "result" holding a
- * "tasks" array.  It does not look inside the tasks; turning task fields into
+ * "tasks" array.  The tasks themselves are kept as text and parsed one at a
+ * time when asked for, since json-c's tree of a whole page is several times
+ * the page's size; a task that is not valid JSON is refused then.  It does not look inside the tasks; turning task fields into
  * column values is convert.c's job.  It never includes postgres.h, so it can
  * be unit-tested, built with sanitizers and fuzzed on its own; the caller
  * turns a non-OK status into a PostgreSQL error.
@@ -29,13 +31,14 @@
 
 /*
  * Parse exactly buf[0..len): trailing garbage, truncation or an empty body
- * are errors.  Returns NULL and fills errbuf on failure.
+ * are errors.  Returns NULL and fills errbuf on failure.  reuse, if not
+ * NULL, is a tokener to reset and use instead of a new one.
  */
 static json_object *
 parse_document(const char *buf, size_t len, BlsParseStatus *status,
-			   char *errbuf, size_t errlen)
+			   char *errbuf, size_t errlen, json_tokener *reuse)
 {
-	json_tokener *tok;
+	json_tokener *tok = reuse;
 	json_object *obj;
 	size_t		consumed;
 	enum json_tokener_error jerr;
@@ -56,8 +59,9 @@ parse_document(const char *buf, size_t len, BlsParseStatus *status,
 		return NULL;
 	}
 
-	tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH);
-	if (tok == NULL)
+	if (tok != NULL)
+		json_tokener_reset(tok);
+	else if ((tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH)) == NULL)
 	{
 		*status = BLS_PARSE_NOMEM;
 		snprintf(errbuf, errlen, "Out of memory.");
@@ -107,8 +111,276 @@ parse_document(const char *buf, size_t len, BlsParseStatus *status,
 		json_object_put(obj);
 		obj = NULL;
 	}
-	json_tokener_free(tok);
+	if (tok != reuse)
+		json_tokener_free(tok);
 	return obj;
+}
+
+/*
+ * Delimiting JSON without parsing it, to find the tasks array and its
+ * elements.  These only find where values end; json-c validates them.  Any
+ * surprise (a cut-off value, escapes in a key, a repeated key) makes the
+ * caller parse the page whole instead, so they can only save work, never
+ * change an answer.
+ */
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * p is at a '"': the end of the string, or NULL if it does not end.  Jumps
+ * from quote to quote with memchr (most of a page is string contents); a
+ * quote preceded by an odd number of backslashes is escaped.
+ */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	const char *start = p + 1;
+
+	p = start;
+	while (p < end && (p = memchr(p, '"', end - p)) != NULL)
+	{
+		const char *b = p;
+
+		while (b > start && b[-1] == '\\')
+			b--;
+		if ((p - b) % 2 == 0)
+			return p + 1;
+		p++;
+	}
+	return NULL;
+}
+
+/* The end of the value at p, or NULL if cut off or nested too deep. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int			depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, end);
+	if (*p != '{' && *p != '[')
+	{
+		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+			   *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		return p;
+	}
+	while (p < end)
+	{
+		if (*p == '"')
+		{
+			if ((p = skip_string(p, end)) == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+		{
+			if (++depth > BLS_JSON_MAX_DEPTH)
+				return NULL;
+		}
+		else if (*p == '}' || *p == ']')
+		{
+			if (--depth == 0)
+				return p + 1;
+		}
+		p++;
+	}
+	return NULL;
+}
+
+/*
+ * Record the elements of the array at p (a '[') as spans relative to p, and
+ * return the end of the array, or NULL if it cannot be delimited.
+ */
+static const char *
+split_array(const char *p, const char *end, BlsPage *page)
+{
+	const char *start = p;
+	size_t		cap = 64;
+	int			n = 0;
+
+	page->spans = malloc(sizeof(size_t) * 2 * cap);
+	if (page->spans == NULL)
+		return NULL;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == ']')
+		goto done;
+	for (;;)
+	{
+		const char *v = p;
+		const char *vaft = skip_value(v, end);
+
+		if (vaft == NULL || vaft == v || n == INT32_MAX)
+			return NULL;
+		if ((size_t) n == cap)
+		{
+			size_t	   *more = realloc(page->spans, sizeof(size_t) * 4 * cap);
+
+			if (more == NULL)
+				return NULL;
+			page->spans = more;
+			cap *= 2;
+		}
+		page->spans[2 * n] = v - start;
+		page->spans[2 * n + 1] = vaft - start;
+		n++;
+		p = skip_ws(vaft, end);
+		if (p < end && *p == ',')
+		{
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == ']')
+			break;
+		return NULL;
+	}
+done:
+	page->parsed = calloc(n > 0 ? n : 1, sizeof(BlsJson *));
+	if (page->parsed == NULL)
+		return NULL;
+	page->ntasks = n;
+	return p + 1;
+}
+
+/*
+ * Walk the members of the object at p, and call member() for each: it
+ * returns the end of the member's value (which it may walk itself), or NULL
+ * to give up.  Returns the end of the object, or NULL.
+ */
+typedef const char *(*member_fn) (const char *key, size_t keylen,
+								  const char *value, const char *end,
+								  void *arg);
+
+static const char *
+walk_object(const char *p, const char *end, member_fn member, void *arg)
+{
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{')
+		return NULL;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return p + 1;
+	for (;;)
+	{
+		const char *k;
+		const char *kend;
+		const char *vaft;
+
+		if (p >= end || *p != '"')
+			return NULL;
+		k = p + 1;
+		if ((kend = skip_string(p, end)) == NULL)
+			return NULL;
+		/* an escaped key might spell one we look for: leave it to json-c */
+		if (memchr(k, '\\', kend - 1 - k) != NULL)
+			return NULL;
+		p = skip_ws(kend, end);
+		if (p >= end || *p != ':')
+			return NULL;
+		p = skip_ws(p + 1, end);
+		if ((vaft = member(k, kend - 1 - k, p, end, arg)) == NULL)
+			return NULL;
+		p = skip_ws(vaft, end);
+		if (p < end && *p == ',')
+		{
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		return (p < end && *p == '}') ? p + 1 : NULL;
+	}
+}
+
+typedef struct LocateState
+{
+	BlsPage    *page;
+	int			nresult;		/* "result" members seen */
+	int			ntasks;			/* "tasks" members seen in it */
+	const char *ts;				/* the tasks array */
+	const char *te;
+} LocateState;
+
+/* A member of "result": split "tasks", skip the rest. */
+static const char *
+result_member(const char *key, size_t keylen, const char *value,
+			  const char *end, void *arg)
+{
+	LocateState *ls = (LocateState *) arg;
+
+	if (keylen == 5 && memcmp(key, "tasks", 5) == 0 && value < end && *value == '[')
+	{
+		if (ls->ntasks++ > 0)
+			return NULL;
+		ls->ts = value;
+		ls->te = split_array(value, end, ls->page);
+		return ls->te;
+	}
+	return skip_value(value, end);
+}
+
+/* A top-level member: walk "result", skip the rest. */
+static const char *
+top_member(const char *key, size_t keylen, const char *value,
+		   const char *end, void *arg)
+{
+	LocateState *ls = (LocateState *) arg;
+
+	if (keylen == 6 && memcmp(key, "result", 6) == 0 && value < end && *value == '{')
+	{
+		if (ls->nresult++ > 0)
+			return NULL;
+		return walk_object(value, end, result_member, arg);
+	}
+	return skip_value(value, end);
+}
+
+/*
+ * Find "result"."tasks" and split it, in one pass over the document: true,
+ * with the array's bounds, if each occurs once (json-c keeps the last of
+ * repeated keys; rather than guess, such pages are parsed whole) and the
+ * document can be delimited.  The array's text is copied into page->text.
+ */
+static bool
+locate_tasks(const char *buf, const char *end, BlsPage *page,
+			 const char **ts, const char **te)
+{
+	LocateState ls = {page, 0, 0, NULL, NULL};
+
+	if (walk_object(buf, end, top_member, &ls) == NULL ||
+		ls.nresult != 1 || ls.ntasks != 1 || ls.te == NULL)
+		return false;
+	page->text = malloc(ls.te - ls.ts);
+	if (page->text == NULL)
+		return false;
+	memcpy(page->text, ls.ts, ls.te - ls.ts);
+	*ts = ls.ts;
+	*te = ls.te;
+	return true;
+}
+
+/* Forget what locate_tasks() kept. */
+static void
+free_split(BlsPage *page)
+{
+	if (page->parsed)
+		for (int i = 0; i < page->ntasks; i++)
+			if (page->parsed[i])
+				json_object_put(page->parsed[i]);
+	free(page->parsed);
+	free(page->spans);
+	free(page->text);
+	if (page->tok)
+		json_tokener_free(page->tok);
+	page->parsed = NULL;
+	page->spans = NULL;
+	page->text = NULL;
+	page->tok = NULL;
 }
 
 static const char *
@@ -161,13 +433,51 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 	json_object *success;
 	json_object *result;
 	int64_t		v;
+	const char *end = buf ? buf + len : buf;
+	const char *ts;
+	const char *te;
+	bool		split = false;
 
 	memset(page, 0, sizeof(*page));
 	page->total = -1;
 
-	root = parse_document(buf, len, &status, page->error, sizeof(page->error));
+	/*
+	 * Keep the tasks as text, parsed one by one when asked for, and parse
+	 * the rest of the document with an empty array in their place.
+	 */
+	if (buf != NULL)
+	{
+		char	   *env = NULL;
+
+		if (locate_tasks(buf, end, page, &ts, &te) &&
+			(env = malloc((ts - buf) + 2 + (end - te))) != NULL)
+		{
+			size_t		head = ts - buf;
+			size_t		tail = end - te;
+
+			memcpy(env, buf, head);
+			memcpy(env + head, "[]", 2);
+			memcpy(env + head + 2, te, tail);
+			root = parse_document(env, head + 2 + tail, &status,
+								  page->error, sizeof(page->error), NULL);
+			free(env);
+			split = true;
+		}
+		else
+		{
+			free_split(page);
+			page->ntasks = 0;
+		}
+	}
+	if (!split)
+		root = parse_document(buf, len, &status, page->error,
+							  sizeof(page->error), NULL);
 	if (root == NULL)
+	{
+		free_split(page);
+		page->ntasks = 0;
 		return status;
+	}
 
 	if (!json_object_is_type(root, json_type_object))
 	{
@@ -175,6 +485,8 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 				 "The response is a JSON %s, not an object.",
 				 json_type_to_name(json_object_get_type(root)));
 		json_object_put(root);
+		free_split(page);
+		page->ntasks = 0;
 		return BLS_PARSE_NOT_OBJECT;
 	}
 	page->root = root;
@@ -188,6 +500,8 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 	{
 		snprintf(page->error, sizeof(page->error),
 				 "The response does not report success.");
+		free_split(page);
+		page->ntasks = 0;
 		return BLS_PARSE_FAILURE;
 	}
 
@@ -207,7 +521,8 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 		status = BLS_PARSE_NO_TASKS;
 		goto fail;
 	}
-	page->ntasks = (int) json_object_array_length(page->tasks);
+	if (!split)
+		page->ntasks = (int) json_object_array_length(page->tasks);
 
 	v = -1;
 	if (!int_member(result, "total", 0, INT64_MAX, &v))
@@ -240,6 +555,7 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 
 fail:
 	json_object_put(root);
+	free_split(page);
 	page->root = NULL;
 	page->tasks = NULL;
 	page->ntasks = 0;
@@ -250,6 +566,7 @@ fail:
 void
 bls_page_free(BlsPage *page)
 {
+	free_split(page);
 	if (page->root != NULL)
 		json_object_put(page->root);
 	page->root = NULL;
@@ -258,11 +575,57 @@ bls_page_free(BlsPage *page)
 	page->code = page->message = page->request_id = NULL;
 }
 
-/* The i'th task; it may be any JSON type, the caller checks. */
+/*
+ * bls_page_task
+ *		The i'th task, parsed on first use; it may be any JSON type, the
+ *		caller checks.  NULL if i is out of range, or if the task is not
+ *		valid JSON (page->error then says why).  The task stays valid until
+ *		bls_page_task_done() or bls_page_free().
+ */
 BlsJson *
-bls_page_task(const BlsPage *page, int i)
+bls_page_task(BlsPage *page, int i)
 {
-	return json_object_array_get_idx(page->tasks, (size_t) i);
+	BlsParseStatus status;
+	json_object *task;
+	char		errbuf[112];
+
+	if (i < 0 || i >= page->ntasks)
+		return NULL;
+	if (page->text == NULL)
+		return json_object_array_get_idx(page->tasks, (size_t) i);
+	if (page->parsed[i] != NULL)
+		return page->parsed[i];
+
+	if (page->tok == NULL)
+		page->tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH);
+	if (page->tok == NULL)
+	{
+		snprintf(page->error, sizeof(page->error), "Out of memory.");
+		return NULL;
+	}
+	task = parse_document(page->text + page->spans[2 * i],
+						  page->spans[2 * i + 1] - page->spans[2 * i],
+						  &status, errbuf, sizeof(errbuf), page->tok);
+	if (task == NULL && status != BLS_PARSE_NOT_OBJECT)
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "Task %d of the page: %s", i + 1, errbuf);
+		return NULL;
+	}
+	/* a JSON null task stays NULL-typed: the caller reports its type */
+	page->parsed[i] = task;
+	return task;
+}
+
+/* Free the i'th task once the caller is done with it. */
+void
+bls_page_task_done(BlsPage *page, int i)
+{
+	if (page->text != NULL && i >= 0 && i < page->ntasks && page->parsed[i])
+	{
+		json_object_put(page->parsed[i]);
+		page->parsed[i] = NULL;
+	}
 }
 
 /*
@@ -467,7 +830,7 @@ bls_parse_error_body(const char *buf, size_t len, char **code,
 	json_object *root;
 
 	*code = *message = *request_id = NULL;
-	root = parse_document(buf, len, &status, errbuf, sizeof(errbuf));
+	root = parse_document(buf, len, &status, errbuf, sizeof(errbuf), NULL);
 	if (root == NULL)
 		return false;
 	if (!json_object_is_type(root, json_type_object))

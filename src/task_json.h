@@ -52,7 +52,7 @@ typedef enum BlsParseStatus
 typedef struct BlsPage
 {
 	BlsJson    *root;
-	BlsJson    *tasks;			/* the "tasks" array */
+	BlsJson    *tasks;			/* the "tasks" array, when parsed whole */
 	int			ntasks;
 	int64_t		total;			/* -1 when absent */
 	int			page_no;		/* 0 when absent */
@@ -62,12 +62,23 @@ typedef struct BlsPage
 	const char *request_id;
 	char		error[160];		/* what was wrong, as a sentence, for a
 								 * non-OK status */
+
+	/*
+	 * Usually the tasks are not parsed with the rest: their text is kept and
+	 * each is parsed when asked for, so that a page holds its text plus the
+	 * tasks in use rather than the whole tree (several times the text).
+	 */
+	char	   *text;			/* copy of the tasks array's text */
+	size_t	   *spans;			/* start and end of each task in text */
+	BlsJson   **parsed;			/* tasks parsed so far, or NULL */
+	struct json_tokener *tok;
 } BlsPage;
 
 extern BlsParseStatus bls_page_parse(const char *buf, size_t len,
 									 BlsPage *page);
 extern void bls_page_free(BlsPage *page);
-extern BlsJson *bls_page_task(const BlsPage *page, int i);
+extern BlsJson *bls_page_task(BlsPage *page, int i);
+extern void bls_page_task_done(BlsPage *page, int i);
 extern BlsJson *bls_task_field(BlsJson *task, const char *key);
 extern const char *bls_task_uuid(BlsJson *task);
 extern BlsJsonType bls_json_type(BlsJson *v);

@@ -380,10 +380,15 @@ test_syntax_errors(void)
 				 "a NUL byte after the object: NOT_JSON");
 	bls_page_free(&page);
 
-	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[\"a\0b\"]}}",
+	/* a task is checked when it is asked for */
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[\"a\0b\",{\"ok\":1}]}}",
 				   &page);
-	check_status(status, BLS_PARSE_NOT_JSON, &page,
-				 "a raw NUL byte inside a string: NOT_JSON");
+	check_status(status, BLS_PARSE_OK, &page,
+				 "a raw NUL byte inside a task: the page parses");
+	CHECK(bls_page_task(&page, 0) == NULL && error_mentions(&page, "task 1"),
+		  "a raw NUL byte inside a task: that task is refused");
+	CHECK(bls_json_type(bls_page_task(&page, 1)) == BLS_JSON_OBJECT,
+		  "a raw NUL byte inside a task: the next task still reads");
 	bls_page_free(&page);
 }
 
@@ -615,9 +620,17 @@ test_nesting(void)
 		  "64 levels: the task is an array");
 	bls_page_free(&page);
 
+	/* tasks are parsed on their own: the limit applies within a task */
 	status = parse_nested(62, &page);
+	check_status(status, BLS_PARSE_OK, &page,
+				 "a task 62 levels deep (65 in all) parses");
+	CHECK(bls_json_type(bls_page_task(&page, 0)) == BLS_JSON_ARRAY,
+		  "62 levels: the task is an array");
+	bls_page_free(&page);
+
+	status = parse_nested(65, &page);
 	check_status(status, BLS_PARSE_NOT_JSON, &page,
-				 "65 levels of nesting: NOT_JSON");
+				 "a task 65 levels deep: NOT_JSON");
 	CHECK(error_mentions(&page, "nesting"),
 		  "65 levels: error mentions nesting");
 	bls_page_free(&page);
@@ -726,6 +739,56 @@ test_error_body(void)
 	free(request_id);
 }
 
+/* Tasks are kept as text and parsed on demand; delimiting must not be fooled. */
+static void
+test_lazy_tasks(void)
+{
+	BlsPage		page;
+	BlsJson    *t;
+	size_t		len;
+
+	CHECK(PARSE("{\"success\":true,\"result\":{\"total\":3,\"tasks\":["
+				"{\"uuid\":\"a\",\"name\":\"x]},\\\"[{\"}, "
+				"{\"uuid\":\"b\",\"n\":[1,{\"k\":\"}\"}]},\n"
+				"{\"uuid\":\"c\"}]},\"code\":\"OK\"}", &page) == BLS_PARSE_OK,
+		  "lazy: brackets and escaped quotes inside strings");
+	CHECK(page.ntasks == 3 && page.total == 3, "lazy: three tasks, total 3");
+	t = bls_page_task(&page, 0);
+	CHECK(t != NULL && strcmp(bls_json_string(bls_task_field(t, "name"), &len), "x]},\"[{") == 0,
+		  "lazy: the string with brackets reads back");
+	check_str(bls_task_uuid(bls_page_task(&page, 2)), "c", "lazy: third task");
+	bls_page_task_done(&page, 0);
+	check_str(bls_task_uuid(bls_page_task(&page, 0)), "a",
+			  "lazy: a task done with is parsed again when asked for");
+	check_str(page.code, "OK", "lazy: members after the tasks are read");
+	bls_page_free(&page);
+
+	/* a repeated "tasks" key: json-c keeps the last; so must we */
+	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":[{\"uuid\":\"first\"}],"
+				"\"tasks\":[{\"uuid\":\"second\"},{\"uuid\":\"third\"}]}}", &page) == BLS_PARSE_OK,
+		  "lazy: repeated tasks key parses");
+	CHECK(page.ntasks == 2, "lazy: repeated tasks key: the last array counts");
+	check_str(bls_task_uuid(bls_page_task(&page, 0)), "second",
+			  "lazy: repeated tasks key: its first task");
+	bls_page_free(&page);
+
+	/* an escaped key is not recognized, so the page is parsed whole */
+	CHECK(PARSE("{\"success\":true,\"result\":{\"t\\u0061sks\":[{\"uuid\":\"e\"}]}}",
+				&page) == BLS_PARSE_OK && page.ntasks == 1,
+		  "lazy: an escaped key falls back to a whole parse");
+	check_str(bls_task_uuid(bls_page_task(&page, 0)), "e", "lazy: escaped key: the task");
+	bls_page_free(&page);
+
+	/* a task that is not valid JSON is refused when asked for */
+	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":[{\"uuid\":\"ok\"},{\"a\":tru},"
+				"{\"uuid\":\"z\"}]}}", &page) == BLS_PARSE_OK && page.ntasks == 3,
+		  "lazy: a bad task does not fail the page");
+	CHECK(bls_page_task(&page, 1) == NULL && error_mentions(&page, "task 2"),
+		  "lazy: the bad task is refused, naming it");
+	check_str(bls_task_uuid(bls_page_task(&page, 2)), "z", "lazy: the task after it reads");
+	bls_page_free(&page);
+}
+
 /* BLS's UTC timestamps, and only them, take the fast path. */
 static void
 test_utc_timestamps(void)
@@ -795,6 +858,7 @@ main(void)
 	test_invalid_utf8();
 	test_error_body();
 	test_utc_timestamps();
+	test_lazy_tasks();
 	test_int64();
 
 	return tap_done();
