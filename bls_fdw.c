@@ -261,49 +261,14 @@ static double
 remote_total(BlsOptions *opts, const char *project, const char *store)
 {
 	BlsListRequest req = {0};
-	BlsScanStats stats = {0};
-	BlsResponse resp;
 	BlsPage		page;
-	BlsParseStatus status;
-	char	   *body;
-	size_t		len;
 	double		total;
 
 	req.project = project;
 	req.log_store_name = store;
 	req.page_no = 1;
 	req.page_size = 1;
-	body = bls_request_body(&req, &len);
-	if (body == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	PG_TRY();
-	{
-		bls_list_tasks(bls_get_connection(opts), opts, body, len, &resp, &stats);
-	}
-	PG_FINALLY();
-	{
-		free(body);
-	}
-	PG_END_TRY();
-
-	status = bls_page_parse(resp.body, resp.len, &page);
-	if (status != BLS_PARSE_OK)
-	{
-		/* copy what the report needs before freeing the document */
-		BlsPage		copy = page;
-
-		PG_TRY();
-		{
-			bls_report_page_error(status, &copy, &resp, opts);
-		}
-		PG_FINALLY();
-		{
-			bls_page_free(&page);
-		}
-		PG_END_TRY();
-	}
+	bls_list_page(bls_get_connection(opts), opts, &req, &page);
 	total = page.total >= 0 ? (double) page.total : (double) page.ntasks;
 	bls_page_free(&page);
 	return total;
@@ -1054,8 +1019,6 @@ static char *
 request_body(BlsScanState *st, int page_no, size_t *len)
 {
 	BlsListRequest req = {0};
-	char	   *mbody;
-	char	   *body;
 
 	req.project = st->filter_project ? list_nth(st->projects, st->seq) : NULL;
 	req.log_store_name = st->store_keyword;
@@ -1063,14 +1026,7 @@ request_body(BlsScanState *st, int page_no, size_t *len)
 	req.order = st->order;
 	req.page_no = page_no;
 	req.page_size = st->page_size;
-	mbody = bls_request_body(&req, len);
-	if (mbody == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	body = pnstrdup(mbody, *len);
-	free(mbody);
-	return body;
+	return bls_list_body(&req, len);
 }
 
 /*

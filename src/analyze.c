@@ -84,52 +84,10 @@ fetch_page(BlsConnection *conn, const BlsOptions *opts, int page_no,
 		   int page_size, BlsPage *page)
 {
 	BlsListRequest req = {0};
-	BlsScanStats stats = {0};
-	BlsResponse resp;
-	BlsParseStatus status;
-	char	   *mbody;
-	char	   *body;
-	size_t		bodylen;
 
 	req.page_no = page_no;
 	req.page_size = page_size;
-	mbody = bls_request_body(&req, &bodylen);
-	if (mbody == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	body = pnstrdup(mbody, bodylen);
-	free(mbody);
-
-	bls_list_tasks(conn, opts, body, bodylen, &resp, &stats);
-	pfree(body);
-
-	memset(page, 0, sizeof(BlsPage));
-	status = bls_page_parse(resp.body, resp.len, page);
-	if (status == BLS_PARSE_OK && page->page_no != 0 && page->page_no != page_no)
-	{
-		snprintf(page->error, sizeof(page->error),
-				 "Page %d was requested but page %d was returned.",
-				 page_no, page->page_no);
-		status = BLS_PARSE_BAD_FIELD;
-	}
-	if (status != BLS_PARSE_OK)
-	{
-		/* report from a copy, and free the document however it ends */
-		BlsPage		copy = *page;
-
-		PG_TRY();
-		{
-			bls_report_page_error(status, &copy, &resp, opts);
-		}
-		PG_FINALLY();
-		{
-			bls_page_free(page);
-		}
-		PG_END_TRY();
-	}
-	bls_stat_add(opts->serverid, BLS_STAT_PAGES, 1);
-	bls_stat_add(opts->serverid, BLS_STAT_ROWS, page->ntasks);
+	bls_list_page(conn, opts, &req, page);
 }
 
 /* A heap tuple of every column of one task, in the caller's context. */

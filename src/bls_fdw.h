@@ -14,6 +14,7 @@
 #include "nodes/pg_list.h"
 #include "utils/relcache.h"
 
+#include "request.h"
 #include "task_json.h"
 
 /* The extension's version, as bls_fdw_version() reports it. */
@@ -149,6 +150,9 @@ extern void bls_request_release(BlsConnection *conn, int slot);
 extern void bls_list_tasks(BlsConnection *conn, const BlsOptions *opts,
 						   const char *body, size_t bodylen,
 						   BlsResponse *resp, BlsScanStats *stats);
+extern char *bls_list_body(const BlsListRequest *req, size_t *len);
+extern void bls_list_page(BlsConnection *conn, const BlsOptions *opts,
+						  const BlsListRequest *req, BlsPage *page);
 extern void bls_report_page_error(BlsParseStatus status, const BlsPage *page,
 								  const BlsResponse *resp,
 								  const BlsOptions *opts);

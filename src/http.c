@@ -1000,6 +1000,73 @@ report_transport_error(BlsTransfer *t, const BlsOptions *opts,
 }
 
 /*
+ * bls_list_body
+ *		req's JSON body, palloc'd in the current context.
+ */
+char *
+bls_list_body(const BlsListRequest *req, size_t *len)
+{
+	char	   *mbody = bls_request_body(req, len);
+	char	   *body;
+
+	if (mbody == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	body = pnstrdup(mbody, *len);
+	free(mbody);
+	return body;
+}
+
+/*
+ * bls_list_page
+ *		Send req, wait for it, and parse the response into *page, which the
+ *		caller frees with bls_page_free().  For one-off requests (ANALYZE,
+ *		remote estimates); scans use bls_request_start() and read ahead.
+ *		Any failure raises an ERROR, with *page already freed.
+ */
+void
+bls_list_page(BlsConnection *conn, const BlsOptions *opts,
+			  const BlsListRequest *req, BlsPage *page)
+{
+	BlsScanStats stats = {0};
+	BlsResponse resp;
+	BlsParseStatus status;
+	size_t		len;
+	char	   *body = bls_list_body(req, &len);
+
+	bls_list_tasks(conn, opts, body, len, &resp, &stats);
+	pfree(body);
+
+	status = bls_page_parse(resp.body, resp.len, page);
+	if (status == BLS_PARSE_OK && page->page_no != 0 &&
+		page->page_no != req->page_no)
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "Page %d was requested but page %d was returned.",
+				 req->page_no, page->page_no);
+		status = BLS_PARSE_BAD_FIELD;
+	}
+	if (status != BLS_PARSE_OK)
+	{
+		/* report from a copy, and free the document however it ends */
+		BlsPage		copy = *page;
+
+		PG_TRY();
+		{
+			bls_report_page_error(status, &copy, &resp, opts);
+		}
+		PG_FINALLY();
+		{
+			bls_page_free(page);
+		}
+		PG_END_TRY();
+	}
+	bls_stat_add(opts->serverid, BLS_STAT_PAGES, 1);
+	bls_stat_add(opts->serverid, BLS_STAT_ROWS, page->ntasks);
+}
+
+/*
  * bls_report_page_error
  *		Raise the ERROR for a 200 response that bls_page_parse() rejected.
  */
