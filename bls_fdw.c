@@ -125,6 +125,8 @@ typedef struct BlsScanState
 
 	BlsColumn  *cols;			/* the columns to fill in */
 	int			ncols;
+	BlsFields	fields;			/* their fields, and the current task's */
+	int			uuid_key;		/* "uuid" in fields */
 	AttrNumber	attnos[BLS_NUM_FIELDS];
 
 	/* the request, from the plan */
@@ -767,6 +769,7 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->cols = palloc0(sizeof(BlsColumn) * Max(st->ncols, 1));
 	foreach(lc, retrieved_attrs)
 		bls_init_column(&st->cols[i++], st->rel, lfirst_int(lc));
+	st->uuid_key = bls_init_fields(&st->fields, st->cols, st->ncols);
 
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "bls_fdw scan", ALLOCSET_SMALL_SIZES);
@@ -1187,17 +1190,19 @@ fetch_next_page(BlsScanState *st)
 		read_ahead(st, page_size, page->total, resp.len);
 }
 
-/* The next task not returned before, or NULL when all sequences are done. */
-static BlsJson *
+/*
+ * Read the next task not returned before into st->fields; false when all
+ * sequences are done.
+ */
+static bool
 next_task(BlsScanState *st)
 {
 	for (;;)
 	{
-		BlsJson    *task;
-		const char *uuid;
+		const BlsValue *uuid;
 
 		if (st->finished)
-			return NULL;
+			return false;
 		if (st->page == NULL || st->next_task >= st->page->ntasks)
 		{
 			if (st->page != NULL && st->last_page)
@@ -1207,26 +1212,31 @@ next_task(BlsScanState *st)
 			continue;
 		}
 
-		task = bls_page_task(st->page, st->next_task);
-		if (task == NULL)
+		if (!bls_page_read_task(st->page, st->next_task, &st->fields))
 		{
 			BlsResponse resp = {0};
 
 			strlcpy(resp.request_id, st->page_request_id, sizeof(resp.request_id));
 			bls_report_page_error(BLS_PARSE_NOT_JSON, st->page, &resp, st->opts);
 		}
-		uuid = bls_task_uuid(task);
-		if (uuid != NULL)
-			st->page_uuids[st->npage_uuids++] =
-				MemoryContextStrdup(st->page_cxt[st->cur], uuid);
-		if (uuid != NULL && seen_before(st, uuid))
+		uuid = &st->fields.values[st->uuid_key];
+		if (uuid->type == BLS_JSON_STRING)
 		{
-			bls_page_task_done(st->page, st->next_task);
-			st->next_task++;
-			st->duplicates++;
-			continue;
+			/* as a C string: one with a NUL in it ends there */
+			char	   *copy = MemoryContextAlloc(st->page_cxt[st->cur],
+												  uuid->len + 1);
+
+			memcpy(copy, uuid->str, uuid->len);
+			copy[uuid->len] = '\0';
+			st->page_uuids[st->npage_uuids++] = copy;
+			if (seen_before(st, copy))
+			{
+				st->next_task++;
+				st->duplicates++;
+				continue;
+			}
 		}
-		return task;
+		return true;
 	}
 }
 
@@ -1284,22 +1294,18 @@ blsIterateForeignScan(ForeignScanState *node)
 
 	for (;;)
 	{
-		BlsJson    *task;
-
 		ExecClearTuple(slot);
 		MemoryContextReset(st->row_cxt);
-		task = next_task(st);
-		if (task == NULL)
+		if (!next_task(st))
 			return slot;
 
 		oldcxt = MemoryContextSwitchTo(st->row_cxt);
 		memset(slot->tts_isnull, true,
 			   sizeof(bool) * slot->tts_tupleDescriptor->natts);
-		bls_store_task(st->cols, st->ncols, task, st->next_task, st->page_no,
+		bls_store_task(st->cols, st->ncols, &st->fields, st->uuid_key,
+					   st->next_task, st->page_no,
 					   slot->tts_values, slot->tts_isnull);
 		MemoryContextSwitchTo(oldcxt);
-		/* the row holds copies: the parsed task can go */
-		bls_page_task_done(st->page, st->next_task);
 		st->next_task++;
 
 		if (st->nbounds > 0 && past_bound(st, slot))

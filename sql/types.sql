@@ -88,4 +88,20 @@ SELECT count(state) FROM only_state LIMIT 1;
 SELECT name FROM typed;
 SELECT 1 AS still_usable;
 
+-- The same tasks spelled as other JSON read the same: escaped keys, each
+-- key repeated after a decoy value, \u escapes in strings, white space.
+-- (Plain tasks are read straight from the page; these go through json-c.)
+\! python3 test/bls_emulator.py ctl reset
+CREATE SCHEMA respell;
+IMPORT FOREIGN SCHEMA bls FROM SERVER emu INTO respell;
+ALTER FOREIGN TABLE respell.download_tasks OPTIONS (ADD page_size '1000');
+CREATE TEMP TABLE plain_rows AS SELECT * FROM respell.download_tasks;
+\! python3 test/bls_emulator.py ctl fault '{"type": "respelled", "count": -1}'
+CREATE TEMP TABLE respelled_rows AS SELECT * FROM respell.download_tasks;
+\! python3 test/bls_emulator.py ctl reset
+SELECT (SELECT count(*) FROM plain_rows) AS tasks,
+       (SELECT count(*) FROM plain_rows WHERE query LIKE '%"%') AS with_quotes,
+       (SELECT count(*) FROM (TABLE respelled_rows EXCEPT ALL TABLE plain_rows) d) AS differ,
+       (SELECT count(*) FROM (TABLE plain_rows EXCEPT ALL TABLE respelled_rows) d) AS missing;
+
 DROP SERVER emu CASCADE;

@@ -48,6 +48,8 @@ typedef struct BlsSampleState
 	Relation	rel;
 	BlsColumn  *cols;
 	int			ncols;
+	BlsFields	fields;			/* their fields, and the current task's */
+	int			uuid_key;
 	Datum	   *values;
 	bool	   *nulls;
 } BlsSampleState;
@@ -92,7 +94,7 @@ fetch_page(BlsConnection *conn, const BlsOptions *opts, int page_no,
 
 /* A heap tuple of every column of one task, in the caller's context. */
 static HeapTuple
-make_tuple(BlsSampleState *ss, BlsJson *task, int task_index, int page_no)
+make_tuple(BlsSampleState *ss, int task_index, int page_no)
 {
 	TupleDesc	tupdesc = RelationGetDescr(ss->rel);
 	MemoryContext oldcxt;
@@ -101,8 +103,8 @@ make_tuple(BlsSampleState *ss, BlsJson *task, int task_index, int page_no)
 	MemoryContextReset(ss->row_cxt);
 	oldcxt = MemoryContextSwitchTo(ss->row_cxt);
 	memset(ss->nulls, true, sizeof(bool) * tupdesc->natts);
-	bls_store_task(ss->cols, ss->ncols, task, task_index, page_no,
-				   ss->values, ss->nulls);
+	bls_store_task(ss->cols, ss->ncols, &ss->fields, ss->uuid_key,
+				   task_index, page_no, ss->values, ss->nulls);
 	MemoryContextSwitchTo(ss->anl_cxt);
 	tuple = heap_form_tuple(tupdesc, ss->values, ss->nulls);
 	MemoryContextSwitchTo(oldcxt);
@@ -115,12 +117,12 @@ make_tuple(BlsSampleState *ss, BlsJson *task, int task_index, int page_no)
  * as postgres_fdw's analyze_row_processor does).
  */
 static void
-sample_task(BlsSampleState *ss, BlsJson *task, int task_index, int page_no)
+sample_task(BlsSampleState *ss, int task_index, int page_no)
 {
 	ss->samplerows += 1;
 	if (ss->numrows < ss->targrows)
 	{
-		ss->rows[ss->numrows++] = make_tuple(ss, task, task_index, page_no);
+		ss->rows[ss->numrows++] = make_tuple(ss, task_index, page_no);
 		return;
 	}
 	if (ss->rowstoskip < 0)
@@ -133,7 +135,7 @@ sample_task(BlsSampleState *ss, BlsJson *task, int task_index, int page_no)
 
 		Assert(k >= 0 && k < ss->targrows);
 		heap_freetuple(ss->rows[k]);
-		ss->rows[k] = make_tuple(ss, task, task_index, page_no);
+		ss->rows[k] = make_tuple(ss, task_index, page_no);
 	}
 	ss->rowstoskip -= 1;
 }
@@ -156,18 +158,14 @@ sample_page(BlsSampleState *ss, BlsConnection *conn, const BlsOptions *opts,
 	{
 		for (int i = 0; i < page.ntasks; i++)
 		{
-			BlsJson    *task;
-
 			vacuum_delay_point();
-			task = bls_page_task(&page, i);
-			if (task == NULL)
+			if (!bls_page_read_task(&page, i, &ss->fields))
 			{
 				BlsResponse resp = {0};
 
 				bls_report_page_error(BLS_PARSE_NOT_JSON, &page, &resp, opts);
 			}
-			sample_task(ss, task, i, page_no);
-			bls_page_task_done(&page, i);
+			sample_task(ss, i, page_no);
 		}
 	}
 	PG_FINALLY();
@@ -233,6 +231,7 @@ bls_acquire_sample_rows(Relation relation, int elevel,
 	for (int i = 0; i < tupdesc->natts; i++)
 		if (!TupleDescAttr(tupdesc, i)->attisdropped)
 			bls_init_column(&ss.cols[ss.ncols++], relation, i + 1);
+	ss.uuid_key = bls_init_fields(&ss.fields, ss.cols, ss.ncols);
 	ss.values = palloc0(sizeof(Datum) * tupdesc->natts);
 	ss.nulls = palloc(sizeof(bool) * tupdesc->natts);
 

@@ -169,12 +169,14 @@ typedef struct BlsColumn
 	FmgrInfo	infunc;
 	int			kind;			/* BlsColumnKind, see convert.c */
 	bool		empty_is_null;	/* time field or date/time type */
+	int			field;			/* its key in the scan's BlsFields */
 } BlsColumn;
 
 extern char *bls_column_key(Relation rel, AttrNumber attnum);
 extern void bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum);
-extern void bls_store_task(BlsColumn *cols, int ncols, BlsJson *task,
-						   int task_index, int page_no,
+extern int	bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols);
+extern void bls_store_task(BlsColumn *cols, int ncols, const BlsFields *f,
+						   int uuid_key, int task_index, int page_no,
 						   Datum *values, bool *nulls);
 
 /* in analyze.c */

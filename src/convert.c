@@ -121,11 +121,49 @@ bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum)
 			col->empty_is_null = true;
 }
 
+/*
+ * bls_init_fields
+ *		Set up *f to read the fields of cols, and "uuid" (for dedup and error
+ *		messages), from each task; sets each column's field index.  Returns
+ *		the index of "uuid".  Allocates in the current memory context.
+ */
+int
+bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols)
+{
+	int			uuid_key = -1;
+
+	f->keys = palloc(sizeof(char *) * (ncols + 1));
+	f->keylens = palloc(sizeof(size_t) * (ncols + 1));
+	f->nkeys = 0;
+	for (int i = 0; i <= ncols; i++)
+	{
+		const char *key = i < ncols ? cols[i].key : "uuid";
+		int			k;
+
+		for (k = 0; k < f->nkeys; k++)
+			if (strcmp(f->keys[k], key) == 0)
+				break;
+		if (k == f->nkeys)
+		{
+			f->keys[k] = key;
+			f->keylens[k] = strlen(key);
+			f->nkeys++;
+		}
+		if (i < ncols)
+			cols[i].field = k;
+		else
+			uuid_key = k;
+	}
+	f->values = palloc0(sizeof(BlsValue) * f->nkeys);
+	bls_fields_reset(f);
+	return uuid_key;
+}
+
 /* Identifies what is being converted, for the error context. */
 typedef struct ConvertErrorState
 {
 	const BlsColumn *col;
-	BlsJson    *task;
+	const BlsValue *uuid;
 	int			task_index;
 	int			page_no;
 } ConvertErrorState;
@@ -134,19 +172,28 @@ static void
 convert_error_callback(void *arg)
 {
 	ConvertErrorState *state = (ConvertErrorState *) arg;
-	const char *uuid = bls_task_uuid(state->task);
+	const char *uuid = NULL;
+	int			len = 0;
 
 	/* print the uuid only if it is short, printable ASCII */
-	for (const char *p = uuid; p && *p; p++)
-		if (*p < 0x21 || *p > 0x7e || *p == '"' || p - uuid >= 64)
-			uuid = NULL;
-	if (uuid)
+	if (state->uuid->type == BLS_JSON_STRING && state->uuid->len < 64)
+	{
+		uuid = state->uuid->str;
+		len = (int) state->uuid->len;
+		for (int i = 0; i < len; i++)
+			if (uuid[i] < 0x21 || uuid[i] > 0x7e || uuid[i] == '"')
+			{
+				uuid = NULL;
+				break;
+			}
+	}
+	if (uuid && len > 0)
 	{
 		if (state->col)
-			errcontext("column \"%s\" (field \"%s\") of download task \"%s\"",
-					   state->col->attname, state->col->key, uuid);
+			errcontext("column \"%s\" (field \"%s\") of download task \"%.*s\"",
+					   state->col->attname, state->col->key, len, uuid);
 		else
-			errcontext("download task \"%s\"", uuid);
+			errcontext("download task \"%.*s\"", len, uuid);
 	}
 	else if (state->col)
 		errcontext("column \"%s\" (field \"%s\") of download task %d on page %d",
@@ -158,9 +205,9 @@ convert_error_callback(void *arg)
 }
 
 static Datum
-convert_value(const BlsColumn *col, BlsJson *v, bool *isnull)
+convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 {
-	BlsJsonType type = bls_json_type(v);
+	BlsJsonType type = v->type;
 	const char *s;
 	size_t		len;
 	char	   *server;
@@ -172,14 +219,15 @@ convert_value(const BlsColumn *col, BlsJson *v, bool *isnull)
 		*isnull = true;
 		return (Datum) 0;
 	}
-	if (type == BLS_JSON_NUMBER && bls_json_number_clamped(v))
+	if (type == BLS_JSON_NUMBER && v->clamped)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("BLS returned a number outside the 64-bit integer range for column \"%s\"",
 						col->attname)));
 	if (type == BLS_JSON_STRING && col->kind != BLS_COL_JSON)
 	{
-		s = bls_json_string(v, &len);
+		s = v->str;
+		len = v->len;
 		if (len == 0 && col->empty_is_null)
 		{
 			*isnull = true;
@@ -205,18 +253,16 @@ convert_value(const BlsColumn *col, BlsJson *v, bool *isnull)
 	else if (type == BLS_JSON_NUMBER &&
 			 (col->kind == BLS_COL_INT8 || col->kind == BLS_COL_INT4))
 	{
-		int64_t		i;
-
 		/* fast path: an integer needs no text round trip */
-		if (bls_json_int64(v, &i))
+		if (v->is_int)
 		{
 			if (col->kind == BLS_COL_INT8)
-				return Int64GetDatum((int64) i);
-			if (i >= PG_INT32_MIN && i <= PG_INT32_MAX)
-				return Int32GetDatum((int32) i);
+				return Int64GetDatum((int64) v->ival);
+			if (v->ival >= PG_INT32_MIN && v->ival <= PG_INT32_MAX)
+				return Int32GetDatum((int32) v->ival);
 		}
 		/* anything else: the input function reports it */
-		s = bls_json_text(v, &len);
+		s = bls_value_text(v, &len);
 	}
 	else
 	{
@@ -228,7 +274,7 @@ convert_value(const BlsColumn *col, BlsJson *v, bool *isnull)
 							bls_json_type_name(type), col->attname,
 							format_type_be(col->typid))));
 		/* numbers, booleans, and anything bound for a json column */
-		s = bls_json_text(v, &len);
+		s = bls_value_text(v, &len);
 	}
 
 	/* validates UTF-8 (an embedded NUL is invalid too) and converts */
@@ -248,22 +294,24 @@ convert_value(const BlsColumn *col, BlsJson *v, bool *isnull)
 
 /*
  * bls_store_task
- *		Convert task (the task_index'th of page page_no) into values/nulls
- *		for the ncols columns in cols; columns not listed are left alone.
+ *		Convert the task in f (just read with bls_page_read_task(), the
+ *		task_index'th of page page_no) into values/nulls for the ncols columns
+ *		in cols; columns not listed are left alone.  uuid_key is what
+ *		bls_init_fields() returned.
  *
  * A missing or JSON-null field is NULL; unknown fields are ignored.  Results
  * are allocated in the current memory context, which the caller resets per
  * row.
  */
 void
-bls_store_task(BlsColumn *cols, int ncols, BlsJson *task,
+bls_store_task(BlsColumn *cols, int ncols, const BlsFields *f, int uuid_key,
 			   int task_index, int page_no, Datum *values, bool *nulls)
 {
 	ConvertErrorState state;
 	ErrorContextCallback errcallback;
 
 	state.col = NULL;
-	state.task = task;
+	state.uuid = &f->values[uuid_key];
 	state.task_index = task_index;
 	state.page_no = page_no;
 	errcallback.callback = convert_error_callback;
@@ -271,26 +319,19 @@ bls_store_task(BlsColumn *cols, int ncols, BlsJson *task,
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
-	if (bls_json_type(task) != BLS_JSON_OBJECT)
+	if (f->type != BLS_JSON_OBJECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("BLS returned a download task that is a JSON %s, not an object",
-						bls_json_type_name(bls_json_type(task)))));
+						bls_json_type_name(f->type))));
 
 	for (int i = 0; i < ncols; i++)
 	{
 		BlsColumn  *col = &cols[i];
-		BlsJson    *v = bls_task_field(task, col->key);
 		int			idx = col->attnum - 1;
 
 		state.col = col;
-		if (v == NULL)
-		{
-			values[idx] = (Datum) 0;
-			nulls[idx] = true;
-		}
-		else
-			values[idx] = convert_value(col, v, &nulls[idx]);
+		values[idx] = convert_value(col, &f->values[col->field], &nulls[idx]);
 	}
 
 	error_context_stack = errcallback.previous;

@@ -5,12 +5,13 @@
  *
  * This file owns the shape checks of a response: a page is accepted only if
  * it is a complete JSON object with "success": true and a "result" holding a
- * "tasks" array.  The tasks themselves are kept as text and parsed one at a
- * time when asked for, since json-c's tree of a whole page is several times
- * the page's size; a task that is not valid JSON is refused then.  It does not look inside the tasks; turning task fields into
- * column values is convert.c's job.  It never includes postgres.h, so it can
- * be unit-tested, built with sanitizers and fuzzed on its own; the caller
- * turns a non-OK status into a PostgreSQL error.
+ * "tasks" array.  The tasks themselves are kept as text, since json-c's tree
+ * of a whole page is several times the page's size, and read one at a time
+ * when asked for (bls_page_read_task); a task that is not valid JSON is
+ * refused then.  Turning the fields read into column values is convert.c's
+ * job.  It never includes postgres.h, so it can be unit-tested, built with
+ * sanitizers and fuzzed on its own; the caller turns a non-OK status into a
+ * PostgreSQL error.
  *
  *-------------------------------------------------------------------------
  */
@@ -364,10 +365,26 @@ locate_tasks(const char *buf, const char *end, BlsPage *page,
 	return true;
 }
 
+/* Free what bls_page_read_task() had json-c parse for the latest task. */
+static void
+release_read(BlsPage *page)
+{
+	for (int i = 0; i < page->nvobjs; i++)
+		json_object_put(page->vobjs[i]);
+	page->nvobjs = 0;
+	if (page->read_json > 0)
+		bls_page_task_done(page, page->read_json - 1);
+	page->read_json = 0;
+}
+
 /* Forget what locate_tasks() kept. */
 static void
 free_split(BlsPage *page)
 {
+	release_read(page);
+	free(page->vobjs);
+	page->vobjs = NULL;
+	page->vobjcap = 0;
 	if (page->parsed)
 		for (int i = 0; i < page->ntasks; i++)
 			if (page->parsed[i])
@@ -644,17 +661,6 @@ bls_task_field(BlsJson *task, const char *key)
 	return v;
 }
 
-/* A task's uuid if it is a string, else NULL. */
-const char *
-bls_task_uuid(BlsJson *task)
-{
-	json_object *uuid = bls_task_field(task, "uuid");
-
-	if (uuid && json_object_is_type(uuid, json_type_string))
-		return json_object_get_string(uuid);
-	return NULL;
-}
-
 BlsJsonType
 bls_json_type(BlsJson *v)
 {
@@ -737,6 +743,341 @@ bls_json_int64(BlsJson *v, int64_t *out)
 		return false;
 	*out = json_object_get_int64(v);
 	return true;
+}
+
+/*
+ * Reading a task's fields without building json-c's tree of it.
+ *
+ * Building the tree costs an allocation and a hash insertion per member,
+ * which profiling showed as most of a scan's CPU.  A task is usually a flat
+ * object of plain strings and integers, so bls_page_read_task() reads those
+ * straight from the page's text and leaves everything else to json-c: a
+ * string with escapes or a number that is not a small integer is parsed
+ * alone by json-c; a nested value, a repeated key, an escaped key, or
+ * anything that is not strictly valid JSON has the whole task parsed by
+ * json-c.  So the reader only ever saves work: what it accepts, json-c
+ * accepts with the same values (test/fuzz checks the two against each
+ * other).
+ */
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * p is just past a string's opening quote: its closing quote, or NULL if
+ * the string does not end or holds a control character (json-c decides
+ * those).  *escaped says whether it holds a backslash escape.
+ */
+static const char *
+scan_string(const char *p, const char *end, bool *escaped)
+{
+	*escaped = false;
+	for (; p < end; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c == '"')
+			return p;
+		if (c < 0x20)
+			return NULL;
+		if (c == '\\')
+		{
+			*escaped = true;
+			p++;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The end of the number at p as JSON's grammar has it, or NULL.  *is_int
+ * is set, with *ival, for an integer of at most 18 digits, which fits any
+ * int64 without a check; "-0" is left to json-c.
+ */
+static const char *
+scan_number(const char *p, const char *end, bool *is_int, int64_t *ival)
+{
+	bool		neg = false;
+	int			ndigits = 0;
+	uint64_t	acc = 0;
+
+	if (p < end && *p == '-')
+	{
+		neg = true;
+		p++;
+	}
+	if (p < end && *p == '0')
+	{
+		p++;
+		ndigits = 1;
+	}
+	else if (p < end && *p >= '1' && *p <= '9')
+	{
+		for (; p < end && is_digit(*p); p++, ndigits++)
+			acc = acc * 10 + (uint64_t) (*p - '0');	/* wraps past 19 digits:
+													 * not used then */
+	}
+	else
+		return NULL;
+	*is_int = ndigits <= 18 && !(neg && acc == 0);
+	if (p < end && *p == '.')
+	{
+		if (++p >= end || !is_digit(*p))
+			return NULL;
+		while (p < end && is_digit(*p))
+			p++;
+		*is_int = false;
+	}
+	if (p < end && (*p == 'e' || *p == 'E'))
+	{
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || !is_digit(*p))
+			return NULL;
+		while (p < end && is_digit(*p))
+			p++;
+		*is_int = false;
+	}
+	*ival = neg ? -(int64_t) acc : (int64_t) acc;
+	return p;
+}
+
+/* Describe json-c's value v as a BlsValue. */
+static void
+value_from_json(json_object *v, BlsValue *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->present = true;
+	out->json = v;
+	out->type = bls_json_type(v);
+	if (out->type == BLS_JSON_STRING)
+		out->str = bls_json_string(v, &out->len);
+	else if (out->type == BLS_JSON_NUMBER)
+	{
+		out->clamped = bls_json_number_clamped(v);
+		out->is_int = bls_json_int64(v, &out->ival);
+	}
+}
+
+/* Have json-c parse the single value [s, e) into *out. */
+static bool
+parse_value(BlsPage *page, const char *s, const char *e, BlsValue *out)
+{
+	BlsParseStatus status;
+	char		errbuf[112];
+	json_object *v;
+
+	if (page->nvobjs == page->vobjcap)
+	{
+		int			cap = page->vobjcap ? page->vobjcap * 2 : 8;
+		BlsJson   **more = realloc(page->vobjs, sizeof(BlsJson *) * cap);
+
+		if (more == NULL)
+			return false;
+		page->vobjs = more;
+		page->vobjcap = cap;
+	}
+	if (page->tok == NULL &&
+		(page->tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH)) == NULL)
+		return false;
+	v = parse_document(s, e - s, &status, errbuf, sizeof(errbuf), page->tok);
+	if (v == NULL)
+		return false;
+	page->vobjs[page->nvobjs++] = v;
+	value_from_json(v, out);
+	return true;
+}
+
+/*
+ * Read the value at p into *out: the end of the value, or NULL to leave the
+ * task to json-c.
+ */
+static const char *
+read_value(BlsPage *page, const char *p, const char *end, BlsValue *out)
+{
+	const char *q;
+	bool		flag;
+
+	memset(out, 0, sizeof(*out));
+	out->present = true;
+	out->raw = p;
+	switch (*p)
+	{
+		case '"':
+			if ((q = scan_string(p + 1, end, &flag)) == NULL)
+				return NULL;
+			q++;
+			if (flag)
+				return parse_value(page, p, q, out) ? q : NULL;
+			out->type = BLS_JSON_STRING;
+			out->str = p + 1;
+			out->len = q - p - 2;
+			break;
+		case 't':
+		case 'f':
+			q = p + (*p == 't' ? 4 : 5);
+			if (q > end || memcmp(p, *p == 't' ? "true" : "false", q - p) != 0)
+				return NULL;
+			out->type = BLS_JSON_BOOLEAN;
+			break;
+		case 'n':
+			q = p + 4;
+			if (q > end || memcmp(p, "null", 4) != 0)
+				return NULL;
+			out->type = BLS_JSON_NULL;
+			break;
+		default:
+			/* objects and arrays: json-c counts their depth in the task's */
+			if (*p != '-' && !is_digit(*p))
+				return NULL;
+			if ((q = scan_number(p, end, &flag, &out->ival)) == NULL)
+				return NULL;
+			if (!flag)
+				return parse_value(page, p, q, out) ? q : NULL;
+			out->type = BLS_JSON_NUMBER;
+			out->is_int = true;
+			break;
+	}
+	out->rawlen = q - p;
+	return q;
+}
+
+/* The index of the key k[0..len), at member position m; -1 if not wanted. */
+static int
+find_key(BlsFields *f, int m, const char *k, size_t len)
+{
+	if (m < BLS_FIELD_HINTS)
+	{
+		int			h = f->hint[m];
+
+		if (h >= 0 && f->keylens[h] == len && memcmp(f->keys[h], k, len) == 0)
+			return h;
+	}
+	for (int j = 0; j < f->nkeys; j++)
+		if (f->keylens[j] == len && memcmp(f->keys[j], k, len) == 0)
+		{
+			if (m < BLS_FIELD_HINTS)
+				f->hint[m] = (int16_t) j;
+			return j;
+		}
+	return -1;
+}
+
+/* Read the task [p, end) into f, or return false to leave it to json-c. */
+static bool
+read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
+{
+	memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
+	f->type = BLS_JSON_OBJECT;
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{')
+		return false;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return skip_ws(p + 1, end) == end;
+	for (int m = 0;; m++)
+	{
+		const char *k;
+		const char *kend;
+		bool		escaped;
+		int			key;
+		BlsValue	unwanted;
+		BlsValue   *v;
+
+		if (p >= end || *p != '"')
+			return false;
+		k = p + 1;
+		if ((kend = scan_string(k, end, &escaped)) == NULL || escaped)
+			return false;
+		key = find_key(f, m, k, kend - k);
+		v = key >= 0 ? &f->values[key] : &unwanted;
+		/* json-c keeps the last of repeated keys: let it */
+		if (key >= 0 && v->present)
+			return false;
+		p = skip_ws(kend + 1, end);
+		if (p >= end || *p != ':')
+			return false;
+		p = skip_ws(p + 1, end);
+		if (p >= end || (p = read_value(page, p, end, v)) == NULL)
+			return false;
+		p = skip_ws(p, end);
+		if (p < end && *p == ',')
+		{
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			return skip_ws(p + 1, end) == end;
+		return false;
+	}
+}
+
+/* Make f ready for a new scan. */
+void
+bls_fields_reset(BlsFields *fields)
+{
+	for (int m = 0; m < BLS_FIELD_HINTS; m++)
+		fields->hint[m] = -1;
+}
+
+/*
+ * bls_page_read_task
+ *		Read the i'th task's fields into *fields.
+ *
+ * Returns false if i is out of range or the task is not valid JSON (then
+ * page->error says why).  The values stay valid until the next call for
+ * this page or bls_page_free().
+ */
+bool
+bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
+{
+	json_object *task;
+
+	release_read(page);
+	if (i < 0 || i >= page->ntasks)
+	{
+		snprintf(page->error, sizeof(page->error), "There is no task %d on the page.", i + 1);
+		return false;
+	}
+	if (page->text != NULL &&
+		read_flat(page, page->text + page->spans[2 * i],
+				  page->text + page->spans[2 * i + 1], fields))
+		return true;
+
+	/* json-c reads it, or says what is wrong with it */
+	release_read(page);
+	if ((task = bls_page_task(page, i)) == NULL)
+		return false;
+	if (page->text != NULL)
+		page->read_json = i + 1;
+	fields->type = bls_json_type(task);
+	for (int k = 0; k < fields->nkeys; k++)
+	{
+		json_object *v = bls_task_field(task, fields->keys[k]);
+
+		if (v != NULL)
+			value_from_json(v, &fields->values[k]);
+		else
+			memset(&fields->values[k], 0, sizeof(BlsValue));
+	}
+	return true;
+}
+
+/*
+ * A value as JSON text (a string comes back quoted), for json columns and
+ * input functions.  Not NUL-terminated: use *len.  A value read from the
+ * page needed no escaping, so its text there is what json-c would print.
+ */
+const char *
+bls_value_text(const BlsValue *v, size_t *len)
+{
+	if (v->json != NULL)
+		return bls_json_text(v->json, len);
+	*len = v->rawlen;
+	return v->raw;
 }
 
 static int

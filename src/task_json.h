@@ -72,15 +72,67 @@ typedef struct BlsPage
 	size_t	   *spans;			/* start and end of each task in text */
 	BlsJson   **parsed;			/* tasks parsed so far, or NULL */
 	struct json_tokener *tok;
+
+	/* what bls_page_read_task() had json-c parse for the latest task */
+	int			read_json;		/* 1 + the task json-c parsed whole, or 0 */
+	BlsJson   **vobjs;			/* single values json-c parsed */
+	int			nvobjs;
+	int			vobjcap;
 } BlsPage;
+
+/*
+ * One field of a task, as the converter sees it.  Borrowed from the page
+ * until the next bls_page_read_task() on it or bls_page_free().
+ */
+typedef struct BlsValue
+{
+	bool		present;		/* (the reader's check for repeated keys) */
+	BlsJsonType type;			/* BLS_JSON_NULL also when missing */
+	const char *str;			/* a string's contents (not NUL-terminated) */
+	size_t		len;
+	bool		is_int;			/* a number held exactly in ival */
+	int64_t		ival;
+	bool		clamped;		/* a number outside the 64-bit range */
+	BlsJson    *json;			/* json-c's value, if json-c parsed it */
+	const char *raw;			/* else the value's JSON text in the page */
+	size_t		rawlen;
+} BlsValue;
+
+/* Member positions of a task remembered by BlsFields (see below). */
+#define BLS_FIELD_HINTS 64
+
+/*
+ * The fields a scan reads from each task, and the values the latest
+ * bls_page_read_task() found for them.  The caller fills in nkeys, keys,
+ * keylens and values (arrays of nkeys, keys distinct) and calls
+ * bls_fields_reset() before the first task.
+ */
+typedef struct BlsFields
+{
+	int			nkeys;
+	const char **keys;
+	size_t	   *keylens;
+	BlsValue   *values;			/* out: per key */
+	BlsJsonType type;			/* out: the task's JSON type; a task that
+								 * is not an object has no fields */
+
+	/*
+	 * The key found at each member position of the previous task: tasks
+	 * of one service list their members in one order, so this is usually
+	 * the next key without a search.
+	 */
+	int16_t		hint[BLS_FIELD_HINTS];
+} BlsFields;
 
 extern BlsParseStatus bls_page_parse(const char *buf, size_t len,
 									 BlsPage *page);
 extern void bls_page_free(BlsPage *page);
 extern BlsJson *bls_page_task(BlsPage *page, int i);
 extern void bls_page_task_done(BlsPage *page, int i);
+extern void bls_fields_reset(BlsFields *fields);
+extern bool bls_page_read_task(BlsPage *page, int i, BlsFields *fields);
+extern const char *bls_value_text(const BlsValue *v, size_t *len);
 extern BlsJson *bls_task_field(BlsJson *task, const char *key);
-extern const char *bls_task_uuid(BlsJson *task);
 extern BlsJsonType bls_json_type(BlsJson *v);
 extern const char *bls_json_type_name(BlsJsonType type);
 extern const char *bls_json_string(BlsJson *v, size_t *len);

@@ -529,6 +529,7 @@ FAULT_TYPES = {
     "truncated", "malformed", "html", "empty", "not_object", "missing_result",
     "missing_tasks", "tasks_not_array", "task_not_object", "wrong_type", "invalid_utf8",
     "total", "insert_head", "oversize", "extra_fields", "null_fields", "missing_fields",
+    "respelled",
 }
 
 HTTP_DEFAULT_CODES = {
@@ -897,6 +898,22 @@ def _modify_tasks(tasks, index, fn):
     return out
 
 
+def _respell(raw, i):
+    """The same task in other JSON: four spellings, in turn by task index."""
+    d = json.loads(raw)
+    way = i % 4
+    if way == 0:    # every key escaped
+        return ("{" + ",".join('"%s":%s' % ("".join("\\u%04x" % ord(c) for c in k),
+                                            json.dumps(v, ensure_ascii=False))
+                               for k, v in d.items()) + "}").encode("utf-8")
+    if way == 1:    # each key first given a decoy value, which the last one replaces
+        return ("{" + ",".join('"%s":"decoy",%s:%s' % (k, json.dumps(k), json.dumps(v, ensure_ascii=False))
+                               for k, v in d.items()) + "}").encode("utf-8")
+    if way == 2:    # ASCII only: other characters as \u escapes
+        return json.dumps(d, ensure_ascii=True).encode("utf-8")
+    return json.dumps(d, ensure_ascii=False, indent="\t").encode("utf-8")  # white space
+
+
 def apply_result_fault(f, page):
     """Faults that alter a successful page; returns (status, content_type, body)."""
     t = f["type"]
@@ -944,6 +961,8 @@ def apply_result_fault(f, page):
         page.tasks = [b'{"_extraHead":{"k":[1,2,"3"]},' + b[1:-1] +
                       b',"extraString":"ignored","extraNumber":1.5e3,"extraBool":false,'
                       b'"extraNull":null}' for b in page.tasks]
+    elif t == "respelled":
+        page.tasks = [_respell(b, i) for i, b in enumerate(page.tasks)]
     elif t == "oversize":
         want = int(f.get("bytes", 1 << 20))
         cur = len(page.body()) + len(b'"_padding":"",')

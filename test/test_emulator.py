@@ -204,6 +204,15 @@ class EmulatorTest(unittest.TestCase):
         r = self.page({"pageSize": 3})
         self.assertEqual([t["writtenRows"] for t in r["tasks"]], ["many"] * 3)
 
+        # respelled: other JSON text, the same tasks
+        plain = self.page({"pageSize": 8})["tasks"]
+        self.ctl("fault", '{"type":"respelled"}')
+        status, _, payload = self.post({"pageSize": 8})
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(payload)["result"]["tasks"], plain)
+        for marker in (b'"\\u0075\\u0075', b'"decoy"', b'\n\t'):
+            self.assertIn(marker, payload)
+
         self.ctl("fault", '{"type":"invalid_utf8","field":"name","index":0}')
         status, _, payload = self.post({"pageSize": 2})
         self.assertEqual(status, 200)

@@ -7,6 +7,9 @@
  * them), to bls_page_parse and bls_parse_error_body.  On a parsed page it
  * walks every task and every field of every task through the accessors
  * convert.c uses, and checks a few invariants, aborting if one fails.
+ * It also reads every task with bls_page_read_task(), asking for the keys
+ * json-c found in it plus the probe keys, and checks that its reader agrees
+ * with json-c's tree on the task's validity, its type and every value.
  * json-c is included here only to enumerate object keys; the parser under
  * test is reached through task_json.h alone.
  *
@@ -24,6 +27,18 @@
 #include <json-c/json.h>
 
 #include "task_json.h"
+
+/* A task's uuid if it is a string, else NULL */
+static const char *
+task_uuid(BlsJson *task)
+{
+	BlsJson    *uuid = bls_task_field(task, "uuid");
+	size_t		len;
+
+	if (bls_json_type(uuid) != BLS_JSON_STRING)
+		return NULL;
+	return bls_json_string(uuid, &len);
+}
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -87,7 +102,7 @@ visit_task(BlsJson *task)
 	size_t		i;
 
 	visit_value(task);
-	uuid = bls_task_uuid(task);
+	uuid = task_uuid(task);
 	if (uuid != NULL)
 	{
 		FUZZ_ASSERT(bls_json_type(bls_task_field(task, "uuid")) ==
@@ -118,6 +133,91 @@ visit_task(BlsJson *task)
 		FUZZ_ASSERT(bls_task_field(task, "uuid") == NULL && uuid == NULL);
 }
 
+#define NPROBES (sizeof(probe_keys) / sizeof(probe_keys[0]))
+#define MAX_KEYS 40
+
+/* v, read by bls_page_read_task(), says the same as json-c's value j */
+static void
+same_value(const BlsValue *v, BlsJson *j)
+{
+	const char *s;
+	const char *t;
+	size_t		len;
+	size_t		tlen;
+	int64_t		i;
+
+	FUZZ_ASSERT(v->type == bls_json_type(j));
+	if (j == NULL)
+		return;
+	if (v->type == BLS_JSON_STRING)
+	{
+		s = bls_json_string(j, &len);
+		FUZZ_ASSERT(v->len == len && memcmp(v->str, s, len) == 0);
+	}
+	if (v->type == BLS_JSON_NUMBER)
+	{
+		FUZZ_ASSERT(v->clamped == bls_json_number_clamped(j));
+		FUZZ_ASSERT(v->is_int == bls_json_int64(j, &i));
+		FUZZ_ASSERT(!v->is_int || v->ival == i);
+	}
+	s = bls_value_text(v, &len);
+	t = bls_json_text(j, &tlen);
+	FUZZ_ASSERT(len == tlen && memcmp(s, t, len) == 0);
+}
+
+/* bls_page_read_task() on task i agrees with json-c's parse of it */
+static void
+check_reader(BlsPage *page, int i)
+{
+	/* a reference of our own: the reader may free the page's parse */
+	BlsJson    *task = json_object_get(bls_page_task(page, i));
+	const char *keys[MAX_KEYS];
+	size_t		keylens[MAX_KEYS];
+	BlsValue	values[MAX_KEYS];
+	BlsFields	f;
+	int			n = 0;
+	bool		ok;
+
+	/* the probes, then the task's own keys, each once */
+	for (size_t p = 0; p < NPROBES; p++)
+		keys[n++] = probe_keys[p];
+	if (bls_json_type(task) == BLS_JSON_OBJECT)
+	{
+		json_object_object_foreach(task, key, val)
+		{
+			int			k;
+
+			(void) val;
+			for (k = 0; k < n && strcmp(keys[k], key) != 0; k++)
+				;
+			if (k == n && n < MAX_KEYS)
+				keys[n++] = key;
+		}
+	}
+	for (int k = 0; k < n; k++)
+		keylens[k] = strlen(keys[k]);
+	f.nkeys = n;
+	f.keys = keys;
+	f.keylens = keylens;
+	f.values = values;
+	bls_fields_reset(&f);
+
+	/* twice: the second read starts from the hints the first left */
+	for (int round = 0; round < 2; round++)
+	{
+		ok = bls_page_read_task(page, i, &f);
+		FUZZ_ASSERT(ok == (task != NULL));
+		if (!ok)
+			break;
+		FUZZ_ASSERT(f.type == bls_json_type(task));
+		for (int k = 0; k < n; k++)
+			same_value(&values[k], f.type == BLS_JSON_OBJECT ?
+					   bls_task_field(task, keys[k]) : NULL);
+	}
+	bls_page_task_done(page, i);
+	json_object_put(task);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -139,7 +239,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(page.page_no >= 0 && page.page_size >= 0);
 		FUZZ_ASSERT(bls_json_type(page.tasks) == BLS_JSON_ARRAY);
 		for (i = 0; i < page.ntasks; i++)
+		{
 			visit_task(bls_page_task(&page, i));
+			bls_page_task_done(&page, i);
+			check_reader(&page, i);
+		}
 		FUZZ_ASSERT(bls_page_task(&page, page.ntasks) == NULL);
 		visit_value(page.root);
 	}

@@ -5,7 +5,8 @@
  *
  * Covers a valid page and the field accessors, every non-OK status of
  * bls_page_parse, bodies that are not NUL-terminated, deep nesting, bytes
- * that are not UTF-8, and bls_parse_error_body.  Every body is copied into a
+ * that are not UTF-8, bls_parse_error_body, and bls_page_read_task (the
+ * reader of plain tasks and its json-c fallbacks).  Every body is copied into a
  * malloc'd buffer of exactly its length before parsing and freed right
  * after, so under ASan an over-read of the input, or a pointer kept into
  * it, is caught.  Plain C with no framework: it prints TAP ("ok N - ...",
@@ -22,6 +23,18 @@
 
 #include "task_json.h"
 #include "tap.h"
+
+/* A task's uuid if it is a string, else NULL */
+static const char *
+task_uuid(BlsJson *task)
+{
+	BlsJson    *uuid = bls_task_field(task, "uuid");
+	size_t		len;
+
+	if (bls_json_type(uuid) != BLS_JSON_STRING)
+		return NULL;
+	return bls_json_string(uuid, &len);
+}
 
 /* Compare a counted byte string with an expected one */
 static void
@@ -186,10 +199,10 @@ test_valid_page(void)
 	CHECK(bls_page_task(&page, -1) == NULL, "task -1 is NULL");
 
 	/* uuid */
-	check_str(bls_task_uuid(t0), "u-1", "bls_task_uuid of a string uuid");
-	CHECK(bls_task_uuid(t1) == NULL, "bls_task_uuid of a numeric uuid is NULL");
-	CHECK(bls_task_uuid(t2) == NULL, "bls_task_uuid of a non-object task is NULL");
-	CHECK(bls_task_uuid(NULL) == NULL, "bls_task_uuid(NULL) is NULL");
+	check_str(task_uuid(t0), "u-1", "bls_task_uuid of a string uuid");
+	CHECK(task_uuid(t1) == NULL, "bls_task_uuid of a numeric uuid is NULL");
+	CHECK(task_uuid(t2) == NULL, "bls_task_uuid of a non-object task is NULL");
+	CHECK(task_uuid(NULL) == NULL, "task_uuid(NULL) is NULL");
 
 	/* a plain string */
 	v = bls_task_field(t0, "name");
@@ -547,7 +560,7 @@ test_not_nul_terminated(void)
 	check_status(status, BLS_PARSE_OK, &page,
 				 "unterminated buffer of exactly len bytes parses");
 	CHECK(page.ntasks == 3, "unterminated buffer: ntasks");
-	check_str(bls_task_uuid(bls_page_task(&page, 0)), "u-1",
+	check_str(task_uuid(bls_page_task(&page, 0)), "u-1",
 			  "unterminated buffer: uuid readable after the input is freed");
 	bls_page_free(&page);
 
@@ -658,7 +671,7 @@ test_invalid_utf8(void)
 	{
 		BlsJson    *t = bls_page_task(&page, 0);
 
-		check_str(bls_task_uuid(t), "\xff\xfe",
+		check_str(task_uuid(t), "\xff\xfe",
 				  "invalid UTF-8 uuid passed through");
 		s = bls_json_string(bls_task_field(t, "name"), &len);
 		check_bytes(s, len, "\xc3\x28\xed\xa0\x80", 5,
@@ -756,9 +769,9 @@ test_lazy_tasks(void)
 	t = bls_page_task(&page, 0);
 	CHECK(t != NULL && strcmp(bls_json_string(bls_task_field(t, "name"), &len), "x]},\"[{") == 0,
 		  "lazy: the string with brackets reads back");
-	check_str(bls_task_uuid(bls_page_task(&page, 2)), "c", "lazy: third task");
+	check_str(task_uuid(bls_page_task(&page, 2)), "c", "lazy: third task");
 	bls_page_task_done(&page, 0);
-	check_str(bls_task_uuid(bls_page_task(&page, 0)), "a",
+	check_str(task_uuid(bls_page_task(&page, 0)), "a",
 			  "lazy: a task done with is parsed again when asked for");
 	check_str(page.code, "OK", "lazy: members after the tasks are read");
 	bls_page_free(&page);
@@ -768,7 +781,7 @@ test_lazy_tasks(void)
 				"\"tasks\":[{\"uuid\":\"second\"},{\"uuid\":\"third\"}]}}", &page) == BLS_PARSE_OK,
 		  "lazy: repeated tasks key parses");
 	CHECK(page.ntasks == 2, "lazy: repeated tasks key: the last array counts");
-	check_str(bls_task_uuid(bls_page_task(&page, 0)), "second",
+	check_str(task_uuid(bls_page_task(&page, 0)), "second",
 			  "lazy: repeated tasks key: its first task");
 	bls_page_free(&page);
 
@@ -776,7 +789,7 @@ test_lazy_tasks(void)
 	CHECK(PARSE("{\"success\":true,\"result\":{\"t\\u0061sks\":[{\"uuid\":\"e\"}]}}",
 				&page) == BLS_PARSE_OK && page.ntasks == 1,
 		  "lazy: an escaped key falls back to a whole parse");
-	check_str(bls_task_uuid(bls_page_task(&page, 0)), "e", "lazy: escaped key: the task");
+	check_str(task_uuid(bls_page_task(&page, 0)), "e", "lazy: escaped key: the task");
 	bls_page_free(&page);
 
 	/* a task that is not valid JSON is refused when asked for */
@@ -785,7 +798,7 @@ test_lazy_tasks(void)
 		  "lazy: a bad task does not fail the page");
 	CHECK(bls_page_task(&page, 1) == NULL && error_mentions(&page, "task 2"),
 		  "lazy: the bad task is refused, naming it");
-	check_str(bls_task_uuid(bls_page_task(&page, 2)), "z", "lazy: the task after it reads");
+	check_str(task_uuid(bls_page_task(&page, 2)), "z", "lazy: the task after it reads");
 	bls_page_free(&page);
 }
 
@@ -844,6 +857,126 @@ test_int64(void)
 	bls_page_free(&page);
 }
 
+/* A field set over the given keys, in the caller's arrays */
+static void
+fields_over(BlsFields *f, const char **keys, size_t *keylens, BlsValue *values,
+			int nkeys)
+{
+	for (int k = 0; k < nkeys; k++)
+		keylens[k] = strlen(keys[k]);
+	f->nkeys = nkeys;
+	f->keys = keys;
+	f->keylens = keylens;
+	f->values = values;
+	bls_fields_reset(f);
+}
+
+static void
+check_text(const BlsValue *v, const char *want, const char *desc)
+{
+	size_t		len;
+	const char *s = bls_value_text(v, &len);
+
+	check_bytes(s, len, want, strlen(want), desc);
+}
+
+/* bls_page_read_task: the reader of plain tasks and its json-c fallbacks */
+static void
+test_read_task(void)
+{
+	static const char body[] =
+		"{\"success\":true,\"result\":{\"total\":6,\"tasks\":["
+		"{\"uuid\":\"u-1\", \"name\" : \"plain\",\"limit\":100,\"neg\":-7,"
+		"\"done\":true,\"off\":false,\"dir\":null,\"at\":\"2024-11-05T08:00:00Z\"},"
+		"{\"name\":\"q\\\"x\\u00e9\",\"uuid\":\"u-2\",\"limit\":1.50,\"neg\":-0,"
+		"\"big\":12345678901234567890,\"huge\":123456789012345678901234},"
+		"{\"uuid\":\"u-3\",\"name\":{\"deep\":[false]}},"
+		"{\"uuid\":\"u-4\",\"name\":\"a\",\"name\":\"b\"},"
+		"{\"na\\u006de\":\"escaped key\"},"
+		"{\"uuid\":\"u-6\",\"name\":\"cut\",\"limit\":01},"
+		"\"not an object\""
+		"]}}";
+	const char *keys[] = {"uuid", "name", "limit", "neg", "done", "off", "dir",
+	"at", "big", "huge", "absent"};
+	size_t		keylens[11];
+	BlsValue	v[11];
+	BlsFields	f;
+	BlsPage		page;
+
+	fields_over(&f, keys, keylens, v, 11);
+	CHECK(PARSE(body, &page) == BLS_PARSE_OK && page.ntasks == 7,
+		  "reader: page parses");
+
+	/* a flat task is read from the page's text */
+	CHECK(bls_page_read_task(&page, 0, &f) && f.type == BLS_JSON_OBJECT,
+		  "reader: task 1 reads");
+	CHECK(page.read_json == 0 && v[0].json == NULL, "reader: task 1 without json-c");
+	check_bytes(v[0].str, v[0].len, "u-1", 3, "reader: uuid");
+	check_bytes(v[1].str, v[1].len, "plain", 5, "reader: spaces around ':'");
+	check_text(&v[1], "\"plain\"", "reader: a string's text is quoted");
+	CHECK(v[2].type == BLS_JSON_NUMBER && v[2].is_int && v[2].ival == 100,
+		  "reader: an integer");
+	CHECK(v[3].is_int && v[3].ival == -7, "reader: a negative integer");
+	check_text(&v[3], "-7", "reader: an integer's text");
+	CHECK(v[4].type == BLS_JSON_BOOLEAN && v[5].type == BLS_JSON_BOOLEAN,
+		  "reader: booleans");
+	check_text(&v[5], "false", "reader: false's text");
+	CHECK(v[6].type == BLS_JSON_NULL && v[10].type == BLS_JSON_NULL,
+		  "reader: null and missing fields are null");
+	check_bytes(v[7].str, v[7].len, "2024-11-05T08:00:00Z", 20, "reader: a time");
+
+	/* escapes and numbers that are not small integers: json-c, per value */
+	CHECK(bls_page_read_task(&page, 1, &f), "reader: task 2 reads");
+	CHECK(page.read_json == 0 && v[1].json != NULL,
+		  "reader: an escaped string alone goes to json-c");
+	check_bytes(v[1].str, v[1].len, "q\"x\xc3\xa9", 5, "reader: escapes decoded");
+	check_text(&v[1], "\"q\\\"x\xc3\xa9\"", "reader: escaped string's text");
+	CHECK(v[2].type == BLS_JSON_NUMBER && !v[2].is_int,
+		  "reader: a fraction is a number, not an integer");
+	check_text(&v[2], "1.50", "reader: a fraction keeps its spelling");
+	CHECK(v[3].is_int && v[3].ival == 0, "reader: -0 is the integer 0");
+	CHECK(!v[8].is_int && !v[8].clamped && v[8].type == BLS_JSON_NUMBER,
+		  "reader: above INT64_MAX but in uint64: for the input function");
+	CHECK(v[9].clamped, "reader: beyond 64 bits is out of range");
+	check_bytes(v[0].str, v[0].len, "u-2", 3, "reader: task 2 uuid, second in order");
+
+	/* nested values and repeated keys: the whole task goes to json-c */
+	CHECK(bls_page_read_task(&page, 2, &f) && page.read_json == 3,
+		  "reader: a nested value has json-c parse the task");
+	CHECK(v[1].type == BLS_JSON_OBJECT, "reader: the nested value is an object");
+	check_text(&v[1], "{\"deep\":[false]}", "reader: the object's text");
+	CHECK(bls_page_read_task(&page, 3, &f) && page.read_json == 4,
+		  "reader: a repeated key has json-c parse the task");
+	check_bytes(v[1].str, v[1].len, "b", 1, "reader: the last of a repeated key wins");
+	CHECK(bls_page_read_task(&page, 4, &f) && page.read_json == 5,
+		  "reader: an escaped key has json-c parse the task");
+	check_bytes(v[1].str, v[1].len, "escaped key", 11, "reader: the escaped key is matched");
+
+	/* what json-c refuses is refused */
+	CHECK(!bls_page_read_task(&page, 5, &f) && error_mentions(&page, "task 6"),
+		  "reader: a number with a leading zero is refused");
+	CHECK(bls_page_read_task(&page, 6, &f) && f.type == BLS_JSON_STRING,
+		  "reader: a task that is a string reads as such");
+	CHECK(!bls_page_read_task(&page, 7, &f) && !bls_page_read_task(&page, -1, &f),
+		  "reader: tasks out of range are refused");
+
+	/* the hints follow a change of member order */
+	CHECK(bls_page_read_task(&page, 1, &f) && bls_page_read_task(&page, 0, &f) &&
+		  v[0].len == 3 && memcmp(v[0].str, "u-1", 3) == 0 &&
+		  v[1].len == 5 && memcmp(v[1].str, "plain", 5) == 0,
+		  "reader: members in another order than the last task's");
+	bls_page_free(&page);
+
+	/* a page parsed whole (repeated "tasks") is read through json-c */
+	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":[],"
+				"\"tasks\":[{\"uuid\":\"w\",\"limit\":5}]}}", &page) == BLS_PARSE_OK &&
+		  page.text == NULL, "reader: a page parsed whole");
+	CHECK(bls_page_read_task(&page, 0, &f) && v[0].json != NULL &&
+		  v[0].len == 1 && v[0].str[0] == 'w' && v[2].is_int && v[2].ival == 5,
+		  "reader: a task of a page parsed whole");
+	bls_page_free(&page);
+}
+
 int
 main(void)
 {
@@ -860,6 +993,7 @@ main(void)
 	test_utc_timestamps();
 	test_lazy_tasks();
 	test_int64();
+	test_read_task();
 
 	return tap_done();
 }
