@@ -818,7 +818,7 @@ scan_number(const char *p, const char *end, bool *is_int, int64_t *ival)
 	{
 		for (; p < end && is_digit(*p); p++, ndigits++)
 			acc = acc * 10 + (uint64_t) (*p - '0');	/* wraps past 19 digits:
-													 * not used then */
+													 * unused then */
 	}
 	else
 		return NULL;
@@ -841,7 +841,8 @@ scan_number(const char *p, const char *end, bool *is_int, int64_t *ival)
 			p++;
 		*is_int = false;
 	}
-	*ival = neg ? -(int64_t) acc : (int64_t) acc;
+	if (*is_int)
+		*ival = neg ? -(int64_t) acc : (int64_t) acc;
 	return p;
 }
 

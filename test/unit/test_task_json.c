@@ -889,7 +889,8 @@ test_read_task(void)
 		"{\"uuid\":\"u-1\", \"name\" : \"plain\",\"limit\":100,\"neg\":-7,"
 		"\"done\":true,\"off\":false,\"dir\":null,\"at\":\"2024-11-05T08:00:00Z\"},"
 		"{\"name\":\"q\\\"x\\u00e9\",\"uuid\":\"u-2\",\"limit\":1.50,\"neg\":-0,"
-		"\"big\":12345678901234567890,\"huge\":123456789012345678901234},"
+		"\"big\":12345678901234567890,\"huge\":123456789012345678901234,"
+		"\"min\":-9223372036854775808},"
 		"{\"uuid\":\"u-3\",\"name\":{\"deep\":[false]}},"
 		"{\"uuid\":\"u-4\",\"name\":\"a\",\"name\":\"b\"},"
 		"{\"na\\u006de\":\"escaped key\"},"
@@ -897,13 +898,13 @@ test_read_task(void)
 		"\"not an object\""
 		"]}}";
 	const char *keys[] = {"uuid", "name", "limit", "neg", "done", "off", "dir",
-	"at", "big", "huge", "absent"};
-	size_t		keylens[11];
-	BlsValue	v[11];
+	"at", "big", "huge", "absent", "min"};
+	size_t		keylens[12];
+	BlsValue	v[12];
 	BlsFields	f;
 	BlsPage		page;
 
-	fields_over(&f, keys, keylens, v, 11);
+	fields_over(&f, keys, keylens, v, 12);
 	CHECK(PARSE(body, &page) == BLS_PARSE_OK && page.ntasks == 7,
 		  "reader: page parses");
 
@@ -938,6 +939,7 @@ test_read_task(void)
 	CHECK(!v[8].is_int && !v[8].clamped && v[8].type == BLS_JSON_NUMBER,
 		  "reader: above INT64_MAX but in uint64: for the input function");
 	CHECK(v[9].clamped, "reader: beyond 64 bits is out of range");
+	CHECK(v[11].clamped, "reader: INT64_MIN is taken as saturated");
 	check_bytes(v[0].str, v[0].len, "u-2", 3, "reader: task 2 uuid, second in order");
 
 	/* nested values and repeated keys: the whole task goes to json-c */
