@@ -32,14 +32,17 @@
 
 /*
  * Parse exactly buf[0..len): trailing garbage, truncation or an empty body
- * are errors.  Returns NULL and fills errbuf on failure.  reuse, if not
- * NULL, is a tokener to reset and use instead of a new one.
+ * are errors.  Returns NULL and fills errbuf on failure.
+ *
+ * Each parse has a tokener of its own: json_tokener_reset() keeps a
+ * pending half of a surrogate pair, so a reused tokener could decode a
+ * task's escapes differently after a task it refused.
  */
 static json_object *
 parse_document(const char *buf, size_t len, BlsParseStatus *status,
-			   char *errbuf, size_t errlen, json_tokener *reuse)
+			   char *errbuf, size_t errlen)
 {
-	json_tokener *tok = reuse;
+	json_tokener *tok;
 	json_object *obj;
 	size_t		consumed;
 	enum json_tokener_error jerr;
@@ -60,9 +63,7 @@ parse_document(const char *buf, size_t len, BlsParseStatus *status,
 		return NULL;
 	}
 
-	if (tok != NULL)
-		json_tokener_reset(tok);
-	else if ((tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH)) == NULL)
+	if ((tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH)) == NULL)
 	{
 		*status = BLS_PARSE_NOMEM;
 		snprintf(errbuf, errlen, "Out of memory.");
@@ -112,8 +113,7 @@ parse_document(const char *buf, size_t len, BlsParseStatus *status,
 		json_object_put(obj);
 		obj = NULL;
 	}
-	if (tok != reuse)
-		json_tokener_free(tok);
+	json_tokener_free(tok);
 	return obj;
 }
 
@@ -392,12 +392,9 @@ free_split(BlsPage *page)
 	free(page->parsed);
 	free(page->spans);
 	free(page->text);
-	if (page->tok)
-		json_tokener_free(page->tok);
 	page->parsed = NULL;
 	page->spans = NULL;
 	page->text = NULL;
-	page->tok = NULL;
 }
 
 static const char *
@@ -476,7 +473,7 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 			memcpy(env + head, "[]", 2);
 			memcpy(env + head + 2, te, tail);
 			root = parse_document(env, head + 2 + tail, &status,
-								  page->error, sizeof(page->error), NULL);
+								  page->error, sizeof(page->error));
 			free(env);
 			split = true;
 		}
@@ -488,7 +485,7 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 	}
 	if (!split)
 		root = parse_document(buf, len, &status, page->error,
-							  sizeof(page->error), NULL);
+							  sizeof(page->error));
 	if (root == NULL)
 	{
 		free_split(page);
@@ -613,16 +610,9 @@ bls_page_task(BlsPage *page, int i)
 	if (page->parsed[i] != NULL)
 		return page->parsed[i];
 
-	if (page->tok == NULL)
-		page->tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH);
-	if (page->tok == NULL)
-	{
-		snprintf(page->error, sizeof(page->error), "Out of memory.");
-		return NULL;
-	}
 	task = parse_document(page->text + page->spans[2 * i],
 						  page->spans[2 * i + 1] - page->spans[2 * i],
-						  &status, errbuf, sizeof(errbuf), page->tok);
+						  &status, errbuf, sizeof(errbuf));
 	if (task == NULL && status != BLS_PARSE_NOT_OBJECT)
 	{
 		snprintf(page->error, sizeof(page->error),
@@ -881,10 +871,7 @@ parse_value(BlsPage *page, const char *s, const char *e, BlsValue *out)
 		page->vobjs = more;
 		page->vobjcap = cap;
 	}
-	if (page->tok == NULL &&
-		(page->tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH)) == NULL)
-		return false;
-	v = parse_document(s, e - s, &status, errbuf, sizeof(errbuf), page->tok);
+	v = parse_document(s, e - s, &status, errbuf, sizeof(errbuf));
 	if (v == NULL)
 		return false;
 	page->vobjs[page->nvobjs++] = v;
@@ -1172,7 +1159,7 @@ bls_parse_error_body(const char *buf, size_t len, char **code,
 	json_object *root;
 
 	*code = *message = *request_id = NULL;
-	root = parse_document(buf, len, &status, errbuf, sizeof(errbuf), NULL);
+	root = parse_document(buf, len, &status, errbuf, sizeof(errbuf));
 	if (root == NULL)
 		return false;
 	if (!json_object_is_type(root, json_type_object))

@@ -71,7 +71,6 @@ typedef struct BlsPage
 	char	   *text;			/* copy of the tasks array's text */
 	size_t	   *spans;			/* start and end of each task in text */
 	BlsJson   **parsed;			/* tasks parsed so far, or NULL */
-	struct json_tokener *tok;
 
 	/* what bls_page_read_task() had json-c parse for the latest task */
 	int			read_json;		/* 1 + the task json-c parsed whole, or 0 */

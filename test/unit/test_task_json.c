@@ -969,6 +969,24 @@ test_read_task(void)
 		  "reader: members in another order than the last task's");
 	bls_page_free(&page);
 
+	/*
+	 * a task json-c refused half-way through a surrogate pair must not
+	 * change how the next task's escapes decode (json-c's tokener keeps
+	 * that state across a reset)
+	 */
+	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":["
+				"{\"\\ud83d\\u\"},{\"\\u00e9\":\"x\"},{\"n\":\"\\ud83d\\u\"},"
+				"{\"name\":\"\\u00e9\"}]}}", &page) == BLS_PARSE_OK,
+		  "reader: page with a cut surrogate pair parses");
+	CHECK(bls_page_task(&page, 0) == NULL &&
+		  bls_task_field(bls_page_task(&page, 1), "\xc3\xa9") != NULL,
+		  "reader: a task parsed after a refused one reads the same");
+	CHECK(!bls_page_read_task(&page, 2, &f) && bls_page_read_task(&page, 3, &f),
+		  "reader: a refused value, then an escaped one");
+	check_bytes(v[1].str, v[1].len, "\xc3\xa9", 2,
+				"reader: the escape after a refused surrogate pair");
+	bls_page_free(&page);
+
 	/* a page parsed whole (repeated "tasks") is read through json-c */
 	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":[],"
 				"\"tasks\":[{\"uuid\":\"w\",\"limit\":5}]}}", &page) == BLS_PARSE_OK &&
