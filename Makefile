@@ -6,11 +6,14 @@ OBJS = \
 	bls_fdw.o \
 	src/analyze.o \
 	src/bce_auth.o \
+	src/connection.o \
 	src/convert.o \
-	src/deparse.o \
-	src/http.o \
 	src/option.o \
+	src/pager.o \
+	src/pushdown.o \
 	src/request.o \
+	src/resource.o \
+	src/scan_request.o \
 	src/stats.o \
 	src/task_json.o
 

@@ -13,9 +13,8 @@
  * pg_class.reltuples is the service's "total", which the planner then uses
  * instead of estimated_rows.
  *
- * The pages are fetched by a small loop of its own rather than the
- * executor's scan, which does more (pushdown, de-duplication of shifted
- * tasks) than a sample needs.
+ * The pages come from the pager (pager.c), which sends, checks and counts
+ * them as it does for scans; only the choice of page numbers is ANALYZE's.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,10 +45,11 @@ typedef struct BlsSampleState
 	MemoryContext row_cxt;		/* conversion garbage, reset per task */
 
 	Relation	rel;
+	BlsPager   *pager;
 	BlsColumn  *cols;
 	int			ncols;
 	BlsFields	fields;			/* their fields, and the current task's */
-	int			uuid_key;
+	int			id_key;
 	Datum	   *values;
 	bool	   *nulls;
 } BlsSampleState;
@@ -76,22 +76,6 @@ blsAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 	return true;
 }
 
-/*
- * Request page page_no of page_size tasks and parse it into *page.  The
- * caller must bls_page_free() it, also on error; raises an error for a
- * failed request or a malformed page (having freed the page then).
- */
-static void
-fetch_page(BlsConnection *conn, const BlsOptions *opts, int page_no,
-		   int page_size, BlsPage *page)
-{
-	BlsListRequest req = {0};
-
-	req.page_no = page_no;
-	req.page_size = page_size;
-	bls_list_page(conn, opts, &req, page);
-}
-
 /* A heap tuple of every column of one task, in the caller's context. */
 static HeapTuple
 make_tuple(BlsSampleState *ss, int task_index, int page_no)
@@ -103,7 +87,7 @@ make_tuple(BlsSampleState *ss, int task_index, int page_no)
 	MemoryContextReset(ss->row_cxt);
 	oldcxt = MemoryContextSwitchTo(ss->row_cxt);
 	memset(ss->nulls, true, sizeof(bool) * tupdesc->natts);
-	bls_store_task(ss->cols, ss->ncols, &ss->fields, ss->uuid_key,
+	bls_store_task(ss->cols, ss->ncols, &ss->fields, ss->id_key,
 				   task_index, page_no, ss->values, ss->nulls);
 	MemoryContextSwitchTo(ss->anl_cxt);
 	tuple = heap_form_tuple(tupdesc, ss->values, ss->nulls);
@@ -142,41 +126,29 @@ sample_task(BlsSampleState *ss, int task_index, int page_no)
 
 /*
  * Fetch page page_no and offer its tasks to the sample.  Sets *total to the
- * page's "total" (-1 if absent) and *page_size to the page size the service
- * used; returns the number of tasks on the page.
+ * page's "total" (-1 if absent) and *last if no page follows it; returns
+ * the number of tasks on the page.
  */
 static int
-sample_page(BlsSampleState *ss, BlsConnection *conn, const BlsOptions *opts,
-			int page_no, int64 *total, int *page_size)
+sample_page(BlsSampleState *ss, const BlsOptions *opts, int page_no,
+			int64 *total, int *page_size, bool *last)
 {
-	BlsPage		page;
-	int			ntasks;
+	BlsListRequest lr = {0};
+	BlsPage    *page;
 
-	fetch_page(conn, opts, page_no, opts->page_size, &page);
-	ntasks = page.ntasks;		/* bls_page_free() clears it */
-	PG_TRY();
+	lr.page_no = page_no;
+	lr.page_size = opts->page_size;
+	page = bls_pager_fetch(ss->pager, &lr);
+	for (int i = 0; i < page->ntasks; i++)
 	{
-		for (int i = 0; i < page.ntasks; i++)
-		{
-			vacuum_delay_point();
-			if (!bls_page_read_task(&page, i, &ss->fields))
-			{
-				BlsResponse resp = {0};
-
-				bls_report_page_error(BLS_PARSE_NOT_JSON, &page, &resp, opts);
-			}
-			sample_task(ss, i, page_no);
-		}
+		vacuum_delay_point();
+		bls_pager_read_item(ss->pager, page, i, &ss->fields);
+		sample_task(ss, i, page_no);
 	}
-	PG_FINALLY();
-	{
-		bls_page_free(&page);
-	}
-	PG_END_TRY();
-
-	*total = page.total;
-	*page_size = page.page_size > 0 ? page.page_size : opts->page_size;
-	return ntasks;
+	*total = page->total;
+	*page_size = bls_page_effective_size(page, opts->page_size);
+	*last = bls_page_is_last(page, page_no, opts->page_size);
+	return page->ntasks;
 }
 
 /*
@@ -197,12 +169,12 @@ bls_acquire_sample_rows(Relation relation, int elevel,
 	TupleDesc	tupdesc = RelationGetDescr(relation);
 	BlsSampleState ss = {0};
 	BlsOptions *opts;
-	BlsConnection *conn;
+	BlsScanStats stats = {0};
 	MemoryContext tmp_cxt;
 	MemoryContext oldcxt;
 	int64		total;
 	int			page_size;
-	int			ntasks;
+	bool		last;
 	int			pages_read = 1;
 	int64		npages;
 	int			max_pages;
@@ -231,14 +203,16 @@ bls_acquire_sample_rows(Relation relation, int elevel,
 	for (int i = 0; i < tupdesc->natts; i++)
 		if (!TupleDescAttr(tupdesc, i)->attisdropped)
 			bls_init_column(&ss.cols[ss.ncols++], relation, i + 1);
-	ss.uuid_key = bls_init_fields(&ss.fields, ss.cols, ss.ncols);
+	ss.id_key = bls_init_fields(&ss.fields, ss.cols, ss.ncols, "uuid");
 	ss.values = palloc0(sizeof(Datum) * tupdesc->natts);
 	ss.nulls = palloc(sizeof(bool) * tupdesc->natts);
 
-	conn = bls_get_connection(opts);
+	ss.pager = bls_pager_create(tmp_cxt, opts, bls_resource_lookup("download_tasks"),
+								&stats);
 
 	/* the first page says how many tasks, and so pages, there are */
-	ntasks = sample_page(&ss, conn, opts, 1, &total, &page_size);
+	(void) sample_page(&ss, opts, 1, &total, &page_size, &last);
+	/* total is at most BLS_MAX_TOTAL (task_json.h): this cannot overflow */
 	npages = total >= 0 ? (total + page_size - 1) / page_size : -1;
 
 	if (npages > max_pages)
@@ -246,12 +220,15 @@ bls_acquire_sample_rows(Relation relation, int elevel,
 		/* too many: max_pages pages spread evenly from the first to the last */
 		for (int k = 1; k < max_pages; k++)
 		{
-			int			page_no = 1 + (int) ((double) k * (npages - 1) /
-											 (max_pages - 1) + 0.5);
+			int64		page_no = 1 + (int64) ((double) k * (npages - 1) /
+											   (max_pages - 1) + 0.5);
 			int64		t;
 			int			ps;
+			bool		l;
 
-			(void) sample_page(&ss, conn, opts, page_no, &t, &ps);
+			if (page_no > BLS_MAX_PAGES_PER_SEQUENCE)
+				break;
+			(void) sample_page(&ss, opts, (int) page_no, &t, &ps, &l);
 			pages_read++;
 		}
 	}
@@ -260,13 +237,12 @@ bls_acquire_sample_rows(Relation relation, int elevel,
 		/* all of them, until a short page or the total */
 		int			page_no = 1;
 
-		while (pages_read < max_pages && ntasks > 0 && ntasks >= page_size &&
-			   (total < 0 || (int64) page_no * page_size < total))
+		while (pages_read < max_pages && !last)
 		{
 			int64		t;
 
 			page_no++;
-			ntasks = sample_page(&ss, conn, opts, page_no, &t, &page_size);
+			(void) sample_page(&ss, opts, page_no, &t, &page_size, &last);
 			pages_read++;
 			if (t >= 0)
 				total = t;

@@ -28,6 +28,7 @@ typedef struct BlsOptions
 {
 	Oid			serverid;
 	Oid			userid;			/* the user whose mapping supplies the keys */
+	Oid			umid;			/* that mapping (maybe PUBLIC's), if read */
 	char	   *server_name;
 
 	/* server */
@@ -78,31 +79,144 @@ typedef struct BlsScanStats
 	int64		retries;
 	int64		rows;			/* tasks received */
 	int64		bytes;			/* response body bytes */
+	int64		sequences;		/* request sequences started */
+	int64		duplicates;		/* tasks skipped as already returned */
+	int64		refetched;		/* pages read ahead, dropped and asked again */
 } BlsScanStats;
 
-/* A successful response body: the connection's buffer, valid until its next request. */
+/* ASCII-only case mapping: names and options must not depend on the locale. */
+#define bls_ascii_upper(c) ((c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 'A' : (c))
+#define bls_ascii_lower(c) ((c) >= 'A' && (c) <= 'Z' ? (c) - 'A' + 'a' : (c))
+#define bls_ascii_isalnum(c) \
+	(((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+
+/* A request sequence reads at most this many pages: a service that ignores pageNo must not page forever. */
+#define BLS_MAX_PAGES_PER_SEQUENCE		1000000
+
+/* in option.c */
+extern BlsOptions *bls_get_options(Oid foreigntableid, Oid userid,
+								   bool need_keys);
+extern bool bls_parse_endpoint(const char *value, char **url, char **host);
+
+/* in resource.c */
+
+/* A field a list call can filter by. */
+typedef struct BlsFilterDef
+{
+	const char *field;			/* the item's JSON key, e.g. "project" */
+	const char *param;			/* the request parameter that filters it */
+	bool		exact;			/* exact match; else a fuzzy keyword that
+								 * narrows the list and is rechecked */
+} BlsFilterDef;
+
+/* A field a list call can sort by. */
+typedef struct BlsSortDef
+{
+	const char *field;			/* the item's JSON key */
+	const char *order_by;		/* its orderBy value */
+	bool		is_time;		/* a time: a bound on it can end a sequence */
+} BlsSortDef;
+
+/*
+ * What a list call of the service looks like.  A new resource is a new
+ * description; the planner, the pager and ANALYZE read only this.
+ */
+typedef struct BlsResource
+{
+	const char *name;			/* the table option "resource" */
+	const char *method;			/* POST: parameters in a JSON body; GET: in
+								 * the query string */
+	const char *path;
+	const char *id_field;		/* unique key of an item, for de-duplication */
+	const BlsFilterDef *filters;
+	int			nfilters;
+	const BlsSortDef *sorts;
+	int			nsorts;
+	const char *default_order_by;	/* the service's order when none is sent */
+	const char *default_order;
+	const char *columns;		/* column definitions, for IMPORT FOREIGN SCHEMA */
+} BlsResource;
+
+extern const BlsResource *bls_resource_lookup(const char *name);
+extern const BlsResource *bls_resource_at(int i);
+extern const BlsFilterDef *bls_resource_filter(const BlsResource *res,
+											   const char *field);
+extern const BlsSortDef *bls_resource_sort(const BlsResource *res,
+										   const char *field);
+
+/* in connection.c */
+typedef struct BlsConnection BlsConnection;
+
+/* An HTTP request to send; strings are copied by bls_request_start(). */
+typedef struct BlsHttpRequest
+{
+	const char *method;			/* a string constant: GET, POST, DELETE */
+	const char *target;			/* path and query string, encoded as sent */
+	const char *body;			/* NULL for none */
+	size_t		bodylen;
+} BlsHttpRequest;
+
+/*
+ * A request under way: a slot of its connection and the slot's generation
+ * when the request started, so that a handle that outlives its request is
+ * recognized (see connection.c).
+ */
+typedef struct BlsHandle
+{
+	int			slot;			/* -1: none */
+	uint32		generation;
+} BlsHandle;
+
+/* A successful response body: valid until its request is released. */
 typedef struct BlsResponse
 {
 	const char *body;
 	size_t		len;
+	long		status;
 	char		request_id[80];
 } BlsResponse;
 
-/* The task fields a request can filter or sort by. */
-typedef enum BlsField
-{
-	BLS_FIELD_PROJECT,
-	BLS_FIELD_LOGSTORE,
-	BLS_FIELD_NAME,
-	BLS_FIELD_CREATED,
-	BLS_FIELD_UPDATED,
-	BLS_NUM_FIELDS
-} BlsField;
+extern BlsConnection *bls_connection_acquire(const BlsOptions *opts);
+extern void bls_connection_release(BlsConnection *conn);
+extern bool bls_disconnect_all(void);
+extern BlsHandle bls_request_start(BlsConnection *conn, const BlsOptions *opts,
+								   const BlsHttpRequest *req,
+								   BlsScanStats *stats, bool try);
+extern void bls_request_wait(BlsConnection *conn, BlsHandle h,
+							 BlsResponse *resp);
+extern void bls_request_release(BlsConnection *conn, BlsHandle h);
+extern char *bls_printable(const char *s, size_t maxlen);
 
-/* A bound on createdTime or updatedTime: field >[=] value or field <[=] value */
+/* in pushdown.c */
+
+/* The JSON key of each column of a relation, and the resource it reads. */
+typedef struct BlsRelMap
+{
+	const BlsResource *resource;
+	int			natts;
+	char	  **keys;			/* per attribute number - 1; NULL if dropped */
+} BlsRelMap;
+
+/* field = value or field = ANY (array value), enforced by the request */
+typedef struct BlsFilterQual
+{
+	const BlsFilterDef *def;
+	Expr	   *value;
+	bool		is_array;
+} BlsFilterQual;
+
+/* a fuzzy keyword sent for a condition that is rechecked */
+typedef struct BlsKeyword
+{
+	const BlsFilterDef *def;
+	char	   *value;			/* in the server encoding */
+} BlsKeyword;
+
+/* A bound on a time the service sorts by: field >[=] value or <[=] value */
 typedef struct BlsBound
 {
-	BlsField	field;
+	const BlsSortDef *sort;
+	AttrNumber	attno;
 	bool		lower;			/* a lower bound (>, >=) */
 	bool		strict;			/* > or <, not >= or <= */
 	Expr	   *value;
@@ -112,50 +226,103 @@ typedef struct BlsBound
 /* Restriction clauses sorted by what a request can do with them. */
 typedef struct BlsQuals
 {
-	List	   *project_exprs;	/* values: project = expr, or = ANY (expr) */
-	List	   *project_array;	/* int per project_exprs item: 1 if an array */
-	char	   *store_keyword;	/* logStoreName to send, or NULL */
+	List	   *filters;		/* BlsFilterQual * */
+	List	   *keywords;		/* BlsKeyword *, one per parameter */
 	List	   *bounds;			/* BlsBound *, checked locally as well */
 	List	   *exact;			/* RestrictInfos the request enforces */
 	List	   *loose;			/* RestrictInfos the request narrows */
 	List	   *local;			/* RestrictInfos checked locally */
 } BlsQuals;
 
-/* in deparse.c */
-extern const char *bls_field_key(BlsField f);
-extern void bls_map_fields(Relation rel, AttrNumber *attnos);
+extern void bls_map_relation(Relation rel, BlsRelMap *map);
 extern void bls_classify_clause(PlannerInfo *root, Index relid,
-								const AttrNumber *attnos, RestrictInfo *rinfo,
+								const BlsRelMap *map, RestrictInfo *rinfo,
 								BlsQuals *quals);
-extern bool bls_is_field_var(Node *node, Index relid, const AttrNumber *attnos,
-							 BlsField field);
+extern bool bls_is_filter_var(Node *node, Index relid, const BlsRelMap *map);
 extern bool bls_single_sequence(const BlsQuals *quals);
-extern bool bls_pathkey_order(PathKey *pk, Index relid, const AttrNumber *attnos,
+extern bool bls_pathkey_order(PathKey *pk, Index relid, const BlsRelMap *map,
 							  const char **order_by, const char **order);
 
-/* in option.c */
-extern BlsOptions *bls_get_options(Oid foreigntableid, Oid userid,
-								   bool need_keys);
-extern bool bls_parse_endpoint(const char *value, char **url, char **host);
+/* in scan_request.c */
 
-/* in http.c */
-typedef struct BlsConnection BlsConnection;
-extern bool bls_disconnect_all(void);
-extern BlsConnection *bls_get_connection(const BlsOptions *opts);
-extern int	bls_request_start(BlsConnection *conn, const BlsOptions *opts,
-							  const char *body, size_t bodylen,
-							  BlsScanStats *stats, bool try);
-extern void bls_request_wait(BlsConnection *conn, int slot, BlsResponse *resp);
-extern void bls_request_release(BlsConnection *conn, int slot);
-extern void bls_list_tasks(BlsConnection *conn, const BlsOptions *opts,
-						   const char *body, size_t bodylen,
-						   BlsResponse *resp, BlsScanStats *stats);
-extern char *bls_list_body(const BlsListRequest *req, size_t *len);
-extern void bls_list_page(BlsConnection *conn, const BlsOptions *opts,
-						  const BlsListRequest *req, BlsPage *page);
-extern void bls_report_page_error(BlsParseStatus status, const BlsPage *page,
-								  const BlsResponse *resp,
-								  const BlsOptions *opts);
+/* A filter the request carries: its values come from fdw_exprs. */
+typedef struct BlsPlanFilter
+{
+	char	   *param;
+	AttrNumber	attno;			/* its column, for EXPLAIN */
+	bool		is_array;
+	Expr	   *expr;			/* planner only; the executor uses the index */
+} BlsPlanFilter;
+
+/* A time bound: checked locally, and may end a request sequence. */
+typedef struct BlsPlanBound
+{
+	char	   *field;
+	AttrNumber	attno;
+	bool		lower;
+	bool		strict;
+	bool		stops;			/* the request's order makes it final */
+	Expr	   *expr;			/* planner only */
+} BlsPlanBound;
+
+/*
+ * What a scan sends: the one description of a request, written to
+ * fdw_private by bls_request_to_private() and read back by
+ * bls_request_from_private().  EXPLAIN, the scan, ANALYZE and remote
+ * estimates all build their HTTP requests from it.
+ */
+typedef struct BlsScanRequest
+{
+	const BlsResource *resource;
+	List	   *retrieved_attrs;	/* integers: columns to fill in */
+	List	   *filters;		/* BlsPlanFilter *; their exprs are the first
+								 * fdw_exprs */
+	List	   *keywords;		/* BlsKeyword * (def NULL after reading back:
+								 * see param) */
+	List	   *keyword_params; /* Strings: each keyword's parameter */
+	char	   *order_by;		/* NULL: the service's default */
+	char	   *order;
+	int			limit;			/* > 0: items the query needs at most; -1: a
+								 * LIMIT the request cannot carry; 0: none */
+	List	   *bounds;			/* BlsPlanBound *; exprs follow the filters' */
+	List	   *rechecked;		/* Strings: rechecked conditions, for EXPLAIN */
+} BlsScanRequest;
+
+extern List *bls_request_to_private(const BlsScanRequest *req, List **fdw_exprs);
+extern BlsScanRequest *bls_request_from_private(List *fdw_private);
+extern List *bls_request_sequences(const BlsScanRequest *req, List *filter_sets,
+								   int *nparams);
+extern bool bls_sequences_equal(List *a, List *b, int nparams);
+extern void bls_build_list_request(const BlsResource *res,
+								   const BlsListRequest *lr,
+								   BlsHttpRequest *out);
+extern char *bls_http_request_text(const BlsHttpRequest *req);
+
+/* in pager.c */
+
+/*
+ * Paging through one list call: request sequences of numbered pages, read
+ * ahead, de-duplicated and stopped early.  Owns its requests, its pages and
+ * a reference to the connection, all released when its memory context
+ * goes (see pager.c).
+ */
+typedef struct BlsPager BlsPager;
+
+extern BlsPager *bls_pager_create(MemoryContext parent, const BlsOptions *opts,
+								  const BlsResource *res, BlsScanStats *stats);
+extern void bls_pager_begin(BlsPager *pg, const BlsParam *params, int nparams,
+							const char *order_by, const char *order,
+							int page_size, int64 limit, bool lazy);
+extern bool bls_pager_next(BlsPager *pg, BlsFields *fields, int id_key);
+extern void bls_pager_end(BlsPager *pg);
+extern void bls_pager_position(const BlsPager *pg, int *page_no, int *index);
+extern const BlsPage *bls_pager_page(const BlsPager *pg);
+extern BlsPage *bls_pager_fetch(BlsPager *pg, const BlsListRequest *lr);
+extern void bls_pager_read_item(BlsPager *pg, BlsPage *page, int i,
+								BlsFields *fields);
+extern int	bls_page_effective_size(const BlsPage *page, int asked);
+extern bool bls_page_is_last(const BlsPage *page, int page_no, int asked);
+extern void bls_pager_destroy(BlsPager *pg);
 
 /* in convert.c */
 typedef struct BlsColumn
@@ -174,7 +341,8 @@ typedef struct BlsColumn
 
 extern char *bls_column_key(Relation rel, AttrNumber attnum);
 extern void bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum);
-extern int	bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols);
+extern int	bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols,
+							const char *id_field);
 extern void bls_store_task(BlsColumn *cols, int ncols, const BlsFields *f,
 						   int uuid_key, int task_index, int page_no,
 						   Datum *values, bool *nulls);

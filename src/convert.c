@@ -73,7 +73,7 @@ bls_column_key(Relation rel, AttrNumber attnum)
 			upper = true;
 		else
 		{
-			appendStringInfoChar(&buf, upper ? pg_toupper((unsigned char) *p) : *p);
+			appendStringInfoChar(&buf, upper ? bls_ascii_upper(*p) : *p);
 			upper = false;
 		}
 	}
@@ -123,12 +123,13 @@ bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum)
 
 /*
  * bls_init_fields
- *		Set up *f to read the fields of cols, and "uuid" (for dedup and error
- *		messages), from each task; sets each column's field index.  Returns
- *		the index of "uuid".  Allocates in the current memory context.
+ *		Set up *f to read the fields of cols, and the resource's id field
+ *		id_field (for dedup and error messages), from each item; sets each
+ *		column's field index.  Returns the index of id_field.  Allocates in
+ *		the current memory context.
  */
 int
-bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols)
+bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols, const char *id_field)
 {
 	int			uuid_key = -1;
 
@@ -137,7 +138,7 @@ bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols)
 	f->nkeys = 0;
 	for (int i = 0; i <= ncols; i++)
 	{
-		const char *key = i < ncols ? cols[i].key : "uuid";
+		const char *key = i < ncols ? cols[i].key : id_field;
 		int			k;
 
 		for (k = 0; k < f->nkeys; k++)

@@ -17,7 +17,6 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 
@@ -91,7 +90,7 @@ parse_int_option(const char *name, const char *value, int64 min, int64 max)
 
 	errno = 0;
 	v = strtoll(value, &end, 10);
-	while (*end && isspace((unsigned char) *end))
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
 		end++;
 	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
 		ereport(ERROR,
@@ -141,7 +140,7 @@ bls_parse_endpoint(const char *value, char **url, char **host)
 	{
 		/* IPv6 literal */
 		p++;
-		while (*p && (isxdigit((unsigned char) *p) || *p == ':' || *p == '.'))
+		while (*p && (strchr("0123456789abcdefABCDEF:.", *p) != NULL))
 			p++;
 		if (*p != ']' || p == hoststart + 1)
 			return false;
@@ -149,7 +148,7 @@ bls_parse_endpoint(const char *value, char **url, char **host)
 	}
 	else
 	{
-		while (*p && (isalnum((unsigned char) *p) || *p == '-' || *p == '.'))
+		while (*p && (bls_ascii_isalnum(*p) || *p == '-' || *p == '.'))
 			p++;
 		if (p == hoststart)
 			return false;
@@ -165,7 +164,7 @@ bls_parse_endpoint(const char *value, char **url, char **host)
 		errno = 0;
 		v = strtol(portstr, &end, 10);
 		if (errno != 0 || end == portstr || v < 1 || v > 65535 ||
-			!isdigit((unsigned char) *portstr))
+			!(*portstr >= '0' && *portstr <= '9'))
 			return false;
 		port = (int) v;
 		p = end;
@@ -178,7 +177,7 @@ bls_parse_endpoint(const char *value, char **url, char **host)
 	initStringInfo(&h);
 	appendBinaryStringInfo(&h, hoststart, hostend - hoststart);
 	for (char *c = h.data; *c; c++)
-		*c = pg_tolower((unsigned char) *c);
+		*c = bls_ascii_lower(*c);
 	if (port != 0 && port != default_port)
 		appendStringInfo(&h, ":%d", port);
 
@@ -347,6 +346,7 @@ bls_get_options(Oid foreigntableid, Oid userid, bool need_keys)
 
 	opts->serverid = server->serverid;
 	opts->userid = userid;
+	opts->umid = um ? um->umid : InvalidOid;
 	opts->server_name = pstrdup(server->servername);
 	opts->page_size = BLS_DEFAULT_PAGE_SIZE;
 	opts->connect_timeout_ms = BLS_DEFAULT_CONNECT_TIMEOUT_MS;

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * request.c
- *		  Serialize a ListDownloadTask request into its JSON body.
+ *		  Serialize a list request into its JSON body.
  *
  * Kept free of postgres.h so that the unit tests, the sanitizer builds and
  * the fuzzer can link it on its own.  json-c does the escaping, so a project
@@ -49,9 +49,10 @@ bls_request_body(const BlsListRequest *req, size_t *len)
 	if (obj == NULL)
 		return NULL;
 
-	if (add_string(obj, "project", req->project) != 0 ||
-		add_string(obj, "logStoreName", req->log_store_name) != 0 ||
-		add_string(obj, "orderBy", req->order_by) != 0 ||
+	for (int i = 0; i < req->nparams; i++)
+		if (add_string(obj, req->params[i].key, req->params[i].value) != 0)
+			goto done;
+	if (add_string(obj, "orderBy", req->order_by) != 0 ||
 		add_string(obj, "order", req->order) != 0 ||
 		json_object_object_add(obj, "pageNo",
 							   json_object_new_int(req->page_no)) != 0 ||

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * request.h
- *		  Building ListDownloadTask request bodies; no PostgreSQL dependency.
+ *		  Serializing BLS list requests; no PostgreSQL dependency.
  *
  *-------------------------------------------------------------------------
  */
@@ -10,18 +10,24 @@
 
 #include <stddef.h>
 
-#define BLS_LIST_PATH	"/v2/logstore/download/list"
+/* One request parameter: a filter the resource understands.  UTF-8. */
+typedef struct BlsParam
+{
+	const char *key;
+	const char *value;			/* NULL: not sent */
+} BlsParam;
 
 /*
- * One ListDownloadTask request.  NULL strings are omitted from the body, so
- * the service applies its documented defaults.
+ * One page request of a list call.  The filters come first, in the order
+ * given, then orderBy, order, pageNo and pageSize; NULL strings are omitted,
+ * so the service applies its documented defaults.
  */
 typedef struct BlsListRequest
 {
-	const char *project;		/* exact match */
-	const char *log_store_name; /* fuzzy match */
-	const char *order_by;		/* createdTime, updatedTime or name */
-	const char *order;			/* asc or desc */
+	const BlsParam *params;
+	int			nparams;
+	const char *order_by;
+	const char *order;
 	int			page_no;		/* 1-based */
 	int			page_size;
 } BlsListRequest;

@@ -1,10 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * test_request.c
- *		  Unit tests for src/request.c (ListDownloadTask request bodies)
+ *		  Unit tests for src/request.c (list request bodies)
  *
  * Checks the exact text of bls_request_body: omitted NULL fields, the
- * documented field order (project, logStoreName, orderBy, order, pageNo,
+ * field order (the filters as given, then orderBy, order, pageNo,
  * pageSize), escaping of quotes, backslashes and control characters,
  * non-ASCII passed through as UTF-8, '/' left unescaped, and that the
  * returned length equals strlen.  Plain C with no framework: it prints TAP
@@ -40,6 +40,20 @@ check_body(const BlsListRequest *req, const char *want, const char *desc)
 	free(body);
 }
 
+/* The two filters of ListDownloadTask; a NULL value is not sent. */
+static BlsParam params[2];
+
+static void
+set_filters(BlsListRequest *req, const char *project, const char *store)
+{
+	params[0].key = "project";
+	params[0].value = project;
+	params[1].key = "logStoreName";
+	params[1].value = store;
+	req->params = params;
+	req->nparams = 2;
+}
+
 int
 main(void)
 {
@@ -52,8 +66,7 @@ main(void)
 	check_body(&req, "{\"pageNo\":1,\"pageSize\":100}", "page fields only");
 
 	/* every field, in the documented order */
-	req.project = "proj";
-	req.log_store_name = "store";
+	set_filters(&req, "proj", "store");
 	req.order_by = "createdTime";
 	req.order = "desc";
 	req.page_no = 3;
@@ -67,7 +80,7 @@ main(void)
 	/* a subset keeps the same relative order */
 	memset(&req, 0, sizeof(req));
 	req.order = "asc";
-	req.log_store_name = "ls";
+	set_filters(&req, NULL, "ls");
 	req.page_no = 2;
 	req.page_size = 10;
 	check_body(&req,
@@ -77,8 +90,7 @@ main(void)
 
 	/* quotes, backslashes, non-ASCII and '/' */
 	memset(&req, 0, sizeof(req));
-	req.project = "数据平台/a\"b\\c";
-	req.log_store_name = "say \"hi\"\\";
+	set_filters(&req, "数据平台/a\"b\\c", "say \"hi\"\\");
 	req.page_no = 1;
 	req.page_size = 100;
 	check_body(&req,
@@ -89,7 +101,7 @@ main(void)
 
 	/* control characters are escaped, so the body stays one line */
 	memset(&req, 0, sizeof(req));
-	req.project = "a\nb\tc\x01";
+	set_filters(&req, "a\nb\tc\x01", NULL);
 	req.page_no = 1;
 	req.page_size = 1;
 	check_body(&req,
@@ -98,7 +110,7 @@ main(void)
 
 	/* empty strings are present, not omitted */
 	memset(&req, 0, sizeof(req));
-	req.project = "";
+	set_filters(&req, "", NULL);
 	req.order_by = "";
 	req.page_no = 1;
 	req.page_size = 1;
@@ -112,6 +124,20 @@ main(void)
 	req.page_size = 0;
 	check_body(&req, "{\"pageNo\":2147483647,\"pageSize\":0}",
 			   "INT_MAX page number");
+
+	/* filters keep the order given, whatever their keys */
+	memset(&req, 0, sizeof(req));
+	{
+		BlsParam	p[3] = {{"namePattern", "a"}, {"project", NULL}, {"description", "b"}};
+
+		req.params = p;
+		req.nparams = 3;
+		req.page_no = 1;
+		req.page_size = 5;
+		check_body(&req,
+				   "{\"namePattern\":\"a\",\"description\":\"b\",\"pageNo\":1,\"pageSize\":5}",
+				   "filters in the order given, NULL ones left out");
+	}
 
 	return tap_done();
 }

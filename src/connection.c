@@ -1,24 +1,36 @@
 /*-------------------------------------------------------------------------
  *
- * http.c
+ * connection.c
  *		  HTTP transport to BLS: the connection cache, signed requests in
- *		  flight side by side, retries, cancellation and error reporting.
+ *		  flight side by side, retries, cancellation, invalidation and
+ *		  error reporting.
  *
  * This is the only file that includes curl.h.  Each backend keeps, per
  * (server, user) pair, one libcurl multi handle, which owns the keep-alive
- * connection pool, and a few easy handles, one per request in flight: the
- * page being read and the pages read ahead.  Pages and queries reuse the
- * pool's connections.
+ * connection pool, and a few easy handles, one per request in flight.
+ * Pages and queries reuse the pool's connections.
  *
  * Requests run in the background through the multi interface; a caller
  * starts one with bls_request_start() and collects it, retries included,
  * with bls_request_wait().  Waiting happens in short polls with
  * CHECK_FOR_INTERRUPTS() between them, so a cancel or statement_timeout is
- * reported as such (SQLSTATE 57014) within a poll interval, and a terminate
- * stays FATAL.  No ERROR is ever raised inside a libcurl callback: the write
- * callback caps the body by returning a short count, and errors are raised
- * after libcurl has returned.  Transfers an ERROR leaves behind are stopped
- * by the transaction abort callback.
+ * reported as such (SQLSTATE 57014) within a poll interval, a terminate
+ * stays FATAL, and the postmaster's death ends the wait at once.  No ERROR
+ * is ever raised inside a libcurl callback: the write callback caps the
+ * body by returning a short count, and errors are raised after libcurl has
+ * returned.
+ *
+ * Ownership.  A request belongs to whoever started it (a pager, see
+ * pager.c), which releases it from a reset callback of its own memory
+ * context, so an ERROR, a closed cursor or an aborted subtransaction frees
+ * exactly the requests of the scans that went away, and nothing else.  A
+ * caller holds a BlsHandle: a slot and the generation the slot had when the
+ * request started.  Every release bumps the generation, so a handle that
+ * outlived its request is recognized: using one is an ERROR, releasing one
+ * does nothing.  A connection counts its users (pagers); it is closed, by
+ * bls_disconnect_all() or after its server or user mapping changed, only
+ * when it has none.  At the end of a top-level transaction no scan is left,
+ * so any request still under way is stopped then.
  *
  * libcurl allocates with malloc, not palloc: its memory outlives queries
  * (the connection pool), and a longjmp out of palloc inside libcurl would
@@ -29,25 +41,30 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <time.h>
 
 #include "access/xact.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_user_mapping.h"
 #include "foreign/foreign.h"
 #include "common/pg_prng.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/postmaster.h"
+#include "storage/pmsignal.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "bce_auth.h"
 #include "bls_fdw.h"
-#include "request.h"
 
 /* How long one wait for socket activity may last before checking interrupts. */
 #define BLS_POLL_MS				100
@@ -91,8 +108,8 @@ retryable_curl_error(CURLcode rc)
 	}
 }
 
-/* Transfers per connection: the page being read, plus read-ahead. */
-#define BLS_MAX_TRANSFERS		(BLS_MAX_READAHEAD * 2 + 1)
+/* Transfers per connection: two scans' pages and read-ahead. */
+#define BLS_MAX_TRANSFERS		(BLS_MAX_READAHEAD * 2 + 2)
 
 typedef struct BlsConnKey
 {
@@ -107,19 +124,23 @@ typedef struct BlsConnKey
 typedef struct BlsTransfer
 {
 	CURL	   *easy;			/* created on first use, kept */
+	uint32		generation;		/* bumped by every release */
 	bool		in_use;			/* handed out by bls_request_start() */
 	bool		attached;		/* in the multi handle: under way */
 	bool		done;			/* finished; result and response are valid */
 	CURLcode	result;
 	struct curl_slist *headers; /* of the attempt under way */
-	char	   *body;			/* request body */
+	const char *method;			/* a string constant */
+	char	   *target;			/* path and query string, as sent */
+	char	   *path;			/* path, as signed */
+	char	   *query;			/* query string, as signed; NULL if none */
+	char	   *body;			/* request body; NULL if none */
 	size_t		bodylen;
 	const BlsOptions *opts;		/* the starting scan's; valid while in use */
 	BlsScanStats *stats;
 	int			attempts;		/* sent so far */
 	bool		resigned;		/* RequestExpired has been retried */
 	TimestampTz retry_at;		/* resend then; 0 if not waiting */
-	int			xact_level;		/* transaction nesting level it began at */
 	TimestampTz sent_at;
 
 	/* response of the last attempt */
@@ -140,7 +161,10 @@ struct BlsConnection
 {
 	BlsConnKey	key;			/* hash key; must be first */
 	CURLM	   *multi;			/* owns the keep-alive connection pool */
-	int			sync_slot;		/* bls_list_tasks()'s transfer, or -1 */
+	int			users;			/* pagers holding it: not closed while > 0 */
+	bool		invalidated;	/* its server or user mapping changed */
+	uint32		server_hashvalue;	/* of the server's syscache entry */
+	uint32		mapping_hashvalue;	/* of the user mapping's */
 	BlsTransfer xfers[BLS_MAX_TRANSFERS];
 };
 
@@ -161,8 +185,9 @@ retry_delay_ms(const BlsTransfer *t, int attempt)
 		char	   *end;
 		long		secs = strtol(t->retry_after, &end, 10);
 
+		/* clamp before multiplying: a huge value must not overflow */
 		if (end != t->retry_after && *end == '\0' && secs >= 0)
-			return Min(secs * 1000, BLS_RETRY_AFTER_MAX_MS);
+			return Min(secs, BLS_RETRY_AFTER_MAX_MS / 1000) * 1000;
 		else
 		{
 			time_t		when = curl_getdate(t->retry_after, NULL);
@@ -178,8 +203,7 @@ retry_delay_ms(const BlsTransfer *t, int attempt)
 }
 
 static void bls_xact_callback(XactEvent event, void *arg);
-static void bls_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-								 SubTransactionId parentSubid, void *arg);
+static void bls_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
 static void report_http_error(BlsTransfer *t, const BlsOptions *opts,
 							  int attempts);
 static void report_transport_error(BlsTransfer *t, const BlsOptions *opts,
@@ -219,72 +243,108 @@ release_transfer(BlsConnection *conn, BlsTransfer *t)
 		t->attached = false;
 	}
 	drop_attempt(t);
+	free(t->target);
+	free(t->path);
+	free(t->query);
 	free(t->body);
-	t->body = NULL;
+	t->target = t->path = t->query = t->body = NULL;
 	t->in_use = false;
 	t->done = false;
 	t->opts = NULL;
 	t->stats = NULL;
+	t->generation++;
+}
+
+/* Close conn's handles and forget it; it must have no users. */
+static void
+close_connection(BlsConnection *conn)
+{
+	Assert(conn->users == 0);
+	for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
+	{
+		BlsTransfer *t = &conn->xfers[i];
+
+		release_transfer(conn, t);
+		if (t->easy)
+			curl_easy_cleanup(t->easy);
+		free(t->buf);
+	}
+	curl_multi_cleanup(conn->multi);
+	hash_search(ConnectionHash, &conn->key, HASH_REMOVE, NULL);
 }
 
 /*
- * Stop the transfers started at transaction nesting level min_level or
- * deeper: the scans that started them are gone, and an ERROR may have left
- * one half-done.
+ * Close the connections whose server or user mapping changed, except those
+ * a scan still uses: they go at a later call.
  */
 static void
-release_transfers(int min_level)
+close_invalidated(void)
 {
 	HASH_SEQ_STATUS scan;
 	BlsConnection *conn;
 
-	if (ConnectionHash == NULL)
-		return;
 	hash_seq_init(&scan, ConnectionHash);
 	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
-	{
-		for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
-		{
-			BlsTransfer *t = &conn->xfers[i];
-
-			if ((t->in_use || t->attached) && t->xact_level >= min_level)
-			{
-				release_transfer(conn, t);
-				if (conn->sync_slot == i)
-					conn->sync_slot = -1;
-			}
-		}
-	}
-}
-
-/* At the end of a transaction no scan is left: stop every transfer. */
-static void
-bls_xact_callback(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
-		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-		event == XACT_EVENT_PREPARE)
-		release_transfers(0);
-}
-
-/* A subtransaction's abort ends the scans it started. */
-static void
-bls_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					 SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		release_transfers(GetCurrentTransactionNestLevel());
+		if (conn->invalidated && conn->users == 0)
+			close_connection(conn);
 }
 
 /*
- * bls_get_connection
- *		Return this backend's connection for the scan's server and user,
- *		creating it on first use.  The struct lives in CacheMemoryContext
- *		and the libcurl handles until the backend exits or
- *		bls_disconnect_all().
+ * At the end of a top-level transaction no scan is left (a WITH HOLD
+ * cursor has been materialized by then): stop any request still under way,
+ * so that nothing runs between transactions, and close connections whose
+ * server or user mapping changed.  Scans whose memory is freed after this
+ * find their handles stale, which a release ignores.
+ */
+static void
+bls_xact_callback(XactEvent event, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	BlsConnection *conn;
+
+	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_PREPARE)
+		return;
+	hash_seq_init(&scan, ConnectionHash);
+	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
+		for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
+			if (conn->xfers[i].in_use || conn->xfers[i].attached)
+				release_transfer(conn, &conn->xfers[i]);
+	close_invalidated();
+}
+
+/*
+ * A foreign server or user mapping changed or went away: its connections
+ * are closed at the next use (as postgres_fdw does), so that a dropped
+ * server's sockets do not linger and a changed endpoint's pool is not kept.
+ * (Options and keys are read afresh by every scan: a connection holds
+ * neither.)
+ */
+static void
+bls_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	HASH_SEQ_STATUS scan;
+	BlsConnection *conn;
+
+	hash_seq_init(&scan, ConnectionHash);
+	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
+		if (hashvalue == 0 ||
+			(cacheid == FOREIGNSERVEROID && conn->server_hashvalue == hashvalue) ||
+			(cacheid == USERMAPPINGOID && conn->mapping_hashvalue == hashvalue))
+			conn->invalidated = true;
+}
+
+/*
+ * bls_connection_acquire
+ *		Return this backend's connection for the server and user of opts,
+ *		creating it on first use, and count the caller as its user until
+ *		bls_connection_release().  The struct and the libcurl handles live
+ *		until the backend exits, bls_disconnect_all() or an invalidation
+ *		closes them, never while the connection has users.
  */
 BlsConnection *
-bls_get_connection(const BlsOptions *opts)
+bls_connection_acquire(const BlsOptions *opts)
 {
 	BlsConnKey	key;
 	BlsConnection *conn;
@@ -303,8 +363,10 @@ bls_get_connection(const BlsOptions *opts)
 		ConnectionHash = hash_create("bls_fdw connections", 8, &ctl,
 									 HASH_ELEM | HASH_BLOBS);
 		RegisterXactCallback(bls_xact_callback, NULL);
-		RegisterSubXactCallback(bls_subxact_callback, NULL);
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, bls_inval_callback, (Datum) 0);
+		CacheRegisterSyscacheCallback(USERMAPPINGOID, bls_inval_callback, (Datum) 0);
 	}
+	close_invalidated();
 
 	key.serverid = opts->serverid;
 	key.userid = opts->userid;
@@ -313,7 +375,10 @@ bls_get_connection(const BlsOptions *opts)
 	{
 		memset((char *) conn + sizeof(BlsConnKey), 0,
 			   sizeof(BlsConnection) - sizeof(BlsConnKey));
-		conn->sync_slot = -1;
+		conn->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
+													   ObjectIdGetDatum(opts->serverid));
+		conn->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
+														ObjectIdGetDatum(opts->umid));
 		conn->multi = curl_multi_init();
 		if (conn->multi == NULL)
 		{
@@ -325,13 +390,27 @@ bls_get_connection(const BlsOptions *opts)
 		/* keep one idle connection per transfer for the next query */
 		curl_multi_setopt(conn->multi, CURLMOPT_MAXCONNECTS, (long) BLS_MAX_TRANSFERS);
 	}
+	conn->users++;
 	return conn;
 }
 
 /*
+ * bls_connection_release
+ *		The caller no longer uses conn.  Never raises an error: it is called
+ *		from memory context reset callbacks.
+ */
+void
+bls_connection_release(BlsConnection *conn)
+{
+	Assert(conn->users > 0);
+	conn->users--;
+}
+
+/*
  * bls_disconnect_all
- *		Close this backend's cached connections, except those a running scan
- *		is using.  Returns true if any was closed.
+ *		Close this backend's cached connections, except those a scan is
+ *		using (an open cursor, or the query calling this): those are kept,
+ *		with a warning.  Returns true if any was closed.
  */
 bool
 bls_disconnect_all(void)
@@ -345,28 +424,18 @@ bls_disconnect_all(void)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
 	{
-		bool		busy = false;
-
-		for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
-			busy |= conn->xfers[i].in_use && i != conn->sync_slot;
-		if (busy)
+		if (conn->users > 0)
 		{
+			ForeignServer *server = GetForeignServerExtended(conn->key.serverid,
+															 FSV_MISSING_OK);
+
 			ereport(WARNING,
 					(errmsg("cannot close the connection to BLS server \"%s\" while it is in use",
-							GetForeignServer(conn->key.serverid)->servername)));
+							server ? server->servername : "(dropped)"),
+					 errdetail("The connection is kept.")));
 			continue;
 		}
-		for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
-		{
-			BlsTransfer *t = &conn->xfers[i];
-
-			release_transfer(conn, t);
-			if (t->easy)
-				curl_easy_cleanup(t->easy);
-			free(t->buf);
-		}
-		curl_multi_cleanup(conn->multi);
-		hash_search(ConnectionHash, &conn->key, HASH_REMOVE, NULL);
+		close_connection(conn);
 		closed = true;
 	}
 	return closed;
@@ -512,14 +581,17 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 
 	/* the signature covers exactly the header values sent below */
 	bce_format_timestamp(time(NULL), timestamp);
-	snprintf(content_length, sizeof(content_length), "%zu", t->bodylen);
 	sign[nsign++] = (BceHeader) {"host", opts->host_header};
-	sign[nsign++] = (BceHeader) {"content-type", "application/json;charset=utf-8"};
-	sign[nsign++] = (BceHeader) {"content-length", content_length};
+	if (t->body)
+	{
+		snprintf(content_length, sizeof(content_length), "%zu", t->bodylen);
+		sign[nsign++] = (BceHeader) {"content-type", "application/json;charset=utf-8"};
+		sign[nsign++] = (BceHeader) {"content-length", content_length};
+	}
 	sign[nsign++] = (BceHeader) {"x-bce-date", timestamp};
 	if (opts->security_token)
 		sign[nsign++] = (BceHeader) {"x-bce-security-token", opts->security_token};
-	auth = bce_sign("POST", BLS_LIST_PATH, NULL, sign, nsign,
+	auth = bce_sign(t->method, t->path, t->query, sign, nsign,
 					opts->access_key_id, opts->secret_access_key,
 					timestamp, 1800, NULL);
 	if (auth == NULL)
@@ -541,7 +613,7 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 	/* no "Expect: 100-continue" round trip */
 	append_header(t, "Expect", "");
 
-	url = psprintf("%s%s", opts->endpoint, BLS_LIST_PATH);
+	url = psprintf("%s%s", opts->endpoint, t->target);
 
 	/* start from libcurl's defaults; the connection pool survives this */
 	curl_easy_reset(h);
@@ -551,9 +623,16 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, t->body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) t->bodylen);
+	if (t->body)
+	{
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, t->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) t->bodylen);
+	}
+	else
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	if (strcmp(t->method, "GET") != 0 && strcmp(t->method, "POST") != 0)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, t->method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "bls_fdw/" BLS_FDW_VERSION);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
@@ -638,9 +717,15 @@ drive_transfers(BlsConnection *conn, BlsTransfer *target, long timeout_ms)
 	{
 		if (target->attached)
 		{
+			/* the postmaster's death wakes the poll up, as WaitLatch does */
+			struct curl_waitfd pm = {postmaster_alive_fds[POSTMASTER_FD_WATCH],
+			CURL_WAIT_POLLIN, 0};
+
 			pgstat_report_wait_start(PG_WAIT_EXTENSION);
-			mc = curl_multi_poll(conn->multi, NULL, 0, (int) timeout_ms, NULL);
+			mc = curl_multi_poll(conn->multi, &pm, 1, (int) timeout_ms, NULL);
 			pgstat_report_wait_end();
+			if (!PostmasterIsAlive())
+				proc_exit(1);
 			if (mc == CURLM_OK)
 				mc = curl_multi_perform(conn->multi, &running);
 			if (mc == CURLM_OK)
@@ -661,33 +746,67 @@ drive_transfers(BlsConnection *conn, BlsTransfer *target, long timeout_ms)
 	CHECK_FOR_INTERRUPTS();
 }
 
+/* A malloc'd copy of s, or an ERROR. */
+static char *
+malloc_strdup(const char *s, size_t len)
+{
+	char	   *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	return copy;
+}
+
+/* The transfer h names, or an ERROR if the handle is stale. */
+static BlsTransfer *
+handle_transfer(BlsConnection *conn, BlsHandle h)
+{
+	BlsTransfer *t;
+
+	if (h.slot < 0 || h.slot >= BLS_MAX_TRANSFERS)
+		elog(ERROR, "invalid BLS request handle %d", h.slot);
+	t = &conn->xfers[h.slot];
+	if (!t->in_use || t->generation != h.generation)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_HANDLE),
+				 errmsg("BLS request handle is no longer valid"),
+				 errdetail("The request was stopped when its transaction ended.")));
+	return t;
+}
+
 /*
  * bls_request_start
- *		Start a ListDownloadTask request with the given JSON body in the
- *		background and return its slot; bls_request_wait() collects it.
+ *		Start req in the background and return its handle;
+ *		bls_request_wait() collects it.  The caller owns the request and
+ *		must give it back with bls_request_release().
  *
- * Returns -1 if try is set and all of conn's transfers are busy; without
- * try that is an ERROR.  opts and stats must stay valid until the slot is
- * released.
+ * If try is set and all of conn's transfers are busy, returns a handle
+ * whose slot is -1; without try that is an ERROR.  opts and stats must stay
+ * valid until the request is released.
  */
-int
+BlsHandle
 bls_request_start(BlsConnection *conn, const BlsOptions *opts,
-				  const char *body, size_t bodylen, BlsScanStats *stats,
-				  bool try)
+				  const BlsHttpRequest *req, BlsScanStats *stats, bool try)
 {
 	BlsTransfer *t = NULL;
-	int			slot;
+	BlsHandle	h = {-1, 0};
+	const char *q;
 
-	for (slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
+	for (int slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
 		if (!conn->xfers[slot].in_use)
 		{
 			t = &conn->xfers[slot];
+			h.slot = slot;
 			break;
 		}
 	if (t == NULL)
 	{
 		if (try)
-			return -1;
+			return h;
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_TOO_MANY_HANDLES),
 				 errmsg("too many concurrent requests to BLS server \"%s\"",
@@ -699,40 +818,51 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("could not create a libcurl handle")));
-	t->body = malloc(bodylen + 1);
-	if (t->body == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	memcpy(t->body, body, bodylen);
-	t->body[bodylen] = '\0';
-	t->bodylen = bodylen;
+	/* claim the slot first, so that an ERROR below frees what is copied */
 	t->in_use = true;
-	t->xact_level = GetCurrentTransactionNestLevel();
+	t->method = req->method;
+	t->target = malloc_strdup(req->target, strlen(req->target));
+	q = strchr(req->target, '?');
+	t->path = malloc_strdup(req->target, q ? q - req->target : strlen(req->target));
+	if (q)
+		t->query = malloc_strdup(q + 1, strlen(q + 1));
+	if (req->body)
+		t->body = malloc_strdup(req->body, req->bodylen);
+	t->bodylen = req->bodylen;
 	t->opts = opts;
 	t->stats = stats;
 	t->attempts = 0;
 	t->resigned = false;
-	send_attempt(conn, t);
-	return slot;
+	h.generation = t->generation;
+	PG_TRY();
+	{
+		send_attempt(conn, t);
+	}
+	PG_CATCH();
+	{
+		release_transfer(conn, t);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return h;
 }
 
 /*
  * bls_request_wait
- *		Wait for the request in slot to succeed, retrying throttling, server
- *		errors and connection failures up to max_retries times, and return
- *		the 200 response's body in *resp.
+ *		Wait for request h to succeed, retrying throttling, server errors and
+ *		connection failures up to max_retries times, and return the 2xx
+ *		response's body in *resp.
  *
  * Other transfers of conn progress meanwhile.  The body stays valid until
- * the slot is released.  Any failure raises an ERROR.
+ * the request is released.  Any failure raises an ERROR; the request stays
+ * its owner's to release.
  */
 void
-bls_request_wait(BlsConnection *conn, int slot, BlsResponse *resp)
+bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 {
-	BlsTransfer *t = &conn->xfers[slot];
+	BlsTransfer *t = handle_transfer(conn, h);
 	const BlsOptions *opts = t->opts;
 
-	Assert(t->in_use);
 	for (;;)
 	{
 		bool		again;
@@ -757,7 +887,7 @@ bls_request_wait(BlsConnection *conn, int slot, BlsResponse *resp)
 			continue;
 		}
 
-		if (t->result == CURLE_OK && t->status == 200)
+		if (t->result == CURLE_OK && t->status >= 200 && t->status < 300)
 			break;
 
 		if (t->result != CURLE_OK)
@@ -798,38 +928,27 @@ bls_request_wait(BlsConnection *conn, int slot, BlsResponse *resp)
 
 	resp->body = t->buf ? t->buf : "";
 	resp->len = t->len;
+	resp->status = t->status;
 	strlcpy(resp->request_id, t->request_id, sizeof(resp->request_id));
 }
 
 /*
  * bls_request_release
- *		Give back a slot from bls_request_start(), stopping its request if
- *		it is still under way.
+ *		Give back request h, stopping it if it is still under way.  A stale
+ *		handle (its request already stopped) is ignored, so that this is safe
+ *		in reset callbacks; never raises an error.
  */
 void
-bls_request_release(BlsConnection *conn, int slot)
+bls_request_release(BlsConnection *conn, BlsHandle h)
 {
-	release_transfer(conn, &conn->xfers[slot]);
-}
+	BlsTransfer *t;
 
-/*
- * bls_list_tasks
- *		Send one request and wait for its response: bls_request_start() and
- *		bls_request_wait() in one.  The body in *resp stays valid until the
- *		next bls_list_tasks() call on this connection.
- */
-void
-bls_list_tasks(BlsConnection *conn, const BlsOptions *opts,
-			   const char *body, size_t bodylen,
-			   BlsResponse *resp, BlsScanStats *stats)
-{
-	if (conn->sync_slot >= 0)
-		release_transfer(conn, &conn->xfers[conn->sync_slot]);
-	conn->sync_slot = -1;
-	conn->sync_slot = bls_request_start(conn, opts, body, bodylen, stats, false);
-	bls_request_wait(conn, conn->sync_slot, resp);
+	if (h.slot < 0 || h.slot >= BLS_MAX_TRANSFERS)
+		return;
+	t = &conn->xfers[h.slot];
+	if (t->in_use && t->generation == h.generation)
+		release_transfer(conn, t);
 }
-
 
 /*
  * Copy text from the service into something safe to print: at most maxlen
@@ -837,8 +956,8 @@ bls_list_tasks(BlsConnection *conn, const BlsOptions *opts,
  * dropped unless the database encoding is UTF-8 (so reporting can never
  * fail on a conversion).
  */
-static char *
-printable(const char *s, size_t maxlen)
+char *
+bls_printable(const char *s, size_t maxlen)
 {
 	StringInfoData buf;
 	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
@@ -889,22 +1008,38 @@ report_http_error(BlsTransfer *t, const BlsOptions *opts, int attempts)
 
 	is_bls = bls_parse_error_body(t->buf ? t->buf : "", t->len,
 								  &code, &message, &request_id);
-	pcode = printable(code ? code : "", 80);
-	pmessage = printable(message ? message : "", 300);
-	prequest = printable(request_id ? request_id :
+	pcode = bls_printable(code ? code : "", 80);
+	pmessage = bls_printable(message ? message : "", 300);
+	prequest = bls_printable(request_id ? request_id :
 						 t->request_id[0] ? t->request_id : "", 80);
 	free(code);
 	free(message);
 	free(request_id);
 
+	/*
+	 * Credentials the service rejects (401, a 403 for an unknown key, a
+	 * signature it computes differently) are 28000, a key without the
+	 * permission is 42501: both apart from the HV00N of a network failure,
+	 * so that scripts can tell "fix the mapping" from "retry later".
+	 */
 	switch (t->status)
 	{
 		case 401:
+			sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+			hint = "Check the user mapping's access_key_id and secret_access_key (and security_token for temporary credentials), and that this server's clock is correct.";
+			break;
 		case 403:
-			sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-			hint = t->status == 401
-				? "Check the user mapping's access_key_id and secret_access_key (and security_token for temporary credentials), and that this server's clock is correct."
-				: "Check that the access key may list download tasks in this region.";
+			if (strcmp(pcode, "InvalidAccessKeyId") == 0 ||
+				strcmp(pcode, "SignatureDoesNotMatch") == 0)
+			{
+				sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+				hint = "Check the user mapping's access_key_id and secret_access_key (and security_token for temporary credentials).";
+			}
+			else
+			{
+				sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
+				hint = "Check that the access key may use this BLS call in this region.";
+			}
 			break;
 		case 429:
 			sqlstate = ERRCODE_FDW_ERROR;
@@ -914,6 +1049,11 @@ report_http_error(BlsTransfer *t, const BlsOptions *opts, int attempts)
 			sqlstate = ERRCODE_FDW_ERROR;
 			if (strcmp(pcode, "RequestExpired") == 0)
 				hint = "Check this server's clock: BLS rejects requests signed more than 30 minutes away from its own time.";
+			else if (strcmp(pcode, "SignatureDoesNotMatch") == 0)
+			{
+				sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+				hint = "Check the user mapping's secret_access_key.";
+			}
 			else if (t->status >= 500)
 				hint = "The service failed; retry later.";
 			break;
@@ -930,7 +1070,7 @@ report_http_error(BlsTransfer *t, const BlsOptions *opts, int attempts)
 			 ? errdetail("BLS error code \"%s\", message \"%s\", request id \"%s\".",
 						 pcode, pmessage, prequest)
 			 : errdetail("The response is not a BLS error (content type \"%s\", request id \"%s\").",
-						 printable(t->content_type, 80), prequest),
+						 bls_printable(t->content_type, 80), prequest),
 			 hint ? errhint("%s", hint) : 0));
 }
 
@@ -940,7 +1080,7 @@ report_transport_error(BlsTransfer *t, const BlsOptions *opts,
 					   CURLcode rc, int attempts)
 {
 	const char *what = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
-	char	   *pwhat = printable(what, 300);
+	char	   *pwhat = bls_printable(what, 300);
 	char	   *after;
 
 	/* drop libcurl's elapsed time ("... after 12 ms: ..."): it is noise */
@@ -948,7 +1088,7 @@ report_transport_error(BlsTransfer *t, const BlsOptions *opts,
 	{
 		char	   *p = after + 7;
 
-		while (isdigit((unsigned char) *p))
+		while (*p >= '0' && *p <= '9')
 			p++;
 		if (p > after + 7 && strncmp(p, " ms", 3) == 0)
 			memmove(after, p + 3, strlen(p + 3) + 1);
@@ -997,100 +1137,4 @@ report_transport_error(BlsTransfer *t, const BlsOptions *opts,
 					  opts->server_name, attempts)
 			 : errmsg("could not reach BLS server \"%s\"", opts->server_name),
 			 errdetail("%s.", pwhat)));
-}
-
-/*
- * bls_list_body
- *		req's JSON body, palloc'd in the current context.
- */
-char *
-bls_list_body(const BlsListRequest *req, size_t *len)
-{
-	char	   *mbody = bls_request_body(req, len);
-	char	   *body;
-
-	if (mbody == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	body = pnstrdup(mbody, *len);
-	free(mbody);
-	return body;
-}
-
-/*
- * bls_list_page
- *		Send req, wait for it, and parse the response into *page, which the
- *		caller frees with bls_page_free().  For one-off requests (ANALYZE,
- *		remote estimates); scans use bls_request_start() and read ahead.
- *		Any failure raises an ERROR, with *page already freed.
- */
-void
-bls_list_page(BlsConnection *conn, const BlsOptions *opts,
-			  const BlsListRequest *req, BlsPage *page)
-{
-	BlsScanStats stats = {0};
-	BlsResponse resp;
-	BlsParseStatus status;
-	size_t		len;
-	char	   *body = bls_list_body(req, &len);
-
-	bls_list_tasks(conn, opts, body, len, &resp, &stats);
-	pfree(body);
-
-	status = bls_page_parse(resp.body, resp.len, page);
-	if (status == BLS_PARSE_OK && page->page_no != 0 &&
-		page->page_no != req->page_no)
-	{
-		snprintf(page->error, sizeof(page->error),
-				 "Page %d was requested but page %d was returned.",
-				 req->page_no, page->page_no);
-		status = BLS_PARSE_BAD_FIELD;
-	}
-	if (status != BLS_PARSE_OK)
-	{
-		/* report from a copy, and free the document however it ends */
-		BlsPage		copy = *page;
-
-		PG_TRY();
-		{
-			bls_report_page_error(status, &copy, &resp, opts);
-		}
-		PG_FINALLY();
-		{
-			bls_page_free(page);
-		}
-		PG_END_TRY();
-	}
-	bls_stat_add(opts->serverid, BLS_STAT_PAGES, 1);
-	bls_stat_add(opts->serverid, BLS_STAT_ROWS, page->ntasks);
-}
-
-/*
- * bls_report_page_error
- *		Raise the ERROR for a 200 response that bls_page_parse() rejected.
- */
-void
-bls_report_page_error(BlsParseStatus status, const BlsPage *page,
-					  const BlsResponse *resp, const BlsOptions *opts)
-{
-	const char *request_id = page->request_id ? page->request_id : resp->request_id;
-
-	if (status == BLS_PARSE_FAILURE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("BLS server \"%s\" reported a failure", opts->server_name),
-				 errdetail("BLS error code \"%s\", message \"%s\", request id \"%s\".",
-						   printable(page->code ? page->code : "", 80),
-						   printable(page->message ? page->message : "", 300),
-						   printable(request_id, 80))));
-	if (status == BLS_PARSE_NOMEM)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory while parsing a response from BLS")));
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-			 errmsg("invalid response from BLS server \"%s\"", opts->server_name),
-			 errdetail("%s Request id \"%s\".", page->error,
-					   printable(request_id, 80))));
 }

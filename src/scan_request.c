@@ -1,0 +1,394 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan_request.c
+ *		  The one description of what a scan sends: to and from
+ *		  fdw_private, its request sequences, and its HTTP requests.
+ *
+ * The planner fills in a BlsScanRequest; bls_request_to_private() is the
+ * only writer of ForeignScan.fdw_private and bls_request_from_private() its
+ * only reader, so that no index arithmetic is spread around.  At execution
+ * the filters' values become request sequences (bls_request_sequences()):
+ * one per combination of distinct values, each a list of parameters in
+ * UTF-8, the service's encoding, whatever the database's.  Every HTTP
+ * request of a list call, the scan's, ANALYZE's, a remote estimate's and
+ * the one EXPLAIN shows, is built by bls_build_list_request().
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "bce_auth.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "nodes/pg_list.h"
+#include "nodes/value.h"
+
+#include "bls_fdw.h"
+
+/* The items of ForeignScan.fdw_private; only the two functions below use it. */
+enum BlsFdwPrivateIndex
+{
+	BlsPrivateRetrievedAttrs,	/* Integer list: columns to fill in */
+	BlsPrivateResource,			/* String: the resource's name */
+	BlsPrivateOrder,			/* List of 2 Strings: orderBy, order ("" for
+								 * the service's default) */
+	BlsPrivateLimit,			/* Integer: BlsScanRequest.limit */
+	BlsPrivateFilters,			/* per filter: List (param, attno, is_array) */
+	BlsPrivateKeywords,			/* per keyword: List (param, value) */
+	BlsPrivateBounds,			/* per bound: List (field, attno, lower,
+								 * strict, stops) */
+	BlsPrivateRechecked			/* Strings, for EXPLAIN */
+};
+
+static char *
+empty_to_null(char *s)
+{
+	return s[0] ? s : NULL;
+}
+
+/*
+ * bls_request_to_private
+ *		req as the fdw_private of its ForeignScan.  The filters' and the
+ *		bounds' expressions are returned in *fdw_exprs, in that order, so
+ *		that setrefs.c processes them.
+ */
+List *
+bls_request_to_private(const BlsScanRequest *req, List **fdw_exprs)
+{
+	List	   *filters = NIL;
+	List	   *keywords = NIL;
+	List	   *bounds = NIL;
+	List	   *private;
+	ListCell   *lc;
+	ListCell   *kc;
+
+	*fdw_exprs = NIL;
+	foreach(lc, req->filters)
+	{
+		BlsPlanFilter *f = (BlsPlanFilter *) lfirst(lc);
+
+		filters = lappend(filters, list_make3(makeString(pstrdup(f->param)),
+											  makeInteger(f->attno),
+											  makeInteger(f->is_array)));
+		*fdw_exprs = lappend(*fdw_exprs, f->expr);
+	}
+	forboth(lc, req->keywords, kc, req->keyword_params)
+	{
+		BlsKeyword *k = (BlsKeyword *) lfirst(lc);
+
+		keywords = lappend(keywords, list_make2(makeString(pstrdup(strVal(lfirst(kc)))),
+												makeString(pstrdup(k->value))));
+	}
+	foreach(lc, req->bounds)
+	{
+		BlsPlanBound *b = (BlsPlanBound *) lfirst(lc);
+
+		bounds = lappend(bounds, list_make5(makeString(pstrdup(b->field)),
+											makeInteger(b->attno),
+											makeInteger(b->lower),
+											makeInteger(b->strict),
+											makeInteger(b->stops)));
+		*fdw_exprs = lappend(*fdw_exprs, b->expr);
+	}
+	private = list_make5(req->retrieved_attrs,
+						 makeString(pstrdup(req->resource->name)),
+						 list_make2(makeString(pstrdup(req->order_by ? req->order_by : "")),
+									makeString(pstrdup(req->order ? req->order : ""))),
+						 makeInteger(req->limit),
+						 filters);
+	private = lappend(private, keywords);
+	private = lappend(private, bounds);
+	private = lappend(private, req->rechecked);
+	return private;
+}
+
+/*
+ * bls_request_from_private
+ *		The BlsScanRequest a ForeignScan's fdw_private describes.  The
+ *		filters' and bounds' expressions are not set: they are the plan's
+ *		fdw_exprs, filters first, in order.
+ */
+BlsScanRequest *
+bls_request_from_private(List *fdw_private)
+{
+	BlsScanRequest *req = palloc0(sizeof(BlsScanRequest));
+	List	   *order = (List *) list_nth(fdw_private, BlsPrivateOrder);
+	ListCell   *lc;
+
+	req->retrieved_attrs = (List *) list_nth(fdw_private, BlsPrivateRetrievedAttrs);
+	req->resource = bls_resource_lookup(strVal(list_nth(fdw_private, BlsPrivateResource)));
+	if (req->resource == NULL)
+		elog(ERROR, "unknown BLS resource \"%s\" in plan",
+			 strVal(list_nth(fdw_private, BlsPrivateResource)));
+	req->order_by = empty_to_null(strVal(linitial(order)));
+	req->order = empty_to_null(strVal(lsecond(order)));
+	req->limit = intVal(list_nth(fdw_private, BlsPrivateLimit));
+	foreach(lc, (List *) list_nth(fdw_private, BlsPrivateFilters))
+	{
+		List	   *item = (List *) lfirst(lc);
+		BlsPlanFilter *f = palloc0(sizeof(BlsPlanFilter));
+
+		f->param = strVal(linitial(item));
+		f->attno = intVal(lsecond(item));
+		f->is_array = intVal(lthird(item)) != 0;
+		req->filters = lappend(req->filters, f);
+	}
+	foreach(lc, (List *) list_nth(fdw_private, BlsPrivateKeywords))
+	{
+		List	   *item = (List *) lfirst(lc);
+		BlsKeyword *k = palloc0(sizeof(BlsKeyword));
+
+		k->value = strVal(lsecond(item));
+		req->keywords = lappend(req->keywords, k);
+		req->keyword_params = lappend(req->keyword_params, linitial(item));
+	}
+	foreach(lc, (List *) list_nth(fdw_private, BlsPrivateBounds))
+	{
+		List	   *item = (List *) lfirst(lc);
+		BlsPlanBound *b = palloc0(sizeof(BlsPlanBound));
+
+		b->field = strVal(linitial(item));
+		b->attno = intVal(lsecond(item));
+		b->lower = intVal(lthird(item)) != 0;
+		b->strict = intVal(lfourth(item)) != 0;
+		b->stops = intVal(list_nth(item, 4)) != 0;
+		req->bounds = lappend(req->bounds, b);
+	}
+	req->rechecked = (List *) list_nth(fdw_private, BlsPrivateRechecked);
+	return req;
+}
+
+/* s, in the server encoding, as UTF-8 for the service: a new copy. */
+static char *
+to_utf8(const char *s)
+{
+	char	   *u = pg_server_to_any(s, strlen(s), PG_UTF8);
+
+	/* no conversion returns s itself, which the caller may free */
+	return u == s ? pstrdup(s) : u;
+}
+
+static int
+string_compare(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* The strings in both a and b. */
+static List *
+intersect_strings(List *a, List *b)
+{
+	List	   *both = NIL;
+	ListCell   *x;
+	ListCell   *y;
+
+	foreach(x, a)
+		foreach(y, b)
+			if (strcmp(lfirst(x), lfirst(y)) == 0)
+			{
+				both = lappend(both, lfirst(x));
+				break;
+			}
+	return both;
+}
+
+/*
+ * bls_request_sequences
+ *		The request sequences of one execution: one per combination of the
+ *		filters' distinct values, each a palloc'd array of *nparams
+ *		BlsParam in UTF-8: the filters' parameters (sorted by name), then
+ *		the keywords.
+ *
+ * filter_sets holds, per filter of req in order, the List of values (C
+ * strings in the server encoding) that filter allows.  Filters on one
+ * parameter intersect; an empty intersection means no sequence at all (a
+ * contradiction sends nothing).  The result is allocated in the current
+ * memory context.
+ */
+List *
+bls_request_sequences(const BlsScanRequest *req, List *filter_sets,
+					  int *nparams)
+{
+	List	   *params = NIL;	/* distinct filter parameters, sorted */
+	List	   *sets = NIL;		/* their value sets, sorted, distinct */
+	List	   *result = NIL;
+	int			nfilters;
+	int			nkeywords = list_length(req->keywords);
+	int		   *pos;
+	ListCell   *lc;
+	ListCell   *vc;
+
+	/* merge the filters by parameter */
+	forboth(lc, req->filters, vc, filter_sets)
+	{
+		const char *param = ((BlsPlanFilter *) lfirst(lc))->param;
+		int			i = 0;
+		ListCell   *pc;
+		bool		found = false;
+
+		foreach(pc, params)
+		{
+			if (strcmp(lfirst(pc), param) == 0)
+			{
+				ListCell   *sc = list_nth_cell(sets, i);
+
+				lfirst(sc) = intersect_strings(lfirst(sc), lfirst(vc));
+				found = true;
+				break;
+			}
+			i++;
+		}
+		if (!found)
+		{
+			params = lappend(params, (void *) param);
+			sets = lappend(sets, list_copy(lfirst(vc)));
+		}
+	}
+	nfilters = list_length(params);
+	foreach(lc, sets)
+	{
+		List	   *set = (List *) lfirst(lc);
+		List	   *distinct = NIL;
+		ListCell   *sc;
+
+		list_sort(set, string_compare);
+		foreach(sc, set)
+			if (distinct == NIL || strcmp(llast(distinct), lfirst(sc)) != 0)
+				distinct = lappend(distinct, lfirst(sc));
+		if (distinct == NIL)
+		{
+			*nparams = nfilters + nkeywords;
+			return NIL;			/* a contradiction */
+		}
+		lfirst(lc) = distinct;
+	}
+
+	/* every combination, the first parameter varying slowest */
+	pos = palloc0(sizeof(int) * Max(nfilters, 1));
+	for (;;)
+	{
+		BlsParam   *seq = palloc(sizeof(BlsParam) * Max(nfilters + nkeywords, 1));
+		int			i = 0;
+		ListCell   *pc;
+		ListCell   *kc;
+
+		forboth(pc, params, lc, sets)
+		{
+			seq[i].key = lfirst(pc);
+			seq[i].value = to_utf8(list_nth((List *) lfirst(lc), pos[i]));
+			i++;
+		}
+		forboth(lc, req->keywords, kc, req->keyword_params)
+		{
+			seq[i].key = strVal(lfirst(kc));
+			seq[i].value = to_utf8(((BlsKeyword *) lfirst(lc))->value);
+			i++;
+		}
+		result = lappend(result, seq);
+
+		/* advance the odometer */
+		for (i = nfilters - 1; i >= 0; i--)
+		{
+			if (++pos[i] < list_length((List *) list_nth(sets, i)))
+				break;
+			pos[i] = 0;
+		}
+		if (i < 0)
+			break;
+	}
+	*nparams = nfilters + nkeywords;
+	return result;
+}
+
+/* Do two results of bls_request_sequences() ask for the same? */
+bool
+bls_sequences_equal(List *a, List *b, int nparams)
+{
+	ListCell   *x;
+	ListCell   *y;
+
+	if (list_length(a) != list_length(b))
+		return false;
+	forboth(x, a, y, b)
+	{
+		BlsParam   *p = (BlsParam *) lfirst(x);
+		BlsParam   *q = (BlsParam *) lfirst(y);
+
+		for (int i = 0; i < nparams; i++)
+			if (strcmp(p[i].key, q[i].key) != 0 ||
+				strcmp(p[i].value, q[i].value) != 0)
+				return false;
+	}
+	return true;
+}
+
+/*
+ * bls_build_list_request
+ *		The HTTP request of one page of res: a JSON body for a POST call, a
+ *		query string for a GET call.  Allocated in the current context.
+ */
+void
+bls_build_list_request(const BlsResource *res, const BlsListRequest *lr,
+					   BlsHttpRequest *out)
+{
+	out->method = res->method;
+	if (strcmp(res->method, "POST") == 0)
+	{
+		size_t		len;
+		char	   *mbody = bls_request_body(lr, &len);
+
+		if (mbody == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+		out->body = pnstrdup(mbody, len);
+		out->bodylen = len;
+		free(mbody);
+		out->target = res->path;
+	}
+	else
+	{
+		StringInfoData buf;
+		char		sep = '?';
+
+		initStringInfo(&buf);
+		appendStringInfoString(&buf, res->path);
+		for (int i = 0; i < lr->nparams; i++)
+		{
+			char	   *v;
+
+			if (lr->params[i].value == NULL)
+				continue;
+			v = bce_uri_encode(lr->params[i].value, strlen(lr->params[i].value), 0);
+			if (v == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+						 errmsg("out of memory")));
+			appendStringInfo(&buf, "%c%s=%s", sep, lr->params[i].key, v);
+			bce_free(v);
+			sep = '&';
+		}
+		if (lr->order_by)
+			appendStringInfo(&buf, "%corderBy=%s", sep, lr->order_by), sep = '&';
+		if (lr->order)
+			appendStringInfo(&buf, "%corder=%s", sep, lr->order), sep = '&';
+		appendStringInfo(&buf, "%cpageNo=%d&pageSize=%d", sep,
+						 lr->page_no, lr->page_size);
+		out->target = buf.data;
+		out->body = NULL;
+		out->bodylen = 0;
+	}
+}
+
+/*
+ * bls_http_request_text
+ *		"METHOD target [body]", in the server encoding, for EXPLAIN.
+ */
+char *
+bls_http_request_text(const BlsHttpRequest *req)
+{
+	char	   *s = psprintf("%s %s%s%s", req->method, req->target,
+							 req->body ? " " : "", req->body ? req->body : "");
+
+	return pg_any_to_server(s, strlen(s), PG_UTF8);
+}
