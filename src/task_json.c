@@ -31,6 +31,274 @@
 #define BLS_JSON_MAX_DEPTH	64
 
 /*
+ * What json-c lets through.
+ *
+ * Even with JSON_TOKENER_STRICT, json-c 0.16 accepts numbers with leading
+ * zeros ("00", "-01"), "1." and NaN/Infinity, raw control characters inside
+ * strings, and lone UTF-16 surrogate escapes (which it turns into U+FFFD).
+ * Strict mode itself refuses nothing that RFC 8259 allows (checked with
+ * exponents, "-0", escapes, surrogate pairs and whitespace), so every parse
+ * keeps it and then walks the text once more with check_value(), which
+ * follows RFC 8259's grammar exactly.  Running json-c first keeps its error
+ * messages for the errors it does find.  Bytes that are not UTF-8 are let
+ * through, as json-c does: the converter validates the encoding.
+ *
+ * The walk also notes what json-c's tree cannot tell apart: an object key
+ * holding an escaped NUL (json-c keeps keys as C strings, so "name\u0000"
+ * becomes "name"), and integers below INT64_MIN (json-c saturates them at
+ * INT64_MIN).
+ */
+typedef struct JsonCheck
+{
+	const char *err_at;			/* where the text stops being JSON */
+	const char *reason;
+	const char *nul_key;		/* first key with an escaped NUL, or NULL */
+	bool		below_min;		/* an integer below INT64_MIN */
+} JsonCheck;
+
+static const char *check_value(const char *p, const char *end, int depth,
+							   JsonCheck *c);
+static const char *skip_ws(const char *p, const char *end);
+
+static const char *
+check_fail(JsonCheck *c, const char *at, const char *reason)
+{
+	c->err_at = at;
+	c->reason = reason;
+	return NULL;
+}
+
+static int
+hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* The code unit of the \uXXXX escape at p, or -1. */
+static long
+u_escape(const char *p, const char *end)
+{
+	long		u = 0;
+
+	if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+		return -1;
+	for (int i = 2; i < 6; i++)
+	{
+		int			h = hex_value(p[i]);
+
+		if (h < 0)
+			return -1;
+		u = u * 16 + h;
+	}
+	return u;
+}
+
+/* p is at a string's opening quote: the end of the string, or NULL. */
+static const char *
+check_string(const char *p, const char *end, bool key, JsonCheck *c)
+{
+	const char *start = p;
+
+	for (p++; p < end; p++)
+	{
+		unsigned char ch = (unsigned char) *p;
+		long		u;
+
+		if (ch == '"')
+			return p + 1;
+		if (ch < 0x20)
+			return check_fail(c, p, "control character inside a string");
+		if (ch != '\\')
+			continue;
+		if (p + 1 >= end)
+			break;
+		if (strchr("\"\\/bfnrt", p[1]) != NULL && p[1] != '\0')
+		{
+			p++;
+			continue;
+		}
+		if ((u = u_escape(p, end)) < 0)
+			return check_fail(c, p, "invalid escape in a string");
+		if (u >= 0xDC00 && u <= 0xDFFF)
+			return check_fail(c, p, "lone low surrogate escape in a string");
+		if (u >= 0xD800 && u <= 0xDBFF)
+		{
+			long		lo = u_escape(p + 6, end);
+
+			if (lo < 0xDC00 || lo > 0xDFFF)
+				return check_fail(c, p, "lone high surrogate escape in a string");
+			p += 6;
+		}
+		if (u == 0 && key && c->nul_key == NULL)
+			c->nul_key = start;
+		p += 5;
+	}
+	return check_fail(c, end, "unterminated string");
+}
+
+/* p is at a number: its end, or NULL. */
+static const char *
+check_number(const char *p, const char *end, JsonCheck *c)
+{
+	const char *start = p;
+	const char *digits;
+	bool		integer = true;
+	bool		big;
+
+	if (p < end && *p == '-')
+		p++;
+	digits = p;
+	if (p < end && *p == '0')
+	{
+		p++;
+		if (p < end && *p >= '0' && *p <= '9')
+			return check_fail(c, start, "number with a leading zero");
+	}
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return check_fail(c, start, "invalid number");
+	/* below INT64_MIN: more than 19 digits, or 19 above 2^63 */
+	big = *start == '-' &&
+		(p - digits > 19 ||
+		 (p - digits == 19 && memcmp(digits, "9223372036854775808", 19) > 0));
+	if (p < end && *p == '.')
+	{
+		integer = false;
+		if (++p >= end || *p < '0' || *p > '9')
+			return check_fail(c, start, "number without digits after its point");
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E'))
+	{
+		integer = false;
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return check_fail(c, start, "number without digits in its exponent");
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (integer && big)
+		c->below_min = true;	/* json-c saturates only integers */
+	return p;
+}
+
+/*
+ * p is at a value (no whitespace before it): the end of the value, or NULL.
+ * depth is how many levels of nesting are left; json-c has checked the
+ * depth already, this only bounds the recursion.
+ */
+static const char *
+check_value(const char *p, const char *end, int depth, JsonCheck *c)
+{
+	char		close;
+
+	if (p >= end)
+		return check_fail(c, p, "unexpected end of data");
+	switch (*p)
+	{
+		case '"':
+			return check_string(p, end, false, c);
+		case 't':
+			if (end - p >= 4 && memcmp(p, "true", 4) == 0)
+				return p + 4;
+			return check_fail(c, p, "invalid literal");
+		case 'f':
+			if (end - p >= 5 && memcmp(p, "false", 5) == 0)
+				return p + 5;
+			return check_fail(c, p, "invalid literal");
+		case 'n':
+			if (end - p >= 4 && memcmp(p, "null", 4) == 0)
+				return p + 4;
+			return check_fail(c, p, "invalid literal");
+		case '{':
+		case '[':
+			break;
+		default:
+			if (*p == '-' || (*p >= '0' && *p <= '9'))
+				return check_number(p, end, c);
+			return check_fail(c, p, "not a JSON value (NaN and Infinity are not JSON numbers)");
+	}
+	if (depth <= 0)
+		return check_fail(c, p, "nesting too deep");
+	close = *p == '{' ? '}' : ']';
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == close)
+		return p + 1;
+	for (;;)
+	{
+		if (close == '}')
+		{
+			if (p >= end || *p != '"')
+				return check_fail(c, p, "object key expected");
+			if ((p = check_string(p, end, true, c)) == NULL)
+				return NULL;
+			p = skip_ws(p, end);
+			if (p >= end || *p != ':')
+				return check_fail(c, p, "':' expected");
+			p = skip_ws(p + 1, end);
+		}
+		if ((p = check_value(p, end, depth - 1, c)) == NULL)
+			return NULL;
+		p = skip_ws(p, end);
+		if (p < end && *p == ',')
+		{
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == close)
+			return p + 1;
+		return check_fail(c, p, "',' or the end of the container expected");
+	}
+}
+
+/* The marker check_saturated() leaves on json-c integers it saturated. */
+static int	saturated_marker;
+
+/*
+ * Mark each INT64_MIN in v as saturated.  Called only for a document that
+ * has an integer below INT64_MIN: json-c gave it INT64_MIN, and since the
+ * tree does not say which INT64_MIN came from which spelling, every one is
+ * taken as out of range (an error, never a wrong value).  Without such an
+ * integer, INT64_MIN is exact.
+ */
+static void
+mark_saturated(json_object *v)
+{
+	switch (json_object_get_type(v))
+	{
+		case json_type_int:
+			if (json_object_get_int64(v) == INT64_MIN)
+				json_object_set_userdata(v, &saturated_marker, NULL);
+			break;
+		case json_type_array:
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				mark_saturated(json_object_array_get_idx(v, i));
+			break;
+		case json_type_object:
+			{
+				json_object_object_foreach(v, key, val)
+				{
+					(void) key;
+					mark_saturated(val);
+				}
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+/*
  * Parse exactly buf[0..len): trailing garbage, truncation or an empty body
  * are errors.  Returns NULL and fills errbuf on failure.
  *
@@ -112,6 +380,31 @@ parse_document(const char *buf, size_t len, BlsParseStatus *status,
 				 "The response body has unexpected data after the JSON value, at byte %zu.", consumed);
 		json_object_put(obj);
 		obj = NULL;
+	}
+	else
+	{
+		JsonCheck	c = {NULL, NULL, NULL, false};
+		const char *start = skip_ws(buf, buf + len);
+
+		if (check_value(start, buf + len, BLS_JSON_MAX_DEPTH, &c) == NULL)
+		{
+			*status = BLS_PARSE_NOT_JSON;
+			snprintf(errbuf, errlen, "The response body is not valid JSON at byte %zu: %s.",
+					 (size_t) (c.err_at - buf), c.reason);
+			json_object_put(obj);
+			obj = NULL;
+		}
+		else if (c.nul_key != NULL)
+		{
+			*status = BLS_PARSE_NOT_JSON;
+			snprintf(errbuf, errlen,
+					 "The response body has an object key holding an escaped NUL (\\u0000) at byte %zu, which is not supported.",
+					 (size_t) (c.nul_key - buf));
+			json_object_put(obj);
+			obj = NULL;
+		}
+		else if (c.below_min)
+			mark_saturated(obj);
 	}
 	json_tokener_free(tok);
 	return obj;
@@ -408,6 +701,15 @@ string_member(json_object *obj, const char *key)
 	return NULL;
 }
 
+/* Is key a member of obj with a value other than null? */
+static bool
+has_member(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(obj, key, &v) && v != NULL;
+}
+
 /*
  * Read an optional integer member; false if present but not an integer that
  * fits in [lo, hi].
@@ -538,15 +840,26 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 	if (!split)
 		page->ntasks = (int) json_object_array_length(page->tasks);
 
-	v = -1;
-	if (!int_member(result, "total", 0, INT64_MAX, &v))
+	/* absent or null: -1; clamped where it is parsed, see BLS_MAX_TOTAL */
+	if (has_member(result, "total"))
 	{
-		snprintf(page->error, sizeof(page->error),
-				 "The response's \"total\" is not a non-negative integer.");
-		status = BLS_PARSE_BAD_FIELD;
-		goto fail;
+		if (!int_member(result, "total", INT64_MIN, INT64_MAX, &v))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"total\" is not an integer.");
+			status = BLS_PARSE_BAD_FIELD;
+			goto fail;
+		}
+		if (v < 0)
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"total\" is %lld, but a count of tasks cannot be negative.",
+					 (long long) v);
+			status = BLS_PARSE_BAD_FIELD;
+			goto fail;
+		}
+		page->total = v > BLS_MAX_TOTAL ? BLS_MAX_TOTAL : v;
 	}
-	page->total = v;
 	v = 0;
 	if (!int_member(result, "pageNo", 0, INT32_MAX, &v))
 	{
@@ -709,27 +1022,35 @@ bls_json_text(BlsJson *v, size_t *len)
 
 /*
  * Was this integer outside the 64-bit range in the response?  json-c
- * saturates such numbers at INT64_MIN or UINT64_MAX rather than failing, so
- * those two values are taken as "out of range": a genuine task field never
- * holds them, and a wrong number must not pass as a right one.
+ * saturates such numbers at INT64_MIN or UINT64_MAX rather than failing.
+ * parse_document() marks an INT64_MIN that may have been saturated (see
+ * mark_saturated()), so a genuine -9223372036854775808 stays a valid bigint;
+ * UINT64_MAX is taken as "out of range": it is no bigint anyway, and a wrong
+ * number must not pass as a right one.
  */
 bool
 bls_json_number_clamped(BlsJson *v)
 {
 	if (!json_object_is_type(v, json_type_int))
 		return false;
-	return json_object_get_int64(v) == INT64_MIN ||
-		json_object_get_uint64(v) == UINT64_MAX;
+	if (json_object_get_int64(v) == INT64_MIN)
+		return json_object_get_userdata(v) == &saturated_marker;
+	return json_object_get_uint64(v) == UINT64_MAX;
 }
 
-/* An integer's value, if v is an integer json-c did not saturate. */
+/* An integer's value, if v is an integer in the int64 range json-c did not saturate. */
 bool
 bls_json_int64(BlsJson *v, int64_t *out)
 {
 	if (!json_object_is_type(v, json_type_int) || bls_json_number_clamped(v))
 		return false;
-	/* above INT64_MAX json-c holds a uint64; the caller's input function decides */
-	if (json_object_get_int64(v) == INT64_MAX)
+
+	/*
+	 * Above INT64_MAX json-c holds a uint64, which json_object_get_int64()
+	 * turns into INT64_MAX; the caller's input function decides about those.
+	 */
+	if (json_object_get_int64(v) == INT64_MAX &&
+		json_object_get_uint64(v) != (uint64_t) INT64_MAX)
 		return false;
 	*out = json_object_get_int64(v);
 	return true;
@@ -784,8 +1105,10 @@ scan_string(const char *p, const char *end, bool *escaped)
 
 /*
  * The end of the number at p as JSON's grammar has it, or NULL.  *is_int
- * is set, with *ival, for an integer of at most 18 digits, which fits any
- * int64 without a check; "-0" is left to json-c.
+ * is set, with *ival, for an integer in the int64 range, INT64_MIN included
+ * (at most 19 digits, which a uint64 holds exactly); "-0" is left to json-c.
+ * A leading zero ends the number after the zero, so the caller, finding no
+ * delimiter, leaves the task to json-c and check_value(), which refuse it.
  */
 static const char *
 scan_number(const char *p, const char *end, bool *is_int, int64_t *ival)
@@ -812,7 +1135,8 @@ scan_number(const char *p, const char *end, bool *is_int, int64_t *ival)
 	}
 	else
 		return NULL;
-	*is_int = ndigits <= 18 && !(neg && acc == 0);
+	*is_int = ndigits <= 19 && !(neg && acc == 0) &&
+		acc <= (neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX);
 	if (p < end && *p == '.')
 	{
 		if (++p >= end || !is_digit(*p))
@@ -832,7 +1156,13 @@ scan_number(const char *p, const char *end, bool *is_int, int64_t *ival)
 		*is_int = false;
 	}
 	if (*is_int)
-		*ival = neg ? -(int64_t) acc : (int64_t) acc;
+	{
+		/* -(int64_t) 2^63 would overflow: INT64_MIN is spelled out */
+		if (neg)
+			*ival = acc == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) acc;
+		else
+			*ival = (int64_t) acc;
+	}
 	return p;
 }
 
@@ -978,9 +1308,24 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 		if (p >= end || *p != '"')
 			return false;
 		k = p + 1;
-		if ((kend = scan_string(k, end, &escaped)) == NULL || escaped)
+		if ((kend = scan_string(k, end, &escaped)) == NULL)
 			return false;
-		key = find_key(f, m, k, kend - k);
+		if (escaped)
+		{
+			BlsValue	kv;
+
+			/*
+			 * json-c decodes the key as a string value, which keeps its
+			 * length: a key spelled "name\u0000" is five bytes and does not
+			 * match "name" (json-c's own lookups, by C string, would).
+			 */
+			if (!parse_value(page, p, kend + 1, &kv) ||
+				kv.type != BLS_JSON_STRING)
+				return false;
+			key = find_key(f, m, kv.str, kv.len);
+		}
+		else
+			key = find_key(f, m, k, kend - k);
 		v = key >= 0 ? &f->values[key] : &unwanted;
 		/* json-c keeps the last of repeated keys: let it */
 		if (key >= 0 && v->present)

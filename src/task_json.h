@@ -32,6 +32,14 @@ typedef enum BlsJsonType
 	BLS_JSON_ARRAY
 } BlsJsonType;
 
+/*
+ * The largest "total" a page reports: a larger one is clamped to this, 2^53.
+ * Callers do page arithmetic on it (total + page_size - 1, pages times a
+ * cost) and turn it into a double for the planner; below 2^53 both are exact
+ * and nothing overflows, and no service lists that many tasks.
+ */
+#define BLS_MAX_TOTAL	(INT64_C(1) << 53)
+
 typedef enum BlsParseStatus
 {
 	BLS_PARSE_OK = 0,
@@ -54,7 +62,7 @@ typedef struct BlsPage
 	BlsJson    *root;
 	BlsJson    *tasks;			/* the "tasks" array, when parsed whole */
 	int			ntasks;
-	int64_t		total;			/* -1 when absent */
+	int64_t		total;			/* -1 when absent; at most BLS_MAX_TOTAL */
 	int			page_no;		/* 0 when absent */
 	int			page_size;		/* effective page size; 0 when absent */
 	const char *code;			/* service code/message/requestId, or NULL */

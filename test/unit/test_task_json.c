@@ -315,7 +315,7 @@ test_optional_fields(void)
 	status = PARSE("{\"result\":{\"tasks\":[],\"total\":9223372036854775807},"
 				   "\"success\":true}", &page);
 	check_status(status, BLS_PARSE_OK, &page, "success after result parses");
-	CHECK(page.total == INT64_MAX, "total may be INT64_MAX");
+	CHECK(page.total == BLS_MAX_TOTAL, "total INT64_MAX is clamped to 2^53");
 	bls_page_free(&page);
 }
 
@@ -939,7 +939,8 @@ test_read_task(void)
 	CHECK(!v[8].is_int && !v[8].clamped && v[8].type == BLS_JSON_NUMBER,
 		  "reader: above INT64_MAX but in uint64: for the input function");
 	CHECK(v[9].clamped, "reader: beyond 64 bits is out of range");
-	CHECK(v[11].clamped, "reader: INT64_MIN is taken as saturated");
+	CHECK(v[11].is_int && !v[11].clamped && v[11].ival == INT64_MIN,
+		  "reader: INT64_MIN is read exactly");
 	check_bytes(v[0].str, v[0].len, "u-2", 3, "reader: task 2 uuid, second in order");
 
 	/* nested values and repeated keys: the whole task goes to json-c */
@@ -950,8 +951,8 @@ test_read_task(void)
 	CHECK(bls_page_read_task(&page, 3, &f) && page.read_json == 4,
 		  "reader: a repeated key has json-c parse the task");
 	check_bytes(v[1].str, v[1].len, "b", 1, "reader: the last of a repeated key wins");
-	CHECK(bls_page_read_task(&page, 4, &f) && page.read_json == 5,
-		  "reader: an escaped key has json-c parse the task");
+	CHECK(bls_page_read_task(&page, 4, &f) && page.read_json == 0,
+		  "reader: an escaped key is decoded, the task read from the text");
 	check_bytes(v[1].str, v[1].len, "escaped key", 11, "reader: the escaped key is matched");
 
 	/* what json-c refuses is refused */
@@ -997,6 +998,285 @@ test_read_task(void)
 	bls_page_free(&page);
 }
 
+/* A body's status, and whether the page's error text mentions word */
+static bool
+page_refused(const char *body, BlsParseStatus want, const char *word)
+{
+	BlsPage		page;
+	BlsParseStatus status = parse_exact(body, strlen(body), &page);
+	bool		ok = status == want && (word == NULL || error_mentions(&page, word));
+
+	if (!ok)
+		printf("#   status %d, error \"%s\"\n", (int) status, page.error);
+	bls_page_free(&page);
+	return ok;
+}
+
+/*
+ * The one task of a page with tasks [task] parses with the page, but is
+ * refused both by the reader and by bls_page_task.
+ */
+static bool
+task_refused(const char *task, const char *word)
+{
+	char		body[512];
+	const char *keys[] = {"a", "s", "n"};
+	size_t		keylens[3];
+	BlsValue	v[3];
+	BlsFields	f;
+	BlsPage		page;
+	bool		ok;
+
+	fields_over(&f, keys, keylens, v, 3);
+	snprintf(body, sizeof(body),
+			 "{\"success\":true,\"result\":{\"tasks\":[%s,{\"a\":1}]}}", task);
+	if (parse_exact(body, strlen(body), &page) != BLS_PARSE_OK)
+	{
+		printf("#   the page did not parse: %s\n", page.error);
+		bls_page_free(&page);
+		return false;
+	}
+	ok = !bls_page_read_task(&page, 0, &f) &&
+		(word == NULL || error_mentions(&page, word));
+	if (!ok)
+		printf("#   reader: error \"%s\"\n", page.error);
+	ok = ok && bls_page_task(&page, 0) == NULL;
+	/* the next task is not affected */
+	ok = ok && bls_page_read_task(&page, 1, &f) && v[0].is_int && v[0].ival == 1;
+	bls_page_free(&page);
+	return ok;
+}
+
+/*
+ * What is not JSON is refused on every path, although json-c (even in
+ * strict mode) takes it: leading zeros, raw control characters in strings,
+ * lone surrogate escapes, NaN/Infinity and "1.".
+ */
+static void
+test_strict_json(void)
+{
+	static const char *const bad_tasks[] = {
+		/* read from the text, the fast path */
+		"{\"a\":00}", "{\"a\":-01}", "{\"a\":007}", "{\"a\":01.5}",
+		"{\"s\":\"a\tb\"}", "{\"s\":\"a\x01z\"}", "{\"s\":\"\x1f\"}",
+		"{\"s\":\"\\ud800\"}", "{\"s\":\"\\ud800x\"}", "{\"s\":\"\\udc00\"}",
+		"{\"s\":\"\\ud800\\u0041\"}", "{\"s\":\"\\udc00\\ud800\"}",
+		"{\"a\":NaN}", "{\"a\":-Infinity}", "{\"a\":1.}",
+		/* a nested value has json-c parse the whole task */
+		"{\"n\":[1],\"a\":00}", "{\"n\":[1],\"a\":-01}",
+		"{\"n\":[1],\"s\":\"a\tb\"}", "{\"n\":[\"\x01\"]}",
+		"{\"n\":[1],\"s\":\"\\ud800\"}", "{\"n\":{\"\\udc00\":1}}",
+		"{\"n\":[NaN]}",
+		/* tasks that are not objects */
+		"007", "-01", "\"\t\"", "\"\\ud800\"", "[00]",
+		/* a key */
+		"{\"\\ud800\":1}", "{\"k\tey\":1}"
+	};
+	static const char *const bad_pages[] = {
+		/* the envelope around the tasks */
+		"{\"success\":true,\"result\":{\"tasks\":[],\"total\":00}}",
+		"{\"success\":true,\"result\":{\"tasks\":[],\"pageNo\":-01}}",
+		"{\"success\":true,\"result\":{\"tasks\":[],\"pageSize\":007}}",
+		"{\"success\":true,\"code\":\"a\tb\",\"result\":{\"tasks\":[]}}",
+		"{\"success\":true,\"message\":\"\\ud800\",\"result\":{\"tasks\":[]}}",
+		"{\"success\":true,\"requestId\":\"\\udc00\",\"result\":{\"tasks\":[]}}",
+		"{\"success\":true,\"x\":NaN,\"result\":{\"tasks\":[]}}",
+		/* a page parsed whole: "tasks" twice */
+		"{\"success\":true,\"result\":{\"tasks\":[],\"tasks\":[{\"a\":00}]}}",
+		"{\"success\":true,\"result\":{\"tasks\":[],\"tasks\":[{\"s\":\"\t\"}]}}",
+		"{\"success\":true,\"result\":{\"tasks\":[],\"tasks\":[\"\\ud800\"]}}",
+		/* a top-level number json-c takes */
+		"00", "-01"
+	};
+	char		desc[128];
+	char	   *code;
+	char	   *message;
+	char	   *request_id;
+	BlsPage		page;
+	const char *keys[] = {"s", "a"};
+	size_t		keylens[2];
+	BlsValue	v[2];
+	BlsFields	f;
+
+	for (size_t i = 0; i < sizeof(bad_tasks) / sizeof(bad_tasks[0]); i++)
+	{
+		snprintf(desc, sizeof(desc), "strict: task %zu (%.40s) is refused",
+				 i + 1, bad_tasks[i]);
+		CHECK(task_refused(bad_tasks[i], "task 1"), desc);
+	}
+	for (size_t i = 0; i < sizeof(bad_pages) / sizeof(bad_pages[0]); i++)
+	{
+		snprintf(desc, sizeof(desc), "strict: page %zu (%.50s) is NOT_JSON",
+				 i + 1, bad_pages[i]);
+		CHECK(page_refused(bad_pages[i], BLS_PARSE_NOT_JSON, "JSON"), desc);
+	}
+	CHECK(task_refused("{\"a\":00}", "leading zero"),
+		  "strict: the error names a leading zero");
+	CHECK(task_refused("{\"s\":\"a\tb\"}", "control character"),
+		  "strict: the error names a control character");
+	CHECK(task_refused("{\"s\":\"\\ud800\"}", "surrogate"),
+		  "strict: the error names a lone surrogate");
+
+	CHECK(!ERROR_BODY("{\"code\":\"a\tb\"}", &code, &message, &request_id) &&
+		  !ERROR_BODY("{\"code\":\"\\ud800\"}", &code, &message, &request_id) &&
+		  !ERROR_BODY("{\"code\":\"x\",\"n\":00}", &code, &message, &request_id),
+		  "strict: an error body that is not JSON is refused");
+
+	/* what JSON allows still reads, on both paths */
+	fields_over(&f, keys, keylens, v, 2);
+	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":["
+				"{\"s\":\"\\ud83d\\ude00\\u0000\\/\",\"a\":-0.0e-0},"
+				"{\"n\":[0e0,0E+1,1e-0,-0,0.5],\"s\":\"\\uDBFF\\uDFFF\",\"a\":0}"
+				"]}}", &page) == BLS_PARSE_OK, "strict: valid JSON edge cases parse");
+	CHECK(bls_page_read_task(&page, 0, &f) &&
+		  v[0].len == 6 && memcmp(v[0].str, "\xf0\x9f\x98\x80\0/", 6) == 0 &&
+		  v[1].type == BLS_JSON_NUMBER,
+		  "strict: a surrogate pair, an escaped NUL, -0.0e-0 read");
+	CHECK(bls_page_read_task(&page, 1, &f) && page.read_json == 2 &&
+		  v[0].len == 4 && memcmp(v[0].str, "\xf4\x8f\xbf\xbf", 4) == 0 &&
+		  v[1].is_int && v[1].ival == 0,
+		  "strict: exponents and U+10FFFF read through json-c");
+	bls_page_free(&page);
+}
+
+/*
+ * A key spelled with an escaped NUL is not the key without it: json-c
+ * looks keys up by C string, the reader compares them with their lengths.
+ */
+static void
+test_nul_keys(void)
+{
+	const char *keys[] = {"name", "uuid"};
+	size_t		keylens[2];
+	BlsValue	v[2];
+	BlsFields	f;
+	BlsPage		page;
+
+	fields_over(&f, keys, keylens, v, 2);
+	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":["
+				"{\"uuid\":\"u1\",\"name\\u0000\":\"x\"},"
+				"{\"name\":\"a\",\"name\\u0000\":\"b\"},"
+				"{\"name\\u0000\":\"b\",\"name\":\"a\"},"
+				"{\"na\\u006de\":\"c\",\"\\u0000name\":\"d\"}"
+				"]}}", &page) == BLS_PARSE_OK, "nul keys: page parses");
+	CHECK(bls_page_read_task(&page, 0, &f) && v[0].type == BLS_JSON_NULL &&
+		  v[1].len == 2, "nul keys: \"name\\u0000\" is not name");
+	CHECK(bls_page_read_task(&page, 1, &f) && v[0].type == BLS_JSON_STRING &&
+		  v[0].len == 1 && v[0].str[0] == 'a',
+		  "nul keys: name, then \"name\\u0000\": name is the first");
+	CHECK(bls_page_read_task(&page, 2, &f) && v[0].type == BLS_JSON_STRING &&
+		  v[0].len == 1 && v[0].str[0] == 'a',
+		  "nul keys: \"name\\u0000\", then name: name is the second");
+	CHECK(bls_page_read_task(&page, 3, &f) && v[0].len == 1 && v[0].str[0] == 'c',
+		  "nul keys: an escaped name still matches, \"\\u0000name\" does not");
+
+	/* json-c's tree cannot keep them apart: it refuses rather than mixes */
+	CHECK(bls_page_task(&page, 1) == NULL && error_mentions(&page, "\\u0000"),
+		  "nul keys: json-c's tree of such a task is refused");
+	bls_page_free(&page);
+
+	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":["
+				"{\"n\":[1],\"name\\u0000\":\"x\"}]}}", &page) == BLS_PARSE_OK &&
+		  !bls_page_read_task(&page, 0, &f) && error_mentions(&page, "\\u0000"),
+		  "nul keys: a task json-c must parse whole is refused, not misread");
+	bls_page_free(&page);
+
+	CHECK(page_refused("{\"success\":false,\"success\\u0000\":true,"
+					   "\"result\":{\"tasks\":[]}}", BLS_PARSE_NOT_JSON, "\\u0000"),
+		  "nul keys: \"success\\u0000\" in the envelope is refused");
+	CHECK(page_refused("{\"success\":true,\"result\":{\"tasks\":[],"
+					   "\"tasks\\u0000\":[{\"name\":\"x\"}]}}", BLS_PARSE_NOT_JSON, "\\u0000"),
+		  "nul keys: \"tasks\\u0000\" in the envelope is refused");
+}
+
+/* -9223372036854775808 is a bigint: exact on the reader and through json-c */
+static void
+test_int64_min(void)
+{
+	const char *keys[] = {"w", "x"};
+	size_t		keylens[2];
+	BlsValue	v[2];
+	BlsFields	f;
+	BlsPage		page;
+	size_t		len;
+	const char *s;
+
+	fields_over(&f, keys, keylens, v, 2);
+	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":["
+				"{\"w\":-9223372036854775808,\"x\":9223372036854775807},"
+				"{\"n\":[1],\"w\":-9223372036854775808,\"x\":9223372036854775807},"
+				"{\"w\":-9223372036854775809,\"x\":-99999999999999999999},"
+				"{\"n\":[1],\"w\":-9223372036854775809}"
+				"]}}", &page) == BLS_PARSE_OK, "int64 min: page parses");
+
+	CHECK(bls_page_read_task(&page, 0, &f) && page.read_json == 0 &&
+		  v[0].is_int && !v[0].clamped && v[0].ival == INT64_MIN,
+		  "int64 min: read exactly from the text");
+	s = bls_value_text(&v[0], &len);
+	check_bytes(s, len, "-9223372036854775808", 20, "int64 min: its text");
+	CHECK(v[1].is_int && v[1].ival == INT64_MAX, "int64 max: read exactly from the text");
+
+	CHECK(bls_page_read_task(&page, 1, &f) && page.read_json == 2 &&
+		  v[0].is_int && !v[0].clamped && v[0].ival == INT64_MIN,
+		  "int64 min: read exactly through json-c");
+	CHECK(v[1].is_int && v[1].ival == INT64_MAX, "int64 max: read exactly through json-c");
+
+	/* below it json-c saturates: still out of range */
+	CHECK(bls_page_read_task(&page, 2, &f) && v[0].clamped && !v[0].is_int &&
+		  v[1].clamped, "int64 min: one below is out of range on the reader");
+	CHECK(bls_page_read_task(&page, 3, &f) && page.read_json == 4 &&
+		  v[0].clamped && !v[0].is_int,
+		  "int64 min: one below is out of range through json-c");
+	bls_page_free(&page);
+}
+
+/* "total" is clamped where it is parsed; a negative one is an error */
+static void
+test_total(void)
+{
+	static const struct
+	{
+		const char *total;
+		int64_t		want;
+	}			cases[] = {
+		{"0", 0}, {"7", 7}, {"null", -1},
+		{"9007199254740992", BLS_MAX_TOTAL},
+		{"9007199254740993", BLS_MAX_TOTAL},
+		{"9223372036854775807", BLS_MAX_TOTAL},
+		{"18446744073709551615", BLS_MAX_TOTAL},
+		{"123456789012345678901234567890", BLS_MAX_TOTAL},
+	};
+	static const char *const negative[] = {
+		"-1", "-5", "-9223372036854775808", "-99999999999999999999"
+	};
+	char		body[160];
+	char		desc[96];
+	BlsPage		page;
+	BlsParseStatus status;
+
+	CHECK(BLS_MAX_TOTAL == INT64_C(9007199254740992), "total: BLS_MAX_TOTAL is 2^53");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		snprintf(body, sizeof(body),
+				 "{\"success\":true,\"result\":{\"tasks\":[],\"total\":%s}}",
+				 cases[i].total);
+		status = parse_exact(body, strlen(body), &page);
+		snprintf(desc, sizeof(desc), "total: %s reads as %lld", cases[i].total,
+				 (long long) cases[i].want);
+		CHECK(status == BLS_PARSE_OK && page.total == cases[i].want, desc);
+		bls_page_free(&page);
+	}
+	for (size_t i = 0; i < sizeof(negative) / sizeof(negative[0]); i++)
+	{
+		snprintf(body, sizeof(body),
+				 "{\"success\":true,\"result\":{\"tasks\":[],\"total\":%s}}",
+				 negative[i]);
+		snprintf(desc, sizeof(desc), "total: %s is BAD_FIELD, said negative",
+				 negative[i]);
+		CHECK(page_refused(body, BLS_PARSE_BAD_FIELD, "cannot be negative"), desc);
+	}
+}
+
 int
 main(void)
 {
@@ -1014,6 +1294,10 @@ main(void)
 	test_lazy_tasks();
 	test_int64();
 	test_read_task();
+	test_strict_json();
+	test_nul_keys();
+	test_int64_min();
+	test_total();
 
 	return tap_done();
 }
