@@ -119,6 +119,8 @@ typedef struct BlsScanState
 	 */
 	Tuplestorestate *cache;
 	TupleTableSlot *cache_slot; /* to read the cache back */
+	MemoryContext cache_cxt;	/* the query's: a tuple read back from disk
+								 * must outlive the per-tuple context */
 	bool		replaying;
 
 	MemoryContext row_cxt;		/* reset for every row */
@@ -792,6 +794,7 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
 
+		st->cache_cxt = estate->es_query_cxt;
 		st->cache = tuplestore_begin_heap(false, false, work_mem);
 		st->cache_slot = MakeSingleTupleTableSlot(RelationGetDescr(st->rel),
 												  &TTSOpsMinimalTuple);
@@ -952,7 +955,16 @@ blsIterateForeignScan(ForeignScanState *node)
 	}
 	if (st->replaying)
 	{
-		if (tuplestore_gettupleslot(st->cache, true, false, st->cache_slot))
+		bool		found;
+
+		/*
+		 * Iterate runs in the per-tuple context, which is reset before the
+		 * slot lets go of a tuple read back from disk: read in the cache's.
+		 */
+		oldcxt = MemoryContextSwitchTo(st->cache_cxt);
+		found = tuplestore_gettupleslot(st->cache, true, false, st->cache_slot);
+		MemoryContextSwitchTo(oldcxt);
+		if (found)
 			return ExecCopySlot(slot, st->cache_slot);
 		/* then go on where the previous execution stopped */
 		st->replaying = false;
@@ -983,7 +995,11 @@ blsIterateForeignScan(ForeignScanState *node)
 		}
 		ExecStoreVirtualTuple(slot);
 		if (st->cache)
+		{
+			oldcxt = MemoryContextSwitchTo(st->cache_cxt);
 			tuplestore_puttupleslot(st->cache, slot);
+			MemoryContextSwitchTo(oldcxt);
+		}
 		return slot;
 	}
 }

@@ -59,6 +59,9 @@ FROM download_tasks WHERE project = '数据平台' AND log_store_name LIKE '%审
 -- an IN list (t)
 SELECT count(*) = :want_project + (SELECT count(*) FROM download_tasks WHERE project || '' = 'staging') AS ok
 FROM download_tasks WHERE project IN ('数据平台', 'staging');
+-- EXPLAIN shows the request the service gets, in the database's encoding
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT uuid FROM download_tasks WHERE project = '数据平台' AND log_store_name LIKE '%审计%';
 RESET statement_timeout;
 
 \c :utf8_db

@@ -225,6 +225,20 @@ SELECT 1 / 0;
 ROLLBACK TO SAVEPOINT sp2;
 SELECT take('c', 2000) = want(161, 1000) AS ok;
 COMMIT;
+-- subtransaction commit: a cursor declared and read in a savepoint that is
+-- released goes on in the parent, its pages read ahead intact (t, t, t)
+BEGIN;
+SAVEPOINT rel;
+DECLARE r CURSOR FOR SELECT uuid FROM small;
+SELECT take('r', 25) = want(1, 25) AS ok;
+RELEASE SAVEPOINT rel;
+SELECT take('r', 30) = want(26, 55) AS ok;
+SAVEPOINT rel2;
+SELECT take('r', 10) = want(56, 65) AS ok;
+RELEASE SAVEPOINT rel2;
+SELECT take('r', 2000) = want(66, 1000) AS ok;
+COMMIT;
+
 -- a cursor declared inside the savepoint that is rolled back is gone, the
 -- one outside goes on (error, t)
 BEGIN;
