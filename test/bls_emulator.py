@@ -7,7 +7,10 @@ Standard library only (Python 3.11).  Serves on loopback for the bls_fdw tests.
     python3 test/bls_emulator.py ctl COMMAND [ARG]      control a running server
 
 Served API:   POST /v2/logstore/download/list   (bce-auth-v1 signed unless --no-auth)
+              POST /v1/project/list, GET /v1/logstore, GET /v1/logstore/{name}
+              (ListProject, ListLogStore, DescribeLogStore: see "Catalog" below)
 Control API:  /_emulator/{reset,faults,config,log,log/clear,connections,tasks,stats,health}
+              /_emulator/{projects,logstores}
               (unsigned, never recorded in the request log)
 
 See the argument parser (--help) and the docstring of FAULT_TYPES for details.
@@ -569,6 +572,7 @@ def validate_fault(f):
     g = dict(f)
     g["count"] = f.get("count", 1) if f.get("count") is not None else 1
     g["skip"] = f.get("skip") or 0
+    check_fault_call(g)  # optional "call": the call(s) it applies to
     return g
 
 
@@ -583,6 +587,7 @@ class State:
         self.log_lock = threading.Lock()
         t0 = time.monotonic()
         self.data = DataSet(args.tasks, args.seed)
+        self.catalog = Catalog()
         self.gen_seconds = time.monotonic() - t0
         self.keys = dict(BUILTIN_KEYS)
         for spec in args.key or ():
@@ -596,6 +601,7 @@ class State:
             "auth": not args.no_auth,
             "gzip": args.gzip,
         }
+        self.initial_config.update(CATALOG_CONFIG_DEFAULTS)
         self.config = dict(self.initial_config)
         self.log_file = open(args.log_file, "a", encoding="utf-8") if args.log_file else None
         self.verbose = args.verbose
@@ -666,10 +672,13 @@ class State:
         with self.lock:
             self.faults.extend(faults)
 
-    def take_fault(self, page_no):
-        """Return the fault to apply to this list request, or None."""
+    def take_fault(self, page_no, call="ListDownloadTask", types=None):
+        """Return the fault to apply to this request of call (types: the fault
+        types it can take, None for all), or None."""
         with self.lock:
             for i, f in enumerate(self.faults):
+                if not fault_applies(f, call, types):
+                    continue
                 if f.get("page") is not None and f["page"] != page_no:
                     continue
                 if f["skip"] > 0:
@@ -693,7 +702,8 @@ class State:
             entry["seq"] = self.log_seq
             self.log.append(entry)
             self.list_conns.add(entry["conn_id"])
-            self.total_list_requests += 1
+            if entry.get("call", "ListDownloadTask") == "ListDownloadTask":
+                self.total_list_requests += 1
         self.write_log_line(line)
 
     def write_log_line(self, line):
@@ -971,11 +981,654 @@ def apply_result_fault(f, page):
 
 
 # ---------------------------------------------------------------------------
+# Catalog: ListProject, ListLogStore, DescribeLogStore (bls-api.md section 6)
+#
+# The catalog is fixed: the same projects and log stores whatever --tasks and
+# --seed are.  It holds every project and every (project, log store) pair that
+# the generated tasks can name, except MISSING_LOG_STORES, which tasks name
+# on purpose although the catalog lacks them (a deleted log store).
+#
+# Decisions where bls-api.md is silent:
+# - ListProject lists the default project in `projects` too, where the
+#   filters, order and page put it; `result.default` is always the default
+#   project, filtered or not.  `top` does not change the order.
+# - name / description / namePattern match as case-insensitive substrings
+#   (str.lower); ListLogStore's `project` is an exact name.  Without
+#   `project`, ListLogStore lists the log stores of every project (config
+#   logstore_default_project names one project instead); DescribeLogStore
+#   without `project` looks in "default".
+# - Order: names by UTF-8 bytes; times with ties broken by name (then, for
+#   log stores, project) in byte order; desc is the exact reverse of asc.
+# - pageSize is capped by config max_page_size, as for ListDownloadTask.
+# - Query strings: an empty project / namePattern is no filter, a parameter
+#   given twice, or a pageNo / pageSize that is not a plain decimal integer
+#   >= 1, is 400 InvalidParameter; unknown parameters are ignored.
+# - An empty ListProject body is {}.
+# - The total of ListProject is spelled `total`, or `totalCount` as the older
+#   SDK reads it when config project_total_key is "totalCount".
+# ---------------------------------------------------------------------------
+
+PROJECT_LIST_PATH = "/v1/project/list"
+LOGSTORE_PATH = "/v1/logstore"
+
+CATALOG_CALLS = {"ListProject": "POST", "ListLogStore": "GET", "DescribeLogStore": "GET"}
+
+PROJECT_FIELDS = ("uuid", "name", "description", "top", "logStoreCount", "createdTime",
+                  "updatedTime")
+LOGSTORE_FIELDS = ("project", "logStoreName", "retention", "creationDateTime",
+                   "lastModifiedTime", "shardCount", "enableHotRetention", "hotRetention",
+                   "tags", "index")
+# sort value -> field it sorts by
+PROJECT_ORDER_BY = {"createdAt": "createdTime", "updatedAt": "updatedTime", "name": "name"}
+LOGSTORE_ORDER_BY = {"creationDateTime": "creationDateTime",
+                     "lastModifiedTime": "lastModifiedTime", "name": "logStoreName"}
+
+CATALOG_CONFIG_DEFAULTS = {"project_total_key": "total", "logstore_default_project": None}
+
+# name, description, top, createdTime, updatedTime
+CATALOG_PROJECTS = (
+    ("default", "", False, "2023-03-14T02:00:00Z", "2023-03-14T02:00:00Z"),
+    ("prod-web", "Production web tier: nginx, frontend, payments", True,
+     "2023-06-01T09:30:00Z", "2024-09-12T11:04:27Z"),
+    ("analytics", "Clickstream and audit analysis", False,
+     "2023-08-21T06:15:42Z", "2024-10-02T03:00:00Z"),
+    ("数据平台", "数据平台组的 ETL 与审计日志", True,
+     "2023-11-02T01:02:03Z", "2024-06-30T16:00:00Z"),
+    ("staging", "Pre-production, short retention", False,
+     "2024-01-15T08:00:00Z", "2024-10-02T03:00:00Z"),
+    ("Archive_2023", "Closed 2023 logs, read only", False,
+     "2024-05-20T12:00:00Z", "2024-05-20T12:00:00Z"),
+    ("sandbox", "", False, "2024-05-20T12:00:00Z", "2024-08-01T00:00:00Z"),
+    ("iot-设备", "IoT telemetry of the production devices", False,
+     "2024-07-08T10:20:30Z", "2024-10-28T17:45:00Z"),
+)
+
+_IDX_NGINX = {"fulltext": True, "caseSensitive": False, "separators": " ,;\"'()[]{}?@&<>/:\\",
+              "includeChinese": False,
+              "fields": {"status": {"type": "long"}, "method": {"type": "text"},
+                         "path": {"type": "text", "caseSensitive": True},
+                         "request_time": {"type": "float"}}}
+_IDX_TEXT = {"fulltext": True, "caseSensitive": False, "separators": " ,;",
+             "includeChinese": True, "fields": {}}
+_IDX_JSON = {"fulltext": False, "caseSensitive": False, "separators": "",
+             "includeChinese": False,
+             "fields": {"level": {"type": "text"}, "traceId": {"type": "text"},
+                        "用户": {"type": "text", "includeChinese": True},
+                        "latency_ms": {"type": "long"}}}
+_T_PROD = (("env", "prod"),)
+_T_WEB = (("env", "prod"), ("team", "web"))
+_T_DATA = (("团队", "数据平台"), ("cost-center", "CC-042"))
+
+# project, logStoreName, retention (days), shardCount, hotRetention (0: off),
+# creationDateTime, lastModifiedTime, tags (None: absent), index (None: absent)
+CATALOG_LOGSTORES = (
+    ("default", "nginx-access", 30, 4, 7, "2023-03-14T02:10:00Z", "2024-09-01T08:00:00Z",
+     _T_PROD, _IDX_NGINX),
+    ("default", "nginx-error", 30, 2, 0, "2023-03-14T02:10:05Z", "2023-03-14T02:10:05Z",
+     _T_PROD, _IDX_TEXT),
+    ("default", "app-log", 90, 2, 0, "2023-08-21T06:20:00Z", "2024-10-02T03:00:00Z",
+     None, _IDX_JSON),
+    ("default", "payment-svc", 365, 3, 30, "2023-09-30T23:59:59Z", "2024-02-29T12:00:00Z",
+     (("env", "prod"), ("pci", "true")), _IDX_JSON),
+    ("default", "审计日志", 180, 1, 0, "2023-12-01T00:00:00Z", "2023-12-01T00:00:00Z",
+     (("类别", "审计"),), None),
+    ("default", "k8s-events", 7, 1, 0, "2024-10-30T09:15:00Z", "2024-10-30T09:15:00Z",
+     (), None),
+    ("prod-web", "nginx-access", 30, 8, 7, "2023-06-01T09:41:07Z", "2024-09-12T11:04:27Z",
+     _T_WEB, _IDX_NGINX),
+    ("prod-web", "nginx-error", 30, 2, 0, "2023-06-01T09:41:07Z", "2023-06-01T09:41:07Z",
+     _T_WEB, _IDX_TEXT),
+    ("prod-web", "web-frontend", 14, 2, 0, "2023-07-04T15:00:00Z", "2024-05-05T05:05:05Z",
+     _T_WEB, _IDX_JSON),
+    ("prod-web", "payment-svc", 365, 3, 30, "2023-07-04T15:30:00Z", "2024-02-29T12:00:00Z",
+     (("env", "prod"), ("pci", "true")), _IDX_JSON),
+    ("prod-web", "CDN-Edge", 7, 4, 1, "2024-02-10T03:00:00Z", "2024-08-18T22:30:00Z",
+     None, None),
+    ("analytics", "app-log", 60, 2, 0, "2023-08-21T06:20:00Z", "2023-08-21T06:20:00Z",
+     None, _IDX_JSON),
+    ("analytics", "clickstream", 180, 6, 14, "2023-08-22T10:00:00Z", "2024-10-02T03:00:00Z",
+     (("env", "prod"), ("pii", "masked")), _IDX_JSON),
+    ("analytics", "审计日志", 180, 1, 0, "2023-12-01T00:00:00Z", "2024-01-02T03:04:05Z",
+     (("类别", "审计"),), _IDX_TEXT),
+    ("analytics", "événements", 30, 1, 0, "2024-03-08T08:08:08Z", "2024-03-08T08:08:08Z",
+     (("langue", "français"),), _IDX_TEXT),
+    ("analytics", "clickstream-raw", 3, 6, 0, "2024-09-01T00:00:00Z", "2024-09-01T00:00:00Z",
+     None, None),
+    ("数据平台", "审计日志", 365, 1, 0, "2023-11-02T01:10:00Z", "2024-06-30T16:00:00Z",
+     _T_DATA, _IDX_TEXT),
+    ("数据平台", "etl-任务日志", 90, 2, 7, "2023-11-02T01:20:00Z", "2024-04-01T00:00:00Z",
+     _T_DATA, _IDX_JSON),
+    ("数据平台", "app-log", 30, 1, 0, "2024-01-10T10:10:10Z", "2024-01-10T10:10:10Z",
+     _T_DATA, None),
+    ("数据平台", "kafka-connect", 14, 3, 0, "2024-04-20T20:20:20Z", "2024-06-30T16:00:00Z",
+     None, _IDX_TEXT),
+    ("数据平台", "spark-history", 30, 1, 0, "2024-08-15T07:00:00Z", "2024-08-15T07:00:00Z",
+     _T_DATA, None),
+    ("staging", "app-log", 7, 1, 0, "2024-01-15T08:05:00Z", "2024-01-15T08:05:00Z",
+     (("env", "staging"),), _IDX_JSON),
+    ("staging", "nginx-access", 7, 1, 0, "2024-01-15T08:05:00Z", "2024-03-03T03:03:03Z",
+     (("env", "staging"),), _IDX_NGINX),
+    ("staging", "test_store", 1, 1, 0, "2024-06-06T06:06:06Z", "2024-06-06T06:06:06Z",
+     None, None),
+    ("Archive_2023", "nginx-access-2023", 3650, 1, 0, "2024-05-20T12:30:00Z",
+     "2024-05-20T12:30:00Z", (("env", "prod"), ("archived", "2023")), _IDX_NGINX),
+    ("iot-设备", "device-telemetry", 30, 8, 3, "2024-07-08T10:30:00Z", "2024-10-28T17:45:00Z",
+     (("env", "prod"),), _IDX_JSON),
+    ("iot-设备", "firmware-升级", 90, 1, 0, "2024-07-09T09:00:00Z", "2024-07-09T09:00:00Z",
+     None, _IDX_TEXT),
+)
+
+# (project, logStoreName) that tasks name but the catalog lacks, on purpose
+MISSING_LOG_STORES = (("default", "Nginx-Access-Legacy"),)
+
+# fault types by call (None: every type); insert_head only makes sense for tasks
+_TRANSPORT_FAULTS = frozenset((
+    "http", "success_false", "delay_headers", "delay_body", "drop", "reset_mid_body",
+    "truncated", "malformed", "html", "empty", "not_object"))
+_ITEM_FAULTS = frozenset((
+    "wrong_type", "invalid_utf8", "extra_fields", "null_fields", "missing_fields",
+    "respelled", "oversize"))
+_LIST_FAULTS = frozenset((
+    "missing_result", "missing_tasks", "tasks_not_array", "task_not_object", "total"))
+CALL_FAULT_TYPES = {
+    "ListDownloadTask": None,
+    "ListProject": _TRANSPORT_FAULTS | _ITEM_FAULTS | _LIST_FAULTS,
+    "ListLogStore": _TRANSPORT_FAULTS | _ITEM_FAULTS | _LIST_FAULTS,
+    "DescribeLogStore": _TRANSPORT_FAULTS | _ITEM_FAULTS,
+}
+
+
+def fault_calls(value):
+    """A fault's "call" (a call name or a list of them) -> list of names, or ValueError."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        raise ValueError("fault field call must be a call name or a list of them")
+    for n in names:
+        if n not in CALL_FAULT_TYPES:
+            raise ValueError("unknown call %r in fault (known: %s)" % (
+                n, ", ".join(CALL_FAULT_TYPES)))
+    return names
+
+
+def check_fault_call(g):
+    """Validate and normalize g["call"]; a fault that no named call can take is an error."""
+    if g.get("call") is None:
+        g.pop("call", None)
+        return
+    g["call"] = fault_calls(g["call"])
+    if not any(CALL_FAULT_TYPES[c] is None or g["type"] in CALL_FAULT_TYPES[c]
+               for c in g["call"]):
+        raise ValueError("fault type %s does not apply to %s" % (g["type"],
+                                                                 ", ".join(g["call"])))
+
+
+def fault_applies(f, call, types):
+    """May the queued fault f be taken by a request of this call (types: its fault types)?"""
+    if f.get("call") is not None and call not in f["call"]:
+        return False
+    return types is None or f["type"] in types
+
+
+def check_catalog_config(key, value):
+    if key == "project_total_key":
+        if value not in ("total", "totalCount"):
+            raise ValueError("project_total_key must be total or totalCount")
+    elif key == "logstore_default_project":
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ValueError("logstore_default_project must be a project name or null")
+
+
+def catalog_call(path):
+    """Request path (raw, without the query) -> the catalog call it names, or None."""
+    if path == PROJECT_LIST_PATH:
+        return "ListProject"
+    if path == LOGSTORE_PATH:
+        return "ListLogStore"
+    if path.startswith(LOGSTORE_PATH + "/"):
+        rest = path[len(LOGSTORE_PATH) + 1:]
+        if rest and "/" not in rest:
+            return "DescribeLogStore"
+    return None
+
+
+def _project_uuid(name):
+    h = hashlib.sha256(("bls-emulator project " + name).encode("utf-8")).digest()
+    return uuid4_from_bits(int.from_bytes(h[:16], "big"))
+
+
+def _bytes_key(s):
+    return s.encode("utf-8")
+
+
+class Catalog:
+    """The projects and log stores served by the catalog calls (plain dicts)."""
+
+    def __init__(self):
+        counts = {}
+        self.stores = []
+        self.by_key = {}
+        for (project, name, retention, shards, hot, ct, mt, tags,
+             index) in CATALOG_LOGSTORES:
+            s = {"project": project, "logStoreName": name, "retention": retention,
+                 "creationDateTime": ct, "lastModifiedTime": mt, "shardCount": shards,
+                 "enableHotRetention": hot > 0, "hotRetention": hot}
+            if tags is not None:
+                s["tags"] = [{"tagKey": k, "tagValue": v} for k, v in tags]
+            if index is not None:
+                s["index"] = json.loads(json.dumps(index))  # a copy of its own
+            self.stores.append(s)
+            self.by_key[(project, name)] = s
+            counts[project] = counts.get(project, 0) + 1
+        self.projects = [
+            {"uuid": _project_uuid(name), "name": name, "description": desc, "top": top,
+             "logStoreCount": counts.get(name, 0), "createdTime": ct, "updatedTime": ut}
+            for name, desc, top, ct, ut in CATALOG_PROJECTS]
+        self.default = next(p for p in self.projects if p["name"] == "default")
+
+    def list_projects(self, name_kw, desc_kw, order_by, order):
+        """Every matching project in the asked order."""
+        rows = self.projects
+        if name_kw is not None:
+            kw = name_kw.lower()
+            rows = [p for p in rows if kw in p["name"].lower()]
+        if desc_kw is not None:
+            kw = desc_kw.lower()
+            rows = [p for p in rows if kw in p["description"].lower()]
+        field = PROJECT_ORDER_BY[order_by]
+        if field == "name":
+            rows = sorted(rows, key=lambda p: _bytes_key(p["name"]))
+        else:
+            rows = sorted(rows, key=lambda p: (p[field], _bytes_key(p["name"])))
+        if order == "desc":
+            rows.reverse()
+        return rows
+
+    def list_stores(self, project, name_kw, order_by, order):
+        """Every matching log store in the asked order."""
+        rows = self.stores
+        if project is not None:
+            rows = [s for s in rows if s["project"] == project]
+        if name_kw is not None:
+            kw = name_kw.lower()
+            rows = [s for s in rows if kw in s["logStoreName"].lower()]
+        field = LOGSTORE_ORDER_BY[order_by]
+
+        def key(s):
+            k = (_bytes_key(s["logStoreName"]), _bytes_key(s["project"]))
+            return k if field == "logStoreName" else (s[field],) + k
+        rows = sorted(rows, key=key)
+        if order == "desc":
+            rows.reverse()
+        return rows
+
+
+def _bad_parameter(msg):
+    return AuthError(400, "InvalidParameter", msg)
+
+
+def _choice(value, allowed, default, name):
+    if value is None:
+        return default
+    if value not in allowed:
+        raise _bad_parameter("%s must be one of %s" % (name, ", ".join(allowed)))
+    return value
+
+
+def validate_project_body(obj):
+    """ListProject body -> (name, description, order_by, order, page_no, page_size)."""
+    def opt_str(key):
+        v = obj.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, str):
+            raise _bad_parameter("%s must be a string" % key)
+        return v if v != "" else None
+
+    def opt_int(key, default):
+        v = obj.get(key)
+        if v is None:
+            return default
+        if not _is_int(v) or v < 1:
+            raise _bad_parameter("%s must be an integer >= 1" % key)
+        return v
+    name = opt_str("name")
+    desc = opt_str("description")
+    order_by = _choice(obj.get("orderBy"), tuple(PROJECT_ORDER_BY), "createdAt", "orderBy")
+    order = _choice(obj.get("order"), ("desc", "asc"), "desc", "order")
+    return name, desc, order_by, order, opt_int("pageNo", 1), opt_int("pageSize", 10)
+
+
+def query_params(query):
+    """Raw query string -> {name: decoded value}; a parameter given twice is an error."""
+    params = {}
+    for k, v in parse_query(query):
+        if k in params:
+            raise _bad_parameter("parameter %s given more than once" % k)
+        params[k] = v
+    return params
+
+
+def validate_logstore_query(params):
+    """ListLogStore parameters ->
+    (project, namePattern, order_by, order, page_no, page_size)."""
+    def opt_int(key, default):
+        v = params.get(key)
+        if v is None:
+            return default
+        if not (v.isascii() and v.isdigit()) or int(v) < 1:
+            raise _bad_parameter("%s must be an integer >= 1" % key)
+        return int(v)
+    project = params.get("project") or None
+    pattern = params.get("namePattern") or None
+    order_by = _choice(params.get("orderBy"), tuple(LOGSTORE_ORDER_BY), "creationDateTime",
+                       "orderBy")
+    order = _choice(params.get("order"), ("desc", "asc"), "desc", "order")
+    return project, pattern, order_by, order, opt_int("pageNo", 1), opt_int("pageSize", 10)
+
+
+class CatalogAnswer:
+    """A successful catalog answer under construction, wrapped in {success, code,
+    message, result} or bare; list_key None means the answer is the one object items[0]."""
+
+    def __init__(self, call, wrapped, head, list_key, items, total_key=None):
+        self.call = call
+        self.wrapped = wrapped
+        self.head = head            # [(key, raw JSON)] before the list
+        self.list_key = list_key
+        self.items = items          # raw JSON of each object
+        self.total_key = total_key
+        self.list_raw = None        # raw JSON that replaces the list
+        self.omit_list = False
+        self.omit_result = False
+        self.top = [("success", b"true"), ("code", b'"OK"'), ("message", b'""')]
+
+    def set_head(self, key, raw):
+        for i, (k, _) in enumerate(self.head):
+            if k == key:
+                self.head[i] = (key, raw)
+                return
+        self.head.append((key, raw))
+
+    def body(self):
+        if self.list_key is None:
+            return self.items[0]
+        parts = [b'"%s":%s' % (k.encode("utf-8"), v) for k, v in self.head]
+        if self.list_raw is not None:
+            parts.append(b'"%s":%s' % (self.list_key.encode(), self.list_raw))
+        elif not self.omit_list:
+            parts.append(b'"%s":[%s]' % (self.list_key.encode(), b",".join(self.items)))
+        inner = b"{" + b",".join(parts) + b"}"
+        if not self.wrapped:
+            return inner
+        top = [b'"%s":%s' % (k.encode(), v) for k, v in self.top]
+        if not self.omit_result:
+            top.append(b'"result":' + inner)
+        return b"{" + b",".join(top) + b"}"
+
+
+def catalog_answer(call, catalog, path, query, body, cfg):
+    """Serve one catalog call: -> CatalogAnswer, or AuthError (400 or 404)."""
+    if call == "ListProject":
+        try:
+            obj = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (ValueError, UnicodeDecodeError):
+            raise AuthError(400, "MalformedJSON", "request body is not valid JSON")
+        if not isinstance(obj, dict):
+            raise AuthError(400, "MalformedJSON", "request body must be a JSON object")
+        name, desc, order_by, order, pno, psize = validate_project_body(obj)
+        eff = min(psize, cfg["max_page_size"])
+        rows = catalog.list_projects(name, desc, order_by, order)
+        off = (pno - 1) * eff
+        total_key = cfg.get("project_total_key", "total")
+        head = [("order", jbytes(order)), ("orderBy", jbytes(order_by)),
+                ("pageNo", jbytes(pno)), ("pageSize", jbytes(eff)),
+                (total_key, jbytes(len(rows))), ("default", jbytes(catalog.default))]
+        return CatalogAnswer(call, True, head, "projects",
+                             [jbytes(p) for p in rows[off:off + eff]], total_key)
+    params = query_params(query)
+    if call == "ListLogStore":
+        project, pattern, order_by, order, pno, psize = validate_logstore_query(params)
+        if project is None:
+            project = cfg.get("logstore_default_project")
+        eff = min(psize, cfg["max_page_size"])
+        rows = catalog.list_stores(project, pattern, order_by, order)
+        off = (pno - 1) * eff
+        head = [("order", jbytes(order)), ("orderBy", jbytes(order_by)),
+                ("pageNo", jbytes(pno)), ("pageSize", jbytes(eff)),
+                ("totalCount", jbytes(len(rows)))]
+        return CatalogAnswer(call, False, head, "result",
+                             [jbytes(s) for s in rows[off:off + eff]], "totalCount")
+    # DescribeLogStore
+    name = urllib.parse.unquote(path[len(LOGSTORE_PATH) + 1:])
+    project = params.get("project") or "default"
+    s = catalog.by_key.get((project, name))
+    if s is None:
+        raise AuthError(404, "LogStoreNotFound", "log store %s does not exist in project %s"
+                        % (name, project))
+    return CatalogAnswer(call, False, [], None, [jbytes(s)])
+
+
+def catalog_fault_page_no(call, query, body):
+    """The pageNo a fault's "page" is compared with (None when the call has none)."""
+    if call == "ListProject":
+        try:
+            obj = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(obj, dict):
+            return None
+        p = obj.get("pageNo", 1)
+        return 1 if p is None else p
+    if call == "ListLogStore":
+        v = dict(parse_query(query)).get("pageNo")
+        if v is None:
+            return 1
+        return int(v) if v.isascii() and v.isdigit() else v
+    return None
+
+
+CATALOG_MALFORMED = {
+    "ListProject": b'{"success":true,"result":{"projects":[{"uuid":\x00garbage}]]<<not json',
+    "ListLogStore": b'{"order":"desc","result":[{"project":\x00garbage}]]<<not json',
+    "DescribeLogStore": b'{"project":"default","logStoreName":\x00garbage}]]<<not json',
+}
+
+
+def apply_catalog_fault(f, ans):
+    """Faults that alter a successful catalog answer -> its body."""
+    t = f["type"]
+    single = ans.list_key is None
+    index = None if single else f.get("index")
+    if t == "missing_result":
+        if ans.wrapped:
+            ans.omit_result = True
+        else:
+            ans.omit_list = True  # a bare answer's list is its "result"
+    elif t == "missing_tasks":
+        ans.omit_list = True
+    elif t == "tasks_not_array":
+        ans.list_raw = b'"not an array"'
+    elif t == "task_not_object":
+        items = list(ans.items)
+        items.insert(min(1, len(items)), b"42")
+        ans.items = items
+    elif t == "total":
+        ans.set_head(ans.total_key, jbytes(f.get("value", 0)))
+    elif t == "wrong_type":
+        field = f.get("field", "logStoreCount" if ans.call == "ListProject" else "retention")
+        value = f.get("value", "many")
+        ans.items = _modify_tasks(ans.items, index, lambda d: d.__setitem__(field, value))
+    elif t in ("null_fields", "missing_fields"):
+        fields = f.get("fields") or []
+        if isinstance(fields, str):
+            fields = [fields]
+
+        def fn(d):
+            for fld in fields:
+                if t == "null_fields":
+                    d[fld] = None
+                else:
+                    d.pop(fld, None)
+        ans.items = _modify_tasks(ans.items, index, fn)
+    elif t == "invalid_utf8":
+        field = f.get("field", "name" if ans.call == "ListProject" else "logStoreName")
+        marker = "\u0001@@INVALID_UTF8@@\u0001"
+        items = _modify_tasks(ans.items, index,
+                              lambda d: d.__setitem__(field, marker + str(d.get(field, ""))))
+        enc = _json_str(marker)[1:-1].encode()
+        ans.items = [b.replace(enc, b"bad\xc3\x28bytes\xff") for b in items]
+    elif t == "extra_fields":
+        if not single:
+            ans.head.insert(0, ("_emulatorExtra", b'{"nested":[1,{"a":null}],"s":"x"}'))
+            ans.head.append(("nextMarker", b"null"))
+            ans.top.append(("extraTop", b'"ignored"'))
+        ans.items = [b'{"_extraHead":{"k":[1,2,"3"]},' + b[1:-1] +
+                     b',"extraString":"ignored","extraNumber":1.5e3,"extraBool":false,'
+                     b'"extraNull":null}' for b in ans.items]
+    elif t == "respelled":
+        ans.items = [_respell(b, i) for i, b in enumerate(ans.items)]
+    elif t == "oversize":
+        want = int(f.get("bytes", 1 << 20))
+        cur = len(ans.body()) + len(b'"_padding":"",')
+        pad = b'"' + b"x" * max(0, want - cur) + b'"'
+        if single:
+            ans.items = [b'{"_padding":' + pad + b"," + ans.items[0][1:]]
+        else:
+            ans.head.insert(0, ("_padding", pad))
+    return ans.body()
+
+
+class CatalogHandler:
+    """Handler methods of the catalog calls (mixed into Handler)."""
+
+    def _catalog(self, call, body):
+        t0 = time.monotonic()
+        with STATE.lock:
+            generation = STATE.generation
+            cfg = dict(STATE.config)
+        rid = STATE.next_request_id()
+        jt = "application/json;charset=utf-8"
+        path, _, query = self.path.partition("?")
+        method_ok = self.command == CATALOG_CALLS[call]
+        ak, signed = None, ""
+        try:
+            a = parse_authorization(self.headers.get("Authorization"))
+            ak, signed = a[0], ";".join(a[3])
+        except AuthError:
+            pass
+        fault = None
+        if method_ok:
+            fault = STATE.take_fault(catalog_fault_page_no(call, query, body), call,
+                                     CALL_FAULT_TYPES[call])
+        ftype = fault["type"] if fault else None
+        if ftype == "delay_headers":
+            time.sleep(max(0, fault.get("ms", 1000)) / 1000.0)
+        if cfg["latency_ms"]:
+            time.sleep(cfg["latency_ms"] / 1000.0)
+
+        status, ctype, out, ans, extra = 200, jt, b"", None, []
+        try:
+            if not method_ok:
+                raise AuthError(404, "NotFound", "no such resource: %s %s" % (
+                    self.command, path))
+            if cfg["auth"]:
+                check_auth(self.command, self.path, self.headers, STATE.keys)
+            ans = catalog_answer(call, STATE.catalog, path, query, body, cfg)
+            out = ans.body()
+        except AuthError as e:
+            status, out = e.status, error_body(e.code, e.message, rid)
+
+        mode = "normal"
+        if fault:
+            if ftype == "http":
+                status = fault.get("status", 503)
+                code, msg = HTTP_DEFAULT_CODES.get(status, ("InternalError", "error"))
+                if status in (502, 504) and "code" not in fault:
+                    ctype, out = "text/html", gateway_html(status)
+                else:
+                    ctype = jt
+                    out = error_body(fault.get("code", code),
+                                     fault.get("message", msg + " (emulated fault)"), rid)
+                if fault.get("retry_after") is not None:
+                    extra.append(("Retry-After", str(fault["retry_after"])))
+            elif ftype == "success_false":
+                status, ctype = 200, jt
+                out = jbytes({"success": False, "code": fault.get("code", "InternalError"),
+                              "message": fault.get("message", "internal error (emulated)"),
+                              "requestId": rid})
+            elif ftype == "drop":
+                mode = "drop"
+            elif ftype == "malformed":
+                status, ctype, out = 200, jt, CATALOG_MALFORMED[call]
+            elif ftype == "html":
+                status = fault.get("status", 200)
+                ctype, out = "text/html", gateway_html(status if status != 200 else 500)
+            elif ftype == "empty":
+                status, ctype, out = 200, jt, b""
+            elif ftype == "not_object":
+                status, ctype, out = 200, jt, b"[1,2,3]"
+            elif ftype in ("truncated", "reset_mid_body", "delay_body"):
+                mode = ftype
+            elif ans is not None and ftype != "delay_headers":
+                status, ctype, out = 200, jt, apply_catalog_fault(fault, ans)
+        sent_status = self._catalog_send(mode, fault, status, ctype, out, rid, extra, cfg)
+        elapsed = (time.monotonic() - t0) * 1000.0
+        STATE.record({
+            "seq": 0, "conn_id": self.conn_id, "method": self.command, "path": self.path,
+            "status": sent_status, "body": body.decode("utf-8", "replace"), "ak": ak,
+            "signed_headers": signed, "elapsed_ms": round(elapsed, 3), "fault": ftype,
+            "request_id": rid, "call": call,
+        }, "conn=%d %s %s status=%d ak=%s bytes=%d ms=%.1f call=%s%s" % (
+            self.conn_id, self.command, self.path, sent_status, ak or "-", len(out),
+            elapsed, call, (" fault=" + ftype) if ftype else ""), generation)
+
+    def _catalog_send(self, mode, fault, status, ctype, out, rid, extra, cfg):
+        """Send the answer as the transport fault mode says; -> the status sent (0: none)."""
+        if mode == "truncated":
+            out = out[:len(out) // 2]
+        try:
+            if mode == "drop":
+                self.close_connection = True
+                return 0
+            if mode in ("reset_mid_body", "delay_body"):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(out)))
+                self.send_header("x-bce-request-id", rid)
+                self.end_headers()
+                half = len(out) // 2
+                self.wfile.write(out[:half])
+                if mode == "delay_body":
+                    self.wfile.flush()
+                    time.sleep(max(0, fault.get("ms", 1000)) / 1000.0)
+                    self.wfile.write(out[half:])
+                else:
+                    self.close_connection = True
+                    try:
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                   struct.pack("ii", 1, 0))
+                    except OSError:
+                        pass
+                    self.connection.close()
+                return status
+            if (status == 200 and cfg.get("gzip") and
+                    "gzip" in (self.headers.get("Accept-Encoding") or "")):
+                out = gzip.compress(out, 1)
+                extra = list(extra) + [("Content-Encoding", "gzip")]
+                with STATE.lock:
+                    STATE.gzip_responses += 1
+            self._send(status, ctype, out, rid, extra)
+        except OSError:
+            self.close_connection = True
+        return status
+
+
+# ---------------------------------------------------------------------------
 # HTTP handler
 # ---------------------------------------------------------------------------
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "BLS-Emulator/1.0"
     sys_version = ""
@@ -1044,6 +1697,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._control(path[len(CONTROL_PREFIX):], body)
         elif path == LIST_PATH:
             self._list(body)
+        elif catalog_call(path) is not None:
+            self._catalog(catalog_call(path), body)
         else:
             rid = STATE.next_request_id()
             self._send(404, "application/json;charset=utf-8",
@@ -1105,6 +1760,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     elif k in ("auth", "gzip"):
                         if not isinstance(v, bool):
                             raise ValueError("%s must be true or false" % k)
+                    elif k in CATALOG_CONFIG_DEFAULTS:
+                        check_catalog_config(k, v)
                     else:
                         raise ValueError("unknown config key: %s" % k)
                     new[k] = v
@@ -1133,6 +1790,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._send(200, "application/x-ndjson;charset=utf-8", out)
             elif cmd == "stats" and m == "GET":
                 ok(STATE.stats())
+            elif cmd == "projects" and m == "GET":
+                ok(STATE.catalog.projects)
+            elif cmd == "logstores" and m == "GET":
+                ok(STATE.catalog.stores)
             else:
                 fail(404, "unknown control endpoint: %s /_emulator/%s" % (m, cmd))
         except (ValueError, UnicodeDecodeError) as e:
@@ -1409,7 +2070,8 @@ def canonical_body(text):
 
 def ctl(argv):
     cmds = ("reset", "fault", "faults", "config", "log", "log-clear", "count", "gzipped",
-            "connections", "tasks", "stats", "wait-ready")
+            "connections", "tasks", "stats", "wait-ready", "requests", "projects",
+            "logstores")
     if not argv or argv[0] not in cmds:
         sys.stderr.write("usage: bls_emulator.py ctl {%s} [ARG]\n" % "|".join(cmds))
         return 2
@@ -1461,6 +2123,15 @@ def ctl(argv):
                 "connections"])
         elif cmd == "tasks":
             sys.stdout.buffer.write(_ctl_request(base, "GET", "tasks", timeout=600))
+        elif cmd == "requests":
+            # every API request: status, method, path with its query, body
+            for e in json.loads(_ctl_request(base, "GET", "log")):
+                out.write("%d %s %s%s\n" % (e["status"], e["method"], e["path"],
+                                            " " + canonical_body(e["body"]) if e["body"]
+                                            else ""))
+        elif cmd in ("projects", "logstores"):
+            for obj in json.loads(_ctl_request(base, "GET", cmd)):
+                out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
         elif cmd == "stats":
             out.write(json.dumps(json.loads(_ctl_request(base, "GET", "stats")),
                                  sort_keys=True) + "\n")

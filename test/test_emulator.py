@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Self-test of the BLS emulator (stdlib unittest).  Run: python3 test/test_emulator.py"""
 
+import hashlib
 import http.client
 import json
 import os
@@ -9,6 +10,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -248,6 +250,435 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(self.ctl("count").stdout, "3\n")
         stats = json.loads(self.ctl("stats").stdout)
         self.assertIn("cpu_seconds", stats)
+
+
+class CatalogTest(unittest.TestCase):
+    """ListProject, ListLogStore, DescribeLogStore; a server of its own, set up
+    like EmulatorTest's."""
+    setUpClass = classmethod(EmulatorTest.setUpClass.__func__)
+    tearDownClass = classmethod(EmulatorTest.tearDownClass.__func__)
+    setUp = EmulatorTest.setUp
+    ctl = EmulatorTest.ctl
+    conn = EmulatorTest.conn
+    post = EmulatorTest.post
+    page = EmulatorTest.page
+
+    NAMES_BY_BYTES = ["Archive_2023", "analytics", "default", "iot-设备", "prod-web",
+                      "sandbox", "staging", "数据平台"]
+
+    # -- helpers ------------------------------------------------------------
+    def api(self, method, path, query="", body=None, sign_query=None, sk=SK, raw=None,
+            conn=None):
+        """One signed request; query is the raw query string sent (and signed
+        unless sign_query says otherwise).  -> (status, response, payload)."""
+        data = raw if raw is not None else (None if body is None else
+                                            json.dumps(body).encode())
+        headers = {"Host": "127.0.0.1:%d" % self.port}
+        if data is not None:
+            headers["Content-Type"] = "application/json;charset=utf-8"
+            headers["Content-Length"] = str(len(data))
+        headers = emu.sign_request(AK, sk, method, path, headers,
+                                   query=query if sign_query is None else sign_query)
+        c = conn or self.conn()
+        c.request(method, path + ("?" + query if query else ""), data, headers)
+        r = c.getresponse()
+        payload = r.read()
+        if conn is None:
+            c.close()
+        return r.status, r, payload
+
+    def projects(self, body=None, **kw):
+        status, _, payload = self.api("POST", emu.PROJECT_LIST_PATH,
+                                      body={} if body is None else body, **kw)
+        self.assertEqual(status, 200, payload[:300])
+        doc = json.loads(payload)
+        self.assertEqual(list(doc), ["success", "code", "message", "result"])
+        self.assertEqual((doc["success"], doc["code"]), (True, "OK"))
+        return doc["result"]
+
+    def stores(self, params=None, **kw):
+        status, _, payload = self.api("GET", emu.LOGSTORE_PATH, query=qs(params), **kw)
+        self.assertEqual(status, 200, payload[:300])
+        return json.loads(payload)
+
+    def error(self, status, code, *args, **kw):
+        got, r, payload = self.api(*args, **kw)
+        doc = json.loads(payload)
+        self.assertEqual((got, doc["code"]), (status, code), payload[:300])
+        self.assertEqual(doc["requestId"], r.getheader("x-bce-request-id"))
+        return doc
+
+    # -- ListProject ----------------------------------------------------------
+    def test_list_project(self):
+        r = self.projects()
+        self.assertEqual(list(r), ["order", "orderBy", "pageNo", "pageSize", "total",
+                                   "default", "projects"])
+        self.assertEqual((r["order"], r["orderBy"], r["pageNo"], r["pageSize"], r["total"]),
+                         ("desc", "createdAt", 1, 10, 8))
+        self.assertEqual(list(r["default"]), list(emu.PROJECT_FIELDS))
+        self.assertEqual(r["default"]["name"], "default")
+        # the default project is listed in `projects` too (oldest: last in createdAt desc)
+        self.assertEqual(r["projects"][-1], r["default"])
+        self.assertEqual(len(r["projects"]), 8)
+        self.assertEqual(len({p["uuid"] for p in r["projects"]}), 8)
+        for p in r["projects"]:
+            self.assertEqual(list(p), list(emu.PROJECT_FIELDS))
+            self.assertIsInstance(p["top"], bool)
+            self.assertIsInstance(p["logStoreCount"], int)
+            self.assertEqual(p["createdTime"], emu.format_timestamp(
+                emu.parse_timestamp(p["createdTime"])))
+            self.assertLessEqual(p["createdTime"], p["updatedTime"])
+        counts = {p["name"]: p["logStoreCount"] for p in r["projects"]}
+        self.assertEqual(counts, {"default": 6, "prod-web": 5, "analytics": 5, "数据平台": 5,
+                                  "staging": 3, "Archive_2023": 1, "sandbox": 0, "iot-设备": 2})
+        self.assertEqual(sorted(p["name"] for p in r["projects"] if p["top"]),
+                         ["prod-web", "数据平台"])
+        # paging: pages of 3 make up the whole list
+        full = r["projects"]
+        got = []
+        for pno in (1, 2, 3, 4):
+            p = self.projects({"pageNo": pno, "pageSize": 3})
+            self.assertEqual((p["pageNo"], p["pageSize"], p["total"]), (pno, 3, 8))
+            self.assertEqual(p["default"]["name"], "default")
+            got.extend(p["projects"])
+        self.assertEqual(got, full)  # page 4 is empty
+        # sorting: name by bytes; asc is the exact reverse of desc, ties by name
+        self.assertEqual([p["name"] for p in self.projects(
+            {"orderBy": "name", "order": "asc"})["projects"]], self.NAMES_BY_BYTES)
+        for ob, field in (("createdAt", "createdTime"), ("updatedAt", "updatedTime"),
+                          ("name", "name")):
+            asc = self.projects({"orderBy": ob, "order": "asc"})["projects"]
+            desc = self.projects({"orderBy": ob})["projects"]
+            self.assertEqual(asc, desc[::-1], ob)
+            keys = [(p[field], p["name"].encode()) for p in asc]
+            self.assertEqual(keys, sorted(keys), ob)
+        asc = [p["name"] for p in self.projects({"orderBy": "createdAt",
+                                                 "order": "asc"})["projects"]]
+        self.assertLess(asc.index("Archive_2023"), asc.index("sandbox"))  # same createdTime
+        asc = [p["name"] for p in self.projects({"orderBy": "updatedAt",
+                                                 "order": "asc"})["projects"]]
+        self.assertEqual(asc.index("analytics") + 1, asc.index("staging"))  # same updatedTime
+        # filters: case-insensitive substrings; `default` stays
+        r = self.projects({"name": "PROD"})
+        self.assertEqual(([p["name"] for p in r["projects"]], r["total"]), (["prod-web"], 1))
+        self.assertEqual(r["default"]["name"], "default")
+        r = self.projects({"description": "production", "orderBy": "name", "order": "asc"})
+        self.assertEqual([p["name"] for p in r["projects"]],
+                         ["iot-设备", "prod-web", "staging"])  # "Pre-production"
+        r = self.projects({"name": "设备", "description": "TELEMETRY"})
+        self.assertEqual([p["name"] for p in r["projects"]], ["iot-设备"])
+        r = self.projects({"name": "a", "description": "", "orderBy": "name",
+                           "order": "asc"})  # an empty keyword is no filter
+        self.assertEqual([p["name"] for p in r["projects"]],
+                         ["Archive_2023", "analytics", "default", "sandbox", "staging"])
+        r = self.projects({"name": "no such project"})
+        self.assertEqual((r["total"], r["projects"], r["default"]["name"]), (0, [], "default"))
+        # page size cap, read back
+        self.ctl("config", '{"max_page_size":2}')
+        r = self.projects({"pageSize": 500, "pageNo": 4})
+        self.assertEqual((r["pageSize"], [p["name"] for p in r["projects"]]),
+                         (2, [p["name"] for p in full[6:8]]))
+        # an empty body is {}
+        status, _, payload = self.api("POST", emu.PROJECT_LIST_PATH, raw=b"")
+        self.assertEqual((status, json.loads(payload)["result"]["total"]), (200, 8))
+
+    def test_project_total_spelling(self):
+        self.assertIn("total", self.projects())
+        self.ctl("config", '{"project_total_key":"totalCount"}')
+        r = self.projects({"name": "a"})
+        self.assertEqual(list(r), ["order", "orderBy", "pageNo", "pageSize", "totalCount",
+                                   "default", "projects"])
+        self.assertEqual(r["totalCount"], 5)
+        # the list call keeps `total`
+        self.assertEqual(self.page({})["total"], 1000)
+        self.assertNotEqual(self.ctl("config", '{"project_total_key":"count"}',
+                                     check=False).returncode, 0)
+        self.ctl("reset")
+        self.assertIn("total", self.projects())
+
+    def test_list_project_errors(self):
+        for body, code in (({"pageNo": 0}, "InvalidParameter"),
+                           ({"pageSize": -1}, "InvalidParameter"),
+                           ({"pageSize": "10"}, "InvalidParameter"),
+                           ({"pageNo": True}, "InvalidParameter"),
+                           ({"orderBy": "createdTime"}, "InvalidParameter"),
+                           ({"orderBy": "updatedTime"}, "InvalidParameter"),
+                           ({"order": "up"}, "InvalidParameter"),
+                           ({"name": 5}, "InvalidParameter"),
+                           ({"description": ["x"]}, "InvalidParameter"),
+                           ([1], "MalformedJSON")):
+            self.error(400, code, "POST", emu.PROJECT_LIST_PATH, body=body)
+        self.error(400, "MalformedJSON", "POST", emu.PROJECT_LIST_PATH, raw=b"{nope")
+        self.error(401, "Unauthorized", "POST", emu.PROJECT_LIST_PATH, body={}, sk="wrong")
+        self.error(404, "NotFound", "GET", emu.PROJECT_LIST_PATH)
+        # the body is signed only through content-length: a changed length fails
+        c = self.conn()
+        data = b'{"pageSize":3}'
+        h = emu.sign_request(AK, SK, "POST", emu.PROJECT_LIST_PATH, {
+            "Host": "127.0.0.1:%d" % self.port, "Content-Length": str(len(data))})
+        c.request("POST", emu.PROJECT_LIST_PATH, data + b" ", dict(h, **{
+            "Content-Length": str(len(data) + 1)}))
+        self.assertEqual(c.getresponse().status, 401)
+        c.close()
+
+    # -- ListLogStore ---------------------------------------------------------
+    def test_list_log_store(self):
+        r = self.stores()
+        self.assertEqual(list(r), ["order", "orderBy", "pageNo", "pageSize", "totalCount",
+                                   "result"])
+        self.assertEqual((r["order"], r["orderBy"], r["pageNo"], r["pageSize"],
+                          r["totalCount"], len(r["result"])),
+                         ("desc", "creationDateTime", 1, 10, 27, 10))
+        full = self.stores({"pageSize": 100})["result"]
+        self.assertEqual(len(full), 27)
+        self.assertEqual(full[:10], r["result"])
+        self.assertEqual(len({(s["project"], s["logStoreName"]) for s in full}), 27)
+        for s in full:
+            self.assertEqual([k for k in s if k not in ("tags", "index")],
+                             list(emu.LOGSTORE_FIELDS[:8]))
+            for k in ("retention", "shardCount", "hotRetention"):
+                self.assertTrue(emu._is_int(s[k]), (s, k))
+            self.assertEqual(s["enableHotRetention"], s["hotRetention"] > 0)
+            self.assertLessEqual(s["creationDateTime"], s["lastModifiedTime"])
+            for t in s.get("tags", []):
+                self.assertEqual(list(t), ["tagKey", "tagValue"])
+        self.assertTrue(any("tags" not in s for s in full))
+        self.assertTrue(any("index" not in s for s in full))
+        self.assertTrue(any(s.get("tags") == [] for s in full))
+        self.assertIsInstance(next(s for s in full if "index" in s)["index"], dict)
+        # paging by 7: four pages make up the list, the fifth is empty
+        got = []
+        for pno in range(1, 6):
+            p = self.stores({"pageNo": pno, "pageSize": 7})
+            self.assertEqual((p["pageNo"], p["pageSize"], p["totalCount"]), (pno, 7, 27))
+            got.extend(p["result"])
+        self.assertEqual(got, full)
+        # sorting: by bytes, ties by name then project; asc the exact reverse of desc
+        for ob in ("creationDateTime", "lastModifiedTime", "name"):
+            asc = self.stores({"orderBy": ob, "order": "asc", "pageSize": 100})["result"]
+            desc = self.stores({"orderBy": ob, "order": "desc", "pageSize": 100})["result"]
+            self.assertEqual(asc, desc[::-1], ob)
+            keys = [(s["logStoreName"].encode(), s["project"].encode()) for s in asc]
+            if ob != "name":
+                keys = [(s[ob],) + k for s, k in zip(asc, keys)]
+            self.assertEqual(keys, sorted(keys), ob)
+        asc = self.stores({"orderBy": "name", "order": "asc", "pageSize": 100})["result"]
+        self.assertEqual(asc[0]["logStoreName"], "CDN-Edge")
+        self.assertEqual([s["project"] for s in asc if s["logStoreName"] == "app-log"],
+                         ["analytics", "default", "staging", "数据平台"])
+        asc = self.stores({"order": "asc", "pageSize": 100})["result"]
+        pairs = [(s["project"], s["logStoreName"]) for s in asc]
+        self.assertEqual(pairs.index(("analytics", "app-log")) + 1,
+                         pairs.index(("default", "app-log")))  # same creationDateTime
+        # filters
+        r = self.stores({"project": "staging", "orderBy": "name", "order": "asc"})
+        self.assertEqual([s["logStoreName"] for s in r["result"]],
+                         ["app-log", "nginx-access", "test_store"])
+        self.assertEqual(self.stores({"project": "sandbox"})["totalCount"], 0)
+        self.assertEqual(self.stores({"project": "no-such"})["result"], [])
+        self.assertEqual(self.stores({"project": "Staging"})["totalCount"], 0)  # exact
+        r = self.stores({"namePattern": "NGINX", "pageSize": 100})
+        self.assertEqual(r["totalCount"], 6)
+        self.assertTrue(all("nginx" in s["logStoreName"] for s in r["result"]))
+        r = self.stores({"namePattern": "审计", "project": "数据平台"})
+        self.assertEqual([(s["project"], s["logStoreName"]) for s in r["result"]],
+                         [("数据平台", "审计日志")])
+        self.assertEqual(self.stores({"namePattern": "ÉVÉN"})["totalCount"], 1)
+        self.assertEqual(self.stores({"namePattern": "", "project": ""})["totalCount"], 27)
+        # the query string's parameter order does not matter
+        status, _, payload = self.api("GET", emu.LOGSTORE_PATH,
+                                      query="pageSize=2&project=staging&order=asc")
+        self.assertEqual((status, len(json.loads(payload)["result"])), (200, 2))
+        # page size cap; the project used when none is given
+        self.ctl("config", '{"max_page_size":4,"logstore_default_project":"default"}')
+        r = self.stores({"pageSize": 100})
+        self.assertEqual((r["pageSize"], r["totalCount"]), (4, 6))
+        self.assertEqual(self.stores({"project": "staging"})["totalCount"], 3)
+
+    def test_list_log_store_errors(self):
+        for params in ({"pageNo": "0"}, {"pageSize": "abc"}, {"pageSize": "1.5"},
+                       {"pageSize": "+5"}, {"pageSize": ""}, {"pageNo": "٣"},
+                       {"orderBy": "createdTime"}, {"orderBy": "creationdatetime"},
+                       {"order": "up"}, {"order": ""}):
+            self.error(400, "InvalidParameter", "GET", emu.LOGSTORE_PATH, query=qs(params))
+        self.error(400, "InvalidParameter", "GET", emu.LOGSTORE_PATH,
+                   query="project=staging&project=default")
+        self.error(404, "NotFound", "POST", emu.LOGSTORE_PATH, body={})
+        self.error(404, "NotFound", "GET", emu.LOGSTORE_PATH + "/app-log/logrecord")
+
+    def test_query_signature(self):
+        """The query string is signed: a changed one is rejected."""
+        q = qs({"project": "staging", "namePattern": "app"})
+        self.assertEqual(self.api("GET", emu.LOGSTORE_PATH, query=q)[0], 200)
+        for sent, signed in (
+                (qs({"project": "default", "namePattern": "app"}), q),   # tampered value
+                (q + "&pageSize=100", q),                                 # added parameter
+                (qs({"project": "staging"}), q),                          # dropped parameter
+                (q, "")):                                                 # query not signed
+            doc = self.error(401, "Unauthorized", "GET", emu.LOGSTORE_PATH, query=sent,
+                             sign_query=signed)
+            self.assertEqual(doc["message"], "signature does not match")
+        # ... also for DescribeLogStore, whose project is in the query
+        path = emu.LOGSTORE_PATH + "/app-log"
+        self.assertEqual(self.api("GET", path, query="project=staging")[0], 200)
+        self.error(401, "Unauthorized", "GET", path, query="project=analytics",
+                   sign_query="project=staging")
+        # what is signed is the decoded query, whatever the client's percent-encoding
+        self.assertEqual(self.api("GET", emu.LOGSTORE_PATH, query="namePattern=app%2A",
+                                  sign_query="namePattern=app*")[0], 200)
+        q = "namePattern=%E5%AE%A1%E8%AE%A1&project=%E6%95%B0%E6%8D%AE%E5%B9%B3%E5%8F%B0"
+        status, _, payload = self.api("GET", emu.LOGSTORE_PATH, query=q)
+        self.assertEqual((status, json.loads(payload)["totalCount"]), (200, 1))
+        # unsigned
+        c = self.conn()
+        c.request("GET", emu.LOGSTORE_PATH, headers={"Host": "127.0.0.1:%d" % self.port})
+        r = c.getresponse()
+        self.assertEqual((r.status, json.loads(r.read())["code"]), (401, "Unauthorized"))
+        c.close()
+
+    # -- DescribeLogStore -----------------------------------------------------
+    def test_describe_log_store(self):
+        full = self.stores({"pageSize": 100})["result"]
+        for s in (full[0], full[-1], next(x for x in full if x["project"] == "数据平台"
+                                           and x["logStoreName"] == "etl-任务日志")):
+            path = emu.LOGSTORE_PATH + "/" + urllib.parse.quote(s["logStoreName"], safe="")
+            status, r, payload = self.api("GET", path, query=qs({"project": s["project"]}))
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(payload), s)
+        # without project: the default project
+        status, _, payload = self.api("GET", emu.LOGSTORE_PATH + "/k8s-events")
+        self.assertEqual((status, json.loads(payload)["project"]), (200, "default"))
+        for name, query in (("k8s-events", "project=staging"), ("nope", ""),
+                            ("Nginx-Access-Legacy", "project=default"),
+                            ("nginx-access", "project=nope"),
+                            ("a%2Fb", "")):
+            doc = self.error(404, "LogStoreNotFound", "GET",
+                             emu.LOGSTORE_PATH + "/" + name, query=query)
+            self.assertIn(urllib.parse.unquote(name), doc["message"])
+        self.error(404, "NotFound", "DELETE", emu.LOGSTORE_PATH + "/k8s-events")
+        self.error(401, "Unauthorized", "GET", emu.LOGSTORE_PATH + "/k8s-events", sk="bad")
+
+    # -- data consistency ----------------------------------------------------
+    def test_catalog_matches_tasks(self):
+        text = self.ctl("tasks").stdout
+        # the task data of --tasks 1000 --seed 42 is what it always was
+        self.assertEqual(hashlib.sha256(text.encode()).hexdigest(),
+                         "5e0884145e59356a4ec962ed7f7bb6fa478c8968e99f8456375c5de8acac9061")
+        tasks = [json.loads(x) for x in text.splitlines()]
+        projects = [json.loads(x) for x in self.ctl("projects").stdout.splitlines()]
+        stores = [json.loads(x) for x in self.ctl("logstores").stdout.splitlines()]
+        self.assertEqual((len(projects), len(stores)), (8, 27))
+        catalog = {(s["project"], s["logStoreName"]) for s in stores}
+        referenced = {(t["project"], t["logStoreName"]) for t in tasks}
+        self.assertTrue({t["project"] for t in tasks} <= {p["name"] for p in projects})
+        self.assertEqual(referenced - catalog, set(emu.MISSING_LOG_STORES))
+        self.assertEqual(referenced - catalog, {("default", "Nginx-Access-Legacy")})
+        legacy = [t for t in tasks if t["logStoreName"] == "Nginx-Access-Legacy"]
+        self.assertEqual(len(legacy), 49)
+        self.assertEqual(sum(t["failedCode"] == "LogStoreNotFound" for t in legacy), 3)
+        for p in projects:
+            self.assertEqual(p["logStoreCount"],
+                             sum(s["project"] == p["name"] for s in stores))
+        # the served lists agree with the control API
+        self.assertEqual(sorted(map(json.dumps, projects)),
+                         sorted(map(json.dumps, self.projects()["projects"])))
+        self.assertEqual(sorted(map(json.dumps, stores)), sorted(map(json.dumps, self.stores(
+            {"pageSize": 100})["result"])))
+
+    # -- faults ---------------------------------------------------------------
+    def test_catalog_faults(self):
+        # a fault naming a call waits for that call
+        self.ctl("fault", '{"type":"http","status":503,"call":"ListProject"}')
+        self.assertEqual(self.post({})[0], 200)
+        self.assertEqual(self.api("GET", emu.LOGSTORE_PATH)[0], 200)
+        status, r, payload = self.api("POST", emu.PROJECT_LIST_PATH, body={})
+        self.assertEqual((status, json.loads(payload)["code"]), (503, "ServiceUnavailable"))
+        self.assertEqual(self.api("POST", emu.PROJECT_LIST_PATH, body={})[0], 200)
+        # a fault naming no call is taken by the next call of any kind
+        self.ctl("fault", '{"type":"http","status":429,"retry_after":"1"}')
+        status, r, _ = self.api("GET", emu.LOGSTORE_PATH)
+        self.assertEqual((status, r.getheader("Retry-After")), (429, "1"))
+        self.assertEqual(self.post({})[0], 200)
+        # ... but not one the call cannot take: insert_head waits for the list call
+        self.ctl("fault", '{"type":"insert_head","n":1}')
+        self.projects()
+        self.stores()
+        self.assertEqual(self.page({})["total"], 1001)
+        self.ctl("reset")
+        # a list of calls; faults keyed by page
+        self.ctl("fault", '{"type":"truncated","page":2,'
+                          '"call":["ListLogStore","ListProject"]}')
+        self.assertEqual(self.post({"pageNo": 2})[0], 200)
+        self.stores({"pageNo": 1})
+        status, r, payload = self.api("GET", emu.LOGSTORE_PATH, query="pageNo=2")
+        self.assertEqual((status, int(r.getheader("Content-Length"))), (200, len(payload)))
+        self.assertRaises(ValueError, json.loads, payload)
+        self.assertEqual(json.loads(self.ctl("faults").stdout), [])
+        # faults that change a successful answer
+        self.ctl("fault", '{"type":"wrong_type","call":"ListLogStore"}')
+        self.assertEqual({s["retention"] for s in self.stores()["result"]}, {"many"})
+        self.ctl("fault", '{"type":"missing_fields","fields":"logStoreCount","index":0,'
+                          '"call":"ListProject"}')
+        r = self.projects()
+        self.assertEqual(["logStoreCount" in p for p in r["projects"]], [False] + [True] * 7)
+        self.ctl("fault", '{"type":"missing_result","call":"ListLogStore"}')
+        self.assertNotIn("result", self.stores())
+        self.ctl("fault", '{"type":"missing_result","call":"ListProject"}')
+        status, _, payload = self.api("POST", emu.PROJECT_LIST_PATH, body={})
+        self.assertNotIn("result", json.loads(payload))
+        plain = self.projects()
+        self.ctl("fault", '{"type":"respelled","call":"ListProject"}')
+        status, _, payload = self.api("POST", emu.PROJECT_LIST_PATH, body={})
+        self.assertEqual(json.loads(payload)["result"], plain)
+        self.assertIn(b'"decoy"', payload)
+        self.ctl("config", '{"project_total_key":"totalCount"}')
+        self.ctl("fault", '{"type":"total","value":99}')
+        # DescribeLogStore cannot take "total": it waits for ListProject
+        self.assertEqual(self.api("GET", emu.LOGSTORE_PATH + "/k8s-events")[0], 200)
+        self.assertEqual(self.projects()["totalCount"], 99)
+        self.ctl("fault", '{"type":"invalid_utf8","call":"DescribeLogStore"}')
+        status, _, payload = self.api("GET", emu.LOGSTORE_PATH + "/k8s-events")
+        self.assertRaises(UnicodeDecodeError, payload.decode, "utf-8")
+        self.ctl("fault", '{"type":"oversize","bytes":5000,"call":"DescribeLogStore"}')
+        status, _, payload = self.api("GET", emu.LOGSTORE_PATH + "/k8s-events")
+        self.assertEqual((len(payload), json.loads(payload)["logStoreName"]),
+                         (5000, "k8s-events"))
+        # transport faults
+        self.ctl("fault", '{"type":"malformed","call":"DescribeLogStore"}')
+        status, _, payload = self.api("GET", emu.LOGSTORE_PATH + "/k8s-events")
+        self.assertEqual(status, 200)
+        self.assertRaises(ValueError, json.loads, payload.decode("utf-8", "replace"))
+        self.ctl("fault", '{"type":"success_false","call":"ListProject"}')
+        status, _, payload = self.api("POST", emu.PROJECT_LIST_PATH, body={})
+        self.assertEqual((status, json.loads(payload)["success"]), (200, False))
+        self.ctl("fault", '{"type":"http","status":502,"call":"ListLogStore"}')
+        status, r, payload = self.api("GET", emu.LOGSTORE_PATH)
+        self.assertEqual((status, r.getheader("Content-Type")), (502, "text/html"))
+        self.ctl("fault", '{"type":"delay_body","ms":50,"call":"ListLogStore"}')
+        self.assertEqual(self.stores()["totalCount"], 27)
+        self.ctl("fault", '{"type":"drop","call":"DescribeLogStore"}')
+        self.assertRaises((http.client.RemoteDisconnected, ConnectionError), self.api,
+                          "GET", emu.LOGSTORE_PATH + "/k8s-events")
+        # faults naming calls are checked when queued
+        for bad in ('{"type":"insert_head","call":"ListProject"}',
+                    '{"type":"total","call":"DescribeLogStore"}',
+                    '{"type":"http","call":"ListTasks"}', '{"type":"http","call":[]}'):
+            self.assertNotEqual(self.ctl("fault", bad, check=False).returncode, 0, bad)
+        # the request log: every call, list counters for the list call only
+        self.ctl("log-clear")
+        self.stores({"project": "staging"})
+        self.projects({"pageSize": 2})
+        self.page({"pageSize": 1})
+        self.assertEqual(self.ctl("requests").stdout.splitlines(), [
+            "200 GET /v1/logstore?project=staging",
+            '200 POST /v1/project/list {"pageSize":2}',
+            '200 POST /v2/logstore/download/list {"pageSize":1}'])
+        self.assertEqual(self.ctl("count").stdout, "1\n")
+
+
+def qs(params):
+    """Query string the way a client sends it (RFC 3986: %20, not +)."""
+    return urllib.parse.urlencode(params or {}, quote_via=urllib.parse.quote)
 
 
 if __name__ == "__main__":
