@@ -416,5 +416,49 @@ class PageCacheTest(unittest.TestCase):
             self.assertIn("\n  %s " % t, emu.FAULT_TYPES_DOC, t)
 
 
+class HeaderParseTest(unittest.TestCase):
+    """parse_headers_fast gives the message http.client.parse_headers gives."""
+
+    SAMPLES = [
+        b"Host: 127.0.0.1:5\r\nContent-Type: application/json\r\nContent-Length: 30\r\n"
+        b"x-bce-date: 2024-01-01T00:00:00Z\r\n"
+        b"Authorization: bce-auth-v1/a/2024-01-01T00:00:00Z/1800/host;x-bce-date/ab\r\n\r\n",
+        b"X:\r\nX: \t two  \r\nx: dup\r\nWeird!#$%&'*+-.^_`|~: v\r\n\r\nBODY",
+        b"A: caf\xe9 \xff\r\n\n",
+        b"A: b\n\n",
+        b"\r\n",
+        b"",
+        b"A: b\r\n",                          # no blank line
+        b"A: b\r\n  folded\r\n\r\n",
+        b"NoColon\r\nB: c\r\n\r\n",
+        b": empty name\r\n\r\n",
+        b"A: b\rc\r\n\r\n",
+        b"A: b\r\r\n\r\n",
+        b"From x@y\r\nA: b\r\n\r\n",
+        b"A b: c\r\n\r\n",
+        b"Content-Type: multipart/form-data; boundary=x\r\n\r\n",
+        b"Content-Type:  Message/rfc822\r\n\r\n",
+    ]
+
+    @staticmethod
+    def view(msg):
+        payload = msg.get_payload()
+        if isinstance(payload, list):
+            payload = [HeaderParseTest.view(m) for m in payload]
+        return (type(msg), msg.items(), payload, msg.get_unixfrom(), msg.preamble,
+                msg.epilogue, [(type(d), str(d)) for d in msg.defects])
+
+    def test_same_message(self):
+        import io
+        parse = http.client.parse_headers
+        if emu.parse_headers_fast is parse:
+            self.skipTest("http.client.parse_headers replaced in this process")
+        for raw in self.SAMPLES:
+            self.assertEqual(self.view(emu.parse_headers_fast(io.BytesIO(raw))),
+                             self.view(parse(io.BytesIO(raw))), raw)
+        msg = emu.parse_headers_fast(io.BytesIO(self.SAMPLES[1]))
+        self.assertEqual(msg.get_all("x"), ["", "two  ", "dup"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
