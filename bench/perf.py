@@ -9,7 +9,10 @@ against four emulators that perf.sh started on loopback:
   BENCH_EMU_LAT     5,000 tasks, --latency-ms 30       (latency)
   BENCH_EMU_BIG     1,000,000 tasks                    (memory)
 
-and the floor program at BENCH_FLOOR.  Talks to the database through psql
+and the floor program at BENCH_FLOOR.  With BENCH_BASELINE_DESTDIR (perf.sh
+--baseline), the bls_fdw scans of section 1 are also run by a second build,
+installed there and loaded by the sessions of a database of its own (its
+extension_destdir), the two builds' scans alternating.  Talks to the database through psql
 processes (no driver needed) and to the emulators' control API over HTTP.
 Prints the figures section by section and writes the summary block to
 --summary.  No timed assertions: a missed target is printed, not failed.
@@ -74,9 +77,9 @@ class Emulator:
 class Session:
     """One psql process fed through a pipe: one backend, kept open."""
 
-    def __init__(self):
+    def __init__(self, dbname="postgres"):
         self.p = subprocess.Popen(
-            ["psql", "-X", "-q", "-A", "-t", "-d", "postgres", "-v", "VERBOSITY=terse"],
+            ["psql", "-X", "-q", "-A", "-t", "-d", dbname, "-v", "VERBOSITY=terse"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1)
         self.pid = int(self.value("SELECT pg_backend_pid();"))
@@ -176,6 +179,31 @@ def bench_fdw(s, emu, table, reps, expect, query=FULL):
     e1, t1 = emu.cpu(), time.monotonic()
     return {"rate": median(rates), "cpu_us": median(cpus), "wall": median(walls),
             "emu_share": (e1 - e0) / (t1 - t0), "rates": rates}
+
+
+def bench_fdw_alternating(sessions, emu, table, reps, expect, query=FULL):
+    """bench_fdw for several sessions (builds) at once: after a warm-up scan in
+    each, their scans alternate, so that a change in the machine's load falls
+    on all alike.  The emulator's CPU share is counted scan by scan."""
+    n = None
+    for s in sessions:
+        lines, _ = s.ok(query.format(t=table))
+        n = int(lines[-1].split("|")[0])
+        if n != expect:
+            raise RuntimeError("%s returned %d rows, not %d" % (table, n, expect))
+    acc = [{"rates": [], "cpus": [], "walls": [], "emu": 0.0} for _ in sessions]
+    for _ in range(reps):
+        for s, a in zip(sessions, acc):
+            e0 = emu.cpu()
+            c0 = s.cpu()
+            _, wall = s.ok(query.format(t=table))
+            c1 = s.cpu()
+            a["emu"] += emu.cpu() - e0
+            a["walls"].append(wall)
+            a["rates"].append(n / wall)
+            a["cpus"].append((c1 - c0) * 1e6 / n)
+    return [{"rate": median(a["rates"]), "cpu_us": median(a["cpus"]), "wall": median(a["walls"]),
+             "emu_share": a["emu"] / sum(a["walls"]), "rates": a["rates"]} for a in acc]
 
 
 # -- 2. the floor ------------------------------------------------------------
@@ -293,6 +321,24 @@ def main():
         setup_server(s, "big", emu_big.url, ["big", "big100"],
                      [{"page_size": "1000"}, {"page_size": "100"}])
     s.ok(ALT_SQL)
+    base = None
+    base_destdir = os.environ.get("BENCH_BASELINE_DESTDIR")
+    if base_destdir:
+        s.ok("CREATE DATABASE perf_base;")
+        s.ok("ALTER DATABASE perf_base SET extension_destdir = '%s';" % base_destdir)
+        base = Session("perf_base")
+        base.ok("SET jit = off;")
+        base.ok("CREATE EXTENSION bls_fdw;")
+        bmodule = next((l.split()[-1] for l in open("/proc/%d/maps" % base.pid)
+                        if "bls_fdw" in l), "?")
+        out("baseline %s: bls_fdw %s, module %s" % (
+            os.environ.get("BENCH_BASELINE_LABEL", "?"), base.value("SELECT bls_fdw_version();"),
+            bmodule))
+        if not bmodule.startswith(base_destdir):
+            raise RuntimeError("the baseline session did not load the baseline's module")
+        setup_server(base, "emu", emu_auth.url, ["p1000", "p100", "p1000ra0"],
+                     [{"page_size": "1000"}, {"page_size": "100"},
+                      {"page_size": "1000", "readahead": "0"}])
 
     # 1. bls_fdw
     out()
@@ -302,21 +348,29 @@ def main():
     row = "   %-38s %9s %19s %7s %14s %9s"
     out(row % ("table options", "rows/s", "(min-max of runs)", "wall s", "backend us/row",
                "emu CPU"))
-    fdw = {}
-    for key, table, label in [("p1000", "p1000.download_tasks", "page_size 1000, readahead 4 (default)"),
-                              ("p100", "p100.download_tasks", "page_size 100, readahead 4 (default)"),
-                              ("p1000ra0", "p1000ra0.download_tasks", "page_size 1000, readahead 0")]:
-        r = bench_fdw(s, emu_auth, table, reps, N)
-        fdw[key] = r
+    fdw, bfdw = {}, {}
+
+    def fdw_line(label, r):
         out(row % (label, fmt_rate(r["rate"]), "(%s-%s)" % (fmt_rate(min(r["rates"])),
                                                             fmt_rate(max(r["rates"]))),
                    "%.3f" % r["wall"], "%.2f" % r["cpu_us"], "%.0f%%" % (100 * r["emu_share"])))
-    r = bench_fdw(s, emu_auth, "p1000.download_tasks", reps, N,
-                  query="SELECT count(t) FROM {t} t;")
-    fdw["convert_only"] = r
-    out(row % ("page_size 1000, count(t) instead", fmt_rate(r["rate"]),
-               "(%s-%s)" % (fmt_rate(min(r["rates"])), fmt_rate(max(r["rates"]))),
-               "%.3f" % r["wall"], "%.2f" % r["cpu_us"], "%.0f%%" % (100 * r["emu_share"])))
+    for key, table, label, query in [
+            ("p1000", "p1000.download_tasks", "page_size 1000, readahead 4 (default)", FULL),
+            ("p100", "p100.download_tasks", "page_size 100, readahead 4 (default)", FULL),
+            ("p1000ra0", "p1000ra0.download_tasks", "page_size 1000, readahead 0", FULL),
+            ("convert_only", "p1000.download_tasks", "page_size 1000, count(t) instead",
+             "SELECT count(t) FROM {t} t;")]:
+        if base is None:
+            fdw[key] = bench_fdw(s, emu_auth, table, reps, N, query=query)
+            fdw_line(label, fdw[key])
+        else:
+            fdw[key], bfdw[key] = bench_fdw_alternating([s, base], emu_auth, table, reps, N,
+                                                        query=query)
+            fdw_line(label, fdw[key])
+            fdw_line("  baseline, the same", bfdw[key])
+    if base is not None:
+        base.close()
+        out("   (baseline: the build of --baseline, its scans alternating with this tree's)")
     out("   (count(t) forms every row, so every column is converted, but calls no output")
     out("    functions: the difference to the first line is PostgreSQL's t::text)")
     out("   (emu CPU = the emulator's CPU seconds / wall seconds over the scans, of one core:")
@@ -374,9 +428,9 @@ def main():
             hwm0, rss0 = m.status_kb("VmHWM"), m.status_kb("VmRSS")
             m.ok("SELECT count(*) FROM (SELECT * FROM %s.download_tasks LIMIT 1) x;" % sch)
             hwm1 = m.status_kb("VmHWM")
-            c0 = m.cpu()
+            c0, e0 = m.cpu(), emu_big.cpu()
             lines, wall = m.ok(FULL.format(t=sch + ".download_tasks"), timeout=900)
-            c1 = m.cpu()
+            c1, e1 = m.cpu(), emu_big.cpu()
             n = int(lines[-1].split("|")[0])
             hwm2 = m.status_kb("VmHWM")
             m.close()
@@ -389,8 +443,8 @@ def main():
             out("   %-46s VmHWM %6.1f MB  (+%.1f MB over idle, +%.1f MB over the LIMIT 1 scan)" % (
                 "  after the full scan of %s rows" % fmt_rate(n), hwm2 / 1024.0, mem[ps],
                 (hwm2 - hwm1) / 1024.0))
-            out("     the full scan: %.1f s, %s rows/s, %.2f us/row backend CPU" % (
-                wall, fmt_rate(n / wall), (c1 - c0) * 1e6 / n))
+            out("     the full scan: %.1f s, %s rows/s, %.2f us/row backend CPU, emu CPU %.0f%%" % (
+                wall, fmt_rate(n / wall), (c1 - c0) * 1e6 / n, 100 * (e1 - e0) / wall))
     else:
         out("== 5. memory: skipped (--no-million)")
 
@@ -461,6 +515,15 @@ def main():
                  "(page_size 1000 / 100 / 1000 readahead 0)" % (
                      100 * fdw["p1000"]["emu_share"], 100 * fdw["p100"]["emu_share"],
                      100 * fdw["p1000ra0"]["emu_share"]))
+    if bfdw:
+        for key, label in [("p1000", "page_size 1000"), ("p100", "page_size 100"),
+                           ("p1000ra0", "page_size 1000 readahead 0"),
+                           ("convert_only", "page_size 1000 count(t)")]:
+            lines.append("this tree / baseline, %-27s %5.2fx rows/s  (%s vs %s), "
+                         "backend CPU/row %5.2fx" % (
+                             label + ":", fdw[key]["rate"] / bfdw[key]["rate"],
+                             fmt_rate(fdw[key]["rate"]), fmt_rate(bfdw[key]["rate"]),
+                             fdw[key]["cpu_us"] / bfdw[key]["cpu_us"]))
     with open(a.summary, "w") as f:
         f.write("\n".join(lines) + "\n")
     return 0

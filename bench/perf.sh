@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Performance figures for bls_fdw, side by side in one run:
 #
-#   bash bench/perf.sh [-n REPS] [--no-million]
+#   bash bench/perf.sh [-n REPS] [--no-million] [--baseline REV|DIR]
 #
 # Builds the extension from this tree and installs it into a private
 # directory (loaded through Debian's extension_destdir, so the system's
@@ -25,18 +25,28 @@
 # then the machine and a summary of ratios against the targets.  Everything
 # it starts is stopped on exit.  No pass/fail thresholds: exit status 1 only
 # if the setup or a measurement failed.  Takes about 3-5 minutes.
+#
+# --baseline REV|DIR also builds another version (a git revision of this
+# repository, or a copy of the source tree DIR, which is left untouched),
+# installs it into a second private directory, and runs the scans of section
+# 1 with it too, in a database whose extension_destdir is that directory,
+# alternating with this tree's scans so that the machine's load falls on both
+# alike; the summary adds this tree / baseline ratios.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 reps=5
 million=1
+baseline=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n|--reps) reps=$2; shift 2 ;;
 	--no-million) million=0; shift ;;
-	-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
-	*) echo "usage: $0 [-n REPS] [--no-million]" >&2; exit 2 ;;
+	--baseline) [ $# -ge 2 ] || { echo "--baseline needs REV or DIR" >&2; exit 2; }
+		baseline=$2; shift 2 ;;
+	-h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+	*) echo "usage: $0 [-n REPS] [--no-million] [--baseline REV|DIR]" >&2; exit 2 ;;
 	esac
 done
 case $reps in ''|*[!0-9]*) echo "REPS must be a number" >&2; exit 2 ;; esac
@@ -101,6 +111,30 @@ else
 	if ! make -s install >"$run/install.out" 2>&1; then
 		cat "$run/install.out"; echo "install failed" >&2; exit 1
 	fi
+fi
+if [ -n "$baseline" ]; then
+	[ -n "${BENCH_DESTDIR:-}" ] ||
+		{ echo "--baseline needs PostgreSQL's extension_destdir" >&2; exit 1; }
+	echo "== build and install the baseline, $baseline (private destdir)"
+	mkdir "$run/base-src"
+	if [ -d "$baseline" ]; then
+		# a copy: the other tree is not built in, nor written to
+		tar -C "$baseline" --exclude=./.git --exclude=./.inst --exclude=./.run -cf - . |
+			tar -C "$run/base-src" -xf - ||
+			{ echo "could not copy $baseline" >&2; exit 1; }
+		base_label="$(cd "$baseline" && pwd) ($(git -C "$baseline" describe --always --dirty 2>/dev/null || echo '?'))"
+	elif rev=$(git rev-parse --verify -q "$baseline^{commit}"); then
+		git archive "$rev" | tar -C "$run/base-src" -xf - ||
+			{ echo "could not extract $baseline" >&2; exit 1; }
+		base_label="$baseline ($(git rev-parse --short "$rev"))"
+	else
+		echo "--baseline: $baseline is neither a directory nor a git revision" >&2; exit 2
+	fi
+	if ! make -s -j2 -C "$run/base-src" >"$run/base-build.out" 2>&1 ||
+		! make -s -C "$run/base-src" install DESTDIR="$run/inst-base" >>"$run/base-build.out" 2>&1; then
+		cat "$run/base-build.out"; echo "baseline build failed" >&2; exit 1
+	fi
+	export BENCH_BASELINE_DESTDIR=$run/inst-base BENCH_BASELINE_LABEL=$base_label
 fi
 if ! cc -O2 -Wall -o "$run/floor" bench/floor.c -lcurl -ljson-c >"$run/floor.out" 2>&1; then
 	cat "$run/floor.out"; echo "could not build bench/floor.c" >&2; exit 1

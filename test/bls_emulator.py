@@ -13,20 +13,24 @@ Control API:  /_emulator/{reset,faults,config,log,log/clear,connections,tasks,st
               /_emulator/{projects,logstores}
               (unsigned, never recorded in the request log)
 
-See the argument parser (--help) and the docstring of FAULT_TYPES for details.
+See the argument parser (--help) and FAULT_TYPES_DOC (the faults) for details.
 """
 
 import argparse
 import array
 import calendar
+import email.parser
+import functools
 import gzip
 import hmac
 import hashlib
+import http.client
 import http.server
 import ipaddress
 import json
 import os
 import random
+import re
 import resource
 import socket
 import socketserver
@@ -67,8 +71,12 @@ ORDER_VALUES = ("asc", "desc")
 # ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def uri_encode(s, keep_slash=False):
-    """RFC 3986 UriEncode of the UTF-8 bytes: only A-Z a-z 0-9 - . _ ~ stay."""
+    """RFC 3986 UriEncode of the UTF-8 bytes: only A-Z a-z 0-9 - . _ ~ stay.
+
+    Cached: a client signs the same few names and values (host, the length
+    and type of its bodies, this second's x-bce-date) request after request."""
     return urllib.parse.quote(s, safe="/~" if keep_slash else "~")
 
 
@@ -164,6 +172,7 @@ def format_timestamp(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
+@functools.lru_cache(maxsize=1024)   # time.strptime is slow; requests share seconds
 def parse_timestamp(s):
     return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
 
@@ -532,8 +541,67 @@ FAULT_TYPES = {
     "truncated", "malformed", "html", "empty", "not_object", "missing_result",
     "missing_tasks", "tasks_not_array", "task_not_object", "wrong_type", "invalid_utf8",
     "total", "insert_head", "oversize", "extra_fields", "null_fields", "missing_fields",
-    "respelled",
+    "respelled", "ignore_page_no",
 }
+FAULT_TYPES_DOC = """Faults: POST /_emulator/faults with one JSON object or a list of them,
+or `bls_emulator.py ctl fault JSON`.  Queued in order; each POST to the list
+path takes the first queued fault that matches it.  Fields of every fault:
+
+  type    one of the names below
+  count   requests it applies to (default 1); -1: every matching request
+          until a reset (POST /_emulator/reset, `ctl reset`)
+  page    apply only to requests whose pageNo is this (default: any)
+  skip    let this many matching requests through unaltered first (default 0)
+
+Response faults (the normal answer is replaced):
+  http             status (503), code, message, retry_after (a Retry-After
+                   header): a JSON error; 502 and 504 without code: nginx HTML
+  success_false    200 with {"success":false,...}; code, message
+  drop             close the connection without answering
+  malformed        200, broken JSON
+  html             status (200), an nginx HTML error page (the 500 page when
+                   status is 200)
+  empty            200, empty body
+  not_object       200, body [1,2,3]
+  truncated        the first half of the body, Content-Length to match
+  reset_mid_body   half the body, then a TCP reset
+  delay_body       half the body, a pause of ms (1000), the rest
+  delay_headers    a pause of ms (1000) before the normal answer
+
+Page faults (a successful page, altered):
+  missing_result   no "result"
+  missing_tasks    no "result.tasks"
+  tasks_not_array  "tasks":"not an array"
+  task_not_object  a 42 inserted as the second task
+  wrong_type       field (writtenRows) set to value ("many")
+  null_fields      fields (a name or a list) set to null
+  missing_fields   fields (a name or a list) removed
+  invalid_utf8     invalid UTF-8 bytes put into field (name)
+                   (these four: in every task, or only task index when given;
+                   a negative index counts from the end)
+  total            "total" set to value (0; null allowed)
+  extra_fields     unknown keys at every level
+  respelled        the same tasks in other JSON spellings (escaped keys,
+                   duplicate keys, ASCII-only, white space)
+  oversize         a "_padding" field that makes the body bytes (1 MiB) long
+  ignore_page_no   a service that ignores pageNo: page 1's tasks (same
+                   filters, order and pageSize) whatever pageNo was asked
+                   for, and "result" without "pageNo" and "total".  Use
+                   count -1 (or a large count) for a misbehaving service:
+                   {"type":"ignore_page_no","count":-1}
+
+Data faults:
+  insert_head      n (1) new tasks of project ("default") and logStoreName
+                   (any of its stores), newer than every task, are added
+                   before this request is answered; a reset removes them
+"""
+
+# the page faults: they need a page of their own to alter (apply_result_fault)
+RESULT_FAULTS = frozenset((
+    "missing_result", "missing_tasks", "tasks_not_array", "task_not_object",
+    "wrong_type", "null_fields", "missing_fields", "invalid_utf8", "total",
+    "extra_fields", "respelled", "oversize", "ignore_page_no",
+))
 
 HTTP_DEFAULT_CODES = {
     400: ("InvalidParameter", "invalid parameter"),
@@ -610,6 +678,13 @@ class State:
         self.total_list_requests = 0
         self.bytes_sent = 0
         self.started = time.time()
+        # rendered plain pages (no fault): see page_body()
+        self.page_cache_budget = max(0, args.page_cache_mb) << 20
+        self.page_cache = {}
+        self.page_cache_bytes = 0
+        self.page_cache_hits = 0
+        self.page_cache_misses = 0
+        self.data_gen = 0
         self._reset_locked()
         # warm the default index so the first page is quick
         self.get_index(None, None, "createdTime", "desc")
@@ -618,7 +693,7 @@ class State:
         self.generation = getattr(self, "generation", 0) + 1
         self.gzip_responses = 0
         self.data.truncate()
-        self.cache = {}
+        self._data_changed_locked()
         self.faults = []
         self.log = []
         self.log_seq = 0
@@ -642,6 +717,13 @@ class State:
             n = self.request_counter
         return "e0b1a5e5-0000-4000-8000-%012d" % n
 
+    def _data_changed_locked(self):
+        """The task list changed: drop every sorted index and rendered page."""
+        self.data_gen += 1
+        self.cache = {}
+        self.page_cache = {}
+        self.page_cache_bytes = 0
+
     def get_index(self, project, store_kw, order_by, order):
         key = (project, store_kw.lower() if store_kw is not None else None, order_by, order)
         with self.lock:
@@ -663,10 +745,38 @@ class State:
             js = self.data.json
             return total, [js[i] for i in idx[off:off + size]]
 
+    def page_body(self, project, store_kw, order_by, order, page_no, size):
+        """The body of a successful page with no fault, from the page cache.
+
+        The same bytes as Page(...).body() of page(): a scan asks for every
+        page once per pass, and rendering (~600 kB at pageSize 1000) cost the
+        emulator more CPU than the client under test spent reading it.
+        Pages are keyed by the request's parameters and the data generation,
+        which every change to the task list bumps (insert_head, reset), and
+        evicted oldest first beyond --page-cache-mb."""
+        key = (project, store_kw.lower() if store_kw is not None else None, order_by,
+               order, page_no, size)
+        with self.lock:
+            key += (self.data_gen,)
+            body = self.page_cache.get(key)
+            if body is not None:
+                self.page_cache_hits += 1
+                return body
+            self.page_cache_misses += 1
+            total, tasks = self.page(project, store_kw, order_by, order, page_no, size)
+            body = Page(order, order_by, page_no, size, total, tasks).body()
+            if len(body) <= self.page_cache_budget:
+                while self.page_cache_bytes + len(body) > self.page_cache_budget:
+                    old = self.page_cache.pop(next(iter(self.page_cache)))
+                    self.page_cache_bytes -= len(old)
+                self.page_cache[key] = body
+                self.page_cache_bytes += len(body)
+            return body
+
     def insert_head(self, n, project, store):
         with self.lock:
             self.data.insert_head(n, project, store)
-            self.cache = {}
+            self._data_changed_locked()
 
     def add_faults(self, faults):
         with self.lock:
@@ -730,6 +840,10 @@ class State:
                 "pending_faults": len(self.faults),
                 "bytes_sent": self.bytes_sent,
                 "gzip_responses": self.gzip_responses,
+                "page_cache_hits": self.page_cache_hits,
+                "page_cache_misses": self.page_cache_misses,
+                "page_cache_pages": len(self.page_cache),
+                "page_cache_bytes": self.page_cache_bytes,
                 "cpu_seconds": round(time.process_time(), 3),
                 "cpu_user_seconds": round(ru.ru_utime, 3),
                 "cpu_system_seconds": round(ru.ru_stime, 3),
@@ -775,7 +889,10 @@ def parse_authorization(value):
 
 def check_auth(method, raw_path, headers, keys, now=None):
     """Verify a request's bce-auth-v1 signature; returns the AK or raises AuthError."""
-    ak, ts, exp, signed, sig = parse_authorization(headers.get("Authorization"))
+    # once into a dict: each get() of an http.client message is a scan of
+    # every header, and the signature needs them all again
+    headers = _header_map(headers)
+    ak, ts, exp, signed, sig = parse_authorization(headers.get("authorization"))
     if ak not in keys:
         raise AuthError(401, "Unauthorized", "unknown access key id")
     sk, token = keys[ak]
@@ -879,16 +996,45 @@ class Page:
                 return
         self.items.append((key, raw))
 
+    def drop_item(self, key):
+        self.items = [(k, v) for k, v in self.items if k != key]
+
     def body(self):
-        parts = [b'"%s":%s' % (k.encode(), v) for k, v in self.top]
-        if not self.omit_result:
-            ritems = [b'"%s":%s' % (k.encode(), v) for k, v in self.items]
+        # one join of small pieces and the tasks themselves: a page of 1000
+        # tasks is ~600 kB, and every intermediate copy of it (fresh memory,
+        # page faults) used to cost more than the rest of the request
+        out = []
+
+        def obj(pairs, tail=None):
+            sep = b"{"
+            for k, v in pairs:
+                out.extend((sep, b'"', k.encode(), b'":', v))
+                sep = b","
+            if tail is not None:
+                out.append(sep)
+                tail()
+            elif sep == b"{":
+                out.append(sep)
+            out.append(b"}")
+
+        def tasks():
             if self.tasks_raw is not None:
-                ritems.append(b'"tasks":' + self.tasks_raw)
-            elif self.tasks is not None:
-                ritems.append(b'"tasks":[' + b",".join(self.tasks) + b"]")
-            parts.append(b'"result":{' + b",".join(ritems) + b"}")
-        return b"{" + b",".join(parts) + b"}"
+                out.extend((b'"tasks":', self.tasks_raw))
+            else:
+                out.append(b'"tasks":[')
+                if self.tasks:
+                    pieces = [b","] * (2 * len(self.tasks) - 1)
+                    pieces[0::2] = self.tasks
+                    out.extend(pieces)
+                out.append(b"]")
+
+        def result():
+            out.append(b'"result":')
+            obj(self.items, tasks if self.tasks_raw is not None or
+                self.tasks is not None else None)
+
+        obj(self.top, None if self.omit_result else result)
+        return b"".join(out)
 
 
 def _task_indices(tasks, index):
@@ -973,6 +1119,9 @@ def apply_result_fault(f, page):
                       b'"extraNull":null}' for b in page.tasks]
     elif t == "respelled":
         page.tasks = [_respell(b, i) for i, b in enumerate(page.tasks)]
+    elif t == "ignore_page_no":
+        page.drop_item("pageNo")   # the tasks are page 1's already (see _list)
+        page.drop_item("total")
     elif t == "oversize":
         want = int(f.get("bytes", 1 << 20))
         cur = len(page.body()) + len(b'"_padding":"",')
@@ -1628,6 +1777,36 @@ class CatalogHandler:
 # ---------------------------------------------------------------------------
 
 
+_HEADER_LINE = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\r\n]*)\r?\n\Z")
+_PLAIN_PAYLOAD = re.compile(r"(?i)[ \t]*(multipart|message)/")
+
+
+def parse_headers_fast(fp, _class=http.client.HTTPMessage):
+    """http.client.parse_headers, without the email package for plain headers.
+
+    The same message (headers in order, values as the email parser's compat32
+    policy leaves them, empty payload) when every line is "Name: value" with
+    a name of the characters the email parser allows; anything else (folded
+    lines, a line without a name, a bare CR, no blank line at the end, a
+    multipart or message/* Content-Type) goes to the email parser as before.
+    That parser took a third of the emulator's CPU for each request."""
+    lines = http.client._read_headers(fp)
+    if lines and lines[-1] in (b"\r\n", b"\n"):
+        msg = _class()
+        for line in lines[:-1]:
+            m = _HEADER_LINE.match(line.decode("iso-8859-1"))
+            if m is None:
+                break
+            msg.set_raw(m.group(1), m.group(2))
+        else:
+            ctype = msg.get("content-type")
+            if ctype is None or not _PLAIN_PAYLOAD.match(ctype):
+                msg.set_payload("")
+                return msg
+    hstring = b"".join(lines).decode("iso-8859-1")
+    return email.parser.Parser(_class=_class).parsestr(hstring)
+
+
 class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "BLS-Emulator/1.0"
@@ -1855,9 +2034,13 @@ class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
                 raise AuthError(400, "MalformedJSON", body_err)
             project, store, order_by, order, pno, psize = validate_body(obj)
             eff = min(psize, cfg["max_page_size"])
-            total, tasks = STATE.page(project, store, order_by, order, pno, eff)
-            page = Page(order, order_by, pno, eff, total, tasks)
-            out = page.body()
+            if ftype in RESULT_FAULTS:
+                # a page of its own for apply_result_fault to alter
+                served = 1 if ftype == "ignore_page_no" else pno
+                total, tasks = STATE.page(project, store, order_by, order, served, eff)
+                page = Page(order, order_by, pno, eff, total, tasks)
+            else:
+                out = STATE.page_body(project, store, order_by, order, pno, eff)
         except AuthError as e:
             status, out = e.status, error_body(e.code, e.message, rid)
 
@@ -1894,7 +2077,7 @@ class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
                 status, ctype, out = 200, jt, b"[1,2,3]"
             elif ftype in ("truncated", "reset_mid_body", "delay_body"):
                 mode = ftype
-            elif page is not None and ftype not in ("insert_head", "delay_headers"):
+            elif page is not None:
                 status, ctype, out = apply_result_fault(fault, page)
 
         if mode == "truncated":
@@ -1985,6 +2168,10 @@ def serve(args):
         sys.stderr.write("bls_emulator: --max-page-size must be >= 1\n")
         return 2
     STATE = State(args)
+    # http.server parses each request's headers through http.client's
+    # module-level function: this process is a server only
+    if hasattr(http.client, "_read_headers"):
+        http.client.parse_headers = parse_headers_fast
     if ":" in args.host:
         Server.address_family = socket.AF_INET6
     httpd = Server((args.host, args.port), Handler)
@@ -2154,7 +2341,9 @@ def ctl(argv):
 
 def build_parser():
     p = argparse.ArgumentParser(prog="bls_emulator.py",
-                                description="BLS ListDownloadTask emulator (loopback only)")
+                                description="BLS ListDownloadTask emulator (loopback only)",
+                                epilog=FAULT_TYPES_DOC,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file")
@@ -2167,6 +2356,8 @@ def build_parser():
     p.add_argument("--gzip", action="store_true",
                    help="gzip successful pages for clients that accept it")
     p.add_argument("--max-page-size", type=int, default=1000)
+    p.add_argument("--page-cache-mb", type=int, default=256,
+                   help="memory for rendered plain pages (0: render every page)")
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
     p.add_argument("--log-file")

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Self-test of the BLS emulator (stdlib unittest).  Run: python3 test/test_emulator.py"""
 
+import gzip
 import hashlib
 import http.client
 import json
@@ -250,6 +251,215 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(self.ctl("count").stdout, "3\n")
         stats = json.loads(self.ctl("stats").stdout)
         self.assertIn("cpu_seconds", stats)
+
+
+    # -- page cache -------------------------------------------------------------
+    def stats(self):
+        return json.loads(self.ctl("stats").stdout)
+
+    def test_page_cache(self):
+        body = {"pageNo": 2, "pageSize": 7, "orderBy": "updatedTime"}
+        s0 = self.stats()
+        status, _, first = self.post(body)
+        status2, _, second = self.post(body)
+        s1 = self.stats()
+        self.assertEqual((status, status2), (200, 200))
+        self.assertEqual(first, second)
+        self.assertEqual(s1["page_cache_misses"] - s0["page_cache_misses"], 1)
+        self.assertEqual(s1["page_cache_hits"] - s0["page_cache_hits"], 1)
+        # the same page through the uncached path (a page fault that changes
+        # nothing): the same bytes
+        self.ctl("fault", '{"type":"total","value":1000}')
+        self.assertEqual(self.post(body)[2], first)
+        self.assertEqual(self.stats()["page_cache_hits"], s1["page_cache_hits"])
+        # signatures are still checked on a cached page
+        self.assertEqual(self.post(body, sk="wrong")[0], 401)
+        # every request is logged, cached or not
+        self.assertEqual(self.ctl("count").stdout, "4\n")
+        # gzip of a cached page
+        self.ctl("config", '{"gzip":true}')
+        status, r, payload = self.post(body, extra={"Accept-Encoding": "gzip"})
+        self.assertEqual((status, r.getheader("Content-Encoding")), (200, "gzip"))
+        self.assertEqual(gzip.decompress(payload), first)
+        self.assertEqual(self.ctl("gzipped").stdout, "1\n")
+        self.ctl("config", '{"gzip":false}')
+        # max_page_size is part of the key
+        self.ctl("config", '{"max_page_size":5}')
+        r = self.page(body)
+        self.assertEqual((r["pageSize"], len(r["tasks"])), (5, 5))
+        self.ctl("config", '{"max_page_size":1000}')
+        # a page after insert_head shows the new tasks; after a reset, the old ones
+        p1 = {"pageNo": 1, "pageSize": 4}
+        before = self.page(p1)
+        self.ctl("fault", '{"type":"insert_head","n":3}')
+        self.page({"pageNo": 9, "pageSize": 1})
+        after = self.page(p1)
+        self.assertEqual(after["total"], 1003)
+        self.assertEqual([t["name"][:9] for t in after["tasks"][:3]], ["new-task-"] * 3)
+        self.assertEqual(after["tasks"][3], before["tasks"][0])
+        self.ctl("reset")
+        self.assertEqual(self.page(p1), before)
+
+    def test_ignore_page_no(self):
+        body = {"pageSize": 6, "orderBy": "name", "order": "asc"}
+        first = self.page(dict(body, pageNo=1))
+        third = self.page(dict(body, pageNo=3))
+        self.assertNotEqual(first["tasks"], third["tasks"])
+        self.ctl("fault", '{"type":"ignore_page_no","count":2}')
+        for pno in (3, 40):
+            r = self.page(dict(body, pageNo=pno))
+            self.assertEqual(r["tasks"], first["tasks"])
+            self.assertNotIn("total", r)
+            self.assertNotIn("pageNo", r)
+            self.assertEqual((r["pageSize"], r["order"], r["orderBy"]), (6, "asc", "name"))
+        self.assertEqual(self.page(dict(body, pageNo=3)), third)  # count used up
+        # until a reset, for every request (here only for pageNo 2)
+        self.ctl("fault", '{"type":"ignore_page_no","count":-1,"page":2}')
+        for _ in range(3):
+            r = self.page(dict(body, pageNo=2))
+            self.assertEqual((r["tasks"], "total" in r), (first["tasks"], False))
+            self.assertEqual(self.page(dict(body, pageNo=3)), third)
+        # filters still apply
+        r = self.page({"project": "staging", "pageNo": 5, "pageSize": 3})
+        self.assertTrue(all(t["project"] == "staging" for t in r["tasks"]))
+        log = [json.loads(line.split(" ", 1)[1]) for line in self.ctl("log").stdout.splitlines()]
+        self.assertEqual(log[-1]["pageNo"], 5)
+        self.assertIn('"ignore_page_no"', self.ctl("faults").stdout)
+        self.ctl("reset")
+        self.assertEqual(self.page(dict(body, pageNo=2))["pageNo"], 2)
+        self.assertEqual(self.ctl("faults").stdout.strip(), "[]")
+
+
+def reference_body(order, order_by, page_no, page_size, total, tasks):
+    """A page's body as Page.body() wrote it before its one-join rendering."""
+    j = emu.jbytes
+    top = [b'"success":true', b'"code":"OK"', b'"message":""']
+    ritems = [b'"order":' + j(order), b'"orderBy":' + j(order_by), b'"pageNo":' + j(page_no),
+              b'"pageSize":' + j(page_size), b'"total":' + j(total),
+              b'"tasks":[' + b",".join(tasks) + b"]"]
+    return b"{" + b",".join(top + [b'"result":{' + b",".join(ritems) + b"}"]) + b"}"
+
+
+class PageCacheTest(unittest.TestCase):
+    """The page cache in process: cached pages are the pages rendered afresh."""
+
+    def setUp(self):
+        args = emu.build_parser().parse_args(["--tasks", "300", "--seed", "7", "--quiet"])
+        self.st = emu.State(args)
+
+    def fresh(self, project, store, order_by, order, page_no, size):
+        total, tasks = self.st.page(project, store, order_by, order, page_no, size)
+        body = emu.Page(order, order_by, page_no, size, total, tasks).body()
+        self.assertEqual(body, reference_body(order, order_by, page_no, size, total, tasks))
+        return body
+
+    KEYS = [(None, None, "createdTime", "desc", 1, 100),
+            (None, None, "createdTime", "desc", 3, 100),
+            (None, None, "createdTime", "desc", 4, 100),   # past the end: no tasks
+            (None, None, "createdTime", "desc", 1, 1000),
+            ("default", None, "name", "asc", 2, 50),
+            (None, "NGINX", "updatedTime", "asc", 2, 7),
+            ("数据平台", "审计", "createdTime", "asc", 1, 3)]
+
+    def test_cached_is_fresh(self):
+        for key in self.KEYS:
+            h0, m0 = self.st.page_cache_hits, self.st.page_cache_misses
+            miss = self.st.page_body(*key)
+            hit = self.st.page_body(*key)
+            self.assertEqual((self.st.page_cache_hits - h0, self.st.page_cache_misses - m0),
+                             (1, 1), key)
+            self.assertEqual(miss, self.fresh(*key), key)
+            self.assertEqual(hit, miss, key)
+            doc = json.loads(miss)
+            self.assertEqual(doc["result"]["pageNo"], key[4])
+        self.assertEqual(json.loads(self.st.page_body(*self.KEYS[2]))["result"]["tasks"], [])
+        # the store keyword matches in any case: one page
+        a = self.st.page_body(None, "nginx", "updatedTime", "asc", 2, 7)
+        self.assertEqual(a, self.st.page_body(None, "NGINX", "updatedTime", "asc", 2, 7))
+        self.assertEqual(self.st.page_cache_bytes,
+                         sum(len(b) for b in self.st.page_cache.values()))
+
+    def test_data_changes(self):
+        key = (None, None, "createdTime", "desc", 1, 5)
+        key3 = (None, None, "createdTime", "desc", 3, 5)
+        old, old3 = self.st.page_body(*key), self.st.page_body(*key3)
+        self.st.insert_head(2, "default", None)
+        new = self.st.page_body(*key)
+        self.assertEqual(new, self.fresh(*key))
+        doc = json.loads(new)["result"]
+        self.assertEqual(doc["total"], 302)
+        self.assertEqual([t["name"][:9] for t in doc["tasks"][:2]], ["new-task-"] * 2)
+        self.assertEqual(doc["tasks"][2:], json.loads(old)["result"]["tasks"][:3])
+        self.assertNotEqual(self.st.page_body(*key3), old3)
+        self.assertEqual(self.st.page_body(*key3), self.fresh(*key3))
+        self.st.reset()
+        self.assertEqual((self.st.page_body(*key), self.st.page_body(*key3)), (old, old3))
+
+    def test_budget(self):
+        size = len(self.st.page_body(None, None, "createdTime", "desc", 1, 20))
+        self.st.page_cache_budget = 2 * size + size // 2
+        for pno in range(1, 16):
+            key = (None, None, "createdTime", "desc", pno, 20)
+            self.assertEqual(self.st.page_body(*key), self.fresh(*key))
+            self.assertLessEqual(self.st.page_cache_bytes, self.st.page_cache_budget)
+        self.assertIn(len(self.st.page_cache), (1, 2, 3))     # the newest pages
+        self.assertIn((None, None, "createdTime", "desc", 15, 20, self.st.data_gen),
+                      self.st.page_cache)
+        self.st.page_cache_budget = 0
+        self.st.reset()
+        h0 = self.st.page_cache_hits
+        for _ in range(2):
+            self.assertEqual(self.st.page_body(*self.KEYS[0]), self.fresh(*self.KEYS[0]))
+        self.assertEqual((self.st.page_cache_hits, len(self.st.page_cache)), (h0, 0))
+
+    def test_fault_docs(self):
+        self.assertLessEqual(emu.RESULT_FAULTS, emu.FAULT_TYPES)
+        for t in emu.FAULT_TYPES:
+            self.assertIn("\n  %s " % t, emu.FAULT_TYPES_DOC, t)
+
+
+class HeaderParseTest(unittest.TestCase):
+    """parse_headers_fast gives the message http.client.parse_headers gives."""
+
+    SAMPLES = [
+        b"Host: 127.0.0.1:5\r\nContent-Type: application/json\r\nContent-Length: 30\r\n"
+        b"x-bce-date: 2024-01-01T00:00:00Z\r\n"
+        b"Authorization: bce-auth-v1/a/2024-01-01T00:00:00Z/1800/host;x-bce-date/ab\r\n\r\n",
+        b"X:\r\nX: \t two  \r\nx: dup\r\nWeird!#$%&'*+-.^_`|~: v\r\n\r\nBODY",
+        b"A: caf\xe9 \xff\r\n\n",
+        b"A: b\n\n",
+        b"\r\n",
+        b"",
+        b"A: b\r\n",                          # no blank line
+        b"A: b\r\n  folded\r\n\r\n",
+        b"NoColon\r\nB: c\r\n\r\n",
+        b": empty name\r\n\r\n",
+        b"A: b\rc\r\n\r\n",
+        b"A: b\r\r\n\r\n",
+        b"From x@y\r\nA: b\r\n\r\n",
+        b"A b: c\r\n\r\n",
+        b"Content-Type: multipart/form-data; boundary=x\r\n\r\n",
+        b"Content-Type:  Message/rfc822\r\n\r\n",
+    ]
+
+    @staticmethod
+    def view(msg):
+        payload = msg.get_payload()
+        if isinstance(payload, list):
+            payload = [HeaderParseTest.view(m) for m in payload]
+        return (type(msg), msg.items(), payload, msg.get_unixfrom(), msg.preamble,
+                msg.epilogue, [(type(d), str(d)) for d in msg.defects])
+
+    def test_same_message(self):
+        import io
+        parse = http.client.parse_headers
+        if emu.parse_headers_fast is parse:
+            self.skipTest("http.client.parse_headers replaced in this process")
+        for raw in self.SAMPLES:
+            self.assertEqual(self.view(emu.parse_headers_fast(io.BytesIO(raw))),
+                             self.view(parse(io.BytesIO(raw))), raw)
+        msg = emu.parse_headers_fast(io.BytesIO(self.SAMPLES[1]))
+        self.assertEqual(msg.get_all("x"), ["", "two  ", "dup"])
 
 
 class CatalogTest(unittest.TestCase):
