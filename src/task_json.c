@@ -1,14 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * task_json.c
- *		  Parse ListDownloadTask response bodies and BLS error bodies.
+ *		  Parse BLS list response bodies (ListDownloadTask, ListProject,
+ *		  ListLogStore) and BLS error bodies.
  *
  * This file owns the shape checks of a response: a page is accepted only if
- * it is a complete JSON object with "success": true and a "result" holding a
- * "tasks" array.  The tasks themselves are kept as text, since json-c's tree
- * of a whole page is several times the page's size, and read one at a time
- * when asked for (bls_page_read_task); a task that is not valid JSON is
- * refused then.  Turning the fields read into column values is convert.c's
+ * it is a complete JSON object laid out as its BlsPageShape says: for
+ * ListDownloadTask, "success": true and a "result" holding a "tasks" array.
+ * The list's elements (called tasks below, whatever they are) are kept as
+ * text, since json-c's tree of a whole page is several times the page's
+ * size, and read one at a time when asked for (bls_page_read_task); a task
+ * that is not valid JSON is refused then.  Turning the fields read into column values is convert.c's
  * job.  It never includes postgres.h, so it can be unit-tested, built with
  * sanitizers and fuzzed on its own; the caller turns a non-OK status into a
  * PostgreSQL error.
@@ -19,6 +21,7 @@
 #define _POSIX_C_SOURCE 200809L		/* for strdup under -std=c99 */
 #endif
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,22 +597,34 @@ walk_object(const char *p, const char *end, member_fn member, void *arg)
 typedef struct LocateState
 {
 	BlsPage    *page;
-	int			nresult;		/* "result" members seen */
-	int			ntasks;			/* "tasks" members seen in it */
-	const char *ts;				/* the tasks array */
+	const BlsPageShape *shape;
+	int			nresult;		/* "result" objects seen (wrapped shapes) */
+	int			nlists;			/* list arrays seen where the shape has it */
+	const char *ts;				/* the list array */
 	const char *te;
 } LocateState;
 
-/* A member of "result": split "tasks", skip the rest. */
+/* Is [key, key + keylen) the C string name? */
+static bool
+key_is(const char *key, size_t keylen, const char *name)
+{
+	return strlen(name) == keylen && memcmp(key, name, keylen) == 0;
+}
+
+/*
+ * A member of the object holding the list: split the list, skip the rest
+ * (so that a key spelled like the list's inside another member, an element
+ * or the default object, is never looked at).
+ */
 static const char *
-result_member(const char *key, size_t keylen, const char *value,
-			  const char *end, void *arg)
+list_member(const char *key, size_t keylen, const char *value,
+			const char *end, void *arg)
 {
 	LocateState *ls = (LocateState *) arg;
 
-	if (keylen == 5 && memcmp(key, "tasks", 5) == 0 && value < end && *value == '[')
+	if (key_is(key, keylen, ls->shape->list_key) && value < end && *value == '[')
 	{
-		if (ls->ntasks++ > 0)
+		if (ls->nlists++ > 0)
 			return NULL;
 		ls->ts = value;
 		ls->te = split_array(value, end, ls->page);
@@ -618,36 +633,44 @@ result_member(const char *key, size_t keylen, const char *value,
 	return skip_value(value, end);
 }
 
-/* A top-level member: walk "result", skip the rest. */
+/* A top-level member of a wrapped answer: walk "result", skip the rest. */
 static const char *
 top_member(const char *key, size_t keylen, const char *value,
 		   const char *end, void *arg)
 {
 	LocateState *ls = (LocateState *) arg;
 
-	if (keylen == 6 && memcmp(key, "result", 6) == 0 && value < end && *value == '{')
+	if (key_is(key, keylen, "result") && value < end && *value == '{')
 	{
 		if (ls->nresult++ > 0)
 			return NULL;
-		return walk_object(value, end, result_member, arg);
+		return walk_object(value, end, list_member, arg);
 	}
 	return skip_value(value, end);
 }
 
 /*
- * Find "result"."tasks" and split it, in one pass over the document: true,
- * with the array's bounds, if each occurs once (json-c keeps the last of
- * repeated keys; rather than guess, such pages are parsed whole) and the
- * document can be delimited.  The array's text is copied into page->text.
+ * Find the shape's list ("result"."tasks" in a wrapped answer, a top-level
+ * member in a bare one) and split it, in one pass over the document: true,
+ * with the array's bounds, if it and the "result" around it each occur once
+ * (json-c keeps the last of repeated keys; rather than guess, such pages are
+ * parsed whole) and the document can be delimited.  The array's text is
+ * copied into page->text.
  */
 static bool
-locate_tasks(const char *buf, const char *end, BlsPage *page,
-			 const char **ts, const char **te)
+locate_tasks(const char *buf, const char *end, const BlsPageShape *shape,
+			 BlsPage *page, const char **ts, const char **te)
 {
-	LocateState ls = {page, 0, 0, NULL, NULL};
+	LocateState ls = {page, shape, 0, 0, NULL, NULL};
 
-	if (walk_object(buf, end, top_member, &ls) == NULL ||
-		ls.nresult != 1 || ls.ntasks != 1 || ls.te == NULL)
+	if (shape->wrapped)
+	{
+		if (walk_object(buf, end, top_member, &ls) == NULL || ls.nresult != 1)
+			return false;
+	}
+	else if (walk_object(buf, end, list_member, &ls) == NULL)
+		return false;
+	if (ls.nlists != 1 || ls.te == NULL)
 		return false;
 	page->text = malloc(ls.te - ls.ts);
 	if (page->text == NULL)
@@ -732,22 +755,181 @@ int_member(json_object *obj, const char *key, int64_t lo, int64_t hi,
 	return true;
 }
 
+/* The list calls bls_fdw makes */
+const BlsPageShape bls_shape_download_tasks = {
+	.wrapped = true,
+	.list_key = "tasks",
+	.total_keys = {"total", NULL},
+	.item = "task"
+};
+
+/* the pages and the newer SDK spell the total "total", the older SDK "totalCount" */
+const BlsPageShape bls_shape_projects = {
+	.wrapped = true,
+	.list_key = "projects",
+	.total_keys = {"total", "totalCount"},
+	.default_key = "default",
+	.id_key = "uuid",
+	.item = "project"
+};
+
+const BlsPageShape bls_shape_log_stores = {
+	.wrapped = false,
+	.list_key = "result",
+	.total_keys = {"totalCount", NULL},
+	.item = "log store"
+};
+
+/* What an element of the page's list is called in messages. */
+static const char *
+item_name(const BlsPage *page)
+{
+	return page->shape != NULL && page->shape->item != NULL ?
+		page->shape->item : "task";
+}
+
+/*
+ * Read the total from obj into page->total under any of the shape's
+ * spellings.  Absent or null: -1; clamped here, see BLS_MAX_TOTAL.  Two
+ * spellings that disagree are an error rather than a guess.
+ */
+static BlsParseStatus
+read_total(json_object *obj, const BlsPageShape *shape, BlsPage *page)
+{
+	const char *seen = NULL;
+	json_object *seen_obj = NULL;
+	int64_t		seen_v = 0;
+
+	for (int k = 0; k < 2 && shape->total_keys[k] != NULL; k++)
+	{
+		const char *key = shape->total_keys[k];
+		json_object *obj_v;
+		int64_t		v;
+
+		if (!has_member(obj, key))
+			continue;
+		if (!int_member(obj, key, INT64_MIN, INT64_MAX, &v))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"%s\" is not an integer.", key);
+			return BLS_PARSE_BAD_FIELD;
+		}
+		if (v < 0)
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"%s\" is %lld, but a count of %ss cannot be negative.",
+					 key, (long long) v, item_name(page));
+			return BLS_PARSE_BAD_FIELD;
+		}
+		(void) json_object_object_get_ex(obj, key, &obj_v);
+
+		/* above INT64_MAX json_object_get_int64() saturates: compare both */
+		if (seen != NULL &&
+			(v != seen_v ||
+			 json_object_get_uint64(obj_v) != json_object_get_uint64(seen_obj)))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"%s\" (%s) and \"%s\" (%s) disagree.",
+					 seen, json_object_get_string(seen_obj),
+					 key, json_object_get_string(obj_v));
+			return BLS_PARSE_BAD_FIELD;
+		}
+		seen = key;
+		seen_obj = obj_v;
+		seen_v = v;
+	}
+	if (seen != NULL)
+		page->total = seen_v > BLS_MAX_TOTAL ? BLS_MAX_TOTAL : seen_v;
+	return BLS_PARSE_OK;
+}
+
+/*
+ * Read the id of the shape's default object in obj into page->default_id.
+ * An absent or null default is no default; one that is there must be an
+ * object with a string id.
+ */
+static BlsParseStatus
+read_default(json_object *obj, const BlsPageShape *shape, BlsPage *page)
+{
+	json_object *def;
+	json_object *id;
+	const char *s;
+	size_t		len;
+
+	if (shape->default_key == NULL ||
+		!json_object_object_get_ex(obj, shape->default_key, &def) ||
+		def == NULL)
+		return BLS_PARSE_OK;
+	if (!json_object_is_type(def, json_type_object))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's \"%s\" is a JSON %s, not an object.",
+				 shape->default_key,
+				 json_type_to_name(json_object_get_type(def)));
+		return BLS_PARSE_BAD_FIELD;
+	}
+	if (shape->id_key == NULL)
+		return BLS_PARSE_OK;
+	if (!json_object_object_get_ex(def, shape->id_key, &id) ||
+		!json_object_is_type(id, json_type_string))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's \"%s\" has no string \"%s\".",
+				 shape->default_key, shape->id_key);
+		return BLS_PARSE_BAD_FIELD;
+	}
+	s = json_object_get_string(id);
+	len = (size_t) json_object_get_string_len(id);
+	/* it becomes a C string */
+	if (memchr(s, '\0', len) != NULL)
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's \"%s\" has a \"%s\" holding a NUL (\\u0000).",
+				 shape->default_key, shape->id_key);
+		return BLS_PARSE_BAD_FIELD;
+	}
+	if ((page->default_id = strdup(s)) == NULL)
+	{
+		snprintf(page->error, sizeof(page->error), "Out of memory.");
+		return BLS_PARSE_NOMEM;
+	}
+	return BLS_PARSE_OK;
+}
+
 /*
  * bls_page_parse
  *		Parse a 200 response body of ListDownloadTask into *page.
+ */
+BlsParseStatus
+bls_page_parse(const char *buf, size_t len, BlsPage *page)
+{
+	return bls_page_parse_shape(buf, len, &bls_shape_download_tasks, page);
+}
+
+/*
+ * bls_page_parse_shape
+ *		Parse a 200 response body of the list call that shape describes
+ *		into *page.
  *
  * On BLS_PARSE_OK the caller owns page->root and must call bls_page_free().
  * On BLS_PARSE_FAILURE page->root is also kept, since page->code, message
  * and request_id point into it.  On other statuses nothing is kept and
  * page->error says what was wrong.
+ *
+ * A wrapped answer fails when "success" is not true.  A bare one has no
+ * "success": a service error comes with a non-2xx status, but a body with a
+ * top-level "code" and no list is taken as a failure too (only top-level
+ * members count, never an element's).
  */
 BlsParseStatus
-bls_page_parse(const char *buf, size_t len, BlsPage *page)
+bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
+					 BlsPage *page)
 {
 	BlsParseStatus status = BLS_PARSE_OK;
 	json_object *root;
 	json_object *success;
 	json_object *result;
+	json_object *list;
 	int64_t		v;
 	const char *end = buf ? buf + len : buf;
 	const char *ts;
@@ -755,17 +937,19 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 	bool		split = false;
 
 	memset(page, 0, sizeof(*page));
+	page->shape = shape;
 	page->total = -1;
 
 	/*
-	 * Keep the tasks as text, parsed one by one when asked for, and parse
-	 * the rest of the document with an empty array in their place.
+	 * Keep the list's elements as text, parsed one by one when asked for,
+	 * and parse the rest of the document with an empty array in their
+	 * place.
 	 */
 	if (buf != NULL)
 	{
 		char	   *env = NULL;
 
-		if (locate_tasks(buf, end, page, &ts, &te) &&
+		if (locate_tasks(buf, end, shape, page, &ts, &te) &&
 			(env = malloc((ts - buf) + 2 + (end - te))) != NULL)
 		{
 			size_t		head = ts - buf;
@@ -810,56 +994,59 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 	page->message = string_member(root, "message");
 	page->request_id = string_member(root, "requestId");
 
-	if (!json_object_object_get_ex(root, "success", &success) ||
-		!json_object_is_type(success, json_type_boolean) ||
-		!json_object_get_boolean(success))
+	if (shape->wrapped)
 	{
-		snprintf(page->error, sizeof(page->error),
-				 "The response does not report success.");
-		free_split(page);
-		page->ntasks = 0;
-		return BLS_PARSE_FAILURE;
-	}
+		if (!json_object_object_get_ex(root, "success", &success) ||
+			!json_object_is_type(success, json_type_boolean) ||
+			!json_object_get_boolean(success))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response does not report success.");
+			free_split(page);
+			page->ntasks = 0;
+			return BLS_PARSE_FAILURE;
+		}
 
-	if (!json_object_object_get_ex(root, "result", &result) ||
-		!json_object_is_type(result, json_type_object))
-	{
-		snprintf(page->error, sizeof(page->error),
-				 "The response has no \"result\" object.");
-		status = BLS_PARSE_NO_RESULT;
-		goto fail;
+		if (!json_object_object_get_ex(root, "result", &result) ||
+			!json_object_is_type(result, json_type_object))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response has no \"result\" object.");
+			status = BLS_PARSE_NO_RESULT;
+			goto fail;
+		}
 	}
-	if (!json_object_object_get_ex(result, "tasks", &page->tasks) ||
-		!json_object_is_type(page->tasks, json_type_array))
+	else
+		result = root;
+
+	if (!json_object_object_get_ex(result, shape->list_key, &list) ||
+		!json_object_is_type(list, json_type_array))
 	{
-		snprintf(page->error, sizeof(page->error),
-				 "The response's result has no \"tasks\" array.");
+		if (!shape->wrapped && has_member(root, "code"))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response carries an error code and no \"%s\" array.",
+					 shape->list_key);
+			free_split(page);
+			page->ntasks = 0;
+			return BLS_PARSE_FAILURE;
+		}
+		if (shape->wrapped)
+			snprintf(page->error, sizeof(page->error),
+					 "The response's result has no \"%s\" array.",
+					 shape->list_key);
+		else
+			snprintf(page->error, sizeof(page->error),
+					 "The response has no \"%s\" array.", shape->list_key);
 		status = BLS_PARSE_NO_TASKS;
 		goto fail;
 	}
+	page->tasks = list;
 	if (!split)
 		page->ntasks = (int) json_object_array_length(page->tasks);
 
-	/* absent or null: -1; clamped where it is parsed, see BLS_MAX_TOTAL */
-	if (has_member(result, "total"))
-	{
-		if (!int_member(result, "total", INT64_MIN, INT64_MAX, &v))
-		{
-			snprintf(page->error, sizeof(page->error),
-					 "The response's \"total\" is not an integer.");
-			status = BLS_PARSE_BAD_FIELD;
-			goto fail;
-		}
-		if (v < 0)
-		{
-			snprintf(page->error, sizeof(page->error),
-					 "The response's \"total\" is %lld, but a count of tasks cannot be negative.",
-					 (long long) v);
-			status = BLS_PARSE_BAD_FIELD;
-			goto fail;
-		}
-		page->total = v > BLS_MAX_TOTAL ? BLS_MAX_TOTAL : v;
-	}
+	if ((status = read_total(result, shape, page)) != BLS_PARSE_OK)
+		goto fail;
 	v = 0;
 	if (!int_member(result, "pageNo", 0, INT32_MAX, &v))
 	{
@@ -878,11 +1065,15 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
 		goto fail;
 	}
 	page->page_size = (int) v;
+	if ((status = read_default(result, shape, page)) != BLS_PARSE_OK)
+		goto fail;
 	return BLS_PARSE_OK;
 
 fail:
 	json_object_put(root);
 	free_split(page);
+	free(page->default_id);
+	page->default_id = NULL;
 	page->root = NULL;
 	page->tasks = NULL;
 	page->ntasks = 0;
@@ -896,6 +1087,8 @@ bls_page_free(BlsPage *page)
 	free_split(page);
 	if (page->root != NULL)
 		json_object_put(page->root);
+	free(page->default_id);
+	page->default_id = NULL;
 	page->root = NULL;
 	page->tasks = NULL;
 	page->ntasks = 0;
@@ -928,8 +1121,10 @@ bls_page_task(BlsPage *page, int i)
 						  &status, errbuf, sizeof(errbuf));
 	if (task == NULL && status != BLS_PARSE_NOT_OBJECT)
 	{
-		snprintf(page->error, sizeof(page->error),
-				 "Task %d of the page: %s", i + 1, errbuf);
+		const char *item = item_name(page);
+
+		snprintf(page->error, sizeof(page->error), "%c%s %d of the page: %s",
+				 toupper((unsigned char) item[0]), item + 1, i + 1, errbuf);
 		return NULL;
 	}
 	/* a JSON null task stays NULL-typed: the caller reports its type */
@@ -1372,7 +1567,8 @@ bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
 	release_read(page);
 	if (i < 0 || i >= page->ntasks)
 	{
-		snprintf(page->error, sizeof(page->error), "There is no task %d on the page.", i + 1);
+		snprintf(page->error, sizeof(page->error), "There is no %s %d on the page.",
+				 item_name(page), i + 1);
 		return false;
 	}
 	if (page->text != NULL &&

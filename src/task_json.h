@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * task_json.h
- *		  Parsing ListDownloadTask response bodies with json-c; no PostgreSQL
- *		  dependency.
+ *		  Parsing BLS list response bodies (ListDownloadTask, ListProject,
+ *		  ListLogStore) with json-c; no PostgreSQL dependency.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,25 +46,60 @@ typedef enum BlsParseStatus
 	BLS_PARSE_EMPTY,			/* empty body */
 	BLS_PARSE_NOT_JSON,			/* syntax error, truncated, trailing data */
 	BLS_PARSE_NOT_OBJECT,		/* top level is not an object */
-	BLS_PARSE_FAILURE,			/* "success" is not true: a service error */
-	BLS_PARSE_NO_RESULT,		/* no "result" object */
-	BLS_PARSE_NO_TASKS,			/* no "tasks" array in the result */
-	BLS_PARSE_BAD_FIELD,		/* total/pageNo/pageSize of the wrong type */
+	BLS_PARSE_FAILURE,			/* "success" is not true (a bare answer: a
+								 * "code" and no list): a service error */
+	BLS_PARSE_NO_RESULT,		/* no "result" object (wrapped shapes) */
+	BLS_PARSE_NO_TASKS,			/* no list array ("tasks", "projects", ...) */
+	BLS_PARSE_BAD_FIELD,		/* total/pageNo/pageSize/default of the wrong
+								 * type or value */
 	BLS_PARSE_NOMEM
 } BlsParseStatus;
 
 /*
+ * Where a list call puts its members: the envelope of one kind of page.
+ *
+ * A wrapped answer is {success, code, message, requestId, result: {...}}
+ * with the call's members (list, total, pageNo, pageSize, default) inside
+ * "result"; a bare answer has them at the top level, beside any code,
+ * message and requestId.  The shape's strings must outlive every page
+ * parsed with it (the bls_shape_* below are static).
+ */
+typedef struct BlsPageShape
+{
+	bool		wrapped;		/* the call's members are inside "result" */
+	const char *list_key;		/* the list: "tasks", "projects", "result" */
+	const char *total_keys[2];	/* spellings of the total, either may be
+								 * present (they must agree); [1] may be NULL */
+	const char *default_key;	/* an object beside the list, or NULL */
+	const char *id_key;			/* its id member, copied to default_id */
+	const char *item;			/* what an element is, in messages: "task" */
+} BlsPageShape;
+
+/* ListDownloadTask: wrapped, "tasks", "total" */
+extern const BlsPageShape bls_shape_download_tasks;
+
+/* ListProject: wrapped, "projects", "total" or "totalCount", "default" */
+extern const BlsPageShape bls_shape_projects;
+
+/* ListLogStore: bare, "result", "totalCount" */
+extern const BlsPageShape bls_shape_log_stores;
+
+/*
  * One parsed page.  root owns the whole document; every other pointer is
- * borrowed from it and lives until bls_page_free().
+ * borrowed from it and lives until bls_page_free().  The list's elements
+ * are called tasks here whatever they are.
  */
 typedef struct BlsPage
 {
+	const BlsPageShape *shape;	/* the shape it was parsed with */
 	BlsJson    *root;
-	BlsJson    *tasks;			/* the "tasks" array, when parsed whole */
+	BlsJson    *tasks;			/* the list array, when parsed whole */
 	int			ntasks;
 	int64_t		total;			/* -1 when absent; at most BLS_MAX_TOTAL */
 	int			page_no;		/* 0 when absent */
 	int			page_size;		/* effective page size; 0 when absent */
+	char	   *default_id;		/* malloc'd id of the shape's default
+								 * object, or NULL when absent */
 	const char *code;			/* service code/message/requestId, or NULL */
 	const char *message;
 	const char *request_id;
@@ -133,6 +168,9 @@ typedef struct BlsFields
 
 extern BlsParseStatus bls_page_parse(const char *buf, size_t len,
 									 BlsPage *page);
+extern BlsParseStatus bls_page_parse_shape(const char *buf, size_t len,
+										   const BlsPageShape *shape,
+										   BlsPage *page);
 extern void bls_page_free(BlsPage *page);
 extern BlsJson *bls_page_task(BlsPage *page, int i);
 extern void bls_page_task_done(BlsPage *page, int i);

@@ -4,7 +4,8 @@
  *		  libFuzzer target for src/task_json.c
  *
  * Feeds arbitrary bytes, exactly as many as libFuzzer gives (no NUL after
- * them), to bls_page_parse and bls_parse_error_body.  On a parsed page it
+ * them), to bls_page_parse_shape with each page shape (ListDownloadTask,
+ * ListProject, ListLogStore) and to bls_parse_error_body.  On a parsed page it
  * walks every task and every field of every task through the accessors
  * convert.c uses, and checks a few invariants, aborting if one fails.
  * It also reads every task with bls_page_read_task(), asking for the keys
@@ -14,7 +15,9 @@
  * bls_page_parse() accepts a page and every task in it, json-c's own parse
  * of the whole document must be valid too, with as many tasks, and each
  * task's span of text must parse to a value equal to json-c's element of
- * result.tasks (so the splitter cut where json-c would).  Hence when json-c
+ * the shape's list (result.tasks, result.projects, or the top-level result
+ * of a bare answer), so the splitter cut where json-c would; the total and
+ * the default object's id must be json-c's too.  Hence when json-c
  * refuses a document, the page or one of its tasks is refused too.  The
  * reference parse is json-c's strict mode with a generous depth, so it is
  * more lenient than task_json.c, never less.
@@ -50,7 +53,12 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Fields convert.c looks up by name, plus ones that are never present */
 static const char *const probe_keys[] = {
 	"uuid", "name", "project", "logStoreName", "state", "fileDir",
-	"queryStartTime", "createdTime", "updatedTime", "", "no such key"
+	"queryStartTime", "createdTime", "updatedTime", "description",
+	"retention", "shardCount", "tags", "index", "", "no such key"
+};
+
+static const BlsPageShape *const shapes[] = {
+	&bls_shape_download_tasks, &bls_shape_projects, &bls_shape_log_stores
 };
 
 /* Touch every byte an accessor hands back, so ASan checks the extent */
@@ -196,20 +204,42 @@ reference_parse(const char *data, size_t size, bool *valid)
 }
 
 /*
+ * The object of json-c's document doc that holds shape's members (result
+ * or the top level), or NULL.
+ */
+static json_object *
+reference_container(json_object *doc, const BlsPageShape *shape)
+{
+	json_object *result;
+
+	if (!shape->wrapped)
+		return doc;
+	if (!json_object_object_get_ex(doc, "result", &result) ||
+		!json_object_is_type(result, json_type_object))
+		return NULL;
+	return result;
+}
+
+/*
  * The page was accepted with every task: json-c accepts the document, and
- * agrees on the tasks and where each one's text is.
+ * agrees on the tasks and where each one's text is, on the total and on
+ * the default object's id.
  */
 static void
-check_whole_page(const uint8_t *data, size_t size, BlsPage *page)
+check_whole_page(const uint8_t *data, size_t size, const BlsPageShape *shape,
+				 BlsPage *page)
 {
 	bool		valid;
 	json_object *doc = reference_parse((const char *) data, size, &valid);
-	json_object *result;
+	json_object *container;
 	json_object *tasks;
+	json_object *v;
+	int64_t		total = -1;
 
 	FUZZ_ASSERT(valid && json_object_is_type(doc, json_type_object));
-	FUZZ_ASSERT(json_object_object_get_ex(doc, "result", &result));
-	FUZZ_ASSERT(json_object_object_get_ex(result, "tasks", &tasks));
+	container = reference_container(doc, shape);
+	FUZZ_ASSERT(container != NULL);
+	FUZZ_ASSERT(json_object_object_get_ex(container, shape->list_key, &tasks));
 	FUZZ_ASSERT(json_object_is_type(tasks, json_type_array));
 	FUZZ_ASSERT(json_object_array_length(tasks) == (size_t) page->ntasks);
 	for (int i = 0; i < page->ntasks; i++)
@@ -231,6 +261,37 @@ check_whole_page(const uint8_t *data, size_t size, BlsPage *page)
 		else
 			FUZZ_ASSERT(json_object_equal(bls_page_task(page, i), want));
 	}
+
+	/* every spelling of the total that is there says the same */
+	for (int k = 0; k < 2 && shape->total_keys[k] != NULL; k++)
+		if (json_object_object_get_ex(container, shape->total_keys[k], &v) &&
+			v != NULL)
+		{
+			FUZZ_ASSERT(json_object_is_type(v, json_type_int));
+			total = json_object_get_int64(v);
+			FUZZ_ASSERT(total >= 0);
+			if (total > BLS_MAX_TOTAL)
+				total = BLS_MAX_TOTAL;
+			FUZZ_ASSERT(page->total == total);
+		}
+	FUZZ_ASSERT(page->total == total);
+
+	/* the default object's id */
+	if (shape->default_key != NULL &&
+		json_object_object_get_ex(container, shape->default_key, &v) &&
+		v != NULL)
+	{
+		json_object *id;
+
+		FUZZ_ASSERT(json_object_is_type(v, json_type_object));
+		FUZZ_ASSERT(json_object_object_get_ex(v, shape->id_key, &id) &&
+					json_object_is_type(id, json_type_string));
+		FUZZ_ASSERT(page->default_id != NULL &&
+					strlen(page->default_id) == (size_t) json_object_get_string_len(id) &&
+					strcmp(page->default_id, json_object_get_string(id)) == 0);
+	}
+	else
+		FUZZ_ASSERT(page->default_id == NULL);
 	json_object_put(doc);
 }
 
@@ -294,26 +355,28 @@ check_reader(BlsPage *page, int i)
 	json_object_put(task);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Parse the input as one shape and check the page; returns the status */
+static BlsParseStatus
+check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
 {
 	BlsPage		page;
 	BlsParseStatus status;
-	char	   *code;
-	char	   *message;
-	char	   *request_id;
 	int			i;
 
-	status = bls_page_parse((const char *) data, size, &page);
+	status = bls_page_parse_shape((const char *) data, size, shape, &page);
 	FUZZ_ASSERT(status >= BLS_PARSE_OK && status <= BLS_PARSE_NOMEM);
 	FUZZ_ASSERT(memchr(page.error, '\0', sizeof(page.error)) != NULL);
+	FUZZ_ASSERT(page.shape == shape);
 	if (status == BLS_PARSE_OK)
 	{
 		FUZZ_ASSERT(page.root != NULL && page.tasks != NULL);
 		FUZZ_ASSERT(page.ntasks >= 0);
-		FUZZ_ASSERT(page.total >= -1);
+		FUZZ_ASSERT(page.total >= -1 && page.total <= BLS_MAX_TOTAL);
 		FUZZ_ASSERT(page.page_no >= 0 && page.page_size >= 0);
 		FUZZ_ASSERT(bls_json_type(page.tasks) == BLS_JSON_ARRAY);
+		FUZZ_ASSERT(shape->default_key != NULL || page.default_id == NULL);
+		if (page.default_id)
+			touch(page.default_id, strlen(page.default_id));
 		bool		all_tasks = true;
 
 		for (i = 0; i < page.ntasks; i++)
@@ -325,11 +388,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(bls_page_task(&page, page.ntasks) == NULL);
 		visit_value(page.root);
 		if (all_tasks)
-			check_whole_page(data, size, &page);
+			check_whole_page(data, size, shape, &page);
 	}
 	else if (status == BLS_PARSE_FAILURE)
 	{
+		BlsJson    *v;
+
 		FUZZ_ASSERT(page.root != NULL && page.ntasks == 0);
+		FUZZ_ASSERT(page.tasks == NULL && page.default_id == NULL);
+		/* a bare answer fails only on a top-level code without the list */
+		if (!shape->wrapped)
+			FUZZ_ASSERT(json_object_object_get_ex(page.root, "code", &v) &&
+						v != NULL &&
+						!(json_object_object_get_ex(page.root, shape->list_key, &v) &&
+						  json_object_is_type(v, json_type_array)));
 		if (page.code)
 			touch(page.code, strlen(page.code));
 		if (page.message)
@@ -340,10 +412,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 	{
 		FUZZ_ASSERT(page.root == NULL && page.ntasks == 0);
+		FUZZ_ASSERT(page.default_id == NULL);
 		FUZZ_ASSERT(page.error[0] != '\0');
 	}
 	bls_page_free(&page);
-	FUZZ_ASSERT(page.root == NULL);
+	FUZZ_ASSERT(page.root == NULL && page.default_id == NULL);
+	return status;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	BlsParseStatus status;
+	char	   *code;
+	char	   *message;
+	char	   *request_id;
+
+	/*
+	 * Each shape on its own: which statuses agree across shapes depends on
+	 * which array is split, since a split list's elements are checked only
+	 * when read.
+	 */
+	status = check_shape(data, size, &bls_shape_download_tasks);
+	for (size_t k = 1; k < sizeof(shapes) / sizeof(shapes[0]); k++)
+		(void) check_shape(data, size, shapes[k]);
 
 	if (bls_parse_error_body((const char *) data, size, &code, &message,
 							 &request_id))

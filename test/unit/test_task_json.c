@@ -1,15 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * test_task_json.c
- *		  Unit tests for src/task_json.c (ListDownloadTask response parsing)
+ *		  Unit tests for src/task_json.c (BLS list response parsing)
  *
  * Covers a valid page and the field accessors, every non-OK status of
  * bls_page_parse, bodies that are not NUL-terminated, deep nesting, bytes
  * that are not UTF-8, bls_parse_error_body, and bls_page_read_task (the
- * reader of plain tasks and its json-c fallbacks).  Every body is copied into a
- * malloc'd buffer of exactly its length before parsing and freed right
- * after, so under ASan an over-read of the input, or a pointer kept into
- * it, is caught.  Plain C with no framework: it prints TAP ("ok N - ...",
+ * reader of plain tasks and its json-c fallbacks), and the page shapes of
+ * ListProject and ListLogStore beside ListDownloadTask's.  Every body is
+ * copied into a malloc'd buffer of exactly its length before parsing and
+ * freed right after, so under ASan an over-read of the input, or a pointer
+ * kept into it, is caught.  Plain C with no framework: it prints TAP ("ok N - ...",
  * then a "1..N" plan) and exits non-zero if any check failed.  Built and run
  * by test/unit/Makefile, also under ASan/UBSan with leak detection.
  *
@@ -1277,6 +1278,478 @@ test_total(void)
 	}
 }
 
+/*
+ * Page shapes: ListProject and ListLogStore beside ListDownloadTask
+ */
+
+/* Parse a string literal as the given shape (a copy of exactly its length) */
+static BlsParseStatus
+parse_shape_exact(const char *body, size_t len, const BlsPageShape *shape,
+				  BlsPage *page)
+{
+	char	   *copy = malloc(len > 0 ? len : 1);
+	BlsParseStatus status;
+
+	if (copy == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	memcpy(copy, body, len);
+	status = bls_page_parse_shape(copy, len, shape, page);
+	free(copy);
+	return status;
+}
+
+#define PARSE_SHAPE(lit, shape, page) \
+	parse_shape_exact((lit), sizeof(lit) - 1, (shape), (page))
+
+/*
+ * body, parsed as shape, has status want and exactly the error text
+ * error (NULL: any); the page is freed
+ */
+static bool
+shape_error_is(const char *body, const BlsPageShape *shape,
+			   BlsParseStatus want, const char *error)
+{
+	BlsPage		page;
+	BlsParseStatus status = parse_shape_exact(body, strlen(body), shape, &page);
+	bool		ok = status == want &&
+		(error == NULL || strcmp(page.error, error) == 0);
+
+	if (status != BLS_PARSE_OK && status != BLS_PARSE_FAILURE)
+		ok = ok && page_is_empty(&page) && page.default_id == NULL;
+	if (!ok)
+		printf("#   status %d (want %d), error \"%s\"\n#   want error \"%s\"\n",
+			   (int) status, (int) want, page.error, error ? error : "(any)");
+	bls_page_free(&page);
+	return ok;
+}
+
+/* The uuid (or other string field key) of element i, read by the reader */
+static bool
+element_field_is(BlsPage *page, int i, const char *key, const char *want)
+{
+	const char *keys[1] = {key};
+	size_t		keylens[1] = {strlen(key)};
+	BlsValue	values[1];
+	BlsFields	f = {1, keys, keylens, values, BLS_JSON_NULL, {0}};
+
+	bls_fields_reset(&f);
+	if (!bls_page_read_task(page, i, &f))
+		return false;
+	return values[0].type == BLS_JSON_STRING &&
+		values[0].len == strlen(want) &&
+		memcmp(values[0].str, want, values[0].len) == 0;
+}
+
+/* bls_page_parse() is the download-task shape; its messages, byte for byte */
+static void
+test_download_shape(void)
+{
+	static const struct
+	{
+		const char *body;
+		BlsParseStatus want;
+		const char *error;
+	}			cases[] = {
+		{"{\"success\":false}", BLS_PARSE_FAILURE,
+		"The response does not report success."},
+		{"{\"success\":true,\"result\":[]}", BLS_PARSE_NO_RESULT,
+		"The response has no \"result\" object."},
+		{"{\"success\":true,\"result\":{\"projects\":[]}}", BLS_PARSE_NO_TASKS,
+		"The response's result has no \"tasks\" array."},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"total\":\"3\"}}",
+		BLS_PARSE_BAD_FIELD, "The response's \"total\" is not an integer."},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"total\":-5}}",
+			BLS_PARSE_BAD_FIELD,
+		"The response's \"total\" is -5, but a count of tasks cannot be negative."},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"pageNo\":-1}}",
+			BLS_PARSE_BAD_FIELD,
+		"The response's \"pageNo\" is not a valid page number."},
+		{"{\"success\":true,\"result\":{\"tasks\":[],\"pageSize\":[]}}",
+			BLS_PARSE_BAD_FIELD,
+		"The response's \"pageSize\" is not a valid page size."},
+		/* a top-level list, as in a bare answer, is not the tasks */
+		{"{\"success\":true,\"tasks\":[],\"result\":{}}", BLS_PARSE_NO_TASKS,
+		"The response's result has no \"tasks\" array."},
+	};
+	BlsPage		page;
+	BlsParseStatus status;
+	char		desc[120];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		snprintf(desc, sizeof(desc), "download shape: exact message: %s",
+				 cases[i].error);
+		CHECK(shape_error_is(cases[i].body, &bls_shape_download_tasks,
+							 cases[i].want, cases[i].error), desc);
+	}
+
+	/* totalCount and default mean nothing to ListDownloadTask */
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[{\"uuid\":\"a\"}],"
+				   "\"totalCount\":-4,\"default\":7}}", &page);
+	check_status(status, BLS_PARSE_OK, &page,
+				 "download shape: totalCount and default are ignored");
+	CHECK(page.total == -1 && page.default_id == NULL && page.ntasks == 1 &&
+		  page.text != NULL,
+		  "download shape: no total, no default id, the tasks split");
+	CHECK(page.shape == &bls_shape_download_tasks,
+		  "download shape: bls_page_parse() uses bls_shape_download_tasks");
+	CHECK(bls_page_task(&page, 1) == NULL && !bls_page_read_task(&page, 3, NULL) &&
+		  strcmp(page.error, "There is no task 4 on the page.") == 0,
+		  "download shape: \"There is no task 4 on the page.\"");
+	bls_page_free(&page);
+
+	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[1,{\"a\":tru}]}}", &page);
+	CHECK(status == BLS_PARSE_OK && bls_page_task(&page, 1) == NULL &&
+		  strncmp(page.error, "Task 2 of the page: ", 20) == 0,
+		  "download shape: \"Task 2 of the page: ...\"");
+	bls_page_free(&page);
+}
+
+/* ListProject: wrapped, "projects", total or totalCount, "default" */
+static void
+test_project_shape(void)
+{
+	static const char projects_page[] =
+		"{\"success\":true,\"code\":\"OK\",\"message\":\"\",\"requestId\":\"r-p\","
+		"\"result\":{\"order\":\"desc\",\"orderBy\":\"createdAt\",\"pageNo\":1,"
+		"\"pageSize\":2,\"total\":5,"
+		"\"default\":{\"uuid\":\"0b3c0f8e-0000-4000-8000-00000000d3f1\","
+		"\"name\":\"default\",\"description\":\"\",\"top\":false,"
+		"\"logStoreCount\":6,\"createdTime\":\"2023-03-14T02:00:00Z\","
+		"\"updatedTime\":\"2023-03-14T02:00:00Z\",\"projects\":[{\"uuid\":\"decoy\"}]},"
+		"\"projects\":["
+		"{\"uuid\":\"0b3c0f8e-0000-4000-8000-00000000d3f1\",\"name\":\"default\","
+		"\"description\":\"\",\"top\":false,\"logStoreCount\":6,"
+		"\"createdTime\":\"2023-03-14T02:00:00Z\",\"updatedTime\":\"2023-03-14T02:00:00Z\"},"
+		"{\"uuid\":\"p-2\",\"name\":\"\xe6\x95\xb0\xe6\x8d\xae\",\"description\":\"a \\\"quoted\\\" one\","
+		"\"top\":true,\"projects\":[1,2,3],\"result\":{\"projects\":[]}}"
+		"]}}";
+	static const struct
+	{
+		const char *body;
+		BlsParseStatus want;
+		const char *error;
+		const char *desc;
+	}			bad[] = {
+		{"{\"success\":true,\"result\":{\"projects\":[],\"total\":3,\"totalCount\":4}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"total\" (3) and \"totalCount\" (4) disagree.",
+		"total and totalCount differ"},
+		{"{\"success\":true,\"result\":{\"totalCount\":9223372036854775807,\"projects\":[],"
+			"\"total\":18446744073709551615}}", BLS_PARSE_BAD_FIELD, NULL,
+		"total and totalCount differ above INT64_MAX"},
+		{"{\"success\":true,\"result\":{\"projects\":[],\"totalCount\":\"4\"}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"totalCount\" is not an integer.",
+		"totalCount a string"},
+		{"{\"success\":true,\"result\":{\"projects\":[],\"totalCount\":-2}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"totalCount\" is -2, but a count of projects cannot be negative.",
+		"totalCount negative"},
+		{"{\"success\":true,\"result\":{\"projects\":[],\"total\":-1,\"totalCount\":-1}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"total\" is -1, but a count of projects cannot be negative.",
+		"both negative"},
+		{"{\"success\":true,\"result\":{\"projects\":[],\"default\":[]}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"default\" is a JSON array, not an object.",
+		"default an array"},
+		{"{\"success\":true,\"result\":{\"projects\":[],\"default\":\"p-1\"}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"default\" is a JSON string, not an object.",
+		"default a string"},
+		{"{\"success\":true,\"result\":{\"projects\":[],\"default\":{\"name\":\"d\"}}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"default\" has no string \"uuid\".",
+		"default without uuid"},
+		{"{\"success\":true,\"result\":{\"projects\":[],\"default\":{\"uuid\":42}}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"default\" has no string \"uuid\".",
+		"default uuid a number"},
+		{"{\"success\":true,\"result\":{\"projects\":[],\"default\":{\"uuid\":null}}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"default\" has no string \"uuid\".",
+		"default uuid null"},
+		{"{\"success\":true,\"result\":{\"projects\":[],\"default\":{\"uuid\":\"a\\u0000b\"}}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"default\" has a \"uuid\" holding a NUL (\\u0000).",
+		"default uuid with a NUL"},
+		{"{\"success\":true,\"result\":{\"tasks\":[]}}", BLS_PARSE_NO_TASKS,
+			"The response's result has no \"projects\" array.",
+		"tasks instead of projects"},
+		{"{\"success\":true,\"result\":{\"projects\":{}}}", BLS_PARSE_NO_TASKS,
+			"The response's result has no \"projects\" array.",
+		"projects an object"},
+		{"{\"success\":true,\"result\":{\"default\":{\"uuid\":\"d\",\"projects\":[1,2]}}}",
+			BLS_PARSE_NO_TASKS,
+			"The response's result has no \"projects\" array.",
+		"projects only inside default"},
+		{"{\"success\":true,\"projects\":[1,2],\"result\":{}}", BLS_PARSE_NO_TASKS,
+			"The response's result has no \"projects\" array.",
+		"projects only at the top level"},
+		{"{\"success\":true,\"projects\":[]}", BLS_PARSE_NO_RESULT,
+			"The response has no \"result\" object.",
+		"no result"},
+		{"{\"success\":false,\"code\":\"X\",\"result\":{\"projects\":[]}}",
+			BLS_PARSE_FAILURE, "The response does not report success.",
+		"success false"},
+		{"{\"code\":\"X\",\"result\":{\"projects\":[]}}",
+			BLS_PARSE_FAILURE, "The response does not report success.",
+		"success missing"},
+	};
+	BlsPage		page;
+	BlsParseStatus status;
+	BlsJson    *t;
+	size_t		len;
+	char		desc[120];
+
+	status = PARSE_SHAPE(projects_page, &bls_shape_projects, &page);
+	check_status(status, BLS_PARSE_OK, &page, "projects: a page parses");
+	CHECK(page.ntasks == 2 && page.total == 5 && page.page_no == 1 &&
+		  page.page_size == 2, "projects: two projects, total, pageNo, pageSize");
+	CHECK(page.text != NULL, "projects: the list is split, not parsed whole");
+	check_str(page.default_id, "0b3c0f8e-0000-4000-8000-00000000d3f1",
+			  "projects: default_id is the default's uuid");
+	check_str(page.code, "OK", "projects: code");
+	check_str(page.request_id, "r-p", "projects: requestId");
+	CHECK(element_field_is(&page, 0, "uuid", "0b3c0f8e-0000-4000-8000-00000000d3f1"),
+		  "projects: the first project's uuid");
+	CHECK(element_field_is(&page, 1, "uuid", "p-2"),
+		  "projects: the second project's uuid (its own \"projects\" is a field)");
+	t = bls_page_task(&page, 1);
+	CHECK(bls_json_type(bls_task_field(t, "projects")) == BLS_JSON_ARRAY &&
+		  strcmp(bls_json_string(bls_task_field(t, "description"), &len),
+				 "a \"quoted\" one") == 0,
+		  "projects: the second project read by json-c");
+	CHECK(!bls_page_read_task(&page, 2, NULL) &&
+		  strcmp(page.error, "There is no project 3 on the page.") == 0,
+		  "projects: \"There is no project 3 on the page.\"");
+	bls_page_free(&page);
+	CHECK(page.default_id == NULL && page.root == NULL,
+		  "projects: bls_page_free frees default_id");
+
+	/* total and totalCount: either, both equal, null */
+	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"projects\":[],\"totalCount\":4}}",
+						 &bls_shape_projects, &page);
+	CHECK(status == BLS_PARSE_OK && page.total == 4 && page.ntasks == 0 &&
+		  page.default_id == NULL,
+		  "projects: totalCount alone; empty list; no default");
+	bls_page_free(&page);
+	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"total\":4,\"projects\":[],\"totalCount\":4}}",
+						 &bls_shape_projects, &page);
+	CHECK(status == BLS_PARSE_OK && page.total == 4,
+		  "projects: total and totalCount that agree");
+	bls_page_free(&page);
+	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"total\":null,\"projects\":[],\"totalCount\":6}}",
+						 &bls_shape_projects, &page);
+	CHECK(status == BLS_PARSE_OK && page.total == 6,
+		  "projects: a null total leaves totalCount");
+	bls_page_free(&page);
+	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"projects\":[],\"default\":null}}",
+						 &bls_shape_projects, &page);
+	CHECK(status == BLS_PARSE_OK && page.total == -1 && page.default_id == NULL,
+		  "projects: no total is -1, a null default is no default");
+	bls_page_free(&page);
+	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"projects\":[],"
+						 "\"totalCount\":123456789012345678901234567890,"
+						 "\"total\":123456789012345678901234567890}}",
+						 &bls_shape_projects, &page);
+	CHECK(status == BLS_PARSE_OK && page.total == BLS_MAX_TOTAL,
+		  "projects: a huge totalCount is clamped");
+	bls_page_free(&page);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		snprintf(desc, sizeof(desc), "projects: %s: status %d%s", bad[i].desc,
+				 (int) bad[i].want, bad[i].error ? ", exact message" : "");
+		CHECK(shape_error_is(bad[i].body, &bls_shape_projects, bad[i].want,
+							 bad[i].error), desc);
+	}
+
+	/* a failure keeps the service's words */
+	status = PARSE_SHAPE("{\"success\":false,\"code\":\"ProjectNotFound\","
+						 "\"message\":\"m\",\"requestId\":\"r\"}",
+						 &bls_shape_projects, &page);
+	CHECK(status == BLS_PARSE_FAILURE && page.root != NULL &&
+		  page.tasks == NULL && page.default_id == NULL,
+		  "projects: success false keeps the root");
+	check_str(page.code, "ProjectNotFound", "projects: failure code");
+	bls_page_free(&page);
+
+	/* a bad project is named as a project */
+	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"projects\":[{},{\"a\":01}]}}",
+						 &bls_shape_projects, &page);
+	CHECK(status == BLS_PARSE_OK && bls_page_task(&page, 1) == NULL &&
+		  strncmp(page.error, "Project 2 of the page: ", 23) == 0,
+		  "projects: \"Project 2 of the page: ...\"");
+	bls_page_free(&page);
+}
+
+/* ListLogStore: a bare object, the list is the top-level "result" */
+static void
+test_log_store_shape(void)
+{
+	static const char stores_page[] =
+		"{\"order\":\"desc\",\"orderBy\":\"creationDateTime\",\"pageNo\":2,"
+		"\"pageSize\":2,\"totalCount\":6,\"result\":["
+		"{\"project\":\"default\",\"logStoreName\":\"nginx-access\",\"retention\":30,"
+		"\"creationDateTime\":\"2023-03-14T02:10:00Z\","
+		"\"lastModifiedTime\":\"2024-09-01T08:00:00Z\",\"shardCount\":4,"
+		"\"enableHotRetention\":true,\"hotRetention\":7,"
+		"\"tags\":[{\"tagKey\":\"code\",\"tagValue\":\"result\"}],"
+		"\"index\":{\"result\":[1,2],\"code\":\"x\",\"fields\":{}}},"
+		"{\"project\":\"default\",\"logStoreName\":\"\xe5\xae\xa1\xe8\xae\xa1\",\"retention\":180,"
+		"\"shardCount\":1,\"enableHotRetention\":false,\"hotRetention\":0}"
+		"]}";
+	static const struct
+	{
+		const char *body;
+		BlsParseStatus want;
+		const char *error;
+		const char *desc;
+	}			bad[] = {
+		{"{\"pageNo\":1,\"totalCount\":0}", BLS_PARSE_NO_TASKS,
+			"The response has no \"result\" array.",
+		"no list"},
+		{"{\"result\":{\"result\":[]}}", BLS_PARSE_NO_TASKS,
+			"The response has no \"result\" array.",
+		"result an object holding a result"},
+		{"{\"meta\":{\"result\":[1,2,3]},\"items\":[{\"result\":[]}]}",
+			BLS_PARSE_NO_TASKS,
+			"The response has no \"result\" array.",
+		"result arrays only below the top level"},
+		{"{\"items\":[{\"code\":\"X\"}],\"meta\":{\"code\":\"Y\"}}", BLS_PARSE_NO_TASKS,
+			"The response has no \"result\" array.",
+		"no list, codes only below the top level: not a failure"},
+		{"{\"code\":null,\"message\":\"m\"}", BLS_PARSE_NO_TASKS,
+			"The response has no \"result\" array.",
+		"no list, a null code: not a failure"},
+		{"{\"result\":[],\"totalCount\":-3}", BLS_PARSE_BAD_FIELD,
+			"The response's \"totalCount\" is -3, but a count of log stores cannot be negative.",
+		"totalCount negative"},
+		{"{\"result\":[],\"totalCount\":1.5}", BLS_PARSE_BAD_FIELD,
+			"The response's \"totalCount\" is not an integer.",
+		"totalCount not an integer"},
+		{"{\"result\":[],\"pageSize\":\"10\"}", BLS_PARSE_BAD_FIELD,
+			"The response's \"pageSize\" is not a valid page size.",
+		"pageSize a string"},
+		{"[{\"result\":[]}]", BLS_PARSE_NOT_OBJECT,
+			"The response is a JSON array, not an object.",
+		"an array"},
+		{"{\"result\":[1,2]", BLS_PARSE_NOT_JSON, NULL, "truncated"},
+	};
+	BlsPage		page;
+	BlsParseStatus status;
+	char		desc[120];
+
+	status = PARSE_SHAPE(stores_page, &bls_shape_log_stores, &page);
+	check_status(status, BLS_PARSE_OK, &page, "log stores: a page parses");
+	CHECK(page.ntasks == 2 && page.total == 6 && page.page_no == 2 &&
+		  page.page_size == 2, "log stores: two stores, totalCount, pageNo, pageSize");
+	CHECK(page.text != NULL, "log stores: the list is split, not parsed whole");
+	CHECK(page.code == NULL && page.default_id == NULL,
+		  "log stores: the code inside an element is not the page's");
+	CHECK(bls_json_type(page.tasks) == BLS_JSON_ARRAY,
+		  "log stores: page.tasks is the result array");
+	CHECK(element_field_is(&page, 0, "logStoreName", "nginx-access"),
+		  "log stores: the first store's name");
+	CHECK(element_field_is(&page, 1, "logStoreName", "\xe5\xae\xa1\xe8\xae\xa1"),
+		  "log stores: the second store's name");
+	CHECK(bls_json_type(bls_task_field(bls_page_task(&page, 0), "index")) == BLS_JSON_OBJECT,
+		  "log stores: a nested index object reads");
+	CHECK(!bls_page_read_task(&page, 2, NULL) &&
+		  strcmp(page.error, "There is no log store 3 on the page.") == 0,
+		  "log stores: \"There is no log store 3 on the page.\"");
+	bls_page_free(&page);
+
+	status = PARSE_SHAPE("{\"result\":[]}", &bls_shape_log_stores, &page);
+	CHECK(status == BLS_PARSE_OK && page.ntasks == 0 && page.total == -1 &&
+		  page.page_no == 0 && page.page_size == 0,
+		  "log stores: an empty list, nothing else");
+	bls_page_free(&page);
+
+	/* "total" is no spelling of ListLogStore's count */
+	status = PARSE_SHAPE("{\"result\":[],\"total\":-8}", &bls_shape_log_stores, &page);
+	CHECK(status == BLS_PARSE_OK && page.total == -1,
+		  "log stores: \"total\" is not read");
+	bls_page_free(&page);
+
+	/* a "success" means nothing in a bare answer; a code beside a list neither */
+	status = PARSE_SHAPE("{\"success\":false,\"code\":\"OK\",\"result\":[{}],"
+						 "\"totalCount\":1}", &bls_shape_log_stores, &page);
+	CHECK(status == BLS_PARSE_OK && page.ntasks == 1 && page.total == 1,
+		  "log stores: success false and a code beside the list: a page");
+	check_str(page.code, "OK", "log stores: the top-level code is kept");
+	bls_page_free(&page);
+
+	/* json-c keeps the last of repeated keys */
+	status = PARSE_SHAPE("{\"result\":[1],\"result\":[2,3]}",
+						 &bls_shape_log_stores, &page);
+	CHECK(status == BLS_PARSE_OK && page.ntasks == 2 &&
+		  bls_json_text(bls_page_task(&page, 0), &(size_t) {0})[0] == '2',
+		  "log stores: a repeated result: the last one");
+	bls_page_free(&page);
+
+	/* a code and no list: a failure, with the service's words */
+	status = PARSE_SHAPE("{\"code\":\"LogStoreNotFound\",\"message\":\"no such store\","
+						 "\"requestId\":\"r-9\"}", &bls_shape_log_stores, &page);
+	check_status(status, BLS_PARSE_FAILURE, &page,
+				 "log stores: a code and no list: FAILURE");
+	CHECK(page.root != NULL && page.tasks == NULL && page.ntasks == 0,
+		  "log stores: the failure keeps the root");
+	check_str(page.code, "LogStoreNotFound", "log stores: failure code");
+	check_str(page.message, "no such store", "log stores: failure message");
+	check_str(page.request_id, "r-9", "log stores: failure requestId");
+	check_str(page.error, "The response carries an error code and no \"result\" array.",
+			  "log stores: failure sentence");
+	bls_page_free(&page);
+	CHECK(page.root == NULL && page.code == NULL,
+		  "log stores: bls_page_free clears the failure");
+
+	status = PARSE_SHAPE("{\"code\":7,\"result\":{\"x\":1}}",
+						 &bls_shape_log_stores, &page);
+	CHECK(status == BLS_PARSE_FAILURE && page.code == NULL,
+		  "log stores: a numeric code and a result object: FAILURE");
+	bls_page_free(&page);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		snprintf(desc, sizeof(desc), "log stores: %s: status %d%s", bad[i].desc,
+				 (int) bad[i].want, bad[i].error ? ", exact message" : "");
+		CHECK(shape_error_is(bad[i].body, &bls_shape_log_stores, bad[i].want,
+							 bad[i].error), desc);
+	}
+
+	/* a bad store is named as a log store */
+	status = PARSE_SHAPE("{\"result\":[{\"a\":tru}]}", &bls_shape_log_stores, &page);
+	CHECK(status == BLS_PARSE_OK && bls_page_task(&page, 0) == NULL &&
+		  strncmp(page.error, "Log store 1 of the page: ", 25) == 0,
+		  "log stores: \"Log store 1 of the page: ...\"");
+	bls_page_free(&page);
+
+	/* each shape reads its own list out of one document */
+	{
+		static const char both[] =
+			"{\"success\":true,\"result\":{\"tasks\":[1],\"projects\":[1,2],"
+			"\"result\":[1,2,3]}}";
+		int			n[3];
+		const BlsPageShape *shapes[3] = {&bls_shape_download_tasks,
+		&bls_shape_projects, &bls_shape_log_stores};
+
+		for (int k = 0; k < 3; k++)
+		{
+			status = PARSE_SHAPE(both, shapes[k], &page);
+			n[k] = status == BLS_PARSE_OK ? page.ntasks : -(int) status;
+			bls_page_free(&page);
+		}
+		CHECK(n[0] == 1 && n[1] == 2 && n[2] == -BLS_PARSE_NO_TASKS,
+			  "shapes: tasks, projects, and no top-level result array");
+	}
+}
+
 int
 main(void)
 {
@@ -1298,6 +1771,9 @@ main(void)
 	test_nul_keys();
 	test_int64_min();
 	test_total();
+	test_download_shape();
+	test_project_shape();
+	test_log_store_shape();
 
 	return tap_done();
 }
