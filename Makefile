@@ -18,7 +18,8 @@ OBJS = \
 	src/task_json.o
 
 EXTENSION = bls_fdw
-DATA = bls_fdw--1.0.sql bls_fdw--1.1.sql bls_fdw--1.0--1.1.sql
+DATA = bls_fdw--1.0.sql bls_fdw--1.1.sql bls_fdw--1.2.sql \
+	bls_fdw--1.0--1.1.sql bls_fdw--1.1--1.2.sql
 PGFILEDESC = "bls_fdw - foreign data wrapper for Baidu AI Cloud Log Service"
 
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -26,7 +27,7 @@ SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
 # Suites by topic; all of them talk to the emulator that test/run_tests.sh starts.
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
-	lifecycle streaming collation encoding invalidation
+	lifecycle streaming collation encoding invalidation catalog
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build

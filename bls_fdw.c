@@ -41,7 +41,6 @@
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
-#include "rewrite/rewriteManip.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -92,7 +91,7 @@ typedef struct BlsScanState
 	BlsColumn  *cols;			/* the columns to fill in */
 	int			ncols;
 	BlsFields	fields;			/* their fields, and the current item's */
-	int			id_key;			/* the resource's id field in fields */
+	int			id_keys[2];		/* the resource's id fields in fields */
 
 	List	   *filter_exprs;	/* ExprStates, one per req->filters */
 	int			nbounds;
@@ -293,14 +292,14 @@ blsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	baserel->fdw_private = fpinfo;
 	fpinfo->limit_hint = -1;
 
-	rel = table_open(foreigntableid, NoLock);
-	bls_map_relation(rel, &fpinfo->map);
-	table_close(rel, NoLock);
-
 	/* keys are needed only to ask the service for an estimate */
 	fpinfo->opts = bls_get_options(foreigntableid, userid, false);
 	if (fpinfo->opts->use_remote_estimate)
 		fpinfo->opts = bls_get_options(foreigntableid, userid, true);
+
+	rel = table_open(foreigntableid, NoLock);
+	bls_map_relation(rel, fpinfo->opts->resource, &fpinfo->map);
+	table_close(rel, NoLock);
 
 	foreach(lc, baserel->baserestrictinfo)
 		bls_classify_clause(root, baserel->relid, &fpinfo->map,
@@ -567,18 +566,6 @@ choose_order(ForeignPath *best_path, BlsQuals *quals,
 	}
 }
 
-/* Deparse a clause of this relation only, for EXPLAIN. */
-static char *
-deparse_own_clause(RelOptInfo *baserel, Oid relid, Expr *clause)
-{
-	Node	   *copy = copyObject((Node *) clause);
-	List	   *context;
-
-	ChangeVarNodes(copy, baserel->relid, 1, 0);
-	context = deparse_context_for(get_rel_name(relid), relid);
-	return deparse_expression(copy, context, false, false);
-}
-
 /* The first column of map that holds field, for EXPLAIN. */
 static AttrNumber
 field_attno(const BlsRelMap *map, const char *field)
@@ -647,9 +634,7 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 									 makeString((char *) k->def->param));
 	}
 	foreach(lc, q.loose)
-		req.rechecked = lappend(req.rechecked,
-								makeString(deparse_own_clause(baserel, foreigntableid,
-															  ((RestrictInfo *) lfirst(lc))->clause)));
+		req.rechecked = lappend(req.rechecked, ((RestrictInfo *) lfirst(lc))->clause);
 
 	choose_order(best_path, &q, &order_by, &order);
 	req.order_by = (char *) order_by;
@@ -749,9 +734,13 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->bounds = palloc0(sizeof(BlsScanBound) * Max(st->nbounds, 1));
 	foreach(lc, fsplan->fdw_exprs)
 	{
-		ExprState  *expr = ExecInitExpr((Expr *) lfirst(lc), (PlanState *) node);
 		int			idx = foreach_current_index(lc);
+		ExprState  *expr;
 
+		/* the rechecked clauses that follow are for EXPLAIN only */
+		if (idx >= nfilters + st->nbounds)
+			break;
+		expr = ExecInitExpr((Expr *) lfirst(lc), (PlanState *) node);
 		if (idx < nfilters)
 			st->filter_exprs = lappend(st->filter_exprs, expr);
 		else
@@ -772,9 +761,10 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->ncols = list_length(st->req->retrieved_attrs);
 	st->cols = palloc0(sizeof(BlsColumn) * Max(st->ncols, 1));
 	foreach(lc, st->req->retrieved_attrs)
-		bls_init_column(&st->cols[i++], st->rel, lfirst_int(lc));
-	st->id_key = bls_init_fields(&st->fields, st->cols, st->ncols,
-								 st->req->resource->id_field);
+		bls_init_column(&st->cols[i++], st->rel, lfirst_int(lc),
+						st->req->resource);
+	bls_init_fields(&st->fields, st->cols, st->ncols, st->req->resource,
+					st->id_keys);
 
 	/* the pager, which owns the requests, goes with scan_cxt */
 	st->scan_cxt = AllocSetContextCreate(estate->es_query_cxt,
@@ -902,7 +892,7 @@ next_item(BlsScanState *st)
 							st->page_size, Max(st->req->limit, 0), st->lazy);
 			st->in_sequence = true;
 		}
-		if (bls_pager_next(st->pager, &st->fields, st->id_key))
+		if (bls_pager_next(st->pager, &st->fields, st->id_keys))
 			return true;
 		next_sequence(st);
 	}
@@ -984,8 +974,10 @@ blsIterateForeignScan(ForeignScanState *node)
 		oldcxt = MemoryContextSwitchTo(st->row_cxt);
 		memset(slot->tts_isnull, true,
 			   sizeof(bool) * slot->tts_tupleDescriptor->natts);
-		bls_store_task(st->cols, st->ncols, &st->fields, st->id_key,
-					   index, page_no, slot->tts_values, slot->tts_isnull);
+		bls_store_task(st->req->resource, st->cols, st->ncols, &st->fields,
+					   st->id_keys[0], index, page_no,
+					   bls_pager_default_id(st->pager),
+					   slot->tts_values, slot->tts_isnull);
 		MemoryContextSwitchTo(oldcxt);
 
 		if (st->nbounds > 0 && past_bound(st, slot))
@@ -1121,8 +1113,10 @@ blsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			ExplainPropertyText("BLS Pushed Conditions", buf.data, es);
 
 		resetStringInfo(&buf);
-		foreach(lc, st->req->rechecked)
-			appendStringInfo(&buf, "%s%s", buf.len ? " AND " : "", strVal(lfirst(lc)));
+		for_each_from(lc, fsplan->fdw_exprs, nfilters + st->nbounds)
+			appendStringInfo(&buf, "%s%s", buf.len ? " AND " : "",
+							 deparse_expression(lfirst(lc), es->deparse_cxt,
+												false, false));
 		if (buf.len)
 			ExplainPropertyText("BLS Rechecked Conditions", buf.data, es);
 
@@ -1157,7 +1151,8 @@ blsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 /*
  * blsImportForeignSchema
- *		The remote schema "bls" holds a table per resource.
+ *		The remote schema "bls" holds a table per resource; PostgreSQL
+ *		applies LIMIT TO and EXCEPT to the statements returned.
  */
 static List *
 blsImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
@@ -1181,6 +1176,10 @@ blsImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (\n%s) SERVER %s",
 						 quote_identifier(res->name), res->columns,
 						 quote_identifier(server->servername));
+		/* download_tasks is the default, which tables made before 1.2 use */
+		if (i > 0)
+			appendStringInfo(&buf, " OPTIONS (resource %s)",
+							 quote_literal_cstr(res->name));
 		commands = lappend(commands, buf.data);
 	}
 	return commands;

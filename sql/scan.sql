@@ -111,18 +111,22 @@ SELECT count(*) FROM download_tasks;
 SELECT count(*), count(DISTINCT uuid) FROM download_tasks;
 \! python3 test/bls_emulator.py ctl reset
 
--- hand-written tables: any subset of columns, any order, the key option,
--- a column with no matching field reads as NULL
+-- hand-written tables: any subset of columns, any order, the key option;
+-- a key that no task has reads as NULL (a field the service may add later)
 CREATE FOREIGN TABLE tasks_subset (
   state text,
   id text OPTIONS (key 'uuid'),
   rows_written bigint OPTIONS (key 'writtenRows'),
-  no_such_field text,
+  no_such_field text OPTIONS (key 'noSuchField'),
   created_time timestamptz
 ) SERVER emu OPTIONS (page_size '1000');
 SELECT count(*), count(no_such_field), sum(rows_written) =
   (SELECT sum((t->>'writtenRows')::bigint) FROM expected_tasks) AS sums_match
 FROM tasks_subset;
+-- a column whose name is no field, without the key option, is refused
+CREATE FOREIGN TABLE tasks_typo (uuid text, stat text) SERVER emu;
+SELECT * FROM tasks_typo;
+DROP FOREIGN TABLE tasks_typo;
 SELECT s.id = e.t->>'uuid' AS same_first
 FROM (SELECT id FROM tasks_subset LIMIT 1) s, (SELECT t FROM expected_tasks LIMIT 1) e;
 

@@ -1,5 +1,5 @@
 --
--- Versioning: install 1.0, then ALTER EXTENSION bls_fdw UPDATE to 1.1
+-- Versioning: install 1.0, then ALTER EXTENSION bls_fdw UPDATE (1.1, 1.2)
 --
 \getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY default
@@ -80,5 +80,12 @@ SELECT bls_fdw_disconnect();
 SELECT bls_fdw_disconnect();
 SELECT count(*) FROM tasks;
 SELECT bls_fdw_disconnect();
+
+-- 1.2's resource option, on the server made under 1.0
+CREATE FOREIGN TABLE projects_after (name text) SERVER emu OPTIONS (resource 'projects');
+SELECT count(*) > 0 AS has_projects FROM projects_after;
+DROP FOREIGN TABLE projects_after;
+SELECT obj_description(oid, 'pg_foreign_data_wrapper') FROM pg_foreign_data_wrapper
+WHERE fdwname = 'bls_fdw';
 
 DROP SERVER emu CASCADE;

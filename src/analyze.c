@@ -49,7 +49,9 @@ typedef struct BlsSampleState
 	BlsColumn  *cols;
 	int			ncols;
 	BlsFields	fields;			/* their fields, and the current task's */
-	int			id_key;
+	const BlsResource *res;
+	const char *default_id;		/* of the page being sampled */
+	int			id_keys[2];
 	Datum	   *values;
 	bool	   *nulls;
 } BlsSampleState;
@@ -87,8 +89,8 @@ make_tuple(BlsSampleState *ss, int task_index, int page_no)
 	MemoryContextReset(ss->row_cxt);
 	oldcxt = MemoryContextSwitchTo(ss->row_cxt);
 	memset(ss->nulls, true, sizeof(bool) * tupdesc->natts);
-	bls_store_task(ss->cols, ss->ncols, &ss->fields, ss->id_key,
-				   task_index, page_no, ss->values, ss->nulls);
+	bls_store_task(ss->res, ss->cols, ss->ncols, &ss->fields, ss->id_keys[0],
+				   task_index, page_no, ss->default_id, ss->values, ss->nulls);
 	MemoryContextSwitchTo(ss->anl_cxt);
 	tuple = heap_form_tuple(tupdesc, ss->values, ss->nulls);
 	MemoryContextSwitchTo(oldcxt);
@@ -139,6 +141,7 @@ sample_page(BlsSampleState *ss, const BlsOptions *opts, int page_no,
 	lr.page_no = page_no;
 	lr.page_size = opts->page_size;
 	page = bls_pager_fetch(ss->pager, &lr);
+	ss->default_id = page->default_id;
 	for (int i = 0; i < page->ntasks; i++)
 	{
 		vacuum_delay_point();
@@ -199,16 +202,16 @@ bls_acquire_sample_rows(Relation relation, int elevel,
 						   relation->rd_rel->relowner, true);
 	max_pages = opts->analyze_max_pages;
 
+	ss.res = opts->resource;
 	ss.cols = palloc0(sizeof(BlsColumn) * tupdesc->natts);
 	for (int i = 0; i < tupdesc->natts; i++)
 		if (!TupleDescAttr(tupdesc, i)->attisdropped)
-			bls_init_column(&ss.cols[ss.ncols++], relation, i + 1);
-	ss.id_key = bls_init_fields(&ss.fields, ss.cols, ss.ncols, "uuid");
+			bls_init_column(&ss.cols[ss.ncols++], relation, i + 1, ss.res);
+	bls_init_fields(&ss.fields, ss.cols, ss.ncols, ss.res, ss.id_keys);
 	ss.values = palloc0(sizeof(Datum) * tupdesc->natts);
 	ss.nulls = palloc(sizeof(bool) * tupdesc->natts);
 
-	ss.pager = bls_pager_create(tmp_cxt, opts, bls_resource_lookup("download_tasks"),
-								&stats);
+	ss.pager = bls_pager_create(tmp_cxt, opts, ss.res, &stats);
 
 	/* the first page says how many tasks, and so pages, there are */
 	(void) sample_page(&ss, opts, 1, &total, &page_size, &last);

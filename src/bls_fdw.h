@@ -18,7 +18,7 @@
 #include "task_json.h"
 
 /* The extension's version, as bls_fdw_version() reports it. */
-#define BLS_FDW_VERSION "1.1"
+#define BLS_FDW_VERSION "1.2"
 
 /*
  * Everything a scan needs to talk to BLS: the server's options, the table's
@@ -27,6 +27,7 @@
 typedef struct BlsOptions
 {
 	Oid			serverid;
+	const struct BlsResource *resource; /* what the table reads */
 	Oid			userid;			/* the user whose mapping supplies the keys */
 	Oid			umid;			/* that mapping (maybe PUBLIC's), if read */
 	char	   *server_name;
@@ -100,14 +101,30 @@ extern bool bls_parse_endpoint(const char *value, char **url, char **host);
 
 /* in resource.c */
 
+/* How the service matches a filter parameter. */
+typedef enum BlsMatch
+{
+	BLS_MATCH_EXACT,			/* exactly: enforced, not rechecked */
+	BLS_MATCH_FILTER,			/* a value (or one sequence per value of a
+								 * list) is sent, and the condition rechecked */
+	BLS_MATCH_FUZZY				/* a keyword that narrows the list: the literal
+								 * core of =, LIKE or ILIKE, rechecked */
+} BlsMatch;
+
 /* A field a list call can filter by. */
 typedef struct BlsFilterDef
 {
 	const char *field;			/* the item's JSON key, e.g. "project" */
 	const char *param;			/* the request parameter that filters it */
-	bool		exact;			/* exact match; else a fuzzy keyword that
-								 * narrows the list and is rechecked */
+	BlsMatch	match;
 } BlsFilterDef;
+
+/* A column named other than its field's camelCase. */
+typedef struct BlsColumnAlias
+{
+	const char *column;
+	const char *field;
+} BlsColumnAlias;
 
 /* A field a list call can sort by. */
 typedef struct BlsSortDef
@@ -124,10 +141,18 @@ typedef struct BlsSortDef
 typedef struct BlsResource
 {
 	const char *name;			/* the table option "resource" */
+	const char *item_name;		/* what an item is called, in messages */
 	const char *method;			/* POST: parameters in a JSON body; GET: in
 								 * the query string */
 	const char *path;
-	const char *id_field;		/* unique key of an item, for de-duplication */
+	const BlsPageShape *shape;	/* how the answer holds the list */
+	const char *id_fields[2];	/* what identifies an item, for
+								 * de-duplication; the second may be NULL */
+	const char *const *fields;	/* an item's fields, NULL-terminated */
+	const char *default_flag;	/* a computed field: is the item the one the
+								 * page names beside the list?  Or NULL */
+	const BlsColumnAlias *aliases;
+	int			naliases;
 	const BlsFilterDef *filters;
 	int			nfilters;
 	const BlsSortDef *sorts;
@@ -143,6 +168,9 @@ extern const BlsFilterDef *bls_resource_filter(const BlsResource *res,
 											   const char *field);
 extern const BlsSortDef *bls_resource_sort(const BlsResource *res,
 										   const char *field);
+extern bool bls_resource_has_field(const BlsResource *res, const char *field);
+extern const char *bls_resource_alias(const BlsResource *res,
+									  const char *column);
 
 /* in connection.c */
 typedef struct BlsConnection BlsConnection;
@@ -234,7 +262,8 @@ typedef struct BlsQuals
 	List	   *local;			/* RestrictInfos checked locally */
 } BlsQuals;
 
-extern void bls_map_relation(Relation rel, BlsRelMap *map);
+extern void bls_map_relation(Relation rel, const BlsResource *res,
+							 BlsRelMap *map);
 extern void bls_classify_clause(PlannerInfo *root, Index relid,
 								const BlsRelMap *map, RestrictInfo *rinfo,
 								BlsQuals *quals);
@@ -285,7 +314,8 @@ typedef struct BlsScanRequest
 	int			limit;			/* > 0: items the query needs at most; -1: a
 								 * LIMIT the request cannot carry; 0: none */
 	List	   *bounds;			/* BlsPlanBound *; exprs follow the filters' */
-	List	   *rechecked;		/* Strings: rechecked conditions, for EXPLAIN */
+	List	   *rechecked;		/* planner only: the clauses rechecked, for
+								 * EXPLAIN; their exprs are the last fdw_exprs */
 } BlsScanRequest;
 
 extern List *bls_request_to_private(const BlsScanRequest *req, List **fdw_exprs);
@@ -313,7 +343,9 @@ extern BlsPager *bls_pager_create(MemoryContext parent, const BlsOptions *opts,
 extern void bls_pager_begin(BlsPager *pg, const BlsParam *params, int nparams,
 							const char *order_by, const char *order,
 							int page_size, int64 limit, bool lazy);
-extern bool bls_pager_next(BlsPager *pg, BlsFields *fields, int id_key);
+extern bool bls_pager_next(BlsPager *pg, BlsFields *fields,
+						   const int id_keys[2]);
+extern const char *bls_pager_default_id(const BlsPager *pg);
 extern void bls_pager_end(BlsPager *pg);
 extern void bls_pager_position(const BlsPager *pg, int *page_no, int *index);
 extern const BlsPage *bls_pager_page(const BlsPager *pg);
@@ -339,12 +371,15 @@ typedef struct BlsColumn
 	int			field;			/* its key in the scan's BlsFields */
 } BlsColumn;
 
-extern char *bls_column_key(Relation rel, AttrNumber attnum);
-extern void bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum);
-extern int	bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols,
-							const char *id_field);
-extern void bls_store_task(BlsColumn *cols, int ncols, const BlsFields *f,
-						   int uuid_key, int task_index, int page_no,
+extern char *bls_column_key(Relation rel, AttrNumber attnum,
+							const BlsResource *res);
+extern void bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum,
+							const BlsResource *res);
+extern void bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols,
+							const BlsResource *res, int id_keys[2]);
+extern void bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
+						   const BlsFields *f, int uuid_key, int task_index,
+						   int page_no, const char *default_id,
 						   Datum *values, bool *nulls);
 
 /* in analyze.c */

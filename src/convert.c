@@ -34,26 +34,30 @@ typedef enum BlsColumnKind
 	BLS_COL_JSON,				/* json, jsonb: the value as JSON text */
 	BLS_COL_INT8,				/* bigint: JSON integers directly */
 	BLS_COL_INT4,				/* integer: the same, range-checked */
-	BLS_COL_TIMESTAMP			/* timestamptz, timestamp: BLS's UTC form */
+	BLS_COL_TIMESTAMP,			/* timestamptz, timestamp: BLS's UTC form */
+	BLS_COL_DEFAULT_FLAG		/* the resource's computed default_flag */
 } BlsColumnKind;
 
 /* Fields that hold times; the service sends "" for "not yet". */
 static const char *const time_fields[] = {
 	"queryStartTime", "queryEndTime", "execStartTime", "execEndTime",
-	"createdTime", "updatedTime", NULL
+	"createdTime", "updatedTime", "creationDateTime", "lastModifiedTime", NULL
 };
 
 /*
  * bls_column_key
- *		The JSON field a column maps to, palloc'd: the column option "key",
- *		or else the column name with snake_case turned into camelCase.
+ *		The field of res a column maps to, palloc'd: the column option "key"
+ *		(any field, so that one the service adds can be read), or else
+ *		res's alias of the column's name, or the name with snake_case
+ *		turned into camelCase, which must then be one of res's fields.
  */
 char *
-bls_column_key(Relation rel, AttrNumber attnum)
+bls_column_key(Relation rel, AttrNumber attnum, const BlsResource *res)
 {
 	List	   *options = GetForeignColumnOptions(RelationGetRelid(rel), attnum);
 	ListCell   *lc;
 	const char *name;
+	const char *alias;
 	StringInfoData buf;
 	bool		upper = false;
 
@@ -66,6 +70,8 @@ bls_column_key(Relation rel, AttrNumber attnum)
 	}
 
 	name = NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname);
+	if ((alias = bls_resource_alias(res, name)) != NULL)
+		return pstrdup(alias);
 	initStringInfo(&buf);
 	for (const char *p = name; *p; p++)
 	{
@@ -77,6 +83,23 @@ bls_column_key(Relation rel, AttrNumber attnum)
 			upper = false;
 		}
 	}
+	if (!bls_resource_has_field(res, buf.data))
+	{
+		StringInfoData fields;
+
+		initStringInfo(&fields);
+		for (int i = 0; res->fields[i]; i++)
+			appendStringInfo(&fields, "%s%s", i ? ", " : "", res->fields[i]);
+		if (res->default_flag)
+			appendStringInfo(&fields, ", %s", res->default_flag);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("column \"%s\" of foreign table \"%s\" matches no field of BLS resource \"%s\"",
+						name, RelationGetRelationName(rel), res->name),
+				 errdetail("The column reads field \"%s\"; the fields are %s.",
+						   buf.data, fields.data),
+				 errhint("Rename the column, or name the field with the column option \"key\".")));
+	}
 	return buf.data;
 }
 
@@ -85,7 +108,8 @@ bls_column_key(Relation rel, AttrNumber attnum)
  *		Fill in *col for column attnum of rel: its field and how to convert.
  */
 void
-bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum)
+bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum,
+				const BlsResource *res)
 {
 	Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
 	Oid			infunc;
@@ -94,7 +118,7 @@ bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum)
 
 	col->attnum = attnum;
 	col->attname = pstrdup(NameStr(attr->attname));
-	col->key = bls_column_key(rel, attnum);
+	col->key = bls_column_key(rel, attnum, res);
 	col->typid = attr->atttypid;
 	col->typmod = attr->atttypmod;
 	getTypeInputInfo(attr->atttypid, &infunc, &col->typioparam);
@@ -113,6 +137,8 @@ bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum)
 		col->kind = BLS_COL_TIMESTAMP;
 	else
 		col->kind = BLS_COL_GENERIC;
+	if (res->default_flag && strcmp(col->key, res->default_flag) == 0)
+		col->kind = BLS_COL_DEFAULT_FLAG;
 
 	get_type_category_preferred(getBaseType(col->typid), &category, &preferred);
 	col->empty_is_null = (category == TYPCATEGORY_DATETIME);
@@ -123,22 +149,24 @@ bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum)
 
 /*
  * bls_init_fields
- *		Set up *f to read the fields of cols, and the resource's id field
- *		id_field (for dedup and error messages), from each item; sets each
- *		column's field index.  Returns the index of id_field.  Allocates in
- *		the current memory context.
+ *		Set up *f to read the fields of cols, and the fields that identify
+ *		an item of res (for de-duplication and error messages); sets each
+ *		column's field index, and id_keys[] to the index of each id field
+ *		(-1 for none).  Allocates in the current memory context.
  */
-int
-bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols, const char *id_field)
+void
+bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols,
+				const BlsResource *res, int id_keys[2])
 {
-	int			uuid_key = -1;
+	int			nids = res->id_fields[1] ? 2 : 1;
 
-	f->keys = palloc(sizeof(char *) * (ncols + 1));
-	f->keylens = palloc(sizeof(size_t) * (ncols + 1));
+	f->keys = palloc(sizeof(char *) * (ncols + nids));
+	f->keylens = palloc(sizeof(size_t) * (ncols + nids));
 	f->nkeys = 0;
-	for (int i = 0; i <= ncols; i++)
+	id_keys[1] = -1;
+	for (int i = 0; i < ncols + nids; i++)
 	{
-		const char *key = i < ncols ? cols[i].key : id_field;
+		const char *key = i < ncols ? cols[i].key : res->id_fields[i - ncols];
 		int			k;
 
 		for (k = 0; k < f->nkeys; k++)
@@ -153,16 +181,16 @@ bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols, const char *id_field)
 		if (i < ncols)
 			cols[i].field = k;
 		else
-			uuid_key = k;
+			id_keys[i - ncols] = k;
 	}
 	f->values = palloc0(sizeof(BlsValue) * f->nkeys);
 	bls_fields_reset(f);
-	return uuid_key;
 }
 
 /* Identifies what is being converted, for the error context. */
 typedef struct ConvertErrorState
 {
+	const char *item;			/* what an item is called: "download task" */
 	const BlsColumn *col;
 	const BlsValue *uuid;
 	int			task_index;
@@ -191,17 +219,18 @@ convert_error_callback(void *arg)
 	if (uuid && len > 0)
 	{
 		if (state->col)
-			errcontext("column \"%s\" (field \"%s\") of download task \"%.*s\"",
-					   state->col->attname, state->col->key, len, uuid);
+			errcontext("column \"%s\" (field \"%s\") of %s \"%.*s\"",
+					   state->col->attname, state->col->key, state->item,
+					   len, uuid);
 		else
-			errcontext("download task \"%.*s\"", len, uuid);
+			errcontext("%s \"%.*s\"", state->item, len, uuid);
 	}
 	else if (state->col)
-		errcontext("column \"%s\" (field \"%s\") of download task %d on page %d",
-				   state->col->attname, state->col->key,
+		errcontext("column \"%s\" (field \"%s\") of %s %d on page %d",
+				   state->col->attname, state->col->key, state->item,
 				   state->task_index + 1, state->page_no);
 	else
-		errcontext("download task %d on page %d",
+		errcontext("%s %d on page %d", state->item,
 				   state->task_index + 1, state->page_no);
 }
 
@@ -305,12 +334,14 @@ convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
  * row.
  */
 void
-bls_store_task(BlsColumn *cols, int ncols, const BlsFields *f, int uuid_key,
-			   int task_index, int page_no, Datum *values, bool *nulls)
+bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
+			   const BlsFields *f, int uuid_key, int task_index, int page_no,
+			   const char *default_id, Datum *values, bool *nulls)
 {
 	ConvertErrorState state;
 	ErrorContextCallback errcallback;
 
+	state.item = res->item_name;
 	state.col = NULL;
 	state.uuid = &f->values[uuid_key];
 	state.task_index = task_index;
@@ -323,8 +354,8 @@ bls_store_task(BlsColumn *cols, int ncols, const BlsFields *f, int uuid_key,
 	if (f->type != BLS_JSON_OBJECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("BLS returned a download task that is a JSON %s, not an object",
-						bls_json_type_name(f->type))));
+				 errmsg("BLS returned a %s that is a JSON %s, not an object",
+						res->item_name, bls_json_type_name(f->type))));
 
 	for (int i = 0; i < ncols; i++)
 	{
@@ -332,6 +363,21 @@ bls_store_task(BlsColumn *cols, int ncols, const BlsFields *f, int uuid_key,
 		int			idx = col->attnum - 1;
 
 		state.col = col;
+		if (col->kind == BLS_COL_DEFAULT_FLAG)
+		{
+			const BlsValue *id = &f->values[uuid_key];
+			bool		is_default;
+
+			/* the item the page names beside the list, by its id */
+			is_default = default_id != NULL && id->type == BLS_JSON_STRING &&
+				id->len == strlen(default_id) &&
+				memcmp(id->str, default_id, id->len) == 0;
+			values[idx] = InputFunctionCall(&col->infunc,
+											is_default ? "true" : "false",
+											col->typioparam, col->typmod);
+			nulls[idx] = false;
+			continue;
+		}
 		values[idx] = convert_value(col, &f->values[col->field], &nulls[idx]);
 	}
 

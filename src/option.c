@@ -56,6 +56,7 @@ static const BlsOptionDef valid_options[] = {
 	{"use_remote_estimate", ForeignServerRelationId, false},
 	{"analyze_max_pages", ForeignServerRelationId, false},
 	{"readahead", ForeignServerRelationId, false},
+	{"resource", ForeignTableRelationId, false},
 	{"page_size", ForeignTableRelationId, false},
 	{"estimated_rows", ForeignTableRelationId, false},
 	{"use_remote_estimate", ForeignTableRelationId, false},
@@ -205,6 +206,22 @@ validate_option(const BlsOptionDef *opt, DefElem *def)
 	}
 	else if (strcmp(name, "page_size") == 0)
 		(void) parse_int_option(name, value, 1, BLS_MAX_PAGE_SIZE);
+	else if (strcmp(name, "resource") == 0)
+	{
+		if (bls_resource_lookup(value) == NULL)
+		{
+			StringInfoData buf;
+			const BlsResource *res;
+
+			initStringInfo(&buf);
+			for (int i = 0; (res = bls_resource_at(i)) != NULL; i++)
+				appendStringInfo(&buf, "%s\"%s\"", i ? ", " : "", res->name);
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"resource\": \"%s\"", value),
+					 errhint("Valid resources are %s.", buf.data)));
+		}
+	}
 	else if (strcmp(name, "connect_timeout_ms") == 0 ||
 			 strcmp(name, "request_timeout_ms") == 0)
 		(void) parse_int_option(name, value, 1, INT_MAX);
@@ -345,6 +362,7 @@ bls_get_options(Oid foreigntableid, Oid userid, bool need_keys)
 	ListCell   *lc;
 
 	opts->serverid = server->serverid;
+	opts->resource = bls_resource_lookup("download_tasks");
 	opts->userid = userid;
 	opts->umid = um ? um->umid : InvalidOid;
 	opts->server_name = pstrdup(server->servername);
@@ -396,6 +414,12 @@ bls_get_options(Oid foreigntableid, Oid userid, bool need_keys)
 		if (strcmp(def->defname, "page_size") == 0)
 			opts->page_size = parse_int_option(def->defname, defGetString(def),
 											   1, BLS_MAX_PAGE_SIZE);
+		else if (strcmp(def->defname, "resource") == 0)
+		{
+			opts->resource = bls_resource_lookup(defGetString(def));
+			if (opts->resource == NULL)
+				elog(ERROR, "invalid resource \"%s\"", defGetString(def));
+		}
 		else
 			apply_planner_option(opts, def);
 	}

@@ -297,7 +297,7 @@ receive_page(BlsPager *pg, BlsHandle h, MemoryContext cxt, int page_no,
 
 	pg->current = h;
 	bls_request_wait(pg->conn, h, &resp);
-	status = bls_page_parse(resp.body, resp.len, page);
+	status = bls_page_parse_shape(resp.body, resp.len, pg->res->shape, page);
 	strlcpy(request_id, resp.request_id, 80);
 	*bytes = resp.len;
 	/* the page holds what it needs: the response buffer can go */
@@ -550,17 +550,46 @@ bls_pager_read_item(BlsPager *pg, BlsPage *page, int i, BlsFields *fields)
 }
 
 /*
+ * The id of the item in fields, as a string in cxt: its id field, or its
+ * two id fields joined by a unit separator.  NULL if an id field is not a
+ * string: such an item is not de-duplicated.
+ */
+static char *
+item_id(const BlsFields *fields, const int id_keys[2], MemoryContext cxt)
+{
+	const BlsValue *a = &fields->values[id_keys[0]];
+	const BlsValue *b = id_keys[1] >= 0 ? &fields->values[id_keys[1]] : NULL;
+	size_t		len;
+	char	   *id;
+
+	if (a->type != BLS_JSON_STRING || (b && b->type != BLS_JSON_STRING))
+		return NULL;
+	len = a->len + (b ? 1 + b->len : 0);
+	id = MemoryContextAlloc(cxt, len + 1);
+	/* as a C string: one with a NUL in it ends there */
+	memcpy(id, a->str, a->len);
+	if (b)
+	{
+		id[a->len] = '\x1f';
+		memcpy(id + a->len + 1, b->str, b->len);
+	}
+	id[len] = '\0';
+	return id;
+}
+
+/*
  * bls_pager_next
  *		Read the next item of the sequence not returned before into fields
- *		(id_key is the index of the resource's id field in it); false when
- *		the sequence is done.  The values are valid until the next call.
+ *		(id_keys are the indexes of the resource's id fields in it, the
+ *		second -1 if none); false when the sequence is done.  The values are
+ *		valid until the next call.
  */
 bool
-bls_pager_next(BlsPager *pg, BlsFields *fields, int id_key)
+bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 {
 	for (;;)
 	{
-		const BlsValue *id;
+		char	   *id;
 
 		if (pg->page == NULL || pg->next_item >= pg->page->ntasks)
 		{
@@ -574,17 +603,11 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, int id_key)
 			report_page_error(BLS_PARSE_NOT_JSON, pg->page, pg->page_request_id,
 							  pg->opts);
 		pg->next_item++;
-		id = &fields->values[id_key];
-		if (id->type == BLS_JSON_STRING)
+		id = item_id(fields, id_keys, pg->page_cxt[pg->cur]);
+		if (id != NULL)
 		{
-			/* as a C string: one with a NUL in it ends there */
-			char	   *copy = MemoryContextAlloc(pg->page_cxt[pg->cur],
-												  id->len + 1);
-
-			memcpy(copy, id->str, id->len);
-			copy[id->len] = '\0';
-			pg->page_ids[pg->npage_ids++] = copy;
-			if (seen_before(pg, copy))
+			pg->page_ids[pg->npage_ids++] = id;
+			if (seen_before(pg, id))
 			{
 				pg->stats->duplicates++;
 				continue;
@@ -593,6 +616,17 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, int id_key)
 		pg->page_new++;
 		return true;
 	}
+}
+
+/*
+ * bls_pager_default_id
+ *		The id of the item the current page names beside its list (the
+ *		default project), or NULL.
+ */
+const char *
+bls_pager_default_id(const BlsPager *pg)
+{
+	return pg->page ? pg->page->default_id : NULL;
 }
 
 /*

@@ -10,6 +10,8 @@
  *
  *	- exact: enforced by the request, not checked again (field = value,
  *	  field = ANY (array) for a field the service matches exactly);
+ *	- a filter: the same for a field the service filters by but does not
+ *	  document as exact: the values are sent, the clause is rechecked;
  *	- loose: narrows the request but is rechecked locally (a keyword field
  *	  = value, or a LIKE pattern whose literal core is sent);
  *	- a time bound: checked locally, but lets a scan in matching order stop
@@ -51,16 +53,16 @@
  *		The JSON key of each column of rel, and the resource it reads.
  */
 void
-bls_map_relation(Relation rel, BlsRelMap *map)
+bls_map_relation(Relation rel, const BlsResource *res, BlsRelMap *map)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 
-	map->resource = bls_resource_lookup("download_tasks");
+	map->resource = res;
 	map->natts = tupdesc->natts;
 	map->keys = palloc0(sizeof(char *) * Max(tupdesc->natts, 1));
 	for (int i = 1; i <= tupdesc->natts; i++)
 		if (!TupleDescAttr(tupdesc, i - 1)->attisdropped)
-			map->keys[i - 1] = bls_column_key(rel, i);
+			map->keys[i - 1] = bls_column_key(rel, i, res);
 }
 
 /* The JSON key of the column node is a Var of, or NULL. */
@@ -91,15 +93,16 @@ var_filter(Node *node, Index relid, const BlsRelMap *map)
 
 /*
  * bls_is_filter_var
- *		Is node a Var of a column the request can filter by exactly?  Such a
- *		column can take its values from the outer side of a join.
+ *		Is node a Var of a column whose values the request can carry (not a
+ *		fuzzy keyword)?  Such a column can take its values from the outer
+ *		side of a join.
  */
 bool
 bls_is_filter_var(Node *node, Index relid, const BlsRelMap *map)
 {
 	const BlsFilterDef *def = var_filter(node, relid, map);
 
-	return def != NULL && def->exact;
+	return def != NULL && def->match != BLS_MATCH_FUZZY;
 }
 
 /*
@@ -221,7 +224,7 @@ classify_keyword(PlannerInfo *root, OpExpr *op, Index relid,
 		right = tmp;
 	}
 	def = var_filter(left, relid, map);
-	if (def == NULL || def->exact ||
+	if (def == NULL || def->match != BLS_MATCH_FUZZY ||
 		!pushable_value(root, relid, left, right, func, op->inputcollid))
 		return false;
 	c = strip_const(right);
@@ -305,7 +308,10 @@ classify_bound(PlannerInfo *root, OpExpr *op, Index relid,
 	quals->bounds = lappend(quals->bounds, bound);
 }
 
-/* Record an exact filter on def: var = value, or = ANY (value). */
+/*
+ * Record a filter on def: var = value, or = ANY (value).  An exact match
+ * enforces the clause; otherwise it stays local, rechecked.
+ */
 static void
 add_filter(BlsQuals *quals, const BlsFilterDef *def, Node *value,
 		   bool is_array, RestrictInfo *rinfo)
@@ -316,7 +322,13 @@ add_filter(BlsQuals *quals, const BlsFilterDef *def, Node *value,
 	f->value = (Expr *) value;
 	f->is_array = is_array;
 	quals->filters = lappend(quals->filters, f);
-	quals->exact = lappend(quals->exact, rinfo);
+	if (def->match == BLS_MATCH_EXACT)
+		quals->exact = lappend(quals->exact, rinfo);
+	else
+	{
+		quals->loose = lappend(quals->loose, rinfo);
+		quals->local = lappend(quals->local, rinfo);
+	}
 }
 
 /*
@@ -351,7 +363,7 @@ bls_classify_clause(PlannerInfo *root, Index relid, const BlsRelMap *map,
 				right = tmp;
 			}
 			def = var_filter(left, relid, map);
-			if (def != NULL && def->exact &&
+			if (def != NULL && def->match != BLS_MATCH_FUZZY &&
 				pushable_value(root, relid, left, right, func, op->inputcollid))
 			{
 				add_filter(quals, def, right, false, rinfo);

@@ -3,12 +3,13 @@
  * resource.c
  *		  The list calls of BLS that foreign tables read, as descriptions.
  *
- * A resource says where its list call is (method and path), which fields it
- * can filter by (exactly, or as a fuzzy keyword that is rechecked), which
- * it can sort by, and how its items are identified.  The planner
- * (pushdown.c), the request builder (scan_request.c) and the pager read
- * only these descriptions, so a new list call is a new entry here rather
- * than a copy of the scan.
+ * A resource says where its list call is (method and path), how its answer
+ * is wrapped, which fields its items have and which identify one, which
+ * fields it can filter by (exactly, as a filter whose result is rechecked,
+ * or as a fuzzy keyword) and sort by.  The planner (pushdown.c), the
+ * request builder (scan_request.c), the pager and ANALYZE read only these
+ * descriptions, so a new list call is a new entry here rather than a copy
+ * of the scan.  The facts are those of bls-api.md, sections 2 and 6.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,11 +17,18 @@
 
 #include "bls_fdw.h"
 
-/* ListDownloadTask: bls-api.md section 2 */
+/* ListDownloadTask: POST /v2/logstore/download/list, a JSON body */
+static const char *const task_fields[] = {
+	"uuid", "name", "project", "logStoreName", "logStreamName", "query",
+	"queryStartTime", "queryEndTime", "format", "limit", "order", "state",
+	"failedCode", "failedMessage", "writtenRows", "fileDir", "fileName",
+	"execStartTime", "execEndTime", "createdTime", "updatedTime", NULL
+};
+
 static const BlsFilterDef task_filters[] = {
-	{"project", "project", true},
+	{"project", "project", BLS_MATCH_EXACT},
 	/* "fuzzy" and undocumented: treated as a superset, always rechecked */
-	{"logStoreName", "logStoreName", false},
+	{"logStoreName", "logStoreName", BLS_MATCH_FUZZY},
 };
 
 static const BlsSortDef task_sorts[] = {
@@ -29,12 +37,58 @@ static const BlsSortDef task_sorts[] = {
 	{"name", "name", false},
 };
 
+/* ListProject: POST /v1/project/list, a JSON body */
+static const char *const project_fields[] = {
+	"uuid", "name", "description", "top", "logStoreCount", "createdTime",
+	"updatedTime", NULL
+};
+
+static const BlsFilterDef project_filters[] = {
+	{"name", "name", BLS_MATCH_FUZZY},
+	{"description", "description", BLS_MATCH_FUZZY},
+};
+
+/* the sort values say createdAt where the fields say createdTime */
+static const BlsSortDef project_sorts[] = {
+	{"createdTime", "createdAt", true},
+	{"updatedTime", "updatedAt", true},
+	{"name", "name", false},
+};
+
+/* ListLogStore: GET /v1/logstore, a query string, a bare answer */
+static const char *const log_store_fields[] = {
+	"project", "logStoreName", "retention", "creationDateTime",
+	"lastModifiedTime", "shardCount", "enableHotRetention", "hotRetention",
+	"tags", "index", NULL
+};
+
+static const BlsFilterDef log_store_filters[] = {
+	/* documented as a "filter keyword": sent, and rechecked */
+	{"project", "project", BLS_MATCH_FILTER},
+	{"logStoreName", "namePattern", BLS_MATCH_FUZZY},
+};
+
+static const BlsSortDef log_store_sorts[] = {
+	{"creationDateTime", "creationDateTime", true},
+	{"lastModifiedTime", "lastModifiedTime", true},
+	{"logStoreName", "name", false},
+};
+
+/* the columns IMPORT FOREIGN SCHEMA names after the times of the others */
+static const BlsColumnAlias log_store_aliases[] = {
+	{"created_time", "creationDateTime"},
+	{"updated_time", "lastModifiedTime"},
+};
+
 static const BlsResource resources[] = {
 	{
 		.name = "download_tasks",
+		.item_name = "download task",
 		.method = "POST",
 		.path = "/v2/logstore/download/list",
-		.id_field = "uuid",
+		.shape = &bls_shape_download_tasks,
+		.id_fields = {"uuid", NULL},
+		.fields = task_fields,
 		.filters = task_filters,
 		.nfilters = lengthof(task_filters),
 		.sorts = task_sorts,
@@ -63,6 +117,59 @@ static const BlsResource resources[] = {
 		"  exec_end_time timestamptz,\n"
 		"  created_time timestamptz,\n"
 		"  updated_time timestamptz\n",
+	},
+	{
+		.name = "projects",
+		.item_name = "project",
+		.method = "POST",
+		.path = "/v1/project/list",
+		.shape = &bls_shape_projects,
+		.id_fields = {"uuid", NULL},
+		.fields = project_fields,
+		.default_flag = "isDefault",
+		.filters = project_filters,
+		.nfilters = lengthof(project_filters),
+		.sorts = project_sorts,
+		.nsorts = lengthof(project_sorts),
+		.default_order_by = "createdAt",
+		.default_order = "desc",
+		.columns =
+		"  uuid text,\n"
+		"  name text,\n"
+		"  description text,\n"
+		"  top boolean,\n"
+		"  log_store_count integer,\n"
+		"  created_time timestamptz,\n"
+		"  updated_time timestamptz,\n"
+		"  is_default boolean\n",
+	},
+	{
+		.name = "log_stores",
+		.item_name = "log store",
+		.method = "GET",
+		.path = "/v1/logstore",
+		.shape = &bls_shape_log_stores,
+		/* names repeat across projects */
+		.id_fields = {"project", "logStoreName"},
+		.fields = log_store_fields,
+		.aliases = log_store_aliases,
+		.naliases = lengthof(log_store_aliases),
+		.filters = log_store_filters,
+		.nfilters = lengthof(log_store_filters),
+		.sorts = log_store_sorts,
+		.nsorts = lengthof(log_store_sorts),
+		.default_order_by = "creationDateTime",
+		.default_order = "desc",
+		.columns =
+		"  project text,\n"
+		"  log_store_name text,\n"
+		"  retention integer,\n"
+		"  created_time timestamptz,\n"
+		"  updated_time timestamptz,\n"
+		"  shard_count integer,\n"
+		"  enable_hot_retention boolean,\n"
+		"  hot_retention integer,\n"
+		"  tags jsonb\n",
 	},
 };
 
@@ -100,5 +207,27 @@ bls_resource_sort(const BlsResource *res, const char *field)
 	for (int i = 0; i < res->nsorts; i++)
 		if (strcmp(res->sorts[i].field, field) == 0)
 			return &res->sorts[i];
+	return NULL;
+}
+
+/* Does an item of res have field (or is it res's computed flag)? */
+bool
+bls_resource_has_field(const BlsResource *res, const char *field)
+{
+	if (res->default_flag && strcmp(res->default_flag, field) == 0)
+		return true;
+	for (int i = 0; res->fields[i]; i++)
+		if (strcmp(res->fields[i], field) == 0)
+			return true;
+	return false;
+}
+
+/* The field res names a column after, or NULL: see log_store_aliases. */
+const char *
+bls_resource_alias(const BlsResource *res, const char *column)
+{
+	for (int i = 0; i < res->naliases; i++)
+		if (strcmp(res->aliases[i].column, column) == 0)
+			return res->aliases[i].field;
 	return NULL;
 }

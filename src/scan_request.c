@@ -35,9 +35,8 @@ enum BlsFdwPrivateIndex
 	BlsPrivateLimit,			/* Integer: BlsScanRequest.limit */
 	BlsPrivateFilters,			/* per filter: List (param, attno, is_array) */
 	BlsPrivateKeywords,			/* per keyword: List (param, value) */
-	BlsPrivateBounds,			/* per bound: List (field, attno, lower,
+	BlsPrivateBounds			/* per bound: List (field, attno, lower,
 								 * strict, stops) */
-	BlsPrivateRechecked			/* Strings, for EXPLAIN */
 };
 
 static char *
@@ -49,8 +48,9 @@ empty_to_null(char *s)
 /*
  * bls_request_to_private
  *		req as the fdw_private of its ForeignScan.  The filters' and the
- *		bounds' expressions are returned in *fdw_exprs, in that order, so
- *		that setrefs.c processes them.
+ *		bounds' expressions, then the rechecked clauses (only for EXPLAIN),
+ *		are returned in *fdw_exprs, in that order, so that setrefs.c
+ *		processes them and outer Vars become the join's parameters.
  */
 List *
 bls_request_to_private(const BlsScanRequest *req, List **fdw_exprs)
@@ -98,7 +98,7 @@ bls_request_to_private(const BlsScanRequest *req, List **fdw_exprs)
 						 filters);
 	private = lappend(private, keywords);
 	private = lappend(private, bounds);
-	private = lappend(private, req->rechecked);
+	*fdw_exprs = list_concat(*fdw_exprs, req->rechecked);
 	return private;
 }
 
@@ -154,7 +154,6 @@ bls_request_from_private(List *fdw_private)
 		b->stops = intVal(list_nth(item, 4)) != 0;
 		req->bounds = lappend(req->bounds, b);
 	}
-	req->rechecked = (List *) list_nth(fdw_private, BlsPrivateRechecked);
 	return req;
 }
 

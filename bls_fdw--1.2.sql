@@ -1,0 +1,44 @@
+/* bls_fdw--1.2.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION bls_fdw" to load this file. \quit
+
+CREATE FUNCTION bls_fdw_handler()
+RETURNS fdw_handler
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT;
+
+CREATE FUNCTION bls_fdw_validator(text[], oid)
+RETURNS void
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT;
+
+CREATE FOREIGN DATA WRAPPER bls_fdw
+  HANDLER bls_fdw_handler
+  VALIDATOR bls_fdw_validator;
+
+CREATE FUNCTION bls_fdw_version()
+RETURNS text
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+CREATE FUNCTION bls_fdw_stats()
+RETURNS TABLE (server_name text, requests bigint, pages bigint, rows bigint,
+               bytes bigint, retries bigint, throttled bigint, errors bigint,
+               time_ms double precision)
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION bls_fdw_stats() IS
+  'counters of this backend''s requests to each BLS server';
+
+CREATE FUNCTION bls_fdw_disconnect()
+RETURNS bool
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION bls_fdw_disconnect() IS
+  'closes this backend''s cached connections to BLS servers';
+
+COMMENT ON FOREIGN DATA WRAPPER bls_fdw IS
+  'Baidu AI Cloud Log Service (BLS): download tasks, projects and log stores';
