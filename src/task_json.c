@@ -2,7 +2,9 @@
  *
  * task_json.c
  *		  Parse BLS list response bodies (ListDownloadTask, ListProject,
- *		  ListLogStore) and BLS error bodies.
+ *		  ListLogStore), the answers of the other download-task calls
+ *		  (DescribeDownloadTask, CreateDownloadTask, GetDownloadTaskLink,
+ *		  DeleteDownloadTask) and BLS error bodies.
  *
  * This file owns the shape checks of a response: a page is accepted only if
  * it is a complete JSON object laid out as its BlsPageShape says: for
@@ -780,6 +782,15 @@ const BlsPageShape bls_shape_log_stores = {
 	.item = "log store"
 };
 
+/* DescribeDownloadTask: result.task, one object; no total, no pages */
+const BlsPageShape bls_shape_download_task = {
+	.wrapped = true,
+	.single = true,
+	.list_key = "task",
+	.total_keys = {NULL, NULL},
+	.item = "task"
+};
+
 /* What an element of the page's list is called in messages. */
 static const char *
 item_name(const BlsPage *page)
@@ -897,6 +908,50 @@ read_default(json_object *obj, const BlsPageShape *shape, BlsPage *page)
 }
 
 /*
+ * Find a single shape's object in result (the object holding the call's
+ * members) and make it the page's one task.  Absent or null is no object; a
+ * bare answer with a top-level "code" and no object is a failure, as for
+ * the lists.
+ */
+static BlsParseStatus
+read_single(json_object *root, json_object *result,
+			const BlsPageShape *shape, BlsPage *page)
+{
+	json_object *obj;
+
+	if (!json_object_object_get_ex(result, shape->list_key, &obj) ||
+		obj == NULL)
+	{
+		if (!shape->wrapped && has_member(root, "code"))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response carries an error code and no \"%s\" object.",
+					 shape->list_key);
+			return BLS_PARSE_FAILURE;
+		}
+		if (shape->wrapped)
+			snprintf(page->error, sizeof(page->error),
+					 "The response's result has no \"%s\" object.",
+					 shape->list_key);
+		else
+			snprintf(page->error, sizeof(page->error),
+					 "The response has no \"%s\" object.", shape->list_key);
+		return BLS_PARSE_NO_TASKS;
+	}
+	if (!json_object_is_type(obj, json_type_object))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's \"%s\" is a JSON %s, not an object.",
+				 shape->list_key,
+				 json_type_to_name(json_object_get_type(obj)));
+		return BLS_PARSE_BAD_FIELD;
+	}
+	page->tasks = obj;
+	page->ntasks = 1;
+	return BLS_PARSE_OK;
+}
+
+/*
  * bls_page_parse
  *		Parse a 200 response body of ListDownloadTask into *page.
  */
@@ -920,6 +975,10 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
  * "success": a service error comes with a non-2xx status, but a body with a
  * top-level "code" and no list is taken as a failure too (only top-level
  * members count, never an element's).
+ *
+ * A single shape's object becomes the page's one task, read like any list
+ * element.  Its document is parsed whole (one task: splitting it off would
+ * save nothing), so an object that is not strict JSON fails the page.
  */
 BlsParseStatus
 bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
@@ -945,7 +1004,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	 * and parse the rest of the document with an empty array in their
 	 * place.
 	 */
-	if (buf != NULL)
+	if (buf != NULL && !shape->single)
 	{
 		char	   *env = NULL;
 
@@ -1018,6 +1077,18 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	}
 	else
 		result = root;
+
+	if (shape->single)
+	{
+		if ((status = read_single(root, result, shape, page)) == BLS_PARSE_OK)
+			return BLS_PARSE_OK;
+		if (status == BLS_PARSE_FAILURE)
+		{
+			page->ntasks = 0;
+			return status;
+		}
+		goto fail;
+	}
 
 	if (!json_object_object_get_ex(result, shape->list_key, &list) ||
 		!json_object_is_type(list, json_type_array))
@@ -1111,6 +1182,8 @@ bls_page_task(BlsPage *page, int i)
 
 	if (i < 0 || i >= page->ntasks)
 		return NULL;
+	if (page->shape != NULL && page->shape->single)
+		return page->tasks;		/* ntasks is 1 */
 	if (page->text == NULL)
 		return json_object_array_get_idx(page->tasks, (size_t) i);
 	if (page->parsed[i] != NULL)
@@ -1713,4 +1786,285 @@ bls_parse_error_body(const char *buf, size_t len, char **code,
 	*request_id = dup_or_null(string_member(root, "requestId"));
 	json_object_put(root);
 	return true;
+}
+
+/*
+ * The download-task calls that answer with neither a list nor a task:
+ * CreateDownloadTask, GetDownloadTaskLink and DeleteDownloadTask.  Their
+ * bodies are small and parsed whole, with the same strict checks as a page.
+ */
+
+void
+bls_reply_free(BlsReply *reply)
+{
+	if (reply == NULL)
+		return;
+	free(reply->code);
+	free(reply->message);
+	free(reply->request_id);
+	reply->code = reply->message = reply->request_id = NULL;
+}
+
+/* Copy root's code, message and requestId into *reply; false if out of memory. */
+static bool
+copy_envelope(json_object *root, BlsReply *reply)
+{
+	const char *s;
+
+	if ((s = string_member(root, "code")) != NULL &&
+		(reply->code = strdup(s)) == NULL)
+		return false;
+	if ((s = string_member(root, "message")) != NULL &&
+		(reply->message = strdup(s)) == NULL)
+		return false;
+	if ((s = string_member(root, "requestId")) != NULL &&
+		(reply->request_id = strdup(s)) == NULL)
+		return false;
+	return true;
+}
+
+/*
+ * Parse buf as a JSON object into *root and copy its code, message and
+ * requestId into *reply (if any).  Returns BLS_PARSE_OK (error then holds
+ * ""), or the status of a body that is not a JSON object (error then says
+ * why).
+ */
+static BlsParseStatus
+parse_reply(const char *buf, size_t len, json_object **root, BlsReply *reply,
+			char *error, size_t errlen)
+{
+	BlsParseStatus status = BLS_PARSE_OK;
+
+	if (errlen > 0)
+		error[0] = '\0';
+	if (reply != NULL)
+		reply->code = reply->message = reply->request_id = NULL;
+	*root = parse_document(buf, len, &status, error, errlen);
+	if (*root == NULL)
+		return status;
+	if (!json_object_is_type(*root, json_type_object))
+	{
+		snprintf(error, errlen, "The response is a JSON %s, not an object.",
+				 json_type_to_name(json_object_get_type(*root)));
+		json_object_put(*root);
+		*root = NULL;
+		return BLS_PARSE_NOT_OBJECT;
+	}
+	if (reply != NULL && !copy_envelope(*root, reply))
+	{
+		bls_reply_free(reply);
+		json_object_put(*root);
+		*root = NULL;
+		snprintf(error, errlen, "Out of memory.");
+		return BLS_PARSE_NOMEM;
+	}
+	return BLS_PARSE_OK;
+}
+
+/*
+ * Parse a wrapped answer, {success: true, ..., result: {...}}: *root owns
+ * the document and *result is borrowed from it.  On any status but
+ * BLS_PARSE_OK, *root is NULL.
+ */
+static BlsParseStatus
+parse_wrapped_reply(const char *buf, size_t len, json_object **root,
+					json_object **result, BlsReply *reply,
+					char *error, size_t errlen)
+{
+	BlsParseStatus status;
+	json_object *success;
+
+	if ((status = parse_reply(buf, len, root, reply, error, errlen)) != BLS_PARSE_OK)
+		return status;
+	if (!json_object_object_get_ex(*root, "success", &success) ||
+		!json_object_is_type(success, json_type_boolean) ||
+		!json_object_get_boolean(success))
+	{
+		snprintf(error, errlen, "The response does not report success.");
+		status = BLS_PARSE_FAILURE;
+	}
+	else if (!json_object_object_get_ex(*root, "result", result) ||
+			 !json_object_is_type(*result, json_type_object))
+	{
+		snprintf(error, errlen, "The response has no \"result\" object.");
+		status = BLS_PARSE_NO_RESULT;
+	}
+	if (status != BLS_PARSE_OK)
+	{
+		json_object_put(*root);
+		*root = NULL;
+	}
+	return status;
+}
+
+/*
+ * Copy result's string member key into *out (malloc'd).  Absent or null is
+ * "" if optional, else an error; so are another type, an empty string if
+ * !may_be_empty, and a NUL inside (it becomes a C string).
+ */
+static BlsParseStatus
+copy_string_member(json_object *result, const char *key, bool optional,
+				   bool may_be_empty, char **out, char *error, size_t errlen)
+{
+	json_object *v;
+	const char *s = "";
+	size_t		len = 0;
+
+	if (!json_object_object_get_ex(result, key, &v) || v == NULL)
+	{
+		if (!optional)
+		{
+			snprintf(error, errlen,
+					 "The response's result has no \"%s\" string.", key);
+			return BLS_PARSE_BAD_FIELD;
+		}
+	}
+	else if (!json_object_is_type(v, json_type_string))
+	{
+		snprintf(error, errlen, "The response's \"%s\" is a JSON %s, not a string.",
+				 key, json_type_to_name(json_object_get_type(v)));
+		return BLS_PARSE_BAD_FIELD;
+	}
+	else
+	{
+		s = json_object_get_string(v);
+		len = (size_t) json_object_get_string_len(v);
+	}
+	if (len == 0 && !may_be_empty)
+	{
+		snprintf(error, errlen, "The response's \"%s\" is empty.", key);
+		return BLS_PARSE_BAD_FIELD;
+	}
+	if (memchr(s, '\0', len) != NULL)
+	{
+		snprintf(error, errlen, "The response's \"%s\" holds a NUL (\\u0000).",
+				 key);
+		return BLS_PARSE_BAD_FIELD;
+	}
+	if ((*out = strdup(s)) == NULL)
+	{
+		snprintf(error, errlen, "Out of memory.");
+		return BLS_PARSE_NOMEM;
+	}
+	return BLS_PARSE_OK;
+}
+
+/*
+ * bls_parse_create_result
+ *		Parse CreateDownloadTask's answer, {success: true, ...,
+ *		result: {uuid}}, into *uuid (malloc'd; the caller frees it).
+ *
+ * The uuid must be a non-empty string without NUL.  On any status but
+ * BLS_PARSE_OK *uuid is NULL and error says what was wrong; reply (may be
+ * NULL) gets the envelope's code, message and requestId, see BlsReply.
+ */
+BlsParseStatus
+bls_parse_create_result(const char *buf, size_t len, char **uuid,
+						BlsReply *reply, char *error, size_t errlen)
+{
+	BlsParseStatus status;
+	json_object *root;
+	json_object *result;
+
+	*uuid = NULL;
+	status = parse_wrapped_reply(buf, len, &root, &result, reply, error, errlen);
+	if (status != BLS_PARSE_OK)
+		return status;
+	status = copy_string_member(result, "uuid", false, false, uuid,
+								error, errlen);
+	json_object_put(root);
+	return status;
+}
+
+/*
+ * bls_parse_link_result
+ *		Parse GetDownloadTaskLink's answer, {success: true, ...,
+ *		result: {fileDir, fileName, link}}, into three malloc'd strings
+ *		(the caller frees them).
+ *
+ * fileDir and fileName may be absent or null (""; fileDir is empty for a
+ * task created without one); link must be a non-empty string.  None may
+ * hold a NUL.  On any status but BLS_PARSE_OK all three are NULL and error
+ * says what was wrong; reply as for bls_parse_create_result.
+ */
+BlsParseStatus
+bls_parse_link_result(const char *buf, size_t len, char **file_dir,
+					  char **file_name, char **link, BlsReply *reply,
+					  char *error, size_t errlen)
+{
+	BlsParseStatus status;
+	json_object *root;
+	json_object *result;
+
+	*file_dir = *file_name = *link = NULL;
+	status = parse_wrapped_reply(buf, len, &root, &result, reply, error, errlen);
+	if (status != BLS_PARSE_OK)
+		return status;
+	if ((status = copy_string_member(result, "fileDir", true, true, file_dir,
+									 error, errlen)) == BLS_PARSE_OK &&
+		(status = copy_string_member(result, "fileName", true, true, file_name,
+									 error, errlen)) == BLS_PARSE_OK)
+		status = copy_string_member(result, "link", false, false, link,
+									error, errlen);
+	json_object_put(root);
+	if (status != BLS_PARSE_OK)
+	{
+		free(*file_dir);
+		free(*file_name);
+		free(*link);
+		*file_dir = *file_name = *link = NULL;
+	}
+	return status;
+}
+
+/*
+ * bls_parse_ack
+ *		Parse the 2xx answer of a call that returns nothing
+ *		(DeleteDownloadTask).
+ *
+ * An empty body (HTTP 204) is BLS_PARSE_OK.  So is a JSON object whose
+ * "success" is true, or that has no "success" (or a null one) and no
+ * "code" other than "OK": the 2xx status already says it worked, and a
+ * body that does not contradict it is taken at its word.  A "success"
+ * other than true, or an error code without "success", is
+ * BLS_PARSE_FAILURE.  A body that is not JSON, or not an object, is
+ * refused as for a page.  reply as for bls_parse_create_result.
+ */
+BlsParseStatus
+bls_parse_ack(const char *buf, size_t len, BlsReply *reply,
+			  char *error, size_t errlen)
+{
+	BlsParseStatus status;
+	json_object *root;
+	json_object *v;
+
+	status = parse_reply(buf, len, &root, reply, error, errlen);
+	if (status == BLS_PARSE_EMPTY)
+	{
+		if (errlen > 0)
+			error[0] = '\0';
+		return BLS_PARSE_OK;
+	}
+	if (status != BLS_PARSE_OK)
+		return status;
+	if (json_object_object_get_ex(root, "success", &v) && v != NULL)
+	{
+		if (!json_object_is_type(v, json_type_boolean) ||
+			!json_object_get_boolean(v))
+		{
+			snprintf(error, errlen, "The response does not report success.");
+			status = BLS_PARSE_FAILURE;
+		}
+	}
+	else if (json_object_object_get_ex(root, "code", &v) && v != NULL &&
+			 !(json_object_is_type(v, json_type_string) &&
+			   strcmp(json_object_get_string(v), "OK") == 0 &&
+			   json_object_get_string_len(v) == 2))
+	{
+		snprintf(error, errlen,
+				 "The response carries an error code and no \"success\".");
+		status = BLS_PARSE_FAILURE;
+	}
+	json_object_put(root);
+	return status;
 }

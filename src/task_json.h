@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * task_json.h
- *		  Parsing BLS list response bodies (ListDownloadTask, ListProject,
- *		  ListLogStore) with json-c; no PostgreSQL dependency.
+ *		  Parsing BLS response bodies (ListDownloadTask, ListProject,
+ *		  ListLogStore, and the download-task calls) with json-c; no
+ *		  PostgreSQL dependency.
  *
  *-------------------------------------------------------------------------
  */
@@ -49,7 +50,8 @@ typedef enum BlsParseStatus
 	BLS_PARSE_FAILURE,			/* "success" is not true (a bare answer: a
 								 * "code" and no list): a service error */
 	BLS_PARSE_NO_RESULT,		/* no "result" object (wrapped shapes) */
-	BLS_PARSE_NO_TASKS,			/* no list array ("tasks", "projects", ...) */
+	BLS_PARSE_NO_TASKS,			/* no list array ("tasks", "projects", ...),
+								 * or no single object ("task") */
 	BLS_PARSE_BAD_FIELD,		/* total/pageNo/pageSize/default of the wrong
 								 * type or value */
 	BLS_PARSE_NOMEM
@@ -63,11 +65,17 @@ typedef enum BlsParseStatus
  * "result"; a bare answer has them at the top level, beside any code,
  * message and requestId.  The shape's strings must outlive every page
  * parsed with it (the bls_shape_* below are static).
+ *
+ * A single shape describes a call that answers with one object rather than
+ * a list (DescribeDownloadTask): its page has that object as its only task,
+ * and total, pageNo and pageSize are not read (total stays -1).
  */
 typedef struct BlsPageShape
 {
 	bool		wrapped;		/* the call's members are inside "result" */
-	const char *list_key;		/* the list: "tasks", "projects", "result" */
+	bool		single;			/* list_key is one object, not an array */
+	const char *list_key;		/* the list: "tasks", "projects", "result";
+								 * the object: "task" */
 	const char *total_keys[2];	/* spellings of the total, either may be
 								 * present (they must agree); [1] may be NULL */
 	const char *default_key;	/* an object beside the list, or NULL */
@@ -84,6 +92,9 @@ extern const BlsPageShape bls_shape_projects;
 /* ListLogStore: bare, "result", "totalCount" */
 extern const BlsPageShape bls_shape_log_stores;
 
+/* DescribeDownloadTask: wrapped, one object "task" */
+extern const BlsPageShape bls_shape_download_task;
+
 /*
  * One parsed page.  root owns the whole document; every other pointer is
  * borrowed from it and lives until bls_page_free().  The list's elements
@@ -93,7 +104,8 @@ typedef struct BlsPage
 {
 	const BlsPageShape *shape;	/* the shape it was parsed with */
 	BlsJson    *root;
-	BlsJson    *tasks;			/* the list array, when parsed whole */
+	BlsJson    *tasks;			/* the list array (for a single shape, the
+								 * object), when parsed whole */
 	int			ntasks;
 	int64_t		total;			/* -1 when absent; at most BLS_MAX_TOTAL */
 	int			page_no;		/* 0 when absent */
@@ -189,5 +201,34 @@ extern bool bls_parse_utc_timestamp(const char *s, size_t len,
 extern bool bls_parse_error_body(const char *buf, size_t len,
 								 char **code, char **message,
 								 char **request_id);
+
+/*
+ * The envelope of a download-task call's answer (CreateDownloadTask,
+ * GetDownloadTaskLink, DeleteDownloadTask): malloc'd copies of its "code",
+ * "message" and "requestId", each NULL where absent or not a string.  The
+ * parsers below fill it whenever the body is a JSON object, whatever the
+ * status, so that a BLS_PARSE_FAILURE (or a malformed result) can be
+ * reported with the service's words; otherwise all three are NULL.  The
+ * caller passes one (the parser initializes it) or NULL, and frees it with
+ * bls_reply_free() after any call.
+ */
+typedef struct BlsReply
+{
+	char	   *code;
+	char	   *message;
+	char	   *request_id;
+} BlsReply;
+
+extern void bls_reply_free(BlsReply *reply);
+extern BlsParseStatus bls_parse_create_result(const char *buf, size_t len,
+											  char **uuid, BlsReply *reply,
+											  char *error, size_t errlen);
+extern BlsParseStatus bls_parse_link_result(const char *buf, size_t len,
+											char **file_dir, char **file_name,
+											char **link, BlsReply *reply,
+											char *error, size_t errlen);
+extern BlsParseStatus bls_parse_ack(const char *buf, size_t len,
+									BlsReply *reply,
+									char *error, size_t errlen);
 
 #endif							/* BLS_TASK_JSON_H */

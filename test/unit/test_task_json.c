@@ -7,7 +7,10 @@
  * bls_page_parse, bodies that are not NUL-terminated, deep nesting, bytes
  * that are not UTF-8, bls_parse_error_body, and bls_page_read_task (the
  * reader of plain tasks and its json-c fallbacks), and the page shapes of
- * ListProject and ListLogStore beside ListDownloadTask's.  Every body is
+ * ListProject and ListLogStore beside ListDownloadTask's, DescribeDownloadTask's
+ * single task, and the answers of CreateDownloadTask, GetDownloadTaskLink and
+ * DeleteDownloadTask (bls_parse_create_result, bls_parse_link_result,
+ * bls_parse_ack).  Every body is
  * copied into a malloc'd buffer of exactly its length before parsing and
  * freed right after, so under ASan an over-read of the input, or a pointer
  * kept into it, is caught.  Plain C with no framework: it prints TAP ("ok N - ...",
@@ -1750,6 +1753,566 @@ test_log_store_shape(void)
 	}
 }
 
+/*
+ * DescribeDownloadTask: result.task, one object, read like a list element
+ */
+static void
+test_describe_shape(void)
+{
+	static const char describe[] =
+		"{\"success\":true,\"code\":\"OK\",\"message\":\"\",\"requestId\":\"r-d\","
+		"\"result\":{\"task\":{\"uuid\":\"u-9\",\"name\":\"n\",\"project\":\"default\","
+		"\"logStoreName\":\"ls\",\"logStreamName\":\"\",\"query\":\"match *\","
+		"\"queryStartTime\":\"2024-11-05T07:37:12Z\","
+		"\"queryEndTime\":\"2024-11-05T08:37:12Z\",\"format\":\"json\","
+		"\"limit\":1000000,\"order\":\"desc\",\"state\":\"RUNNING\","
+		"\"failedCode\":\"\",\"failedMessage\":\"\",\"writtenRows\":12,"
+		"\"fileDir\":\"\",\"fileName\":\"\",\"execStartTime\":\"2024-11-05T07:37:13Z\","
+		"\"execEndTime\":\"\",\"createdTime\":\"2024-11-05T07:37:12Z\","
+		"\"updatedTime\":\"2024-11-05T07:37:13Z\",\"note\":\"a\\u00e9\"},"
+		"\"total\":\"ignored\",\"pageNo\":-3}}";
+	static const struct
+	{
+		const char *body;
+		BlsParseStatus want;
+		const char *error;
+	}			cases[] = {
+		{"{\"success\":false,\"code\":\"DownloadTaskNotFound\"}", BLS_PARSE_FAILURE,
+		"The response does not report success."},
+		{"{\"result\":{\"task\":{}}}", BLS_PARSE_FAILURE,
+		"The response does not report success."},
+		{"{\"success\":true,\"result\":[]}", BLS_PARSE_NO_RESULT,
+		"The response has no \"result\" object."},
+		{"{\"success\":true,\"result\":{}}", BLS_PARSE_NO_TASKS,
+		"The response's result has no \"task\" object."},
+		{"{\"success\":true,\"result\":{\"task\":null}}", BLS_PARSE_NO_TASKS,
+		"The response's result has no \"task\" object."},
+		{"{\"success\":true,\"result\":{\"task\":[{\"uuid\":\"a\"}]}}",
+			BLS_PARSE_BAD_FIELD,
+		"The response's \"task\" is a JSON array, not an object."},
+		{"{\"success\":true,\"result\":{\"task\":\"u-1\"}}", BLS_PARSE_BAD_FIELD,
+		"The response's \"task\" is a JSON string, not an object."},
+		{"{\"success\":true,\"result\":{\"task\":7}}", BLS_PARSE_BAD_FIELD,
+		"The response's \"task\" is a JSON int, not an object."},
+		/* a list under "tasks" is not the task */
+		{"{\"success\":true,\"result\":{\"tasks\":[{}]}}", BLS_PARSE_NO_TASKS,
+		"The response's result has no \"task\" object."},
+		/* the object is checked with the document: strict JSON */
+		{"{\"success\":true,\"result\":{\"task\":{\"limit\":01}}}",
+			BLS_PARSE_NOT_JSON, NULL},
+		{"{\"success\":true,\"result\":{\"task\":{\"n\":\"a\x01\"}}}",
+			BLS_PARSE_NOT_JSON, NULL},
+		{"{\"success\":true,\"result\":{\"task\":{\"n\":\"\\udc00\"}}}",
+			BLS_PARSE_NOT_JSON, NULL},
+		{"{\"success\":true,\"result\":{\"task\":{\"n\\u0000\":1}}}",
+			BLS_PARSE_NOT_JSON, NULL},
+		{"[]", BLS_PARSE_NOT_OBJECT, "The response is a JSON array, not an object."},
+		{"", BLS_PARSE_EMPTY, "The response body is empty."},
+	};
+	const char *keys[] = {"uuid", "state", "writtenRows", "fileDir",
+	"execEndTime", "note", "nosuch"};
+	size_t		keylens[7];
+	BlsValue	values[7];
+	BlsFields	f;
+	BlsPage		page;
+	BlsParseStatus status;
+	char		desc[160];
+	size_t		len;
+	const char *s;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		snprintf(desc, sizeof(desc), "describe shape: %s -> %s",
+				 cases[i].body, cases[i].error ? cases[i].error : "not JSON");
+		CHECK(shape_error_is(cases[i].body, &bls_shape_download_task,
+							 cases[i].want, cases[i].error), desc);
+	}
+
+	status = PARSE_SHAPE(describe, &bls_shape_download_task, &page);
+	check_status(status, BLS_PARSE_OK, &page, "describe shape: a task parses");
+	if (status != BLS_PARSE_OK)
+	{
+		bls_page_free(&page);
+		return;
+	}
+	CHECK(page.ntasks == 1 && page.total == -1 && page.page_no == 0 &&
+		  page.page_size == 0 && page.default_id == NULL,
+		  "describe shape: one task, total -1, no paging read");
+	CHECK(page.shape == &bls_shape_download_task,
+		  "describe shape: the page keeps its shape");
+	check_str(page.code, "OK", "describe shape: code");
+	check_str(page.request_id, "r-d", "describe shape: request_id");
+	CHECK(bls_json_type(bls_page_task(&page, 0)) == BLS_JSON_OBJECT &&
+		  bls_page_task(&page, 0) == page.tasks,
+		  "describe shape: task 0 is the object");
+	check_str(task_uuid(bls_page_task(&page, 0)), "u-9",
+			  "describe shape: bls_page_task sees the uuid");
+	CHECK(bls_page_task(&page, 1) == NULL && bls_page_task(&page, -1) == NULL,
+		  "describe shape: there is no task 2 or 0");
+
+	fields_over(&f, keys, keylens, values, 7);
+	for (int round = 0; round < 2; round++)
+	{
+		CHECK(bls_page_read_task(&page, 0, &f),
+			  "describe shape: bls_page_read_task reads the task");
+		CHECK(f.type == BLS_JSON_OBJECT, "describe shape: read an object");
+		check_bytes(values[0].str, values[0].len, "u-9", 3,
+					"describe shape: read uuid");
+		check_bytes(values[1].str, values[1].len, "RUNNING", 7,
+					"describe shape: read state");
+		CHECK(values[2].type == BLS_JSON_NUMBER && values[2].is_int &&
+			  values[2].ival == 12, "describe shape: read writtenRows");
+		CHECK(values[3].type == BLS_JSON_STRING && values[3].len == 0 &&
+			  values[4].type == BLS_JSON_STRING && values[4].len == 0,
+			  "describe shape: read empty strings");
+		check_bytes(values[5].str, values[5].len, "a\xc3\xa9", 3,
+					"describe shape: read an escaped string");
+		s = bls_value_text(&values[5], &len);
+		check_bytes(s, len, "\"a\xc3\xa9\"", 5,
+					"describe shape: the escaped string's text");
+		CHECK(!values[6].present && values[6].type == BLS_JSON_NULL,
+			  "describe shape: a missing field");
+	}
+	CHECK(!bls_page_read_task(&page, 1, &f) &&
+		  strcmp(page.error, "There is no task 2 on the page.") == 0,
+		  "describe shape: \"There is no task 2 on the page.\"");
+	bls_page_task_done(&page, 0);
+	CHECK(bls_page_task(&page, 0) == page.tasks,
+		  "describe shape: bls_page_task_done leaves the one task");
+	bls_page_free(&page);
+	CHECK(page.root == NULL && page.tasks == NULL && page.ntasks == 0,
+		  "describe shape: bls_page_free clears the page");
+
+	/* failure keeps the service's words, as for the lists */
+	status = PARSE_SHAPE("{\"success\":false,\"code\":\"DownloadTaskNotFound\","
+						 "\"message\":\"no such task\",\"requestId\":\"r-x\","
+						 "\"result\":{\"task\":{}}}",
+						 &bls_shape_download_task, &page);
+	CHECK(status == BLS_PARSE_FAILURE && page.ntasks == 0 &&
+		  page.tasks == NULL && page.root != NULL,
+		  "describe shape: success false keeps the root, no task");
+	check_str(page.code, "DownloadTaskNotFound", "describe shape: failure code");
+	check_str(page.message, "no such task", "describe shape: failure message");
+	check_str(page.request_id, "r-x", "describe shape: failure request_id");
+	bls_page_free(&page);
+
+	/* a repeated "task": json-c keeps the last */
+	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"task\":{\"uuid\":\"a\"},"
+						 "\"task\":{\"uuid\":\"b\"}}}",
+						 &bls_shape_download_task, &page);
+	CHECK(status == BLS_PARSE_OK && element_field_is(&page, 0, "uuid", "b"),
+		  "describe shape: of repeated tasks the last counts");
+	bls_page_free(&page);
+
+	/* the list shapes are unchanged by the single one */
+	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"task\":{\"uuid\":\"a\"},"
+						 "\"tasks\":[{\"uuid\":\"b\"},{\"uuid\":\"c\"}]}}",
+						 &bls_shape_download_tasks, &page);
+	CHECK(status == BLS_PARSE_OK && page.ntasks == 2 && page.text != NULL &&
+		  element_field_is(&page, 1, "uuid", "c"),
+		  "describe shape: the list shape still reads the tasks array");
+	bls_page_free(&page);
+}
+
+/*
+ * The answers of CreateDownloadTask, GetDownloadTaskLink and
+ * DeleteDownloadTask, each parsed from an exact-length copy
+ */
+
+typedef enum ReplyKind
+{
+	REPLY_CREATE,
+	REPLY_LINK,
+	REPLY_ACK
+} ReplyKind;
+
+/* What a reply parser gave back */
+typedef struct ReplyOut
+{
+	BlsParseStatus status;
+	char	   *s[3];			/* uuid; fileDir, fileName, link */
+	BlsReply	reply;
+	char		error[160];
+} ReplyOut;
+
+static void
+reply_parse(ReplyKind kind, const char *body, size_t len, ReplyOut *out)
+{
+	char	   *copy = malloc(len > 0 ? len : 1);
+
+	if (copy == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	memcpy(copy, body, len);
+	memset(out, 0x7f, sizeof(*out));	/* the parsers set everything */
+	out->s[0] = out->s[1] = out->s[2] = NULL;
+	switch (kind)
+	{
+		case REPLY_CREATE:
+			out->status = bls_parse_create_result(copy, len, &out->s[0],
+												  &out->reply, out->error,
+												  sizeof(out->error));
+			break;
+		case REPLY_LINK:
+			out->status = bls_parse_link_result(copy, len, &out->s[0],
+												&out->s[1], &out->s[2],
+												&out->reply, out->error,
+												sizeof(out->error));
+			break;
+		case REPLY_ACK:
+			out->status = bls_parse_ack(copy, len, &out->reply, out->error,
+										sizeof(out->error));
+			break;
+	}
+	free(copy);
+}
+
+static void
+reply_free(ReplyOut *out)
+{
+	for (int i = 0; i < 3; i++)
+		free(out->s[i]);
+	bls_reply_free(&out->reply);
+}
+
+/*
+ * body has status want and exactly the error text error (NULL: any); on
+ * any status but OK no string is returned
+ */
+static bool
+reply_error_is(ReplyKind kind, const char *body, size_t len,
+			   BlsParseStatus want, const char *error)
+{
+	ReplyOut	out;
+	bool		ok;
+
+	reply_parse(kind, body, len, &out);
+	ok = out.status == want &&
+		(error == NULL ? out.error[0] != '\0' : strcmp(out.error, error) == 0) &&
+		memchr(out.error, '\0', sizeof(out.error)) != NULL;
+	if (want != BLS_PARSE_OK)
+		ok = ok && out.s[0] == NULL && out.s[1] == NULL && out.s[2] == NULL;
+	if (!ok)
+		printf("#   status %d (want %d), error \"%s\"\n#   want error \"%s\"\n",
+			   (int) out.status, (int) want, out.error, error ? error : "(any)");
+	reply_free(&out);
+	return ok;
+}
+
+#define REPLY_ERROR_IS(kind, lit, want, error) \
+	reply_error_is((kind), (lit), sizeof(lit) - 1, (want), (error))
+
+/* The refusals every reply parser shares with the pages, byte for byte */
+static void
+test_reply_common(void)
+{
+	static const struct
+	{
+		const char *body;
+		BlsParseStatus want;
+		const char *error;
+	}			cases[] = {
+		{"[]", BLS_PARSE_NOT_OBJECT, "The response is a JSON array, not an object."},
+		{"null", BLS_PARSE_NOT_OBJECT, "The response is a JSON null, not an object."},
+		{"<html>502</html>", BLS_PARSE_NOT_JSON, NULL},
+		{"{\"success\":true", BLS_PARSE_NOT_JSON,
+		"The response body ends inside a JSON value, after 15 bytes."},
+		{"{\"success\":true}{}", BLS_PARSE_NOT_JSON,
+		"The response body is not valid JSON at byte 16: unexpected character."},
+		/* what json-c takes but is not JSON */
+		{"{\"success\":true,\"n\":00}", BLS_PARSE_NOT_JSON,
+		"The response body is not valid JSON at byte 20: number with a leading zero."},
+		{"{\"success\":true,\"n\":\"\t\"}", BLS_PARSE_NOT_JSON,
+		"The response body is not valid JSON at byte 21: control character inside a string."},
+		{"{\"success\":true,\"n\":\"\\ud800\"}", BLS_PARSE_NOT_JSON,
+		"The response body is not valid JSON at byte 21: lone high surrogate escape in a string."},
+		{"{\"success\":true,\"n\":\"\\udfff\"}", BLS_PARSE_NOT_JSON,
+		"The response body is not valid JSON at byte 21: lone low surrogate escape in a string."},
+		{"{\"success\":true,\"n\":NaN}", BLS_PARSE_NOT_JSON, NULL},
+		{"{\"success\":true,\"k\\u0000\":1}", BLS_PARSE_NOT_JSON,
+		"The response body has an object key holding an escaped NUL (\\u0000) at byte 16, which is not supported."},
+	};
+	static const char *const kind_names[] = {"create", "link", "ack"};
+	char		desc[200];
+
+	for (int k = REPLY_CREATE; k <= REPLY_ACK; k++)
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		{
+			snprintf(desc, sizeof(desc), "%s: %s -> %s", kind_names[k],
+					 cases[i].body, cases[i].error ? cases[i].error : "not JSON");
+			CHECK(reply_error_is((ReplyKind) k, cases[i].body,
+								 strlen(cases[i].body), cases[i].want,
+								 cases[i].error), desc);
+		}
+	CHECK(REPLY_ERROR_IS(REPLY_CREATE, "", BLS_PARSE_EMPTY,
+						 "The response body is empty.") &&
+		  REPLY_ERROR_IS(REPLY_LINK, " \r\n", BLS_PARSE_EMPTY,
+						 "The response body is empty."),
+		  "create, link: an empty body is BLS_PARSE_EMPTY");
+	for (int k = REPLY_CREATE; k <= REPLY_LINK; k++)
+	{
+		snprintf(desc, sizeof(desc), "%s: the envelope's refusals",
+				 kind_names[k]);
+		CHECK(REPLY_ERROR_IS((ReplyKind) k, "{\"success\":false,\"result\":{\"uuid\":\"u\"}}",
+							 BLS_PARSE_FAILURE, "The response does not report success.") &&
+			  REPLY_ERROR_IS((ReplyKind) k, "{\"result\":{\"uuid\":\"u\"}}",
+							 BLS_PARSE_FAILURE, "The response does not report success.") &&
+			  REPLY_ERROR_IS((ReplyKind) k, "{\"success\":\"true\",\"result\":{}}",
+							 BLS_PARSE_FAILURE, "The response does not report success.") &&
+			  REPLY_ERROR_IS((ReplyKind) k, "{\"success\":true}",
+							 BLS_PARSE_NO_RESULT, "The response has no \"result\" object.") &&
+			  REPLY_ERROR_IS((ReplyKind) k, "{\"success\":true,\"result\":null}",
+							 BLS_PARSE_NO_RESULT, "The response has no \"result\" object."),
+			  desc);
+	}
+}
+
+static void
+test_create_result(void)
+{
+	static const char ok_body[] =
+		"{\"success\":true,\"code\":\"OK\",\"message\":\"\",\"requestId\":\"r-c\","
+		"\"result\":{\"uuid\":\"a0d1c9e2-7f00-4c3b-9a55-0e1f2a3b4c5d\"}}";
+	static const struct
+	{
+		const char *body;
+		const char *error;
+	}			bad[] = {
+		{"{\"success\":true,\"result\":{}}",
+		"The response's result has no \"uuid\" string."},
+		{"{\"success\":true,\"result\":{\"uuid\":null}}",
+		"The response's result has no \"uuid\" string."},
+		{"{\"success\":true,\"result\":{\"uuid\":42}}",
+		"The response's \"uuid\" is a JSON int, not a string."},
+		{"{\"success\":true,\"result\":{\"uuid\":[\"u\"]}}",
+		"The response's \"uuid\" is a JSON array, not a string."},
+		{"{\"success\":true,\"result\":{\"uuid\":\"\"}}",
+		"The response's \"uuid\" is empty."},
+		{"{\"success\":true,\"result\":{\"uuid\":\"u\\u0000v\"}}",
+		"The response's \"uuid\" holds a NUL (\\u0000)."},
+		/* only result's uuid counts */
+		{"{\"success\":true,\"uuid\":\"u\",\"result\":{\"task\":{\"uuid\":\"u\"}}}",
+		"The response's result has no \"uuid\" string."},
+	};
+	ReplyOut	out;
+	char		desc[200];
+	char	   *uuid;
+	char		tiny[8];
+
+	reply_parse(REPLY_CREATE, ok_body, sizeof(ok_body) - 1, &out);
+	CHECK(out.status == BLS_PARSE_OK && out.error[0] == '\0',
+		  "create: a uuid parses, error empty");
+	check_str(out.s[0], "a0d1c9e2-7f00-4c3b-9a55-0e1f2a3b4c5d", "create: the uuid");
+	check_str(out.reply.code, "OK", "create: reply code");
+	check_str(out.reply.message, "", "create: reply message");
+	check_str(out.reply.request_id, "r-c", "create: reply request id");
+	reply_free(&out);
+	CHECK(out.reply.code == NULL && out.reply.request_id == NULL,
+		  "create: bls_reply_free clears the reply");
+	bls_reply_free(&out.reply);
+	bls_reply_free(NULL);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		snprintf(desc, sizeof(desc), "create: %s -> %s", bad[i].body,
+				 bad[i].error);
+		CHECK(reply_error_is(REPLY_CREATE, bad[i].body, strlen(bad[i].body),
+							 BLS_PARSE_BAD_FIELD, bad[i].error), desc);
+	}
+
+	/* a failure keeps the service's words */
+	reply_parse(REPLY_CREATE,
+				"{\"success\":false,\"code\":\"InvalidParameter\","
+				"\"message\":\"queryStartTime\",\"requestId\":\"r-f\"}",
+				strlen("{\"success\":false,\"code\":\"InvalidParameter\","
+					   "\"message\":\"queryStartTime\",\"requestId\":\"r-f\"}"),
+				&out);
+	CHECK(out.status == BLS_PARSE_FAILURE && out.s[0] == NULL,
+		  "create: success false is a failure");
+	check_str(out.reply.code, "InvalidParameter", "create: failure code");
+	check_str(out.reply.message, "queryStartTime", "create: failure message");
+	check_str(out.reply.request_id, "r-f", "create: failure request id");
+	reply_free(&out);
+
+	/* and a malformed result too; a code that is no string is left out */
+	reply_parse(REPLY_CREATE,
+				"{\"success\":true,\"code\":7,\"requestId\":\"r-b\",\"result\":{}}",
+				strlen("{\"success\":true,\"code\":7,\"requestId\":\"r-b\",\"result\":{}}"),
+				&out);
+	CHECK(out.status == BLS_PARSE_BAD_FIELD && out.reply.code == NULL &&
+		  out.reply.message == NULL,
+		  "create: a bad field keeps the reply; a numeric code is NULL");
+	check_str(out.reply.request_id, "r-b", "create: bad field request id");
+	reply_free(&out);
+
+	/* not an object: no reply */
+	reply_parse(REPLY_CREATE, "[1]", 3, &out);
+	CHECK(out.status == BLS_PARSE_NOT_OBJECT && out.reply.code == NULL &&
+		  out.reply.message == NULL && out.reply.request_id == NULL,
+		  "create: no reply from an array");
+	reply_free(&out);
+
+	/* reply may be NULL; a short error buffer is cut, not overrun */
+	CHECK(bls_parse_create_result(ok_body, sizeof(ok_body) - 1, &uuid, NULL,
+								  tiny, sizeof(tiny)) == BLS_PARSE_OK &&
+		  uuid != NULL && strlen(uuid) == 36,
+		  "create: reply NULL is fine");
+	free(uuid);
+	CHECK(bls_parse_create_result("{}", 2, &uuid, NULL, tiny, sizeof(tiny)) ==
+		  BLS_PARSE_FAILURE && uuid == NULL && strcmp(tiny, "The res") == 0,
+		  "create: the error is cut to its buffer");
+	CHECK(bls_parse_create_result("{}", 2, &uuid, NULL, NULL, 0) ==
+		  BLS_PARSE_FAILURE && uuid == NULL,
+		  "create: no error buffer at all");
+}
+
+static void
+test_link_result(void)
+{
+	static const char ok_body[] =
+		"{\"success\":true,\"code\":\"OK\",\"message\":\"\",\"requestId\":\"r-l\","
+		"\"result\":{\"fileDir\":\"bos://b/dir\",\"fileName\":\"t.json.gz\","
+		"\"link\":\"https://bj.bcebos.com/b/dir/t.json.gz?auth=x\\u0026y\"}}";
+	static const struct
+	{
+		const char *body;
+		const char *error;
+	}			bad[] = {
+		{"{\"success\":true,\"result\":{\"fileDir\":\"d\"}}",
+		"The response's result has no \"link\" string."},
+		{"{\"success\":true,\"result\":{\"link\":null}}",
+		"The response's result has no \"link\" string."},
+		{"{\"success\":true,\"result\":{\"link\":\"\"}}",
+		"The response's \"link\" is empty."},
+		{"{\"success\":true,\"result\":{\"link\":{}}}",
+		"The response's \"link\" is a JSON object, not a string."},
+		{"{\"success\":true,\"result\":{\"link\":\"h\\u0000\"}}",
+		"The response's \"link\" holds a NUL (\\u0000)."},
+		{"{\"success\":true,\"result\":{\"fileDir\":1,\"link\":\"h\"}}",
+		"The response's \"fileDir\" is a JSON int, not a string."},
+		{"{\"success\":true,\"result\":{\"fileDir\":\"d\\u0000\",\"link\":\"h\"}}",
+		"The response's \"fileDir\" holds a NUL (\\u0000)."},
+		{"{\"success\":true,\"result\":{\"fileName\":false,\"link\":\"h\"}}",
+		"The response's \"fileName\" is a JSON boolean, not a string."},
+		/* the first bad member is the one reported */
+		{"{\"success\":true,\"result\":{\"link\":5,\"fileDir\":5}}",
+		"The response's \"fileDir\" is a JSON int, not a string."},
+	};
+	ReplyOut	out;
+	char		desc[200];
+
+	reply_parse(REPLY_LINK, ok_body, sizeof(ok_body) - 1, &out);
+	CHECK(out.status == BLS_PARSE_OK && out.error[0] == '\0',
+		  "link: a link parses, error empty");
+	check_str(out.s[0], "bos://b/dir", "link: fileDir");
+	check_str(out.s[1], "t.json.gz", "link: fileName");
+	check_str(out.s[2], "https://bj.bcebos.com/b/dir/t.json.gz?auth=x&y",
+			  "link: link, escapes decoded");
+	check_str(out.reply.request_id, "r-l", "link: reply request id");
+	reply_free(&out);
+
+#define LINK_ONLY "{\"success\":true,\"result\":{\"link\":\"h\"}}"
+	reply_parse(REPLY_LINK, LINK_ONLY, strlen(LINK_ONLY), &out);
+	CHECK(out.status == BLS_PARSE_OK && out.reply.code == NULL,
+		  "link: fileDir and fileName may be absent");
+	check_str(out.s[0], "", "link: an absent fileDir is \"\"");
+	check_str(out.s[1], "", "link: an absent fileName is \"\"");
+	check_str(out.s[2], "h", "link: the link alone");
+	reply_free(&out);
+
+#define LINK_EMPTY_DIR "{\"success\":true,\"result\":{\"fileDir\":\"\",\"fileName\":null,\"link\":\"h\"}}"
+	reply_parse(REPLY_LINK, LINK_EMPTY_DIR, strlen(LINK_EMPTY_DIR), &out);
+	CHECK(out.status == BLS_PARSE_OK && out.s[0] != NULL && out.s[0][0] == '\0' &&
+		  out.s[1] != NULL && out.s[1][0] == '\0',
+		  "link: an empty fileDir and a null fileName are \"\"");
+	reply_free(&out);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		snprintf(desc, sizeof(desc), "link: %s -> %s", bad[i].body,
+				 bad[i].error);
+		CHECK(reply_error_is(REPLY_LINK, bad[i].body, strlen(bad[i].body),
+							 BLS_PARSE_BAD_FIELD, bad[i].error), desc);
+	}
+
+#define LINK_FAILED "{\"success\":false,\"code\":\"TaskNotFinished\",\"message\":\"m\",\"requestId\":\"r-n\",\"result\":{\"link\":\"h\"}}"
+	reply_parse(REPLY_LINK, LINK_FAILED, strlen(LINK_FAILED), &out);
+	CHECK(out.status == BLS_PARSE_FAILURE && out.s[0] == NULL &&
+		  out.s[1] == NULL && out.s[2] == NULL,
+		  "link: success false is a failure, no strings");
+	check_str(out.reply.code, "TaskNotFinished", "link: failure code");
+	check_str(out.reply.request_id, "r-n", "link: failure request id");
+	reply_free(&out);
+}
+
+static void
+test_ack(void)
+{
+	static const struct
+	{
+		const char *body;
+		BlsParseStatus want;
+		const char *error;
+	}			cases[] = {
+		{"{\"success\":true,\"code\":\"OK\",\"message\":\"\"}", BLS_PARSE_OK, ""},
+		{"{\"success\":true,\"code\":\"Whatever\"}", BLS_PARSE_OK, ""},
+		{"{\"code\":\"OK\",\"message\":\"\"}", BLS_PARSE_OK, ""},
+		{"{\"success\":null,\"code\":\"OK\"}", BLS_PARSE_OK, ""},
+		{"{}", BLS_PARSE_OK, ""},
+		{"{\"code\":null,\"requestId\":\"r\"}", BLS_PARSE_OK, ""},
+		{"{\"success\":false,\"code\":\"OK\"}", BLS_PARSE_FAILURE,
+		"The response does not report success."},
+		{"{\"success\":\"true\"}", BLS_PARSE_FAILURE,
+		"The response does not report success."},
+		{"{\"success\":1}", BLS_PARSE_FAILURE,
+		"The response does not report success."},
+		{"{\"code\":\"DownloadTaskNotFound\"}", BLS_PARSE_FAILURE,
+		"The response carries an error code and no \"success\"."},
+		{"{\"code\":\"ok\"}", BLS_PARSE_FAILURE,
+		"The response carries an error code and no \"success\"."},
+		{"{\"code\":\"OK\\u0000x\"}", BLS_PARSE_FAILURE,
+		"The response carries an error code and no \"success\"."},
+		{"{\"code\":0}", BLS_PARSE_FAILURE,
+		"The response carries an error code and no \"success\"."},
+		{"\"OK\"", BLS_PARSE_NOT_OBJECT, "The response is a JSON string, not an object."},
+		{"true", BLS_PARSE_NOT_OBJECT, "The response is a JSON boolean, not an object."},
+		{"OK", BLS_PARSE_NOT_JSON, NULL},
+	};
+	ReplyOut	out;
+	char		desc[200];
+	char		err[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		snprintf(desc, sizeof(desc), "ack: %s -> %d %s", cases[i].body,
+				 (int) cases[i].want, cases[i].error ? cases[i].error : "(any)");
+		CHECK(reply_error_is(REPLY_ACK, cases[i].body, strlen(cases[i].body),
+							 cases[i].want, cases[i].error), desc);
+	}
+
+	/* an HTTP 204: no body at all, or only whitespace */
+	CHECK(REPLY_ERROR_IS(REPLY_ACK, "", BLS_PARSE_OK, "") &&
+		  REPLY_ERROR_IS(REPLY_ACK, " \r\n\t", BLS_PARSE_OK, ""),
+		  "ack: an empty body is OK, error empty");
+	reply_parse(REPLY_ACK, "", 0, &out);
+	CHECK(out.status == BLS_PARSE_OK && out.reply.code == NULL &&
+		  out.reply.message == NULL && out.reply.request_id == NULL,
+		  "ack: an empty body has no reply");
+	reply_free(&out);
+	CHECK(bls_parse_ack(NULL, 0, NULL, err, sizeof(err)) == BLS_PARSE_OK &&
+		  err[0] == '\0', "ack: a NULL body of length 0 is OK");
+
+#define ACK_FAILED "{\"success\":false,\"code\":\"AccessDenied\",\"message\":\"no\",\"requestId\":\"r-a\"}"
+	reply_parse(REPLY_ACK, ACK_FAILED, strlen(ACK_FAILED), &out);
+	CHECK(out.status == BLS_PARSE_FAILURE, "ack: a failure");
+	check_str(out.reply.code, "AccessDenied", "ack: failure code");
+	check_str(out.reply.message, "no", "ack: failure message");
+	check_str(out.reply.request_id, "r-a", "ack: failure request id");
+	reply_free(&out);
+}
+
 int
 main(void)
 {
@@ -1774,6 +2337,11 @@ main(void)
 	test_download_shape();
 	test_project_shape();
 	test_log_store_shape();
+	test_describe_shape();
+	test_reply_common();
+	test_create_result();
+	test_link_result();
+	test_ack();
 
 	return tap_done();
 }
