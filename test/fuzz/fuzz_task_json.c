@@ -5,7 +5,9 @@
  *
  * Feeds arbitrary bytes, exactly as many as libFuzzer gives (no NUL after
  * them), to bls_page_parse_shape with each page shape (ListDownloadTask,
- * ListProject, ListLogStore) and to bls_parse_error_body.  On a parsed page it
+ * ListProject, ListLogStore, and DescribeDownloadTask's single task), to
+ * bls_parse_error_body, and to the parsers of the other download-task
+ * answers (bls_parse_create_result, bls_parse_link_result, bls_parse_ack).  On a parsed page it
  * walks every task and every field of every task through the accessors
  * convert.c uses, and checks a few invariants, aborting if one fails.
  * It also reads every task with bls_page_read_task(), asking for the keys
@@ -21,6 +23,11 @@
  * refuses a document, the page or one of its tasks is refused too.  The
  * reference parse is json-c's strict mode with a generous depth, so it is
  * more lenient than task_json.c, never less.
+ *
+ * The single-task shape and the answer parsers parse the whole document,
+ * so they must agree exactly with bls_parse_error_body on whether the body
+ * is a JSON object, and, when it is, their status, strings and reply must
+ * be what json-c's tree of the document says (check_single, check_replies).
  *
  * Build and run with "make -C test/fuzz run [FUZZ_SECONDS=n]".
  *
@@ -58,7 +65,8 @@ static const char *const probe_keys[] = {
 };
 
 static const BlsPageShape *const shapes[] = {
-	&bls_shape_download_tasks, &bls_shape_projects, &bls_shape_log_stores
+	&bls_shape_download_tasks, &bls_shape_projects, &bls_shape_log_stores,
+	&bls_shape_download_task
 };
 
 /* Touch every byte an accessor hands back, so ASan checks the extent */
@@ -240,6 +248,16 @@ check_whole_page(const uint8_t *data, size_t size, const BlsPageShape *shape,
 	container = reference_container(doc, shape);
 	FUZZ_ASSERT(container != NULL);
 	FUZZ_ASSERT(json_object_object_get_ex(container, shape->list_key, &tasks));
+	if (shape->single)
+	{
+		/* the one object, and nothing else read */
+		FUZZ_ASSERT(json_object_is_type(tasks, json_type_object));
+		FUZZ_ASSERT(page->ntasks == 1 && page->text == NULL);
+		FUZZ_ASSERT(json_object_equal(bls_page_task(page, 0), tasks));
+		FUZZ_ASSERT(page->total == -1 && page->default_id == NULL);
+		json_object_put(doc);
+		return;
+	}
 	FUZZ_ASSERT(json_object_is_type(tasks, json_type_array));
 	FUZZ_ASSERT(json_object_array_length(tasks) == (size_t) page->ntasks);
 	for (int i = 0; i < page->ntasks; i++)
@@ -373,7 +391,11 @@ check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
 		FUZZ_ASSERT(page.ntasks >= 0);
 		FUZZ_ASSERT(page.total >= -1 && page.total <= BLS_MAX_TOTAL);
 		FUZZ_ASSERT(page.page_no >= 0 && page.page_size >= 0);
-		FUZZ_ASSERT(bls_json_type(page.tasks) == BLS_JSON_ARRAY);
+		FUZZ_ASSERT(bls_json_type(page.tasks) ==
+					(shape->single ? BLS_JSON_OBJECT : BLS_JSON_ARRAY));
+		FUZZ_ASSERT(!shape->single ||
+					(page.ntasks == 1 && page.total == -1 &&
+					 page.page_no == 0 && page.page_size == 0));
 		FUZZ_ASSERT(shape->default_key != NULL || page.default_id == NULL);
 		if (page.default_id)
 			touch(page.default_id, strlen(page.default_id));
@@ -420,13 +442,248 @@ check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
 	return status;
 }
 
+/* Is the reference's member key of obj the boolean true? */
+static bool
+ref_true(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(obj, key, &v) &&
+		json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+/*
+ * The status the reference expects for a string member of result: absent
+ * or null is fine when optional, else it must be a string, non-empty
+ * unless may_be_empty, without NUL.
+ */
+static BlsParseStatus
+ref_string(json_object *result, const char *key, bool optional,
+		   bool may_be_empty)
+{
+	json_object *v;
+	size_t		len;
+
+	if (!json_object_object_get_ex(result, key, &v) || v == NULL)
+		return optional ? BLS_PARSE_OK : BLS_PARSE_BAD_FIELD;
+	if (!json_object_is_type(v, json_type_string))
+		return BLS_PARSE_BAD_FIELD;
+	len = (size_t) json_object_get_string_len(v);
+	if ((len == 0 && !may_be_empty) ||
+		memchr(json_object_get_string(v), '\0', len) != NULL)
+		return BLS_PARSE_BAD_FIELD;
+	return BLS_PARSE_OK;
+}
+
+/* got (malloc'd) is result's member key, or "" where that is absent */
+static void
+same_string(const char *got, json_object *result, const char *key)
+{
+	json_object *v;
+
+	FUZZ_ASSERT(got != NULL);
+	touch(got, strlen(got));
+	if (!json_object_object_get_ex(result, key, &v) || v == NULL)
+		FUZZ_ASSERT(got[0] == '\0');
+	else
+		FUZZ_ASSERT(strlen(got) == (size_t) json_object_get_string_len(v) &&
+					strcmp(got, json_object_get_string(v)) == 0);
+}
+
+/* Both NULL, or equal strings */
+static void
+same_or_null(const char *a, const char *b)
+{
+	FUZZ_ASSERT((a == NULL) == (b == NULL));
+	if (a != NULL)
+	{
+		touch(a, strlen(a));
+		FUZZ_ASSERT(strcmp(a, b) == 0);
+	}
+}
+
+/*
+ * The reply of an answer parser: what bls_parse_error_body found when the
+ * body is an object, else nothing
+ */
+static void
+same_reply(const BlsReply *reply, bool is_object, const char *code,
+		   const char *message, const char *request_id)
+{
+	if (!is_object)
+		FUZZ_ASSERT(reply->code == NULL && reply->message == NULL &&
+					reply->request_id == NULL);
+	else
+	{
+		same_or_null(reply->code, code);
+		same_or_null(reply->message, message);
+		same_or_null(reply->request_id, request_id);
+	}
+}
+
+/* The status of the wrapped envelope according to the reference */
+static BlsParseStatus
+ref_envelope(json_object *doc, json_object **result)
+{
+	if (!ref_true(doc, "success"))
+		return BLS_PARSE_FAILURE;
+	if (!json_object_object_get_ex(doc, "result", result) ||
+		!json_object_is_type(*result, json_type_object))
+		return BLS_PARSE_NO_RESULT;
+	return BLS_PARSE_OK;
+}
+
+/*
+ * The status of DescribeDownloadTask's shape for a body that is an object
+ * is the reference's.  (check_shape has checked the page itself.)
+ */
+static void
+check_single(const uint8_t *data, size_t size, BlsParseStatus status)
+{
+	BlsParseStatus want;
+	json_object *doc;
+	json_object *result;
+	json_object *task;
+	bool		valid;
+
+	doc = reference_parse((const char *) data, size, &valid);
+	FUZZ_ASSERT(valid && json_object_is_type(doc, json_type_object));
+	want = ref_envelope(doc, &result);
+	if (want == BLS_PARSE_OK)
+	{
+		if (!json_object_object_get_ex(result, "task", &task) || task == NULL)
+			want = BLS_PARSE_NO_TASKS;
+		else if (!json_object_is_type(task, json_type_object))
+			want = BLS_PARSE_BAD_FIELD;
+	}
+	FUZZ_ASSERT(status == want);
+	json_object_put(doc);
+}
+
+/*
+ * bls_parse_create_result, bls_parse_link_result and bls_parse_ack against
+ * the reference.  is_object and code/message/request_id are what
+ * bls_parse_error_body made of the body; doc_status is the status of a
+ * body that is not an object (EMPTY, NOT_JSON or NOT_OBJECT).
+ */
+static void
+check_replies(const uint8_t *data, size_t size, bool is_object,
+			  BlsParseStatus doc_status, const char *code,
+			  const char *message, const char *request_id)
+{
+	const char *buf = (const char *) data;
+	BlsReply	reply;
+	BlsParseStatus status;
+	BlsParseStatus want;
+	char		error[160];
+	char	   *uuid;
+	char	   *dir;
+	char	   *name;
+	char	   *link;
+	json_object *doc = NULL;
+	json_object *result = NULL;
+	json_object *v;
+	bool		valid;
+
+	if (is_object)
+	{
+		doc = reference_parse(buf, size, &valid);
+		FUZZ_ASSERT(valid && json_object_is_type(doc, json_type_object));
+	}
+
+	/* CreateDownloadTask */
+	memset(error, 'x', sizeof(error));
+	status = bls_parse_create_result(buf, size, &uuid, &reply, error,
+									 sizeof(error));
+	FUZZ_ASSERT(memchr(error, '\0', sizeof(error)) != NULL);
+	FUZZ_ASSERT((status == BLS_PARSE_OK) == (error[0] == '\0'));
+	FUZZ_ASSERT((status == BLS_PARSE_OK) == (uuid != NULL));
+	same_reply(&reply, is_object, code, message, request_id);
+	if (!is_object)
+		FUZZ_ASSERT(status == doc_status);
+	else
+	{
+		if ((want = ref_envelope(doc, &result)) == BLS_PARSE_OK)
+			want = ref_string(result, "uuid", false, false);
+		FUZZ_ASSERT(status == want);
+		if (status == BLS_PARSE_OK)
+		{
+			same_string(uuid, result, "uuid");
+			FUZZ_ASSERT(uuid[0] != '\0');
+		}
+	}
+	free(uuid);
+	bls_reply_free(&reply);
+
+	/* GetDownloadTaskLink */
+	memset(error, 'x', sizeof(error));
+	status = bls_parse_link_result(buf, size, &dir, &name, &link, &reply,
+								   error, sizeof(error));
+	FUZZ_ASSERT(memchr(error, '\0', sizeof(error)) != NULL);
+	FUZZ_ASSERT((status == BLS_PARSE_OK) == (error[0] == '\0'));
+	FUZZ_ASSERT((status == BLS_PARSE_OK) ==
+				(dir != NULL && name != NULL && link != NULL));
+	FUZZ_ASSERT(status == BLS_PARSE_OK ||
+				(dir == NULL && name == NULL && link == NULL));
+	same_reply(&reply, is_object, code, message, request_id);
+	if (!is_object)
+		FUZZ_ASSERT(status == doc_status);
+	else
+	{
+		if ((want = ref_envelope(doc, &result)) == BLS_PARSE_OK &&
+			(want = ref_string(result, "fileDir", true, true)) == BLS_PARSE_OK &&
+			(want = ref_string(result, "fileName", true, true)) == BLS_PARSE_OK)
+			want = ref_string(result, "link", false, false);
+		FUZZ_ASSERT(status == want);
+		if (status == BLS_PARSE_OK)
+		{
+			same_string(dir, result, "fileDir");
+			same_string(name, result, "fileName");
+			same_string(link, result, "link");
+			FUZZ_ASSERT(link[0] != '\0');
+		}
+	}
+	free(dir);
+	free(name);
+	free(link);
+	bls_reply_free(&reply);
+
+	/* DeleteDownloadTask: an empty body is fine */
+	memset(error, 'x', sizeof(error));
+	status = bls_parse_ack(buf, size, &reply, error, sizeof(error));
+	FUZZ_ASSERT(memchr(error, '\0', sizeof(error)) != NULL);
+	FUZZ_ASSERT((status == BLS_PARSE_OK) == (error[0] == '\0'));
+	same_reply(&reply, is_object, code, message, request_id);
+	if (!is_object)
+		FUZZ_ASSERT(status == (doc_status == BLS_PARSE_EMPTY ?
+							   BLS_PARSE_OK : doc_status));
+	else
+	{
+		if (json_object_object_get_ex(doc, "success", &v) && v != NULL)
+			want = ref_true(doc, "success") ? BLS_PARSE_OK : BLS_PARSE_FAILURE;
+		else if (json_object_object_get_ex(doc, "code", &v) && v != NULL &&
+				 !(json_object_is_type(v, json_type_string) &&
+				   json_object_get_string_len(v) == 2 &&
+				   memcmp(json_object_get_string(v), "OK", 2) == 0))
+			want = BLS_PARSE_FAILURE;
+		else
+			want = BLS_PARSE_OK;
+		FUZZ_ASSERT(status == want);
+	}
+	bls_reply_free(&reply);
+	json_object_put(doc);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	BlsParseStatus status;
+	BlsParseStatus doc_status;
+	BlsPage		page;
 	char	   *code;
 	char	   *message;
 	char	   *request_id;
+	bool		is_object;
 
 	/*
 	 * Each shape on its own: which statuses agree across shapes depends on
@@ -437,8 +694,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t k = 1; k < sizeof(shapes) / sizeof(shapes[0]); k++)
 		(void) check_shape(data, size, shapes[k]);
 
-	if (bls_parse_error_body((const char *) data, size, &code, &message,
-							 &request_id))
+	/*
+	 * DescribeDownloadTask's shape parses the document whole, as
+	 * bls_parse_error_body does: they agree on whether it is an object,
+	 * and when it is not, its status says how it fails, as each answer
+	 * parser must.
+	 */
+	doc_status = bls_page_parse_shape((const char *) data, size,
+									  &bls_shape_download_task, &page);
+	bls_page_free(&page);
+	is_object = bls_parse_error_body((const char *) data, size, &code,
+									 &message, &request_id);
+	FUZZ_ASSERT(is_object == (doc_status != BLS_PARSE_EMPTY &&
+							  doc_status != BLS_PARSE_NOT_JSON &&
+							  doc_status != BLS_PARSE_NOT_OBJECT &&
+							  doc_status != BLS_PARSE_NOMEM));
+	if (is_object)
+		check_single(data, size, doc_status);
+	check_replies(data, size, is_object, doc_status, code, message,
+				  request_id);
+
+	if (is_object)
 	{
 		bool		valid;
 		json_object *doc = reference_parse((const char *) data, size, &valid);
