@@ -9,8 +9,13 @@ Standard library only (Python 3.11).  Serves on loopback for the bls_fdw tests.
 Served API:   POST /v2/logstore/download/list   (bce-auth-v1 signed unless --no-auth)
               POST /v1/project/list, GET /v1/logstore, GET /v1/logstore/{name}
               (ListProject, ListLogStore, DescribeLogStore: see "Catalog" below)
+              POST /v2/logstore/download, GET|DELETE /v2/logstore/download/{uuid},
+              GET /v2/logstore/download/link/{uuid} (CreateDownloadTask,
+              DescribeDownloadTask, DeleteDownloadTask, GetDownloadTaskLink: see
+              "Download-task calls" below)
 Control API:  /_emulator/{reset,faults,config,log,log/clear,connections,tasks,stats,health}
               /_emulator/{projects,logstores}
+              /_emulator/{tasks/count,advance,release,inflight,inflight/clear}
               (unsigned, never recorded in the request log)
 
 See the argument parser (--help) and FAULT_TYPES_DOC (the faults) for details.
@@ -368,6 +373,7 @@ class DataSet:
         self.created = array.array("q")
         self.updated = array.array("q")
         self.max_time = BASE_TIME
+        self.deleted = set()  # indices removed by DeleteDownloadTask
         self._generate(size, seed)
 
     def __len__(self):
@@ -495,6 +501,7 @@ class DataSet:
 
     def truncate(self):
         """Drop inserted tasks (back to the generated data set)."""
+        self.deleted.clear()
         n = self.base_size
         if len(self.json) == n:
             return
@@ -520,6 +527,8 @@ class DataSet:
                 cand = [i for i in range(n) if pj[i] == project]
             else:
                 cand = [i for i in range(n) if kw in sl[i]]
+        if self.deleted:
+            cand = [i for i in cand if i not in self.deleted]
         if order_by == "createdTime":
             key = self.created.__getitem__
         elif order_by == "updatedTime":
@@ -548,10 +557,29 @@ or `bls_emulator.py ctl fault JSON`.  Queued in order; each POST to the list
 path takes the first queued fault that matches it.  Fields of every fault:
 
   type    one of the names below
+  call    the call(s) it is for: an API name or a list of them (ListDownloadTask,
+          CreateDownloadTask, DescribeDownloadTask, GetDownloadTaskLink,
+          DeleteDownloadTask, ListProject, ListLogStore, DescribeLogStore);
+          list, create, describe, link and delete stand for the download-task
+          calls.  Without call: the next request of any call that can take
+          the type, except the four calls CreateDownloadTask,
+          DescribeDownloadTask, GetDownloadTaskLink and DeleteDownloadTask,
+          which take only faults that name them (so a fault without call
+          still means the list call to a client that also creates tasks)
   count   requests it applies to (default 1); -1: every matching request
           until a reset (POST /_emulator/reset, `ctl reset`)
-  page    apply only to requests whose pageNo is this (default: any)
+  page    apply only to requests whose pageNo is this (default: any); only
+          for the calls with a pageNo (ListDownloadTask, ListProject,
+          ListLogStore)
   skip    let this many matching requests through unaltered first (default 0)
+
+Which types a call takes: ListDownloadTask every type; ListProject and
+ListLogStore every response and page fault but ignore_page_no;
+DescribeLogStore the same but missing_result, missing_tasks, tasks_not_array,
+task_not_object and total; the four download-task calls http, success_false,
+drop, delay_headers, malformed, html, empty, not_object, truncated and
+extra_fields (see "Download-task calls" in the source for what these do
+there).  A fault naming only calls that cannot take its type is refused.
 
 Response faults (the normal answer is replaced):
   http             status (503), code, message, retry_after (a Retry-After
@@ -594,6 +622,15 @@ Data faults:
   insert_head      n (1) new tasks of project ("default") and logStoreName
                    (any of its stores), newer than every task, are added
                    before this request is answered; a reset removes them
+
+CreateDownloadTask and DeleteDownloadTask (field created / deleted):
+  created, deleted true or false: whether the service acted (created or
+                   deleted the task) before the fault.  Refusals (http 4xx
+                   or 503, success_false) never act; delay_headers, truncated
+                   and extra_fields always act; the other faults act unless
+                   this is false
+  create_accept_then_drop   drop on CreateDownloadTask (call defaults to it)
+  create_500       http 500 on CreateDownloadTask (call defaults to it)
 """
 
 # the page faults: they need a page of their own to alter (apply_result_fault)
@@ -625,22 +662,177 @@ def gateway_html(status):
             "</body>\r\n</html>\r\n" % (status, reason, status, reason)).encode()
 
 
+# ---------------------------------------------------------------------------
+# Which calls a fault is for
+#
+# A fault's optional "call" names the call(s) it is for by API name (bls-api.md),
+# one name or a list; the short names list, create, describe, link and delete
+# are accepted for the download-task calls and stored as their API names.  A
+# request takes the first queued fault that names its call (or names no call,
+# see below) and whose type that call can take (CALL_FAULT_TYPES).
+#
+# A fault without "call" is for the next request of any call that can take
+# its type, EXCEPT CreateDownloadTask, DescribeDownloadTask,
+# GetDownloadTaskLink and DeleteDownloadTask: they take only faults that name
+# them.  The regression suites queue faults without "call" and expect them on
+# the list call; a client creating or deleting a task between its list
+# requests must not consume them.
+# ---------------------------------------------------------------------------
+
+LIST_CALL = "ListDownloadTask"
+DOWNLOAD_TASK_CALLS = ("CreateDownloadTask", "DescribeDownloadTask", "GetDownloadTaskLink",
+                       "DeleteDownloadTask")
+CALL_ALIASES = {"list": LIST_CALL, "create": "CreateDownloadTask",
+                "describe": "DescribeDownloadTask", "link": "GetDownloadTaskLink",
+                "delete": "DeleteDownloadTask"}
+# calls that take only the faults naming them
+NAMED_ONLY_CALLS = frozenset(DOWNLOAD_TASK_CALLS)
+# calls with a pageNo, which a fault's "page" is compared with
+PAGED_CALLS = frozenset((LIST_CALL, "ListProject", "ListLogStore"))
+
+# fault types by call (None: every type); insert_head only makes sense for tasks
+_TRANSPORT_FAULTS = frozenset((
+    "http", "success_false", "delay_headers", "delay_body", "drop", "reset_mid_body",
+    "truncated", "malformed", "html", "empty", "not_object"))
+_ITEM_FAULTS = frozenset((
+    "wrong_type", "invalid_utf8", "extra_fields", "null_fields", "missing_fields",
+    "respelled", "oversize"))
+_LIST_FAULTS = frozenset((
+    "missing_result", "missing_tasks", "tasks_not_array", "task_not_object", "total"))
+_DOWNLOAD_TASK_FAULTS = frozenset((
+    "http", "success_false", "drop", "delay_headers", "malformed", "html", "empty",
+    "not_object", "truncated", "extra_fields"))
+CALL_FAULT_TYPES = {
+    LIST_CALL: None,
+    "CreateDownloadTask": _DOWNLOAD_TASK_FAULTS,
+    "DescribeDownloadTask": _DOWNLOAD_TASK_FAULTS,
+    "GetDownloadTaskLink": _DOWNLOAD_TASK_FAULTS,
+    "DeleteDownloadTask": _DOWNLOAD_TASK_FAULTS,
+    "ListProject": _TRANSPORT_FAULTS | _ITEM_FAULTS | _LIST_FAULTS,
+    "ListLogStore": _TRANSPORT_FAULTS | _ITEM_FAULTS | _LIST_FAULTS,
+    "DescribeLogStore": _TRANSPORT_FAULTS | _ITEM_FAULTS,
+}
+# fault types that stand for another fault of CreateDownloadTask
+FAULT_ALIASES = {
+    "create_accept_then_drop": {"type": "drop"},
+    "create_500": {"type": "http", "status": 500},
+}
+# the field saying whether the service acted before the fault, by call
+ACTED_FIELDS = {"CreateDownloadTask": "created", "DeleteDownloadTask": "deleted"}
+# faults that alter the real answer: the service has always acted
+ALTERING_FAULTS = frozenset(("delay_headers", "truncated", "extra_fields"))
+
+
+def canonical_call(name):
+    """A call's name or alias -> its API name (unknown names unchanged)."""
+    return CALL_ALIASES.get(name, name) if isinstance(name, str) else name
+
+
+def fault_calls(value):
+    """A fault's "call" (a call name or a list of them) -> list of API names, or ValueError."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        raise ValueError("fault field call must be a call name or a list of them")
+    out = []
+    for n in names:
+        c = canonical_call(n)
+        if c not in CALL_FAULT_TYPES:
+            raise ValueError("unknown call %r in fault (known: %s; or %s)" % (
+                n, ", ".join(CALL_FAULT_TYPES), ", ".join(CALL_ALIASES)))
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def check_fault_call(g):
+    """Validate and normalize g["call"]; a fault that no named call can take is an error."""
+    if g.get("call") is None:
+        g.pop("call", None)
+        return
+    g["call"] = fault_calls(g["call"])
+    if not any(CALL_FAULT_TYPES[c] is None or g["type"] in CALL_FAULT_TYPES[c]
+               for c in g["call"]):
+        raise ValueError("fault type %s does not apply to %s" % (g["type"],
+                                                                 ", ".join(g["call"])))
+    if g.get("page") is not None and not PAGED_CALLS.intersection(g["call"]):
+        raise ValueError("fault field page applies to calls with a pageNo (%s) only" %
+                         ", ".join(sorted(PAGED_CALLS)))
+
+
+def fault_refuses(f):
+    """Is f a refusal, a request the service turns down before acting on it?"""
+    return (f["type"] == "http" and (f.get("status", 503) < 500 or
+                                     f.get("status", 503) == 503)) or \
+        f["type"] == "success_false"
+
+
+def check_acted(g):
+    """Validate "created" / "deleted": whether the service acted before the fault."""
+    for call, key in ACTED_FIELDS.items():
+        if key not in g:
+            continue
+        if call not in g.get("call", ()):
+            raise ValueError("fault field %s applies to faults with call %s only" % (
+                key, call))
+        if g["type"] in ALTERING_FAULTS:
+            raise ValueError("fault field %s does not apply to %s (it acts, then alters "
+                             "its answer)" % (key, g["type"]))
+        if not isinstance(g[key], bool):
+            raise ValueError("fault field %s must be true or false" % key)
+        if g[key] and fault_refuses(g):
+            raise ValueError("a refused request (4xx, 503, success_false) cannot have "
+                             "%s true" % key)
+
+
+def fault_acts(f, call):
+    """Does the service act (create, delete) on a request of call that fault f hits?
+
+    Refusals never act; other faults that replace the answer (http 500/502/504,
+    drop, malformed, html, empty, not_object) act unless "created" / "deleted"
+    is false: the worst case for a client that resends."""
+    key = ACTED_FIELDS.get(call)
+    if f is None or key is None or f["type"] in ALTERING_FAULTS:
+        return True
+    if key in f:
+        return f[key]
+    return not fault_refuses(f)
+
+
+def fault_applies(f, call, types):
+    """May the queued fault f be taken by a request of this call (types: its fault types)?"""
+    calls = f.get("call")
+    if calls is None:
+        if call in NAMED_ONLY_CALLS:
+            return False
+    elif call not in calls:
+        return False
+    return types is None or f["type"] in types
+
+
 def validate_fault(f):
     if not isinstance(f, dict):
         raise ValueError("fault must be a JSON object")
-    t = f.get("type")
+    g = dict(f)
+    alias = FAULT_ALIASES.get(g.get("type"))
+    if alias is not None:
+        if g.get("call") is None:
+            g["call"] = "CreateDownloadTask"
+        if fault_calls(g["call"]) != ["CreateDownloadTask"]:
+            raise ValueError("fault %s applies to call CreateDownloadTask only" % f["type"])
+        g.update(alias)
+    t = g.get("type")
     if t not in FAULT_TYPES:
         raise ValueError("unknown fault type: %r" % (t,))
-    for k in ("count", "page", "skip"):
-        if k in f and f[k] is not None and (not isinstance(f[k], int) or
-                                            isinstance(f[k], bool)):
+    for k in ("count", "page", "skip", "ms"):
+        if k in g and g[k] is not None and not _is_int(g[k]):
             raise ValueError("fault field %s must be an integer" % k)
-    if t == "http" and not isinstance(f.get("status", 503), int):
-        raise ValueError("http fault status must be an integer")
-    g = dict(f)
-    g["count"] = f.get("count", 1) if f.get("count") is not None else 1
-    g["skip"] = f.get("skip") or 0
+    status = g.get("status", 503)
+    if t == "http" and (not _is_int(status) or not 100 <= status <= 599):
+        raise ValueError("http fault status must be an integer (100..599)")
+    g["count"] = g.get("count", 1) if g.get("count") is not None else 1
+    g["skip"] = g.get("skip") or 0
     check_fault_call(g)  # optional "call": the call(s) it applies to
+    check_acted(g)
     return g
 
 
@@ -670,6 +862,7 @@ class State:
             "gzip": args.gzip,
         }
         self.initial_config.update(CATALOG_CONFIG_DEFAULTS)
+        self.initial_config.update(download_config_from_args(args))
         self.config = dict(self.initial_config)
         self.log_file = open(args.log_file, "a", encoding="utf-8") if args.log_file else None
         self.verbose = args.verbose
@@ -685,6 +878,7 @@ class State:
         self.page_cache_hits = 0
         self.page_cache_misses = 0
         self.data_gen = 0
+        self.dl = Downloads(self)
         self._reset_locked()
         # warm the default index so the first page is quick
         self.get_index(None, None, "createdTime", "desc")
@@ -699,7 +893,9 @@ class State:
         self.log_seq = 0
         self.request_counter = 0
         self.list_conns = set()
+        self.calls = dict.fromkeys(CALL_FAULT_TYPES, 0)  # logged requests per call
         self.config = dict(self.initial_config)
+        self.dl.reset_locked()
 
     def reset(self):
         with self.lock:
@@ -727,6 +923,7 @@ class State:
     def get_index(self, project, store_kw, order_by, order):
         key = (project, store_kw.lower() if store_kw is not None else None, order_by, order)
         with self.lock:
+            self.dl.refresh_locked()
             idx = self.cache.get(key)
             if idx is None:
                 idx = self.data.sorted_index(project, store_kw, order_by, order)
@@ -752,11 +949,15 @@ class State:
         page once per pass, and rendering (~600 kB at pageSize 1000) cost the
         emulator more CPU than the client under test spent reading it.
         Pages are keyed by the request's parameters and the data generation,
-        which every change to the task list bumps (insert_head, reset), and
-        evicted oldest first beyond --page-cache-mb."""
+        which every change to the task list bumps (insert_head, reset, a task
+        created or deleted, a created task's state moved by the lifecycle
+        clock), and evicted oldest first beyond --page-cache-mb."""
         key = (project, store_kw.lower() if store_kw is not None else None, order_by,
                order, page_no, size)
         with self.lock:
+            # the lifecycle's states follow the clock: bring them (and the
+            # data generation) up to date before looking for a page
+            self.dl.refresh_locked()
             key += (self.data_gen,)
             body = self.page_cache.get(key)
             if body is not None:
@@ -782,7 +983,7 @@ class State:
         with self.lock:
             self.faults.extend(faults)
 
-    def take_fault(self, page_no, call="ListDownloadTask", types=None):
+    def take_fault(self, page_no, call=LIST_CALL, types=None):
         """Return the fault to apply to this request of call (types: the fault
         types it can take, None for all), or None."""
         with self.lock:
@@ -812,7 +1013,9 @@ class State:
             entry["seq"] = self.log_seq
             self.log.append(entry)
             self.list_conns.add(entry["conn_id"])
-            if entry.get("call", "ListDownloadTask") == "ListDownloadTask":
+            call = entry.setdefault("call", LIST_CALL)
+            self.calls[call] = self.calls.get(call, 0) + 1
+            if call == LIST_CALL:
                 self.total_list_requests += 1
         self.write_log_line(line)
 
@@ -832,6 +1035,7 @@ class State:
         with self.lock:
             return {
                 "requests": len(self.log),
+                "calls": dict(self.calls),
                 "list_requests_total": self.total_list_requests,
                 "requests_total": self.total_requests,
                 "connections": len(self.list_conns),
@@ -851,6 +1055,7 @@ class State:
                 "generate_seconds": round(self.gen_seconds, 3),
                 "uptime_seconds": round(time.time() - self.started, 3),
                 "config": dict(self.config),
+                "downloads": self.dl.stats(),
             }
 
 
@@ -1269,54 +1474,6 @@ CATALOG_LOGSTORES = (
 
 # (project, logStoreName) that tasks name but the catalog lacks, on purpose
 MISSING_LOG_STORES = (("default", "Nginx-Access-Legacy"),)
-
-# fault types by call (None: every type); insert_head only makes sense for tasks
-_TRANSPORT_FAULTS = frozenset((
-    "http", "success_false", "delay_headers", "delay_body", "drop", "reset_mid_body",
-    "truncated", "malformed", "html", "empty", "not_object"))
-_ITEM_FAULTS = frozenset((
-    "wrong_type", "invalid_utf8", "extra_fields", "null_fields", "missing_fields",
-    "respelled", "oversize"))
-_LIST_FAULTS = frozenset((
-    "missing_result", "missing_tasks", "tasks_not_array", "task_not_object", "total"))
-CALL_FAULT_TYPES = {
-    "ListDownloadTask": None,
-    "ListProject": _TRANSPORT_FAULTS | _ITEM_FAULTS | _LIST_FAULTS,
-    "ListLogStore": _TRANSPORT_FAULTS | _ITEM_FAULTS | _LIST_FAULTS,
-    "DescribeLogStore": _TRANSPORT_FAULTS | _ITEM_FAULTS,
-}
-
-
-def fault_calls(value):
-    """A fault's "call" (a call name or a list of them) -> list of names, or ValueError."""
-    names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list) or not names:
-        raise ValueError("fault field call must be a call name or a list of them")
-    for n in names:
-        if n not in CALL_FAULT_TYPES:
-            raise ValueError("unknown call %r in fault (known: %s)" % (
-                n, ", ".join(CALL_FAULT_TYPES)))
-    return names
-
-
-def check_fault_call(g):
-    """Validate and normalize g["call"]; a fault that no named call can take is an error."""
-    if g.get("call") is None:
-        g.pop("call", None)
-        return
-    g["call"] = fault_calls(g["call"])
-    if not any(CALL_FAULT_TYPES[c] is None or g["type"] in CALL_FAULT_TYPES[c]
-               for c in g["call"]):
-        raise ValueError("fault type %s does not apply to %s" % (g["type"],
-                                                                 ", ".join(g["call"])))
-
-
-def fault_applies(f, call, types):
-    """May the queued fault f be taken by a request of this call (types: its fault types)?"""
-    if f.get("call") is not None and call not in f["call"]:
-        return False
-    return types is None or f["type"] in types
-
 
 def check_catalog_config(key, value):
     if key == "project_total_key":
@@ -1773,6 +1930,535 @@ class CatalogHandler:
 
 
 # ---------------------------------------------------------------------------
+# Download-task calls: CreateDownloadTask, DescribeDownloadTask,
+# GetDownloadTaskLink, DeleteDownloadTask (bls-api.md section 5)
+# ---------------------------------------------------------------------------
+#
+# POST   /v2/logstore/download             create   -> 200 {success,code,message,result:{uuid}}
+# GET    /v2/logstore/download/{uuid}      describe -> 200 {...,result:{task:{21 fields}}}
+# GET    /v2/logstore/download/link/{uuid} link     -> 200 {...,result:{fileDir,fileName,link}}
+# DELETE /v2/logstore/download/{uuid}      delete   -> 204, no body (config delete_status 200:
+#                                                      200 {success,code,message})
+#
+# The path's {uuid} is one percent-encoded segment, decoded before the lookup; the
+# signature is checked over the decoded path UriEncoded with '/' kept (check_auth).
+# An unknown (or deleted) uuid is 404 DownloadTaskNotFound.  Choices where the
+# public record is silent:
+# - Create: unknown body fields are ignored; null counts as absent; an empty
+#   project or query counts as absent (default `default`, `match *`); name,
+#   logStreamName and fileDir default to ""; the log store is not checked
+#   against any catalog.  Bad values: 400 InvalidParameter; a body that is not
+#   JSON or not an object: 400 MalformedJSON.
+# - A created task is added with createdTime = now (the lifecycle clock, below)
+#   and goes WAITING -> RUNNING after config task_waiting_ms, then RUNNING ->
+#   SUCCESS (or FAILED) task_running_ms later, and SUCCESS -> EXPIRED
+#   task_expire_ms later when that is not null (default: never).  The values
+#   in force when the task is created apply to it.  The state is computed from
+#   these instants whenever a task is read (list, describe, link, ctl tasks).
+#   RUNNING: execStartTime set, writtenRows 0.  SUCCESS: execEndTime,
+#   writtenRows = min(limit, task_rows), fileName "<name>_<format>_<uuid>.<format>"
+#   (as in the generated data).  updatedTime follows each step.  A task ends
+#   FAILED (failedCode QueryTimeout, writtenRows 0, no fileName) when its query
+#   contains FAIL_MARKER or config task_fail is true.
+# - POST /_emulator/advance {"ms":N} moves the lifecycle clock N ms forward
+#   (tests step through the states without sleeping); reset sets it back.
+# - Link of a WAITING or RUNNING task: 400 DownloadTaskNotReady; FAILED: 400
+#   DownloadTaskFailed; EXPIRED: 400 DownloadTaskExpired (codes invented: the
+#   real ones are undocumented; an http fault with call GetDownloadTaskLink
+#   gives any other).
+#   The link is https://bls-download.bj.bcebos.com/<fileDir or
+#   "bls-emulator-download/"><fileName>?... (UriEncoded, '/' kept).
+# - Uuids of created tasks are deterministic: the n-th task created since the
+#   last reset gets the same uuid each run (for a given --seed).
+# - config latency_ms delays these calls too.
+#
+# Faults for these calls name them in "call" (by API name or as create,
+# describe, link, delete): a fault without "call" never hits them (see
+# "Which calls a fault is for" and FAULT_TYPES_DOC).  Types for these calls:
+# http, success_false, drop, delay_headers, malformed, html, empty,
+# not_object, truncated, extra_fields; aliases create_accept_then_drop (= drop
+# on CreateDownloadTask) and create_500 (= http 500 on CreateDownloadTask).
+# count and skip work as for the list; page does not apply.  Side effects:
+# - "created" (create) / "deleted" (delete), true or false: whether the service
+#   acted before the fault.  Refusals (http with a 4xx status or 503, and
+#   success_false) never act: true is rejected.  Otherwise (http 500/502/504,
+#   drop, malformed, html, empty, not_object) the default is true: the worst
+#   case for a client that resends.  delay_headers, truncated and extra_fields
+#   always act (they alter the real answer).  An invalid request (bad signature
+#   or body, unknown uuid) never acts.  (validate_fault, fault_acts)
+# - delay_headers acts, then holds the answer for "ms" (default 1000) or until
+#   POST /_emulator/release (or reset).
+# - DeleteDownloadTask's page shows 204 with a body, but a 204 cannot carry one
+#   (RFC 9110; a gateway such as nginx strips it, and a client that read it
+#   would lose the connection's framing): 204 comes without a body, and config
+#   delete_status 200 gives the page's body with a 200.
+#
+# Control API (unsigned, not in the served-request gauge):
+#   GET  /_emulator/tasks?name=N&...   the ndjson of /_emulator/tasks, only tasks
+#                                      whose fields equal every parameter given
+#   GET  /_emulator/tasks/count?name=N {"count","uuids","states"} (same filters)
+#   POST /_emulator/advance {"ms":N}   lifecycle clock forward
+#   POST /_emulator/release            answer held delay_headers requests now
+#   GET  /_emulator/inflight           {"in_flight":{call:n},"max_in_flight":{call:n},
+#                                       "in_flight_total","max_in_flight_total","holding"}
+#                                      (calls by API name, and "other"); maxima
+#                                      since reset or
+#   POST /_emulator/inflight/clear
+#   GET  /_emulator/stats              adds "downloads": tasks_created, ...
+#                                      ("calls": requests logged per call)
+# The request log (GET /_emulator/log) also holds these calls, with fields
+# "call" (every entry has it) and "uuid"; ctl log and ctl count still show the
+# list requests only, ctl calls every call.
+
+DOWNLOAD_PATH = "/v2/logstore/download"
+DOWNLOAD_LINK_PREFIX = DOWNLOAD_PATH + "/link/"
+FAIL_MARKER = "__fail__"
+CREATED_FAILURE = ("QueryTimeout", "query execution timed out after 300s")
+LINK_HOST = "https://bls-download.bj.bcebos.com/"
+LINK_DEFAULT_DIR = "bls-emulator-download/"
+LINK_ERRORS = {
+    "WAITING": ("DownloadTaskNotReady", "download task %s has not finished (state WAITING)"),
+    "RUNNING": ("DownloadTaskNotReady", "download task %s has not finished (state RUNNING)"),
+    "FAILED": ("DownloadTaskFailed", "download task %s failed: it has no file"),
+    "EXPIRED": ("DownloadTaskExpired", "download task %s has expired: its file is gone"),
+}
+TIME_RE_LEN = len("2024-11-05T07:37:12Z")
+JSON_TYPE = "application/json;charset=utf-8"
+
+DOWNLOAD_CONFIG = {
+    # key: default (validate_download_config checks values)
+    "task_waiting_ms": 300,
+    "task_running_ms": 300,
+    "task_expire_ms": None,
+    "task_fail": False,
+    "task_rows": 1000,
+    "delete_status": 204,
+}
+
+def validate_download_config(k, v):
+    """Check one download config value (control API); returns it or ValueError."""
+    if k in ("task_waiting_ms", "task_running_ms", "task_rows"):
+        if not _is_int(v) or v < 0:
+            raise ValueError("%s must be a non-negative integer" % k)
+    elif k == "task_expire_ms":
+        if v is not None and (not _is_int(v) or v < 0):
+            raise ValueError("task_expire_ms must be null or a non-negative integer")
+    elif k == "task_fail":
+        if not isinstance(v, bool):
+            raise ValueError("task_fail must be true or false")
+    elif k == "delete_status":
+        if v not in (200, 204):
+            raise ValueError("delete_status must be 200 or 204")
+    return v
+
+
+def add_download_args(p):
+    p.add_argument("--task-waiting-ms", type=int, default=300,
+                   help="a created task is WAITING this long (default 300)")
+    p.add_argument("--task-running-ms", type=int, default=300,
+                   help="then RUNNING this long (default 300)")
+    p.add_argument("--task-expire-ms", type=int, default=None,
+                   help="then SUCCESS this long before EXPIRED (default: never)")
+    p.add_argument("--task-fail", action="store_true",
+                   help="created tasks end FAILED (else only when the query contains %s)"
+                   % FAIL_MARKER)
+    p.add_argument("--task-rows", type=int, default=1000,
+                   help="writtenRows of a created task that succeeds, at most its limit")
+    p.add_argument("--delete-status", type=int, default=204, choices=(200, 204),
+                   help="DeleteDownloadTask status: 204 without a body, or 200 with one")
+
+
+def download_config_from_args(args):
+    out = {}
+    for k in DOWNLOAD_CONFIG:
+        v = getattr(args, k, DOWNLOAD_CONFIG[k])
+        try:
+            out[k] = validate_download_config(k, v)
+        except ValueError as e:
+            raise SystemExit("bls_emulator: --%s: %s" % (k.replace("_", "-"), e))
+    return out
+
+
+def download_route(method, path):
+    """(call, uuid) for a download-task request (path without query), else (None, None)."""
+    if path == DOWNLOAD_PATH:
+        return ("CreateDownloadTask" if method == "POST" else None), None
+    if path.startswith(DOWNLOAD_LINK_PREFIX):
+        seg = path[len(DOWNLOAD_LINK_PREFIX):]
+        if seg and "/" not in seg and method == "GET":
+            return "GetDownloadTaskLink", urllib.parse.unquote(seg)
+        return None, None
+    if path.startswith(DOWNLOAD_PATH + "/"):
+        seg = path[len(DOWNLOAD_PATH) + 1:]
+        if seg and "/" not in seg and path != LIST_PATH:
+            if method == "GET":
+                return "DescribeDownloadTask", urllib.parse.unquote(seg)
+            if method == "DELETE":
+                return "DeleteDownloadTask", urllib.parse.unquote(seg)
+    return None, None
+
+
+def call_name(method, raw_path):
+    """The call a request makes (as the request log names it), for the in-flight
+    gauge; "other" for none."""
+    path = raw_path.split("?", 1)[0]
+    if path == LIST_PATH:
+        return LIST_CALL
+    return catalog_call(path) or download_route(method, path)[0] or "other"
+
+
+def _valid_time(s):
+    if not isinstance(s, str) or len(s) != TIME_RE_LEN:
+        return None
+    if not (s[:4].isdigit() and s[4] == "-" and s[7] == "-" and s[10] == "T" and
+            s[13] == ":" and s[16] == ":" and s[19] == "Z"):
+        return None
+    try:
+        return parse_timestamp(s)
+    except ValueError:
+        return None
+
+
+def parse_create_body(body):
+    """CreateDownloadTask body -> dict of the 11 request fields, or AuthError(400)."""
+    try:
+        obj = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise AuthError(400, "MalformedJSON", "request body is not valid JSON")
+    if not isinstance(obj, dict):
+        raise AuthError(400, "MalformedJSON", "request body must be a JSON object")
+
+    def bad(msg):
+        return AuthError(400, "InvalidParameter", msg)
+
+    def opt_str(name, default=""):
+        v = obj.get(name)
+        if v is None:
+            return default
+        if not isinstance(v, str):
+            raise bad("%s must be a string" % name)
+        return v
+
+    out = {"name": opt_str("name"), "project": opt_str("project") or "default"}
+    store = obj.get("logStoreName")
+    if not isinstance(store, str) or not store:
+        raise bad("logStoreName is required (a non-empty string)")
+    out["logStoreName"] = store
+    out["logStreamName"] = opt_str("logStreamName")
+    out["query"] = opt_str("query") or "match *"
+    times = []
+    for k in ("queryStartTime", "queryEndTime"):
+        v = obj.get(k)
+        if v is None:
+            raise bad("%s is required" % k)
+        t = _valid_time(v)
+        if t is None:
+            raise bad("%s must be a UTC time such as 2024-11-05T07:37:12Z" % k)
+        out[k] = v
+        times.append(t)
+    if times[0] > times[1]:
+        raise bad("queryStartTime must not be after queryEndTime")
+    fmt = obj.get("format")
+    if fmt is None:
+        fmt = "json"
+    elif fmt not in ("json", "csv"):
+        raise bad("format must be json or csv")
+    out["format"] = fmt
+    limit = obj.get("limit")
+    if limit is None:
+        limit = 1000000
+    elif not _is_int(limit) or not 1 <= limit <= 1000000:
+        raise bad("limit must be an integer from 1 to 1000000")
+    out["limit"] = limit
+    order = obj.get("order")
+    if order is None:
+        order = "desc"
+    elif order not in ORDER_VALUES:
+        raise bad("order must be asc or desc")
+    out["order"] = order
+    out["fileDir"] = opt_str("fileDir")
+    return out
+
+
+def ok_envelope(result=None):
+    """The {success, code, message[, result]} answer; result is raw JSON bytes."""
+    head = b'{"success":true,"code":"OK","message":""'
+    if result is None:
+        return head + b"}"
+    return head + b',"result":' + result + b"}"
+
+
+class CreatedTask:
+    """A task made by CreateDownloadTask; its state follows the lifecycle clock."""
+
+    def __init__(self, uid, params, t0, cfg):
+        self.uuid = uid
+        self.params = params
+        self.t0 = t0
+        self.t_run = t0 + cfg["task_waiting_ms"] / 1000.0
+        self.t_end = self.t_run + cfg["task_running_ms"] / 1000.0
+        exp = cfg["task_expire_ms"]
+        self.t_expire = None if exp is None else self.t_end + exp / 1000.0
+        self.failed = cfg["task_fail"] or FAIL_MARKER in params["query"]
+        self.rows = min(params["limit"], cfg["task_rows"])
+        self.idx = None
+        self.state = None
+
+    def view(self, now):
+        """-> (task dict in TASK_FIELDS order, updatedTime epoch, final?)"""
+        p = self.params
+        state, fcode, fmsg, rows, fname, es, ee = "WAITING", "", "", 0, "", "", ""
+        ut, final = int(self.t0), False
+        if now >= self.t_run:
+            state, es, ut = "RUNNING", fmt_time(self.t_run), int(self.t_run)
+        if now >= self.t_end:
+            ee, ut = fmt_time(self.t_end), int(self.t_end)
+            if self.failed:
+                state, (fcode, fmsg), final = "FAILED", CREATED_FAILURE, True
+            else:
+                state, rows = "SUCCESS", self.rows
+                fname = "%s_%s_%s.%s" % (p["name"].strip(), p["format"], self.uuid,
+                                         p["format"])
+                final = self.t_expire is None
+                if self.t_expire is not None and now >= self.t_expire:
+                    state, ut, final = "EXPIRED", int(self.t_expire), True
+        task = {
+            "uuid": self.uuid, "name": p["name"], "project": p["project"],
+            "logStoreName": p["logStoreName"], "logStreamName": p["logStreamName"],
+            "query": p["query"], "queryStartTime": p["queryStartTime"],
+            "queryEndTime": p["queryEndTime"], "format": p["format"], "limit": p["limit"],
+            "order": p["order"], "state": state, "failedCode": fcode,
+            "failedMessage": fmsg, "writtenRows": rows, "fileDir": p["fileDir"],
+            "fileName": fname, "execStartTime": es, "execEndTime": ee,
+            "createdTime": fmt_time(self.t0), "updatedTime": fmt_time(ut),
+        }
+        return task, ut, final
+
+
+class Downloads:
+    """State of the download-task calls; data changes happen under State.lock."""
+
+    def __init__(self, state):
+        self.st = state
+        self.gauge_lock = threading.Lock()
+        self.in_flight = {}
+        self.max_in_flight = {}
+        self.in_flight_total = 0
+        self.max_in_flight_total = 0
+        self.hold_cond = threading.Condition()
+        self.hold_gen = 0
+        self.holding = 0
+        self.reset_locked()
+
+    def reset_locked(self):
+        self.pending = []        # CreatedTask not yet in a final state
+        self.uuid_map = {}       # uuid -> data index, extended lazily
+        self.map_len = 0
+        self.created_count = 0
+        self.clock_offset = 0.0
+        self.tasks_created = 0
+        self.tasks_deleted = 0
+        with self.gauge_lock:
+            self.max_in_flight = dict(self.in_flight)
+            self.max_in_flight_total = self.in_flight_total
+        self.release()
+
+    # -- lifecycle clock and lazy state -------------------------------------
+    def now(self):
+        return time.time() + self.clock_offset
+
+    def advance(self, ms):
+        with self.st.lock:
+            self.clock_offset += ms / 1000.0
+            return round(self.clock_offset * 1000)
+
+    def _render_locked(self, rec, now):
+        task, ut, final = rec.view(now)
+        if task["state"] != rec.state:
+            data = self.st.data
+            data.json[rec.idx] = encode_task(task)
+            data.updated[rec.idx] = ut
+            if ut > data.max_time:
+                data.max_time = ut
+            rec.state = task["state"]
+            # a new state (and updatedTime): no cached index or page shows it
+            self.st._data_changed_locked()
+        return final
+
+    def refresh_locked(self):
+        """Bring created tasks up to date (under State.lock); cheap when none move.
+
+        Every read of the task list calls this first (State.get_index and
+        State.page_body), so a task whose state the clock has moved is
+        rendered anew, and the data generation bumped, before a cached page
+        or index could show its old state."""
+        if not self.pending:
+            return
+        now = self.now()
+        deleted = self.st.data.deleted
+        self.pending = [r for r in self.pending
+                        if r.idx not in deleted and not self._render_locked(r, now)]
+
+    # -- the calls ----------------------------------------------------------
+    def lookup_locked(self, uid):
+        data = self.st.data
+        js = data.json
+        for i in range(self.map_len, len(js)):
+            b = js[i]
+            if b.startswith(b'{"uuid":"') and b[45:47] == b'",':
+                u = b[9:45].decode("ascii", "replace")
+            else:
+                u = json.loads(b).get("uuid")
+            self.uuid_map.setdefault(u, i)
+        self.map_len = len(js)
+        idx = self.uuid_map.get(uid)
+        if idx is None or idx in data.deleted:
+            raise AuthError(404, "DownloadTaskNotFound",
+                            "download task %s does not exist" % uid)
+        return idx
+
+    def create(self, params, cfg):
+        with self.st.lock:
+            now = self.now()
+            rng = random.Random("%s:create:%d" % (self.st.data.seed, self.created_count))
+            self.created_count += 1
+            uid = uuid4_from_bits(rng.getrandbits(128))
+            rec = CreatedTask(uid, params, now, cfg)
+            data = self.st.data
+            rec.idx = len(data)
+            task, ut, final = rec.view(now)
+            rec.state = task["state"]
+            data._append(encode_task(task), params["project"], params["logStoreName"],
+                         params["name"], int(now), ut)
+            self.st._data_changed_locked()
+            if not final:
+                self.pending.append(rec)
+            self.tasks_created += 1
+            return uid
+
+    def describe(self, uid):
+        with self.st.lock:
+            self.refresh_locked()
+            return self.st.data.json[self.lookup_locked(uid)]
+
+    def link(self, uid):
+        task = json.loads(self.describe(uid))
+        state = task.get("state")
+        if state != "SUCCESS":
+            code, msg = LINK_ERRORS.get(state, ("DownloadTaskNotReady",
+                                                "download task %s has no file"))
+            raise AuthError(400, code, msg % uid)
+        path = (task["fileDir"] or LINK_DEFAULT_DIR) + task["fileName"]
+        return {"fileDir": task["fileDir"], "fileName": task["fileName"],
+                "link": "%s%s?x-emulator-task=%s" % (LINK_HOST, uri_encode(path, True),
+                                                     uri_encode(uid))}
+
+    def delete(self, uid, applied):
+        with self.st.lock:
+            idx = self.lookup_locked(uid)
+            if applied:
+                self.st.data.deleted.add(idx)
+                self.st._data_changed_locked()
+                self.tasks_deleted += 1
+
+    def find(self, filters):
+        """Live tasks (default order) whose fields equal filters' strings."""
+        with self.st.lock:
+            idx = self.st.get_index(None, None, "createdTime", "desc")
+            data = self.st.data
+            out = []
+            name, project = filters.get("name"), filters.get("project")
+            rest = [(k, v) for k, v in filters.items() if k not in ("name", "project")]
+            for i in idx:
+                if name is not None and data.name[i] != name:
+                    continue
+                if project is not None and data.project[i] != project:
+                    continue
+                if rest:
+                    d = json.loads(data.json[i])
+                    if any(str(d.get(k)) != v for k, v in rest):
+                        continue
+                out.append(data.json[i])
+            return out
+
+    # -- delay_headers ------------------------------------------------------
+    def hold(self, ms):
+        """Wait ms milliseconds, or until release()."""
+        with self.hold_cond:
+            gen = self.hold_gen
+            self.holding += 1
+            try:
+                self.hold_cond.wait_for(lambda: self.hold_gen != gen, max(0, ms) / 1000.0)
+            finally:
+                self.holding -= 1
+
+    def release(self):
+        with self.hold_cond:
+            n = self.holding
+            self.hold_gen += 1
+            self.hold_cond.notify_all()
+            return n
+
+    # -- in-flight gauge ----------------------------------------------------
+    class _Gauge:
+        def __init__(self, dl, call):
+            self.dl, self.call = dl, call
+
+        def __enter__(self):
+            dl, c = self.dl, self.call
+            if c is None:
+                return self
+            with dl.gauge_lock:
+                n = dl.in_flight.get(c, 0) + 1
+                dl.in_flight[c] = n
+                if n > dl.max_in_flight.get(c, 0):
+                    dl.max_in_flight[c] = n
+                dl.in_flight_total += 1
+                if dl.in_flight_total > dl.max_in_flight_total:
+                    dl.max_in_flight_total = dl.in_flight_total
+            return self
+
+        def __exit__(self, *exc):
+            dl, c = self.dl, self.call
+            if c is not None:
+                with dl.gauge_lock:
+                    dl.in_flight[c] -= 1
+                    dl.in_flight_total -= 1
+            return False
+
+    def gauge(self, method, raw_path):
+        """Context manager counting a served (non-control) request in flight."""
+        if raw_path.startswith(CONTROL_PREFIX):
+            return self._Gauge(self, None)
+        return self._Gauge(self, call_name(method, raw_path))
+
+    def gauge_report(self):
+        with self.gauge_lock:
+            return {"in_flight": dict(self.in_flight), "holding": self.holding,
+                    "max_in_flight": dict(self.max_in_flight),
+                    "in_flight_total": self.in_flight_total,
+                    "max_in_flight_total": self.max_in_flight_total}
+
+    def gauge_clear(self):
+        with self.gauge_lock:
+            self.max_in_flight = dict(self.in_flight)
+            self.max_in_flight_total = self.in_flight_total
+
+    # -- stats --------------------------------------------------------------
+    def stats(self):
+        with self.st.lock:
+            out = {"tasks_created": self.tasks_created,
+                   "tasks_deleted": self.tasks_deleted,
+                   # queued faults that name a download-task call
+                   "pending_faults": sum(1 for f in self.st.faults
+                                         if NAMED_ONLY_CALLS.intersection(
+                                             f.get("call", ()))),
+                   "clock_offset_ms": round(self.clock_offset * 1000)}
+        out.update(self.gauge_report())
+        return out
+
+
+# ---------------------------------------------------------------------------
 # HTTP handler
 # ---------------------------------------------------------------------------
 
@@ -1835,7 +2521,8 @@ class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
 
     # every method goes through _dispatch
     def do_GET(self):
-        self._dispatch()
+        with STATE.dl.gauge(self.command, self.path):
+            self._dispatch()
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
 
@@ -1878,6 +2565,8 @@ class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
             self._list(body)
         elif catalog_call(path) is not None:
             self._catalog(catalog_call(path), body)
+        elif path == DOWNLOAD_PATH or path.startswith(DOWNLOAD_PATH + "/"):
+            self._download(path, body)
         else:
             rid = STATE.next_request_id()
             self._send(404, "application/json;charset=utf-8",
@@ -1901,6 +2590,155 @@ class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
         with STATE.lock:
             STATE.bytes_sent += len(body)
 
+    # -- download-task calls ------------------------------------------------
+    def _download(self, path, body):
+        t0 = time.monotonic()
+        dl = STATE.dl
+        with STATE.lock:
+            generation = STATE.generation
+        rid = STATE.next_request_id()
+        jt = JSON_TYPE
+        call, uid = download_route(self.command, path)
+        if call is None:
+            self._send(404, jt, error_body("NotFound", "no such resource: %s %s" % (
+                self.command, path), rid), rid)
+            STATE.write_log_line("conn=%d %s %s status=404" % (self.conn_id, self.command,
+                                                               path))
+            return
+        headers = self.headers
+        ak, signed = None, ""
+        try:
+            a = parse_authorization(headers.get("Authorization"))
+            ak, signed = a[0], ";".join(a[3])
+        except AuthError:
+            pass
+        fault = STATE.take_fault(None, call, CALL_FAULT_TYPES[call])
+        ftype = fault["type"] if fault else None
+        applied = fault_acts(fault, call)
+        with STATE.lock:
+            cfg = dict(STATE.config)
+        if cfg["latency_ms"]:
+            time.sleep(cfg["latency_ms"] / 1000.0)
+
+        status, ctype, out, extra = 200, jt, b"", []
+        try:
+            if cfg["auth"]:
+                check_auth(self.command, self.path, headers, STATE.keys)
+            if call == "CreateDownloadTask":
+                params = parse_create_body(body)
+                new = dl.create(params, cfg) if applied else "(not created)"
+                out = ok_envelope(jbytes({"uuid": new}))
+            elif call == "DescribeDownloadTask":
+                out = ok_envelope(b'{"task":' + dl.describe(uid) + b"}")
+            elif call == "GetDownloadTaskLink":
+                out = ok_envelope(jbytes(dl.link(uid)))
+            else:
+                dl.delete(uid, applied)
+                status = cfg["delete_status"]
+                out = ok_envelope() if status != 204 else b""
+        except AuthError as e:
+            status, ctype, out = e.status, jt, error_body(e.code, e.message, rid)
+
+        mode = "normal"
+        if ftype == "delay_headers":
+            dl.hold(fault.get("ms", 1000))
+        elif ftype == "http":
+            status = fault.get("status", 503)
+            code, msg = HTTP_DEFAULT_CODES.get(status, ("InternalError", "error"))
+            if status in (502, 504) and "code" not in fault:
+                ctype, out = "text/html", gateway_html(status)
+            else:
+                ctype = jt
+                out = error_body(fault.get("code", code),
+                                 fault.get("message", msg + " (emulated fault)"), rid)
+            if fault.get("retry_after") is not None:
+                extra.append(("Retry-After", str(fault["retry_after"])))
+        elif ftype == "success_false":
+            status, ctype = 200, jt
+            out = jbytes({"success": False, "code": fault.get("code", "InternalError"),
+                          "message": fault.get("message", "internal error (emulated)"),
+                          "requestId": rid})
+        elif ftype == "drop":
+            mode = "drop"
+        elif ftype == "malformed":
+            status, ctype, out = 200, jt, b'{"success":true,"result":{"uuid":\x00garbage<<'
+        elif ftype == "html":
+            status = fault.get("status", 200)
+            ctype, out = "text/html", gateway_html(status if status != 200 else 500)
+        elif ftype == "empty":
+            status, ctype, out = 200, jt, b""
+        elif ftype == "not_object":
+            status, ctype, out = 200, jt, b"[1,2,3]"
+        elif ftype == "truncated":
+            out = out[:len(out) // 2]
+        elif ftype == "extra_fields" and status == 200 and out:
+            doc = json.loads(out)
+            doc["extraTop"] = "ignored"
+            res = doc.get("result")
+            if isinstance(res, dict):
+                res["_emulatorExtra"] = {"nested": [1, {"a": None}], "s": "x"}
+                if isinstance(res.get("task"), dict):
+                    res["task"].update({"extraString": "ignored", "extraNumber": 1.5e3,
+                                        "extraNull": None})
+            out = jbytes(doc)
+
+        sent_status = status
+        try:
+            if mode == "drop":
+                sent_status = 0
+                self.close_connection = True
+            elif status == 204:
+                self.send_response(204)
+                self.send_header("x-bce-request-id", rid)
+                self.end_headers()
+            else:
+                self._send(status, ctype, out, rid, extra)
+        except OSError:
+            self.close_connection = True
+        elapsed = (time.monotonic() - t0) * 1000.0
+        STATE.record({
+            "seq": 0, "conn_id": self.conn_id, "method": self.command, "path": self.path,
+            "call": call, "uuid": uid, "status": sent_status,
+            "body": body.decode("utf-8", "replace"), "ak": ak, "signed_headers": signed,
+            "elapsed_ms": round(elapsed, 3), "fault": ftype, "request_id": rid,
+        }, "conn=%d %s %s call=%s status=%d ak=%s bytes=%d ms=%.1f%s" % (
+            self.conn_id, self.command, self.path, call, sent_status, ak or "-", len(out),
+            elapsed, (" fault=" + ftype) if ftype else ""), generation)
+
+    def _download_control(self, cmd, m, body):
+        """Control endpoints of the download-task calls; False when not one of them."""
+        query = urllib.parse.parse_qs(self.path.partition("?")[2], keep_blank_values=True)
+        filters = {k: v[-1] for k, v in query.items()}
+        dl = STATE.dl
+
+        def ok(obj):
+            self._send(200, JSON_TYPE, jbytes(obj))
+
+        if cmd == "tasks" and m == "GET" and filters:
+            # the ndjson of GET /_emulator/tasks, only the tasks matching the filters
+            out = b"".join(b + b"\n" for b in dl.find(filters))
+            self._send(200, "application/x-ndjson;charset=utf-8", out)
+        elif cmd == "tasks/count" and m == "GET":
+            found = [json.loads(b) for b in dl.find(filters)]
+            ok({"count": len(found), "uuids": [t["uuid"] for t in found],
+                "states": [t["state"] for t in found]})
+        elif cmd == "advance" and m == "POST":
+            obj = json.loads(body.decode("utf-8") or "{}")
+            ms = obj.get("ms") if isinstance(obj, dict) else None
+            if not _is_int(ms) or ms < 0:
+                raise ValueError("advance needs {\"ms\": N} with N >= 0")
+            ok({"ok": True, "clock_offset_ms": dl.advance(ms)})
+        elif cmd == "release" and m == "POST":
+            ok({"ok": True, "released": dl.release()})
+        elif cmd == "inflight" and m == "GET":
+            ok(dl.gauge_report())
+        elif cmd == "inflight/clear" and m == "POST":
+            dl.gauge_clear()
+            ok({"ok": True})
+        else:
+            return False
+        return True
+
     # -- control API ------------------------------------------------------
     def _control(self, cmd, body):
         jt = "application/json;charset=utf-8"
@@ -1913,6 +2751,8 @@ class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
             self._send(status, jt, jbytes({"code": "EmulatorControlError", "message": msg}))
 
         try:
+            if self._download_control(cmd, m, body):
+                return
             if cmd == "health" and m in ("GET", "HEAD"):
                 ok({"status": "ok", "tasks": len(STATE.data)})
             elif cmd == "reset" and m == "POST":
@@ -1941,6 +2781,8 @@ class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
                             raise ValueError("%s must be true or false" % k)
                     elif k in CATALOG_CONFIG_DEFAULTS:
                         check_catalog_config(k, v)
+                    elif k in DOWNLOAD_CONFIG:
+                        validate_download_config(k, v)
                     else:
                         raise ValueError("unknown config key: %s" % k)
                     new[k] = v
@@ -2124,6 +2966,7 @@ class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
             "seq": 0, "conn_id": self.conn_id, "method": self.command, "path": self.path,
             "status": sent_status, "body": text, "ak": ak, "signed_headers": signed,
             "elapsed_ms": round(elapsed, 3), "fault": ftype, "request_id": rid,
+            "call": LIST_CALL,
         }, "conn=%d %s %s status=%d ak=%s bytes=%d ms=%.1f%s" % (
             self.conn_id, self.command, self.path, sent_status, ak or "-", len(out),
             elapsed, (" fault=" + ftype) if ftype else ""), generation)
@@ -2255,10 +3098,56 @@ def canonical_body(text):
         return text
 
 
+DOWNLOAD_CTL = ("task-count", "calls", "advance", "release", "inflight", "max-inflight")
+
+
+def _ctl_download(base, cmd, arg, out):
+    """ctl commands of the download-task calls:
+    task-count NAME     number of (undeleted) tasks named NAME
+    calls [CALL]        "status call [uuid] [body]" per logged request (of CALL
+                        only when given), the call by its API name
+    advance MS          move the lifecycle clock MS milliseconds forward
+    release             answer the requests a delay_headers fault holds
+    inflight            the in-flight gauge (JSON)
+    max-inflight [CALL] most requests in flight at once (of CALL, or of all)
+    CALL: an API name (CreateDownloadTask, ...) or list, create, describe,
+    link, delete."""
+    arg_call = canonical_call(arg)
+    if cmd == "task-count":
+        if arg is None:
+            raise SystemExit("bls_emulator ctl: task-count needs a NAME")
+        doc = json.loads(_ctl_request(base, "GET", "tasks/count?name=" +
+                                      urllib.parse.quote(arg, safe="")))
+        out.write("%d\n" % doc["count"])
+    elif cmd == "calls":
+        for e in json.loads(_ctl_request(base, "GET", "log")):
+            if arg is not None and e.get("call", LIST_CALL) != arg_call:
+                continue
+            fields = ["%d" % e["status"], e.get("call", LIST_CALL)]
+            if e.get("uuid") is not None:
+                fields.append(e["uuid"])
+            if e.get("body"):
+                fields.append(canonical_body(e["body"]))
+            out.write(" ".join(fields) + "\n")
+    elif cmd == "advance":
+        if arg is None or not arg.isdigit():
+            raise SystemExit("bls_emulator ctl: advance needs a number of milliseconds")
+        _ctl_request(base, "POST", "advance", jbytes({"ms": int(arg)}))
+    elif cmd == "release":
+        _ctl_request(base, "POST", "release", b"")
+    elif cmd == "inflight":
+        out.write(json.dumps(json.loads(_ctl_request(base, "GET", "inflight")),
+                             sort_keys=True) + "\n")
+    elif cmd == "max-inflight":
+        doc = json.loads(_ctl_request(base, "GET", "inflight"))
+        out.write("%d\n" % (doc["max_in_flight_total"] if arg is None else
+                            doc["max_in_flight"].get(arg_call, 0)))
+
+
 def ctl(argv):
     cmds = ("reset", "fault", "faults", "config", "log", "log-clear", "count", "gzipped",
             "connections", "tasks", "stats", "wait-ready", "requests", "projects",
-            "logstores")
+            "logstores") + DOWNLOAD_CTL
     if not argv or argv[0] not in cmds:
         sys.stderr.write("usage: bls_emulator.py ctl {%s} [ARG]\n" % "|".join(cmds))
         return 2
@@ -2322,6 +3211,8 @@ def ctl(argv):
         elif cmd == "stats":
             out.write(json.dumps(json.loads(_ctl_request(base, "GET", "stats")),
                                  sort_keys=True) + "\n")
+        elif cmd in DOWNLOAD_CTL:
+            _ctl_download(base, cmd, arg, out)
         elif cmd == "gzipped":
             out.write("%d\n" % json.loads(_ctl_request(base, "GET", "stats"))[
                 "gzip_responses"])
@@ -2358,6 +3249,7 @@ def build_parser():
     p.add_argument("--max-page-size", type=int, default=1000)
     p.add_argument("--page-cache-mb", type=int, default=256,
                    help="memory for rendered plain pages (0: render every page)")
+    add_download_args(p)
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
     p.add_argument("--log-file")
