@@ -8,6 +8,7 @@ OBJS = \
 	src/bce_auth.o \
 	src/connection.o \
 	src/convert.o \
+	src/modify.o \
 	src/option.o \
 	src/pager.o \
 	src/pushdown.o \
@@ -27,7 +28,7 @@ SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
 # Suites by topic; all of them talk to the emulator that test/run_tests.sh starts.
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
-	lifecycle streaming collation encoding invalidation catalog
+	lifecycle streaming collation encoding invalidation catalog writes
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build

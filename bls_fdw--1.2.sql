@@ -42,3 +42,12 @@ COMMENT ON FUNCTION bls_fdw_disconnect() IS
 
 COMMENT ON FOREIGN DATA WRAPPER bls_fdw IS
   'Baidu AI Cloud Log Service (BLS): download tasks, projects and log stores';
+
+-- the file link of a finished download task (GetDownloadTaskLink)
+CREATE FUNCTION bls_download_link(server_name text, task_uuid text)
+RETURNS TABLE (file_dir text, file_name text, link text)
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION bls_download_link(text, text) IS
+  'the file link of a finished BLS download task, with the current user''s mapping';

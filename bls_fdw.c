@@ -118,6 +118,7 @@ typedef struct BlsScanState
 	 */
 	Tuplestorestate *cache;
 	TupleTableSlot *cache_slot; /* to read the cache back */
+	bool		read_all;		/* fill the cache before the first row */
 	MemoryContext cache_cxt;	/* the query's: a tuple read back from disk
 								 * must outlive the per-tuple context */
 	bool		replaying;
@@ -162,6 +163,22 @@ bls_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = blsEndForeignScan;
 	routine->ExplainForeignScan = blsExplainForeignScan;
 	routine->AnalyzeForeignTable = blsAnalyzeForeignTable;
+
+	routine->IsForeignRelUpdatable = blsIsForeignRelUpdatable;
+	routine->AddForeignUpdateTargets = blsAddForeignUpdateTargets;
+	routine->PlanForeignModify = blsPlanForeignModify;
+	routine->BeginForeignModify = blsBeginForeignModify;
+	routine->ExecForeignInsert = blsExecForeignInsert;
+	routine->ExecForeignBatchInsert = blsExecForeignBatchInsert;
+	routine->GetForeignModifyBatchSize = blsGetForeignModifyBatchSize;
+	routine->ExecForeignDelete = blsExecForeignDelete;
+	routine->EndForeignModify = blsEndForeignModify;
+	routine->ExplainForeignModify = blsExplainForeignModify;
+	routine->PlanDirectModify = blsPlanDirectModify;
+	routine->BeginDirectModify = blsBeginDirectModify;
+	routine->IterateDirectModify = blsIterateDirectModify;
+	routine->EndDirectModify = blsEndDirectModify;
+	routine->ExplainDirectModify = blsExplainDirectModify;
 	routine->ImportForeignSchema = blsImportForeignSchema;
 
 	PG_RETURN_POINTER(routine);
@@ -304,6 +321,7 @@ blsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	foreach(lc, baserel->baserestrictinfo)
 		bls_classify_clause(root, baserel->relid, &fpinfo->map,
 							lfirst_node(RestrictInfo, lc), &fpinfo->quals);
+	bls_settle_lookup(fpinfo->map.resource, &fpinfo->quals);
 
 	other_sel = clauselist_selectivity(root, fpinfo->quals.local,
 									   baserel->relid, JOIN_INNER, NULL);
@@ -466,7 +484,8 @@ blsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	 * The service sorts for free, but only within one request sequence; the
 	 * first sort key is enough for an incremental sort of the rest.
 	 */
-	if (root->query_pathkeys != NIL && bls_single_sequence(&fpinfo->quals) &&
+	if (root->query_pathkeys != NIL &&
+		bls_single_sequence(fpinfo->map.resource, &fpinfo->quals) &&
 		bls_pathkey_order(linitial(root->query_pathkeys), baserel->relid,
 						  &fpinfo->map, &order_by, &order))
 		add_path(baserel, (Path *)
@@ -611,6 +630,7 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 			continue;
 		bls_classify_clause(root, baserel->relid, &fpinfo->map, rinfo, &q);
 	}
+	bls_settle_lookup(res, &q);
 	local_exprs = extract_actual_clauses(q.local, false);
 
 	req.resource = res;
@@ -779,7 +799,13 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	 * the executor asks for rewinds, or the values come from a join's outer
 	 * side and may repeat.  Otherwise they stream.
 	 */
-	if ((eflags & EXEC_FLAG_REWIND) ||
+	/*
+	 * The rows a DELETE removes are read whole first: deleting while paging
+	 * by number shifts the later pages, and items would be skipped.
+	 */
+	st->read_all = list_member_int(estate->es_plannedstmt->resultRelations,
+								   fsplan->scan.scanrelid);
+	if ((eflags & EXEC_FLAG_REWIND) || st->read_all ||
 		uses_exec_param((Node *) fsplan->fdw_exprs, NULL))
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
@@ -924,6 +950,21 @@ past_bound(BlsScanState *st, TupleTableSlot *slot)
 	return false;
 }
 
+static TupleTableSlot *next_row(BlsScanState *st, TupleTableSlot *slot);
+
+/* Read every row into the cache, to be replayed. */
+static void
+read_whole_scan(BlsScanState *st, ForeignScanState *node)
+{
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	while (!TupIsNull(next_row(st, slot)))
+		;
+	ExecClearTuple(slot);
+	tuplestore_rescan(st->cache);
+	st->replaying = true;
+}
+
 static TupleTableSlot *
 blsIterateForeignScan(ForeignScanState *node)
 {
@@ -940,7 +981,11 @@ blsIterateForeignScan(ForeignScanState *node)
 			st->replaying = true;
 		}
 		else
+		{
 			restart_scan(st);
+			if (st->read_all)
+				read_whole_scan(st, node);
+		}
 		st->started = true;
 	}
 	if (st->replaying)
@@ -959,6 +1004,17 @@ blsIterateForeignScan(ForeignScanState *node)
 		/* then go on where the previous execution stopped */
 		st->replaying = false;
 	}
+	return next_row(st, slot);
+}
+
+/*
+ * The next row of the scan into slot, kept in the cache if there is one;
+ * an empty slot at the end.
+ */
+static TupleTableSlot *
+next_row(BlsScanState *st, TupleTableSlot *slot)
+{
+	MemoryContext oldcxt;
 
 	for (;;)
 	{
@@ -1042,15 +1098,24 @@ explain_request(BlsScanState *st, ForeignScan *fsplan)
 	BlsHttpRequest hr;
 	ListCell   *lc;
 	ListCell   *ec;
+	const char *lookup = st->req->resource->lookup_param;
 
 	known.filters = NIL;
 	forboth(lc, st->req->filters, ec, fsplan->fdw_exprs)
 	{
 		BlsPlanFilter *f = (BlsPlanFilter *) lfirst(lc);
 		List	   *values;
+		bool		is_lookup = lookup && strcmp(f->param, lookup) == 0;
 
-		if (!const_filter_values((Expr *) lfirst(ec), f->is_array, &values))
+		if (!const_filter_values((Expr *) lfirst(ec), f->is_array, &values) ||
+			(is_lookup && list_length(values) != 1))
+		{
+			/* items described by ids known only at run time */
+			if (is_lookup)
+				return psprintf("GET %s{%s} for each value", st->req->resource->lookup_path,
+								lookup);
 			continue;
+		}
 		known.filters = lappend(known.filters, f);
 		sets = lappend(sets, values);
 	}

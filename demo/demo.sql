@@ -1,4 +1,4 @@
--- bls_fdw demo: query BLS download tasks with SQL.
+-- bls_fdw demo: query BLS download tasks, projects and log stores with SQL.
 -- scripts/demo.sh runs this against the emulator; the endpoint comes from
 -- the environment.
 \getenv endpoint BLS_EMULATOR_URL
@@ -30,6 +30,22 @@ INSERT INTO project_owners VALUES
 SELECT o.owner, count(*) AS failed_tasks, max(t.created_time) AS last_failure
 FROM download_tasks t JOIN project_owners o USING (project)
 WHERE t.state = 'FAILED' GROUP BY o.owner ORDER BY failed_tasks DESC;
+
+-- the catalog: log stores with no successful download in the 7 days before
+-- the newest task (the emulator's data is from November 2024), per project
+-- and owner: three foreign tables and a local one
+SELECT max(created_time) AS as_of FROM download_tasks \gset
+SELECT o.owner, s.project, s.log_store_name, s.retention,
+       max(t.created_time) AS last_success
+FROM log_stores s
+JOIN projects p ON p.name = s.project
+LEFT JOIN project_owners o ON o.project = s.project
+LEFT JOIN download_tasks t ON t.project = s.project
+     AND t.log_store_name = s.log_store_name AND t.state = 'SUCCESS'
+GROUP BY o.owner, s.project, s.log_store_name, s.retention
+HAVING max(t.created_time) IS NULL
+    OR max(t.created_time) < :'as_of'::timestamptz - interval '7 days'
+ORDER BY o.owner NULLS LAST, s.project, s.log_store_name;
 
 -- what the first query asked the service: one request for ten tasks
 EXPLAIN (VERBOSE, COSTS OFF)

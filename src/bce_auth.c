@@ -402,15 +402,15 @@ bce_signing_key(const char *sk, const char *auth_prefix,
 
 
 /*
- * percent_decode
+ * bce_percent_decode
  *		Decode %XY escapes in [s, s + len) into a new malloc'd buffer.
  *
  * '+' is kept literally (RFC 3986, not form encoding), and a '%' not
  * followed by two hex digits is kept literally, so it re-encodes as %25.
  * The result may contain NUL bytes; its length goes to *outlen.
  */
-static char *
-percent_decode(const char *s, size_t len, size_t *outlen)
+char *
+bce_percent_decode(const char *s, size_t len, size_t *outlen)
 {
 	char	   *out = malloc(len + 1);
 	size_t		i;
@@ -462,8 +462,8 @@ query_item(const char *p, const char *segend, char **item)
 	int			rc = -1;
 
 	*item = NULL;
-	key = percent_decode(p, (size_t) ((eq ? eq : segend) - p), &klen);
-	val = percent_decode(vstart, (size_t) (segend - vstart), &vlen);
+	key = bce_percent_decode(p, (size_t) ((eq ? eq : segend) - p), &klen);
+	val = bce_percent_decode(vstart, (size_t) (segend - vstart), &vlen);
 	if (key == NULL || val == NULL)
 		goto done;
 

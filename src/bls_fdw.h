@@ -10,6 +10,7 @@
 
 #include "fmgr.h"
 #include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
 #include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
 #include "utils/relcache.h"
@@ -47,6 +48,7 @@ typedef struct BlsOptions
 	double		estimated_rows;
 	bool		use_remote_estimate;
 	int			readahead;		/* pages requested ahead of the reader */
+	int			batch_size;		/* creates an INSERT sends side by side */
 
 	/* ANALYZE (server, overridden by the table) */
 	int			analyze_max_pages;	/* pages ANALYZE may request */
@@ -70,6 +72,15 @@ typedef struct BlsOptions
 #define BLS_MAX_READAHEAD				16
 #define BLS_READAHEAD_BYTES				(2 * 1024 * 1024)
 #define BLS_DEFAULT_ANALYZE_MAX_PAGES	10
+
+/*
+ * Creates in flight at once: BLS allows 15 to 50 concurrent queries per
+ * account (bls-api.md, Limits) and answers 429 beyond; 10 leaves room for
+ * the account's other users.  16 is what a connection can run beside a
+ * scan's read-ahead.
+ */
+#define BLS_DEFAULT_BATCH_SIZE			10
+#define BLS_MAX_BATCH_SIZE				16
 #define BLS_MAX_ANALYZE_MAX_PAGES		100000
 
 /* Per-scan counters, shown by EXPLAIN ANALYZE. */
@@ -97,6 +108,9 @@ typedef struct BlsScanStats
 /* in option.c */
 extern BlsOptions *bls_get_options(Oid foreigntableid, Oid userid,
 								   bool need_keys);
+extern BlsOptions *bls_get_server_options(Oid serverid,
+										  ForeignTable *table,
+										  Oid userid, bool need_keys);
 extern bool bls_parse_endpoint(const char *value, char **url, char **host);
 
 /* in resource.c */
@@ -157,6 +171,16 @@ typedef struct BlsResource
 	int			nfilters;
 	const BlsSortDef *sorts;
 	int			nsorts;
+	/*
+	 * A call that describes one item by its id, used instead of the list
+	 * when a condition gives the ids (uuid = ..., IN, a join): GET
+	 * lookup_path followed by the encoded id; a 404 with code
+	 * lookup_not_found is no row.  NULL if the resource has none.
+	 */
+	const char *lookup_param;	/* the filter parameter that holds the id */
+	const char *lookup_path;
+	const BlsPageShape *lookup_shape;
+	const char *lookup_not_found;
 	const char *default_order_by;	/* the service's order when none is sent */
 	const char *default_order;
 	const char *columns;		/* column definitions, for IMPORT FOREIGN SCHEMA */
@@ -171,6 +195,8 @@ extern const BlsSortDef *bls_resource_sort(const BlsResource *res,
 extern bool bls_resource_has_field(const BlsResource *res, const char *field);
 extern const char *bls_resource_alias(const BlsResource *res,
 									  const char *column);
+extern const char *bls_lookup_value(const BlsResource *res,
+									const BlsParam *params, int nparams);
 
 /* in connection.c */
 typedef struct BlsConnection BlsConnection;
@@ -182,6 +208,16 @@ typedef struct BlsHttpRequest
 	const char *target;			/* path and query string, encoded as sent */
 	const char *body;			/* NULL for none */
 	size_t		bodylen;
+
+	/*
+	 * A request that must not be applied twice (a create): it is resent
+	 * only when the service certainly refused it, and an error whose outcome
+	 * is unknown says that what names may have been done.
+	 */
+	bool		not_idempotent;
+	const char *what;			/* e.g. "download task \"x\" (project ...)" */
+	const char *not_found_code; /* a 404 with this BLS code is an answer
+								 * (status 404), not an error */
 } BlsHttpRequest;
 
 /*
@@ -231,6 +267,7 @@ typedef struct BlsFilterQual
 	const BlsFilterDef *def;
 	Expr	   *value;
 	bool		is_array;
+	RestrictInfo *rinfo;
 } BlsFilterQual;
 
 /* a fuzzy keyword sent for a condition that is rechecked */
@@ -268,7 +305,9 @@ extern void bls_classify_clause(PlannerInfo *root, Index relid,
 								const BlsRelMap *map, RestrictInfo *rinfo,
 								BlsQuals *quals);
 extern bool bls_is_filter_var(Node *node, Index relid, const BlsRelMap *map);
-extern bool bls_single_sequence(const BlsQuals *quals);
+extern bool bls_single_sequence(const BlsResource *res,
+								const BlsQuals *quals);
+extern void bls_settle_lookup(const BlsResource *res, BlsQuals *quals);
 extern bool bls_pathkey_order(PathKey *pk, Index relid, const BlsRelMap *map,
 							  const char **order_by, const char **order);
 
@@ -381,6 +420,40 @@ extern void bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 						   const BlsFields *f, int uuid_key, int task_index,
 						   int page_no, const char *default_id,
 						   Datum *values, bool *nulls);
+
+/* in modify.c */
+extern int	blsIsForeignRelUpdatable(Relation rel);
+extern void blsAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
+									   RangeTblEntry *target_rte,
+									   Relation target_relation);
+extern List *blsPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
+								  Index resultRelation, int subplan_index);
+extern void blsBeginForeignModify(ModifyTableState *mtstate,
+								  ResultRelInfo *rinfo, List *fdw_private,
+								  int subplan_index, int eflags);
+extern TupleTableSlot *blsExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+											TupleTableSlot *slot,
+											TupleTableSlot *planSlot);
+extern TupleTableSlot **blsExecForeignBatchInsert(EState *estate,
+												  ResultRelInfo *rinfo,
+												  TupleTableSlot **slots,
+												  TupleTableSlot **planSlots,
+												  int *numSlots);
+extern int	blsGetForeignModifyBatchSize(ResultRelInfo *rinfo);
+extern TupleTableSlot *blsExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
+											TupleTableSlot *slot,
+											TupleTableSlot *planSlot);
+extern void blsEndForeignModify(EState *estate, ResultRelInfo *rinfo);
+extern void blsExplainForeignModify(ModifyTableState *mtstate,
+									ResultRelInfo *rinfo, List *fdw_private,
+									int subplan_index, struct ExplainState *es);
+extern bool blsPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
+								Index resultRelation, int subplan_index);
+extern void blsBeginDirectModify(ForeignScanState *node, int eflags);
+extern TupleTableSlot *blsIterateDirectModify(ForeignScanState *node);
+extern void blsEndDirectModify(ForeignScanState *node);
+extern void blsExplainDirectModify(ForeignScanState *node,
+								   struct ExplainState *es);
 
 /* in analyze.c */
 extern bool blsAnalyzeForeignTable(Relation relation,

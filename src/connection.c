@@ -136,6 +136,9 @@ typedef struct BlsTransfer
 	char	   *query;			/* query string, as signed; NULL if none */
 	char	   *body;			/* request body; NULL if none */
 	size_t		bodylen;
+	bool		not_idempotent; /* see BlsHttpRequest */
+	char	   *what;
+	char	   *not_found_code;
 	const BlsOptions *opts;		/* the starting scan's; valid while in use */
 	BlsScanStats *stats;
 	int			attempts;		/* sent so far */
@@ -247,7 +250,10 @@ release_transfer(BlsConnection *conn, BlsTransfer *t)
 	free(t->path);
 	free(t->query);
 	free(t->body);
+	free(t->what);
+	free(t->not_found_code);
 	t->target = t->path = t->query = t->body = NULL;
+	t->what = t->not_found_code = NULL;
 	t->in_use = false;
 	t->done = false;
 	t->opts = NULL;
@@ -637,6 +643,14 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "bls_fdw/" BLS_FDW_VERSION);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+
+	/*
+	 * libcurl silently resends a request on a reused connection that the
+	 * server closed without answering.  A create must never go twice: it
+	 * gets a connection of its own, on which libcurl does not retry.
+	 */
+	if (t->not_idempotent)
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->request_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_response_bytes);
@@ -795,6 +809,7 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 	BlsTransfer *t = NULL;
 	BlsHandle	h = {-1, 0};
 	const char *q;
+	size_t		decoded_len;
 
 	for (int slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
 		if (!conn->xfers[slot].in_use)
@@ -823,12 +838,25 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 	t->method = req->method;
 	t->target = malloc_strdup(req->target, strlen(req->target));
 	q = strchr(req->target, '?');
-	t->path = malloc_strdup(req->target, q ? q - req->target : strlen(req->target));
+	/* the signature covers the decoded path (a uuid in it is encoded) */
+	t->path = bce_percent_decode(req->target,
+								 q ? q - req->target : strlen(req->target),
+								 &decoded_len);
+	if (t->path == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
 	if (q)
 		t->query = malloc_strdup(q + 1, strlen(q + 1));
 	if (req->body)
 		t->body = malloc_strdup(req->body, req->bodylen);
 	t->bodylen = req->bodylen;
+	t->not_idempotent = req->not_idempotent;
+	if (req->what)
+		t->what = malloc_strdup(req->what, strlen(req->what));
+	if (req->not_found_code)
+		t->not_found_code = malloc_strdup(req->not_found_code,
+										  strlen(req->not_found_code));
 	t->opts = opts;
 	t->stats = stats;
 	t->attempts = 0;
@@ -848,6 +876,59 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 }
 
 /*
+ * Did the service certainly not act on t's last attempt?  It did not when
+ * the request never left (no connection), or when it answered with a
+ * refusal: any 4xx, or 503.  A timeout, a broken connection after sending,
+ * or a 500/502/504 leave it unknown.
+ */
+static bool
+certainly_refused(const BlsTransfer *t)
+{
+	if (t->result != CURLE_OK)
+		return t->result == CURLE_COULDNT_RESOLVE_HOST ||
+			t->result == CURLE_COULDNT_CONNECT ||
+			t->result == CURLE_SSL_CONNECT_ERROR ||
+			t->result == CURLE_PEER_FAILED_VERIFICATION ||
+			t->result == CURLE_SSL_CACERT_BADFILE;
+	return (t->status >= 400 && t->status < 500) || t->status == 503;
+}
+
+/*
+ * For an error while a request that must not be repeated is under way, or
+ * after an answer that does not tell whether it was applied: it names what
+ * may have been done, so that the user can look for it.
+ */
+static void
+in_flight_error_callback(void *arg)
+{
+	BlsTransfer *t = (BlsTransfer *) arg;
+
+	if (!t->in_use || t->what == NULL)
+		return;
+	if (t->attached)
+		errcontext("%s may have been created: the request was under way and is not sent again", t->what);
+	else if (t->done && !certainly_refused(t))
+		errcontext("%s may have been created: the outcome is unknown and the request is not sent again", t->what);
+}
+
+/* Is body a BLS error whose code is code? */
+static bool
+error_code_is(const BlsTransfer *t, const char *code)
+{
+	char	   *c = NULL;
+	char	   *m = NULL;
+	char	   *r = NULL;
+	bool		match;
+
+	match = bls_parse_error_body(t->buf ? t->buf : "", t->len, &c, &m, &r) &&
+		c != NULL && strcmp(c, code) == 0;
+	free(c);
+	free(m);
+	free(r);
+	return match;
+}
+
+/*
  * bls_request_wait
  *		Wait for request h to succeed, retrying throttling, server errors and
  *		connection failures up to max_retries times, and return the 2xx
@@ -862,6 +943,14 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 {
 	BlsTransfer *t = handle_transfer(conn, h);
 	const BlsOptions *opts = t->opts;
+	ErrorContextCallback errcallback;
+
+	/* a cancel while a create is under way: say it may have happened */
+	errcallback.callback = in_flight_error_callback;
+	errcallback.arg = t;
+	errcallback.previous = error_context_stack;
+	if (t->not_idempotent)
+		error_context_stack = &errcallback;
 
 	for (;;)
 	{
@@ -889,8 +978,14 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 
 		if (t->result == CURLE_OK && t->status >= 200 && t->status < 300)
 			break;
+		/* "no such item" is an answer when the caller said so */
+		if (t->result == CURLE_OK && t->status == 404 && t->not_found_code &&
+			error_code_is(t, t->not_found_code))
+			break;
 
-		if (t->result != CURLE_OK)
+		if (t->not_idempotent && !certainly_refused(t))
+			again = false;		/* it may have been applied: never resend */
+		else if (t->result != CURLE_OK)
 			again = retryable_curl_error(t->result) && !t->too_large &&
 				t->attempts <= opts->max_retries;
 		else if (t->status == 400 && !t->resigned && t->len > 0 &&
@@ -926,6 +1021,8 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 												  retry_delay_ms(t, t->attempts - 1));
 	}
 
+	if (t->not_idempotent)
+		error_context_stack = errcallback.previous;
 	resp->body = t->buf ? t->buf : "";
 	resp->len = t->len;
 	resp->status = t->status;
@@ -1054,6 +1151,8 @@ report_http_error(BlsTransfer *t, const BlsOptions *opts, int attempts)
 				sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
 				hint = "Check the user mapping's secret_access_key.";
 			}
+			else if (t->status >= 500 && t->not_idempotent && t->status != 503)
+				hint = "Look for what may have been created before trying again.";
 			else if (t->status >= 500)
 				hint = "The service failed; retry later.";
 			break;

@@ -56,12 +56,14 @@ static const BlsOptionDef valid_options[] = {
 	{"use_remote_estimate", ForeignServerRelationId, false},
 	{"analyze_max_pages", ForeignServerRelationId, false},
 	{"readahead", ForeignServerRelationId, false},
+	{"batch_size", ForeignServerRelationId, false},
 	{"resource", ForeignTableRelationId, false},
 	{"page_size", ForeignTableRelationId, false},
 	{"estimated_rows", ForeignTableRelationId, false},
 	{"use_remote_estimate", ForeignTableRelationId, false},
 	{"analyze_max_pages", ForeignTableRelationId, false},
 	{"readahead", ForeignTableRelationId, false},
+	{"batch_size", ForeignTableRelationId, false},
 	{"key", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
 };
@@ -233,6 +235,8 @@ validate_option(const BlsOptionDef *opt, DefElem *def)
 		(void) parse_int_option(name, value, 0, PG_INT64_MAX);
 	else if (strcmp(name, "readahead") == 0)
 		(void) parse_int_option(name, value, 0, BLS_MAX_READAHEAD);
+	else if (strcmp(name, "batch_size") == 0)
+		(void) parse_int_option(name, value, 1, BLS_MAX_BATCH_SIZE);
 	else if (strcmp(name, "analyze_max_pages") == 0)
 		(void) parse_int_option(name, value, 1, BLS_MAX_ANALYZE_MAX_PAGES);
 	else if (strcmp(name, "tls_verify") == 0 ||
@@ -340,6 +344,9 @@ apply_planner_option(BlsOptions *opts, DefElem *def)
 	else if (strcmp(def->defname, "readahead") == 0)
 		opts->readahead = (int) parse_int_option(def->defname, value, 0,
 												 BLS_MAX_READAHEAD);
+	else if (strcmp(def->defname, "batch_size") == 0)
+		opts->batch_size = (int) parse_int_option(def->defname, value, 1,
+												  BLS_MAX_BATCH_SIZE);
 	else if (strcmp(def->defname, "analyze_max_pages") == 0)
 		opts->analyze_max_pages = (int) parse_int_option(def->defname, value, 1,
 														 BLS_MAX_ANALYZE_MAX_PAGES);
@@ -356,7 +363,20 @@ BlsOptions *
 bls_get_options(Oid foreigntableid, Oid userid, bool need_keys)
 {
 	ForeignTable *table = GetForeignTable(foreigntableid);
-	ForeignServer *server = GetForeignServer(table->serverid);
+
+	return bls_get_server_options(table->serverid, table, userid, need_keys);
+}
+
+/*
+ * bls_get_server_options
+ *		The same for a server, with table's overrides if table is not NULL
+ *		(a function such as bls_download_link() has no table).
+ */
+BlsOptions *
+bls_get_server_options(Oid serverid, ForeignTable *table, Oid userid,
+					   bool need_keys)
+{
+	ForeignServer *server = GetForeignServer(serverid);
 	UserMapping *um = need_keys ? GetUserMapping(userid, server->serverid) : NULL;
 	BlsOptions *opts = palloc0(sizeof(BlsOptions));
 	ListCell   *lc;
@@ -374,6 +394,7 @@ bls_get_options(Oid foreigntableid, Oid userid, bool need_keys)
 	opts->tls_verify = true;
 	opts->estimated_rows = BLS_DEFAULT_ESTIMATED_ROWS;
 	opts->readahead = BLS_DEFAULT_READAHEAD;
+	opts->batch_size = BLS_DEFAULT_BATCH_SIZE;
 	opts->analyze_max_pages = BLS_DEFAULT_ANALYZE_MAX_PAGES;
 
 	foreach(lc, server->options)
@@ -407,7 +428,7 @@ bls_get_options(Oid foreigntableid, Oid userid, bool need_keys)
 			apply_planner_option(opts, def);
 	}
 	/* the table's options override the server's */
-	foreach(lc, table->options)
+	foreach(lc, table ? table->options : NIL)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
 

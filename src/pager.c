@@ -283,7 +283,7 @@ report_page_error(BlsParseStatus status, const BlsPage *page,
  */
 static BlsPage *
 receive_page(BlsPager *pg, BlsHandle h, MemoryContext cxt, int page_no,
-			 char *request_id, size_t *bytes)
+			 bool lookup, char *request_id, size_t *bytes)
 {
 	BlsPage    *page = MemoryContextAllocZero(cxt, sizeof(BlsPage));
 	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
@@ -297,7 +297,16 @@ receive_page(BlsPager *pg, BlsHandle h, MemoryContext cxt, int page_no,
 
 	pg->current = h;
 	bls_request_wait(pg->conn, h, &resp);
-	status = bls_page_parse_shape(resp.body, resp.len, pg->res->shape, page);
+	if (resp.status == 404)
+	{
+		/* a described item that does not exist: an empty last page */
+		page->total = -1;
+		status = BLS_PARSE_OK;
+	}
+	else
+		status = bls_page_parse_shape(resp.body, resp.len,
+									  lookup ? pg->res->lookup_shape : pg->res->shape,
+									  page);
 	strlcpy(request_id, resp.request_id, 80);
 	*bytes = resp.len;
 	/* the page holds what it needs: the response buffer can go */
@@ -419,6 +428,7 @@ fetch_next_page(BlsPager *pg)
 	bool		have_prev;
 	char		request_id[80];
 	size_t		bytes;
+	bool		lookup = bls_lookup_value(pg->res, pg->params, pg->nparams) != NULL;
 
 	/*
 	 * A page whose every item was on the page before means the service
@@ -473,7 +483,7 @@ fetch_next_page(BlsPager *pg)
 		}
 		else
 			h = start_page(pg, page_no, false);
-		page = receive_page(pg, h, cxt, page_no, request_id, &bytes);
+		page = receive_page(pg, h, cxt, page_no, lookup, request_id, &bytes);
 
 		/*
 		 * A page read ahead while the list changed (its total differs from
@@ -502,7 +512,8 @@ fetch_next_page(BlsPager *pg)
 	strlcpy(pg->page_request_id, request_id, sizeof(pg->page_request_id));
 
 	page_size = bls_page_effective_size(page, pg->page_size);
-	pg->last_page = bls_page_is_last(page, page_no, pg->page_size);
+	/* an item described by its id is all there is */
+	pg->last_page = lookup || bls_page_is_last(page, page_no, pg->page_size);
 
 	MemoryContextSwitchTo(oldcxt);
 
@@ -668,6 +679,7 @@ bls_pager_fetch(BlsPager *pg, const BlsListRequest *lr)
 	MemoryContextReset(pg->fetch_cxt);
 	bls_build_list_request(pg->res, lr, &hr);
 	h = bls_request_start(pg->conn, pg->opts, &hr, pg->stats, false);
-	return receive_page(pg, h, pg->fetch_cxt, lr->page_no, pg->page_request_id,
-						&bytes);
+	return receive_page(pg, h, pg->fetch_cxt, lr->page_no,
+						bls_lookup_value(pg->res, lr->params, lr->nparams) != NULL,
+						pg->page_request_id, &bytes);
 }

@@ -321,6 +321,7 @@ add_filter(BlsQuals *quals, const BlsFilterDef *def, Node *value,
 	f->def = def;
 	f->value = (Expr *) value;
 	f->is_array = is_array;
+	f->rinfo = rinfo;
 	quals->filters = lappend(quals->filters, f);
 	if (def->match == BLS_MATCH_EXACT)
 		quals->exact = lappend(quals->exact, rinfo);
@@ -400,7 +401,7 @@ bls_classify_clause(PlannerInfo *root, Index relid, const BlsRelMap *map,
  *		when there is none.
  */
 bool
-bls_single_sequence(const BlsQuals *quals)
+bls_single_sequence(const BlsResource *res, const BlsQuals *quals)
 {
 	ListCell   *lc;
 
@@ -410,6 +411,9 @@ bls_single_sequence(const BlsQuals *quals)
 		bool		scalar = false;
 		ListCell   *kc;
 
+		/* items described one by one come in no order */
+		if (res->lookup_param && strcmp(f->def->param, res->lookup_param) == 0)
+			return false;
 		if (!f->is_array)
 			continue;
 		foreach(kc, quals->filters)
@@ -423,6 +427,42 @@ bls_single_sequence(const BlsQuals *quals)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * bls_settle_lookup
+ *		When the conditions give the ids of the items, the scan describes
+ *		each instead of listing: the other filters cannot be sent then, so
+ *		their clauses are checked locally instead.
+ */
+void
+bls_settle_lookup(const BlsResource *res, BlsQuals *quals)
+{
+	List	   *filters = NIL;
+	bool		lookup = false;
+	ListCell   *lc;
+
+	foreach(lc, quals->filters)
+		if (res->lookup_param &&
+			strcmp(((BlsFilterQual *) lfirst(lc))->def->param, res->lookup_param) == 0)
+			lookup = true;
+	if (!lookup)
+		return;
+	foreach(lc, quals->filters)
+	{
+		BlsFilterQual *f = (BlsFilterQual *) lfirst(lc);
+
+		if (strcmp(f->def->param, res->lookup_param) == 0)
+			filters = lappend(filters, f);
+		else if (f->def->match == BLS_MATCH_EXACT)
+		{
+			quals->exact = list_delete_ptr(quals->exact, f->rinfo);
+			quals->local = lappend(quals->local, f->rinfo);
+		}
+	}
+	quals->filters = filters;
+	quals->keywords = NIL;
+	quals->loose = NIL;
 }
 
 /*

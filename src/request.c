@@ -76,3 +76,47 @@ done:
 	json_object_put(obj);
 	return result;
 }
+
+/*
+ * bls_json_body
+ *		A JSON object of fields, in the order given, as a malloc'd string
+ *		and its length in *len; NULL if out of memory.  A string field that
+ *		is NULL is left out, so the service applies its default.
+ */
+char *
+bls_json_body(const BlsBodyField *fields, int n, size_t *len)
+{
+	json_object *obj = json_object_new_object();
+	const char *text;
+	size_t		textlen;
+	char	   *result = NULL;
+
+	if (obj == NULL)
+		return NULL;
+	for (int i = 0; i < n; i++)
+	{
+		if (fields[i].is_int)
+		{
+			if (json_object_object_add(obj, fields[i].key,
+									   json_object_new_int64(fields[i].ival)) != 0)
+				goto done;
+		}
+		else if (add_string(obj, fields[i].key, fields[i].str) != 0)
+			goto done;
+	}
+	text = json_object_to_json_string_length(obj,
+											 JSON_C_TO_STRING_PLAIN |
+											 JSON_C_TO_STRING_NOSLASHESCAPE,
+											 &textlen);
+	if (text == NULL)
+		goto done;
+	result = malloc(textlen + 1);
+	if (result == NULL)
+		goto done;
+	memcpy(result, text, textlen + 1);
+	*len = textlen;
+
+done:
+	json_object_put(obj);
+	return result;
+}

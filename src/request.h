@@ -8,6 +8,7 @@
 #ifndef BLS_REQUEST_H
 #define BLS_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* One request parameter: a filter the resource understands.  UTF-8. */
@@ -32,6 +33,16 @@ typedef struct BlsListRequest
 	int			page_size;
 } BlsListRequest;
 
+/* A member of a JSON body: a string, or an integer if is_int. */
+typedef struct BlsBodyField
+{
+	const char *key;
+	const char *str;			/* NULL: not sent (unless is_int) */
+	bool		is_int;
+	long long	ival;
+} BlsBodyField;
+
 extern char *bls_request_body(const BlsListRequest *req, size_t *len);
+extern char *bls_json_body(const BlsBodyField *fields, int n, size_t *len);
 
 #endif							/* BLS_REQUEST_H */

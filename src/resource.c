@@ -26,6 +26,8 @@ static const char *const task_fields[] = {
 };
 
 static const BlsFilterDef task_filters[] = {
+	/* a uuid is described (DescribeDownloadTask), not listed */
+	{"uuid", "uuid", BLS_MATCH_EXACT},
 	{"project", "project", BLS_MATCH_EXACT},
 	/* "fuzzy" and undocumented: treated as a superset, always rechecked */
 	{"logStoreName", "logStoreName", BLS_MATCH_FUZZY},
@@ -93,6 +95,10 @@ static const BlsResource resources[] = {
 		.nfilters = lengthof(task_filters),
 		.sorts = task_sorts,
 		.nsorts = lengthof(task_sorts),
+		.lookup_param = "uuid",
+		.lookup_path = "/v2/logstore/download/",
+		.lookup_shape = &bls_shape_download_task,
+		.lookup_not_found = "DownloadTaskNotFound",
 		.default_order_by = "createdTime",
 		.default_order = "desc",
 		.columns =
@@ -220,6 +226,21 @@ bls_resource_has_field(const BlsResource *res, const char *field)
 		if (strcmp(res->fields[i], field) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * The id a request with these parameters describes instead of listing, or
+ * NULL for a list request.
+ */
+const char *
+bls_lookup_value(const BlsResource *res, const BlsParam *params, int nparams)
+{
+	if (res->lookup_param == NULL)
+		return NULL;
+	for (int i = 0; i < nparams; i++)
+		if (strcmp(params[i].key, res->lookup_param) == 0)
+			return params[i].value;
+	return NULL;
 }
 
 /* The field res names a column after, or NULL: see log_store_aliases. */

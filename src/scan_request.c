@@ -330,6 +330,24 @@ void
 bls_build_list_request(const BlsResource *res, const BlsListRequest *lr,
 					   BlsHttpRequest *out)
 {
+	const char *id = bls_lookup_value(res, lr->params, lr->nparams);
+
+	memset(out, 0, sizeof(*out));
+	if (id != NULL)
+	{
+		/* one item described by its id, which goes into the path */
+		char	   *enc = bce_uri_encode(id, strlen(id), 0);
+
+		if (enc == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+		out->method = "GET";
+		out->target = psprintf("%s%s", res->lookup_path, enc);
+		out->not_found_code = res->lookup_not_found;
+		bce_free(enc);
+		return;
+	}
 	out->method = res->method;
 	if (strcmp(res->method, "POST") == 0)
 	{

@@ -92,5 +92,8 @@ fi
 # secrets stay out of the server log, client messages and pg_stat_activity
 run_tap check-secrets test/check_secrets.sh
 
+# a backend waiting on BLS exits when the postmaster dies
+run_tap postmaster-death test/postmaster_death.sh
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,1136 @@
+/*-------------------------------------------------------------------------
+ *
+ * modify.c
+ *		  INSERT and DELETE on download_tasks: CreateDownloadTask and
+ *		  DeleteDownloadTask.  UPDATE is refused: BLS cannot change a task.
+ *
+ * An INSERT sends one CreateDownloadTask per row, after checking locally
+ * what is surely wrong (a missing log store or time, start after end, a bad
+ * format, order or limit, a value for a column only the service sets), so
+ * that nothing is sent for such a row.  A batch (the batch_size option, as
+ * postgres_fdw names it) sends its creates side by side.  A create is not
+ * idempotent: it is resent only when the service certainly refused it (see
+ * connection.c), and an error whose outcome is unknown names the task.
+ * RETURNING describes each new task (DescribeDownloadTask), so it shows the
+ * service's view; PostgreSQL does not batch an INSERT with RETURNING.
+ *
+ * A DELETE whose only conditions give uuids (uuid = x, IN, = ANY) is a
+ * direct modification: one DeleteDownloadTask per distinct uuid and no other
+ * request; its row count is the number of tasks that existed.  Any other
+ * DELETE scans (with the usual pushdown) and deletes each row by its uuid.
+ * A task that is already gone (404) counts no row, and is no error.
+ *
+ * BLS has no transactions: a ROLLBACK undoes neither a create nor a delete.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/appendinfo.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/ruleutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "bce_auth.h"
+#include "bls_fdw.h"
+
+#define BLS_CREATE_PATH		"/v2/logstore/download"
+#define BLS_DELETE_PATH		"/v2/logstore/download/"
+
+/* The junk columns a row-by-row DELETE carries from its scan. */
+#define BLS_JUNK_UUID		"bls_uuid"
+#define BLS_JUNK_ROW		"bls_row"
+
+/* How a create's body field is sent. */
+typedef enum BlsCreateKind
+{
+	BLS_CREATE_STRING,
+	BLS_CREATE_TIME,			/* UTC YYYY-MM-DDTHH:MM:SSZ */
+	BLS_CREATE_INT				/* a JSON integer */
+} BlsCreateKind;
+
+/* The fields of a CreateDownloadTask body, in their documented order. */
+static const struct
+{
+	const char *field;
+	BlsCreateKind kind;
+	bool		required;
+}			create_fields[] = {
+	{"name", BLS_CREATE_STRING, false},
+	{"project", BLS_CREATE_STRING, false},
+	{"logStoreName", BLS_CREATE_STRING, true},
+	{"logStreamName", BLS_CREATE_STRING, false},
+	{"query", BLS_CREATE_STRING, false},
+	{"queryStartTime", BLS_CREATE_TIME, true},
+	{"queryEndTime", BLS_CREATE_TIME, true},
+	{"format", BLS_CREATE_STRING, false},
+	{"limit", BLS_CREATE_INT, false},
+	{"order", BLS_CREATE_STRING, false},
+	{"fileDir", BLS_CREATE_STRING, false},
+};
+
+#define BLS_NUM_CREATE_FIELDS lengthof(create_fields)
+#define BLS_MAX_LIMIT		1000000
+
+/* Execution state of an INSERT or a row-by-row DELETE. */
+typedef struct BlsModifyState
+{
+	Relation	rel;
+	BlsOptions *opts;
+	const BlsResource *res;
+	CmdType		operation;
+	MemoryContext cxt;			/* its reset callback gives back what follows */
+	BlsConnection *conn;
+	BlsHandle  *handles;		/* a batch's creates under way */
+	int			nhandles;
+	BlsScanStats stats;
+	MemoryContext row_cxt;		/* reset per row */
+
+	/* INSERT: the column of each create field (0 if none) */
+	AttrNumber	create_attno[BLS_NUM_CREATE_FIELDS];
+	List	   *service_attnos; /* columns only the service sets */
+	int			batch_size;
+	BlsPager   *describer;		/* for RETURNING */
+	BlsColumn  *cols;			/* every column, to describe into */
+	int			ncols;
+	BlsFields	fields;
+	int			id_keys[2];
+
+	/* DELETE */
+	AttrNumber	uuid_junk;
+	AttrNumber	row_junk;		/* the scanned row, for RETURNING */
+	int64		deleted;
+} BlsModifyState;
+
+/* Give back the requests and the connection; never raises an error. */
+static void
+modify_reset_callback(void *arg)
+{
+	BlsModifyState *ms = (BlsModifyState *) arg;
+
+	if (ms->conn == NULL)
+		return;
+	for (int i = 0; i < ms->nhandles; i++)
+		bls_request_release(ms->conn, ms->handles[i]);
+	ms->nhandles = 0;
+	bls_connection_release(ms->conn);
+	ms->conn = NULL;
+}
+
+/* Refuse what BLS cannot do; the message says why. */
+static void
+check_operation(Relation rel, const BlsResource *res, CmdType operation)
+{
+	if (strcmp(res->name, "download_tasks") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot change foreign table \"%s\": BLS resource \"%s\" is read-only",
+						RelationGetRelationName(rel), res->name)));
+	if (operation == CMD_UPDATE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot update foreign table \"%s\"", RelationGetRelationName(rel)),
+				 errdetail("BLS has no call to change a download task."),
+				 errhint("Delete the task and insert a new one.")));
+}
+
+/*
+ * blsIsForeignRelUpdatable
+ *		download_tasks takes INSERT and DELETE; the catalog is read-only.
+ */
+int
+blsIsForeignRelUpdatable(Relation rel)
+{
+	BlsOptions *opts = bls_get_options(RelationGetRelid(rel), GetUserId(), false);
+
+	if (strcmp(opts->resource->name, "download_tasks") != 0)
+		return 0;
+	return (1 << CMD_INSERT) | (1 << CMD_DELETE);
+}
+
+/* The column of rel that reads field, or InvalidAttrNumber. */
+static AttrNumber
+field_column(Relation rel, const BlsResource *res, const char *field)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	for (int i = 1; i <= tupdesc->natts; i++)
+	{
+		char	   *key;
+		bool		match;
+
+		if (TupleDescAttr(tupdesc, i - 1)->attisdropped)
+			continue;
+		key = bls_column_key(rel, i, res);
+		match = strcmp(key, field) == 0;
+		pfree(key);
+		if (match)
+			return i;
+	}
+	return InvalidAttrNumber;
+}
+
+/*
+ * blsAddForeignUpdateTargets
+ *		A DELETE row by row needs the task's uuid, and for RETURNING the
+ *		whole row as scanned.
+ */
+void
+blsAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
+						   RangeTblEntry *target_rte, Relation target_relation)
+{
+	BlsOptions *opts = bls_get_options(RelationGetRelid(target_relation),
+									   GetUserId(), false);
+	AttrNumber	attno;
+	Var		   *var;
+
+	check_operation(target_relation, opts->resource, root->parse->commandType);
+	attno = field_column(target_relation, opts->resource, "uuid");
+	if (attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("cannot delete from foreign table \"%s\": it has no column for field \"uuid\"",
+						RelationGetRelationName(target_relation)),
+				 errhint("A task is deleted by its uuid; add a uuid column.")));
+	var = makeVar(rtindex, attno, TEXTOID, -1, InvalidOid, 0);
+	var->vartype = TupleDescAttr(RelationGetDescr(target_relation), attno - 1)->atttypid;
+	var->vartypmod = TupleDescAttr(RelationGetDescr(target_relation), attno - 1)->atttypmod;
+	var->varcollid = TupleDescAttr(RelationGetDescr(target_relation), attno - 1)->attcollation;
+	add_row_identity_var(root, var, rtindex, BLS_JUNK_UUID);
+
+	if (root->parse->returningList != NIL)
+		add_row_identity_var(root,
+							 makeWholeRowVar(target_rte, rtindex, 0, false),
+							 rtindex, BLS_JUNK_ROW);
+}
+
+/*
+ * blsPlanForeignModify
+ *		Refuse what cannot be done.  The plan holds only whether the
+ *		statement has RETURNING (the executor sets up its projection only
+ *		after BeginForeignModify); the executor reads the options.
+ */
+List *
+blsPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
+					 Index resultRelation, int subplan_index)
+{
+	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
+	Relation	rel = table_open(rte->relid, NoLock);
+	BlsOptions *opts = bls_get_options(rte->relid, GetUserId(), false);
+
+	check_operation(rel, opts->resource, plan->operation);
+	table_close(rel, NoLock);
+	return list_make1(makeBoolean(plan->returningLists != NIL));
+}
+
+/* Set up the state both INSERT and DELETE use, in a context of its own. */
+static BlsModifyState *
+begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation)
+{
+	Relation	rel = rinfo->ri_RelationDesc;
+	RangeTblEntry *rte = exec_rt_fetch(rinfo->ri_RangeTableIndex, estate);
+	Oid			userid = rte->checkAsUser ? rte->checkAsUser : GetUserId();
+	MemoryContext cxt = AllocSetContextCreate(estate->es_query_cxt,
+											  "bls_fdw modify",
+											  ALLOCSET_SMALL_SIZES);
+	BlsModifyState *ms = MemoryContextAllocZero(cxt, sizeof(BlsModifyState));
+	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+
+	ms->cxt = cxt;
+	ms->rel = rel;
+	ms->operation = operation;
+	/* the role's mapping: a role without one gets a clear error here */
+	ms->opts = bls_get_options(RelationGetRelid(rel), userid, true);
+	ms->res = ms->opts->resource;
+	check_operation(rel, ms->res, operation);
+	ms->row_cxt = AllocSetContextCreate(cxt, "bls_fdw modify row",
+										ALLOCSET_SMALL_SIZES);
+	ms->handles = palloc0(sizeof(BlsHandle) * BLS_MAX_BATCH_SIZE);
+	cb->func = modify_reset_callback;
+	cb->arg = ms;
+	MemoryContextRegisterResetCallback(cxt, cb);
+	MemoryContextSwitchTo(oldcxt);
+	return ms;
+}
+
+/* Prepare describing tasks into every column, for RETURNING. */
+static void
+init_describer(BlsModifyState *ms)
+{
+	TupleDesc	tupdesc = RelationGetDescr(ms->rel);
+	MemoryContext oldcxt = MemoryContextSwitchTo(ms->cxt);
+
+	ms->cols = palloc0(sizeof(BlsColumn) * Max(tupdesc->natts, 1));
+	for (int i = 0; i < tupdesc->natts; i++)
+		if (!TupleDescAttr(tupdesc, i)->attisdropped)
+			bls_init_column(&ms->cols[ms->ncols++], ms->rel, i + 1, ms->res);
+	bls_init_fields(&ms->fields, ms->cols, ms->ncols, ms->res, ms->id_keys);
+	ms->describer = bls_pager_create(ms->cxt, ms->opts, ms->res, &ms->stats);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * blsBeginForeignModify
+ *		Map the columns to the create's fields, or find the DELETE's junk
+ *		columns.
+ */
+void
+blsBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+					  List *fdw_private, int subplan_index, int eflags)
+{
+	EState	   *estate = mtstate->ps.state;
+	CmdType		operation = mtstate->operation;
+	BlsModifyState *ms;
+	TupleDesc	tupdesc = RelationGetDescr(rinfo->ri_RelationDesc);
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	ms = begin_modify(estate, rinfo, operation);
+	rinfo->ri_FdwState = ms;
+
+	if (operation == CMD_INSERT)
+	{
+		for (int f = 0; f < BLS_NUM_CREATE_FIELDS; f++)
+			ms->create_attno[f] = InvalidAttrNumber;
+		for (int i = 1; i <= tupdesc->natts; i++)
+		{
+			char	   *key;
+			bool		writable = false;
+
+			if (TupleDescAttr(tupdesc, i - 1)->attisdropped)
+				continue;
+			key = bls_column_key(ms->rel, i, ms->res);
+			for (int f = 0; f < BLS_NUM_CREATE_FIELDS; f++)
+				if (strcmp(key, create_fields[f].field) == 0)
+				{
+					if (ms->create_attno[f] == InvalidAttrNumber)
+						ms->create_attno[f] = i;
+					writable = true;
+				}
+			if (!writable)
+				ms->service_attnos = lappend_int(ms->service_attnos, i);
+		}
+		ms->batch_size = ms->opts->batch_size;
+		if (boolVal(linitial(fdw_private)))
+			init_describer(ms);
+	}
+	else
+	{
+		Plan	   *subplan = outerPlanState(mtstate)->plan;
+
+		ms->uuid_junk = ExecFindJunkAttributeInTlist(subplan->targetlist,
+													 BLS_JUNK_UUID);
+		if (!AttributeNumberIsValid(ms->uuid_junk))
+			elog(ERROR, "could not find junk uuid column");
+		ms->row_junk = ExecFindJunkAttributeInTlist(subplan->targetlist,
+													BLS_JUNK_ROW);
+	}
+}
+
+/* The column's name, for messages. */
+static const char *
+column_name(Relation rel, AttrNumber attno)
+{
+	return NameStr(TupleDescAttr(RelationGetDescr(rel), attno - 1)->attname);
+}
+
+/* A value of a column as text in the server encoding, palloc'd. */
+static char *
+value_text(Relation rel, AttrNumber attno, Datum value)
+{
+	Oid			typoutput;
+	bool		isvarlena;
+
+	getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), attno - 1)->atttypid,
+					  &typoutput, &isvarlena);
+	return OidOutputFunctionCall(typoutput, value);
+}
+
+/*
+ * A time as BLS takes it, UTC "YYYY-MM-DDTHH:MM:SSZ" whatever the
+ * session's TimeZone, into buf.  Whole seconds: a start rounds down and an
+ * end up, so the window covers what was asked.
+ */
+static void
+format_time(Relation rel, AttrNumber attno, Datum value, bool round_up,
+			char *buf, size_t buflen)
+{
+	Oid			typid = TupleDescAttr(RelationGetDescr(rel), attno - 1)->atttypid;
+	TimestampTz ts;
+	pg_time_t	t;
+	struct pg_tm *tm;
+
+	if (typid == TIMESTAMPTZOID)
+		ts = DatumGetTimestampTz(value);
+	else
+		ts = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+													 CStringGetDatum(value_text(rel, attno, value)),
+													 ObjectIdGetDatum(InvalidOid),
+													 Int32GetDatum(-1)));
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column \"%s\" must be a finite time to create a download task",
+						column_name(rel, attno))));
+	/* whole seconds since 1970: the floor, or the ceiling for an end */
+	t = (pg_time_t) (ts / USECS_PER_SEC);
+	if (ts % USECS_PER_SEC != 0 && (ts < 0) != round_up)
+		t += round_up ? 1 : -1;
+	t += (pg_time_t) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	tm = pg_gmtime(&t);
+	if (tm == NULL || tm->tm_year + 1900 < 1 || tm->tm_year + 1900 > 9999)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column \"%s\" is out of the range of times BLS takes",
+						column_name(rel, attno))));
+	snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+			 tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
+			 tm->tm_hour, tm->tm_min, tm->tm_sec);
+}
+
+/* A description of the task a row asks for, for messages. */
+static char *
+describe_row(const BlsBodyField *body)
+{
+	const char *name = body[0].str;
+	const char *project = body[1].str;
+	const char *store = body[2].str;
+
+	return psprintf("download task \"%s\" (project \"%s\", log store \"%s\")",
+					name ? bls_printable(name, 100) : "",
+					project ? bls_printable(project, 100) : "default",
+					store ? bls_printable(store, 100) : "");
+}
+
+/*
+ * Check one row and build its create body in body[] (UTF-8 strings in the
+ * current context).  Everything that is surely wrong is an ERROR here,
+ * before anything is sent.
+ */
+static void
+build_create(BlsModifyState *ms, TupleTableSlot *slot, BlsBodyField *body)
+{
+	Relation	rel = ms->rel;
+	ListCell   *lc;
+	char	   *start = NULL;
+	char	   *end = NULL;
+
+	slot_getallattrs(slot);
+	foreach(lc, ms->service_attnos)
+	{
+		AttrNumber	attno = lfirst_int(lc);
+
+		if (!slot->tts_isnull[attno - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_GENERATED_ALWAYS),
+					 errmsg("cannot insert a non-null value into column \"%s\"",
+							column_name(rel, attno)),
+					 errdetail("Column \"%s\" is set by BLS; nothing was sent.",
+							   column_name(rel, attno))));
+	}
+
+	for (int f = 0; f < BLS_NUM_CREATE_FIELDS; f++)
+	{
+		AttrNumber	attno = ms->create_attno[f];
+		Datum		value;
+
+		body[f].key = create_fields[f].field;
+		body[f].str = NULL;
+		body[f].is_int = false;
+		if (attno == InvalidAttrNumber || slot->tts_isnull[attno - 1])
+		{
+			if (create_fields[f].required)
+				ereport(ERROR,
+						(errcode(ERRCODE_NOT_NULL_VIOLATION),
+						 attno == InvalidAttrNumber
+						 ? errmsg("foreign table \"%s\" has no column for field \"%s\", which a new download task needs",
+								  RelationGetRelationName(rel), create_fields[f].field)
+						 : errmsg("column \"%s\" must not be null in a new download task",
+								  column_name(rel, attno))));
+			continue;
+		}
+		value = slot->tts_values[attno - 1];
+		switch (create_fields[f].kind)
+		{
+			case BLS_CREATE_STRING:
+				{
+					char	   *s = value_text(rel, attno, value);
+
+					body[f].str = pg_server_to_any(s, strlen(s), PG_UTF8);
+					break;
+				}
+			case BLS_CREATE_TIME:
+				{
+					char	   *buf = palloc(32);
+
+					format_time(rel, attno, value,
+								strcmp(create_fields[f].field, "queryEndTime") == 0,
+								buf, 32);
+					body[f].str = buf;
+					if (strcmp(create_fields[f].field, "queryStartTime") == 0)
+						start = buf;
+					else
+						end = buf;
+					break;
+				}
+			case BLS_CREATE_INT:
+				{
+					char	   *s = value_text(rel, attno, value);
+					char	   *endp;
+					long long	v;
+
+					errno = 0;
+					v = strtoll(s, &endp, 10);
+					if (errno != 0 || endp == s || *endp != '\0' ||
+						v < 1 || v > BLS_MAX_LIMIT)
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("invalid value for column \"%s\": \"%s\"",
+										column_name(rel, attno), s),
+								 errdetail("A download task's limit is a whole number from 1 to %d.",
+										   BLS_MAX_LIMIT)));
+					body[f].is_int = true;
+					body[f].ival = v;
+					break;
+				}
+		}
+		if (strcmp(create_fields[f].field, "format") == 0 &&
+			strcmp(body[f].str, "json") != 0 && strcmp(body[f].str, "csv") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for column \"%s\": \"%s\"",
+							column_name(rel, attno), bls_printable(body[f].str, 40)),
+					 errdetail("A download task's format is \"json\" or \"csv\".")));
+		if (strcmp(create_fields[f].field, "order") == 0 &&
+			strcmp(body[f].str, "asc") != 0 && strcmp(body[f].str, "desc") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for column \"%s\": \"%s\"",
+							column_name(rel, attno), bls_printable(body[f].str, 40)),
+					 errdetail("A download task's order is \"asc\" or \"desc\".")));
+		if (strcmp(create_fields[f].field, "logStoreName") == 0 &&
+			body[f].str[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("column \"%s\" must not be empty in a new download task",
+							column_name(rel, attno))));
+	}
+	/* both are UTC in one fixed format: they compare as strings */
+	if (start && end && strcmp(start, end) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("query_start_time is after query_end_time"),
+				 errdetail("The task would export from %s to %s.", start, end)));
+}
+
+/* Start the create of body; the handle goes into ms->handles. */
+static void
+start_create(BlsModifyState *ms, const BlsBodyField *body)
+{
+	BlsHttpRequest hr = {0};
+	size_t		len;
+	char	   *json = bls_json_body(body, BLS_NUM_CREATE_FIELDS, &len);
+
+	if (json == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	hr.method = "POST";
+	hr.target = BLS_CREATE_PATH;
+	hr.body = pnstrdup(json, len);
+	hr.bodylen = len;
+	free(json);
+	hr.not_idempotent = true;
+	hr.what = describe_row(body);
+	if (ms->conn == NULL)
+		ms->conn = bls_connection_acquire(ms->opts);
+	ms->handles[ms->nhandles] = bls_request_start(ms->conn, ms->opts, &hr,
+												  &ms->stats, false);
+	ms->nhandles++;
+}
+
+/* Wait for create i of the batch; returns the new task's uuid, palloc'd. */
+static char *
+finish_create(BlsModifyState *ms, int i)
+{
+	BlsResponse resp;
+	BlsParseStatus status;
+	char	   *uuid = NULL;
+	char	   *copy;
+	char		error[160];
+	BlsReply	reply = {0};
+
+	bls_request_wait(ms->conn, ms->handles[i], &resp);
+	status = bls_parse_create_result(resp.body, resp.len, &uuid, &reply,
+									 error, sizeof(error));
+	bls_request_release(ms->conn, ms->handles[i]);
+	if (status != BLS_PARSE_OK)
+	{
+		char	   *pcode = bls_printable(reply.code ? reply.code : "", 80);
+		char	   *pmessage = bls_printable(reply.message ? reply.message : "", 300);
+		char	   *prequest = bls_printable(reply.request_id ? reply.request_id :
+											 resp.request_id, 80);
+
+		bls_reply_free(&reply);
+		if (status == BLS_PARSE_FAILURE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("BLS server \"%s\" refused to create a download task",
+							ms->opts->server_name),
+					 errdetail("BLS error code \"%s\", message \"%s\", request id \"%s\".",
+							   pcode, pmessage, prequest)));
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("invalid response from BLS server \"%s\" to a create", ms->opts->server_name),
+				 errdetail("%s Request id \"%s\".", error, prequest),
+				 errhint("The download task may have been created: look for it by its name.")));
+	}
+	bls_reply_free(&reply);
+	copy = pstrdup(uuid);
+	free(uuid);
+	return copy;
+}
+
+/* Fill slot with the service's view of task uuid, for RETURNING. */
+static void
+describe_into(BlsModifyState *ms, const char *uuid, TupleTableSlot *slot)
+{
+	BlsParam	param = {ms->res->lookup_param, uuid};
+	int			page_no;
+	int			index;
+
+	bls_pager_begin(ms->describer, &param, 1, NULL, NULL, 1, 0, true);
+	if (!bls_pager_next(ms->describer, &ms->fields, ms->id_keys))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("BLS server \"%s\" does not know download task \"%s\" it just created",
+						ms->opts->server_name, bls_printable(uuid, 80))));
+	bls_pager_position(ms->describer, &page_no, &index);
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	bls_store_task(ms->res, ms->cols, ms->ncols, &ms->fields, ms->id_keys[0],
+				   index, page_no, NULL, slot->tts_values, slot->tts_isnull);
+	ExecStoreVirtualTuple(slot);
+}
+
+/*
+ * blsExecForeignBatchInsert
+ *		Create the tasks of a batch side by side.  Every row is checked
+ *		before any is sent.
+ */
+TupleTableSlot **
+blsExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
+						  TupleTableSlot **slots, TupleTableSlot **planSlots,
+						  int *numSlots)
+{
+	BlsModifyState *ms = (BlsModifyState *) rinfo->ri_FdwState;
+	MemoryContext oldcxt = MemoryContextSwitchTo(ms->row_cxt);
+	BlsBodyField (*bodies)[BLS_NUM_CREATE_FIELDS];
+	int			n = *numSlots;
+
+	Assert(n <= BLS_MAX_BATCH_SIZE);
+	MemoryContextReset(ms->row_cxt);
+	bodies = palloc(sizeof(*bodies) * n);
+	for (int i = 0; i < n; i++)
+		build_create(ms, slots[i], bodies[i]);
+
+	ms->nhandles = 0;
+	for (int i = 0; i < n; i++)
+		start_create(ms, bodies[i]);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *uuid = finish_create(ms, i);
+
+		if (ms->describer)
+			describe_into(ms, uuid, slots[i]);
+	}
+	ms->nhandles = 0;
+	MemoryContextSwitchTo(oldcxt);
+	return slots;
+}
+
+/* blsExecForeignInsert: a batch of one. */
+TupleTableSlot *
+blsExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+					 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	int			one = 1;
+	TupleTableSlot **result = blsExecForeignBatchInsert(estate, rinfo, &slot,
+														&planSlot, &one);
+
+	return result[0];
+}
+
+/*
+ * blsGetForeignModifyBatchSize
+ *		batch_size, unless RETURNING or row triggers need rows one by one
+ *		(PostgreSQL does not batch then either).
+ */
+int
+blsGetForeignModifyBatchSize(ResultRelInfo *rinfo)
+{
+	BlsModifyState *ms = (BlsModifyState *) rinfo->ri_FdwState;
+	int			batch_size;
+
+	if (rinfo->ri_projectReturning != NULL ||
+		rinfo->ri_WithCheckOptions != NIL ||
+		(rinfo->ri_TrigDesc &&
+		 (rinfo->ri_TrigDesc->trig_insert_before_row ||
+		  rinfo->ri_TrigDesc->trig_insert_after_row)))
+		return 1;
+	if (ms)
+		batch_size = ms->batch_size;
+	else
+		batch_size = bls_get_options(RelationGetRelid(rinfo->ri_RelationDesc),
+									 GetUserId(), false)->batch_size;
+	return batch_size;
+}
+
+/*
+ * Delete task uuid; false if it did not exist (404 DownloadTaskNotFound).
+ * Deleting twice is harmless, so failures are retried as for reads.
+ */
+static bool
+delete_task(BlsConnection **conn, const BlsOptions *opts, const char *uuid,
+			BlsScanStats *stats)
+{
+	BlsHttpRequest hr = {0};
+	BlsResponse resp;
+	BlsHandle	h;
+	char	   *enc = bce_uri_encode(uuid, strlen(uuid), 0);
+	bool		existed;
+
+	if (enc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	hr.method = "DELETE";
+	hr.target = psprintf("%s%s", BLS_DELETE_PATH, enc);
+	bce_free(enc);
+	hr.not_found_code = "DownloadTaskNotFound";
+	if (*conn == NULL)
+		*conn = bls_connection_acquire(opts);
+	h = bls_request_start(*conn, opts, &hr, stats, false);
+	PG_TRY();
+	{
+		bls_request_wait(*conn, h, &resp);
+		existed = resp.status != 404;
+	}
+	PG_FINALLY();
+	{
+		bls_request_release(*conn, h);
+	}
+	PG_END_TRY();
+	return existed;
+}
+
+/*
+ * blsExecForeignDelete
+ *		Delete the scanned row's task.  A task already gone is no row.
+ */
+TupleTableSlot *
+blsExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
+					 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	BlsModifyState *ms = (BlsModifyState *) rinfo->ri_FdwState;
+	bool		isnull;
+	Datum		value = ExecGetJunkAttribute(planSlot, ms->uuid_junk, &isnull);
+	char	   *uuid;
+
+	if (isnull)
+		return NULL;			/* a task without a uuid cannot be named */
+	uuid = TextDatumGetCString(value);
+	if (!delete_task(&ms->conn, ms->opts, pg_server_to_any(uuid, strlen(uuid), PG_UTF8),
+					 &ms->stats))
+		return NULL;
+
+	/* RETURNING: the row as it was scanned */
+	if (AttributeNumberIsValid(ms->row_junk))
+	{
+		Datum		row = ExecGetJunkAttribute(planSlot, ms->row_junk, &isnull);
+
+		ExecClearTuple(slot);
+		if (!isnull)
+		{
+			HeapTupleHeader td = DatumGetHeapTupleHeader(row);
+			HeapTupleData tuple;
+
+			tuple.t_len = HeapTupleHeaderGetDatumLength(td);
+			ItemPointerSetInvalid(&tuple.t_self);
+			tuple.t_tableOid = RelationGetRelid(ms->rel);
+			tuple.t_data = td;
+			heap_deform_tuple(&tuple, slot->tts_tupleDescriptor,
+							  slot->tts_values, slot->tts_isnull);
+			ExecStoreVirtualTuple(slot);
+		}
+		else
+			ExecStoreAllNullTuple(slot);
+	}
+	return slot;
+}
+
+void
+blsEndForeignModify(EState *estate, ResultRelInfo *rinfo)
+{
+	BlsModifyState *ms = (BlsModifyState *) rinfo->ri_FdwState;
+
+	if (ms)
+		MemoryContextDelete(ms->cxt);
+	rinfo->ri_FdwState = NULL;
+}
+
+void
+blsExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+						List *fdw_private, int subplan_index,
+						ExplainState *es)
+{
+	if (mtstate->operation == CMD_INSERT)
+	{
+		ExplainPropertyText("BLS Request", "POST " BLS_CREATE_PATH " (one per row)", es);
+		if (es->verbose)
+			ExplainPropertyInteger("Batch Size", NULL,
+								   blsGetForeignModifyBatchSize(rinfo), es);
+	}
+	else
+		ExplainPropertyText("BLS Request", "DELETE " BLS_DELETE_PATH "{uuid} (one per row)", es);
+}
+
+/*
+ * blsPlanDirectModify
+ *		A DELETE whose scan describes tasks by uuid and checks nothing
+ *		locally becomes one DeleteDownloadTask per uuid: the scan's plan
+ *		turns into the modification.  Not with RETURNING, which then
+ *		describes each task (no list either).
+ */
+bool
+blsPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
+					Index resultRelation, int subplan_index)
+{
+	Plan	   *subplan = outerPlan(plan);
+	ForeignScan *fscan;
+	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
+	Relation	rel = table_open(rte->relid, NoLock);
+	BlsOptions *opts = bls_get_options(rte->relid, GetUserId(), false);
+	BlsScanRequest *req;
+	bool		direct;
+
+	check_operation(rel, opts->resource, plan->operation);
+	table_close(rel, NoLock);
+
+	if (plan->operation != CMD_DELETE || plan->returningLists != NIL)
+		return false;
+	/* the subplan must be our scan of the target, perhaps under a Result */
+	if (IsA(subplan, Result) && subplan->lefttree != NULL && subplan->qual == NIL &&
+		((Result *) subplan)->resconstantqual == NULL)
+		subplan = subplan->lefttree;
+	if (!IsA(subplan, ForeignScan))
+		return false;
+	fscan = (ForeignScan *) subplan;
+	if (fscan->scan.scanrelid != resultRelation || fscan->scan.plan.qual != NIL)
+		return false;
+	req = bls_request_from_private(fscan->fdw_private);
+	direct = list_length(req->filters) == 1 && req->bounds == NIL &&
+		req->resource->lookup_param &&
+		strcmp(((BlsPlanFilter *) linitial(req->filters))->param,
+			   req->resource->lookup_param) == 0;
+	if (!direct)
+		return false;
+
+	fscan->operation = CMD_DELETE;
+	fscan->resultRelation = resultRelation;
+	fscan->scan.plan.targetlist = NIL;
+	/* no row goes up: the scan above (if a Result) keeps nothing either */
+	if (outerPlan(plan) != (Plan *) fscan)
+		outerPlan(plan)->targetlist = NIL;
+	return true;
+}
+
+/* State of a direct DELETE. */
+typedef struct BlsDirectState
+{
+	BlsOptions *opts;
+	ExprState  *uuids;			/* the filter's expression */
+	bool		is_array;
+	BlsConnection *conn;
+	BlsScanStats stats;
+	bool		done;
+	MemoryContext cxt;
+} BlsDirectState;
+
+static void
+direct_reset_callback(void *arg)
+{
+	BlsDirectState *ds = (BlsDirectState *) arg;
+
+	if (ds->conn)
+		bls_connection_release(ds->conn);
+	ds->conn = NULL;
+}
+
+void
+blsBeginDirectModify(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	RangeTblEntry *rte = exec_rt_fetch(fsplan->resultRelation, estate);
+	Oid			userid = rte->checkAsUser ? rte->checkAsUser : GetUserId();
+	BlsScanRequest *req = bls_request_from_private(fsplan->fdw_private);
+	MemoryContext cxt;
+	BlsDirectState *ds;
+	MemoryContextCallback *cb;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	cxt = AllocSetContextCreate(estate->es_query_cxt, "bls_fdw direct delete",
+								ALLOCSET_SMALL_SIZES);
+	ds = MemoryContextAllocZero(cxt, sizeof(BlsDirectState));
+	ds->cxt = cxt;
+	ds->opts = bls_get_options(rte->relid, userid, true);
+	ds->uuids = ExecInitExpr((Expr *) linitial(fsplan->fdw_exprs), (PlanState *) node);
+	ds->is_array = ((BlsPlanFilter *) linitial(req->filters))->is_array;
+	cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+	cb->func = direct_reset_callback;
+	cb->arg = ds;
+	MemoryContextRegisterResetCallback(cxt, cb);
+	node->fdw_state = ds;
+}
+
+static int
+cstring_compare(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/*
+ * blsIterateDirectModify
+ *		Delete every distinct uuid once; the row count is the number of
+ *		tasks that existed.
+ */
+TupleTableSlot *
+blsIterateDirectModify(ForeignScanState *node)
+{
+	BlsDirectState *ds = (BlsDirectState *) node->fdw_state;
+	EState	   *estate = node->ss.ps.state;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	List	   *uuids = NIL;
+	const char *prev = NULL;
+	bool		isnull;
+	Datum		value;
+	ListCell   *lc;
+
+	ExecClearTuple(slot);
+	if (ds->done)
+		return slot;
+	ds->done = true;
+
+	value = ExecEvalExpr(ds->uuids, econtext, &isnull);
+	if (isnull)
+		return slot;
+	if (!ds->is_array)
+		uuids = list_make1(TextDatumGetCString(value));
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(value);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+		deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
+						  &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+			if (!nulls[i])
+				uuids = lappend(uuids, TextDatumGetCString(elems[i]));
+	}
+	list_sort(uuids, cstring_compare);
+	foreach(lc, uuids)
+	{
+		const char *uuid = (const char *) lfirst(lc);
+
+		if (prev && strcmp(prev, uuid) == 0)
+			continue;
+		prev = uuid;
+		CHECK_FOR_INTERRUPTS();
+		if (delete_task(&ds->conn, ds->opts,
+						pg_server_to_any(uuid, strlen(uuid), PG_UTF8), &ds->stats))
+			estate->es_processed++;
+	}
+	return slot;
+}
+
+void
+blsEndDirectModify(ForeignScanState *node)
+{
+	BlsDirectState *ds = (BlsDirectState *) node->fdw_state;
+
+	if (ds)
+		MemoryContextDelete(ds->cxt);
+	node->fdw_state = NULL;
+}
+
+void
+blsExplainDirectModify(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	BlsScanRequest *req = bls_request_from_private(fsplan->fdw_private);
+	BlsPlanFilter *f = (BlsPlanFilter *) linitial(req->filters);
+
+	ExplainPropertyText("BLS Request",
+						psprintf("DELETE " BLS_DELETE_PATH "{uuid} for each of %s%s%s",
+								 f->is_array ? "ANY (" : "",
+								 deparse_expression(linitial(fsplan->fdw_exprs),
+													es->deparse_cxt, true, false),
+								 f->is_array ? ")" : ""),
+						es);
+	if (es->analyze && node->fdw_state)
+		ExplainPropertyInteger("BLS Requests", NULL,
+							   ((BlsDirectState *) node->fdw_state)->stats.requests, es);
+}
+
+PG_FUNCTION_INFO_V1(bls_download_link);
+
+/*
+ * bls_download_link(server_name text, task_uuid text)
+ *		RETURNS TABLE (file_dir text, file_name text, link text)
+ *
+ * GetDownloadTaskLink with the current user's mapping for the server: one
+ * row, or none for a task the service does not know.  Any other error of
+ * the service (a task not finished, say) is an error with its code.
+ */
+Datum
+bls_download_link(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *server_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *uuid = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	ForeignServer *server;
+	AclResult	aclresult;
+	BlsOptions *opts;
+	BlsConnection *conn;
+	BlsHttpRequest hr = {0};
+	BlsResponse resp;
+	BlsHandle	h;
+	BlsScanStats stats = {0};
+	char	   *enc;
+	char	   *file_dir = NULL;
+	char	   *file_name = NULL;
+	char	   *link = NULL;
+	bool		found = false;
+
+	InitMaterializedSRF(fcinfo, 0);
+	server = GetForeignServerByName(server_name, false);
+	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+	if (server->fdwid != GetForeignDataWrapperByName("bls_fdw", false)->fdwid)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("server \"%s\" is not a bls_fdw server", server->servername)));
+	opts = bls_get_server_options(server->serverid, NULL, GetUserId(), true);
+
+	enc = bce_uri_encode(pg_server_to_any(uuid, strlen(uuid), PG_UTF8),
+						 strlen(pg_server_to_any(uuid, strlen(uuid), PG_UTF8)), 0);
+	if (enc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	hr.method = "GET";
+	hr.target = psprintf("/v2/logstore/download/link/%s", enc);
+	bce_free(enc);
+	hr.not_found_code = "DownloadTaskNotFound";
+
+	conn = bls_connection_acquire(opts);
+	PG_TRY();
+	{
+		char		error[160];
+		BlsReply	reply = {0};
+		BlsParseStatus status;
+
+		h = bls_request_start(conn, opts, &hr, &stats, false);
+		PG_TRY();
+		{
+			bls_request_wait(conn, h, &resp);
+			if (resp.status != 404)
+			{
+				found = true;
+				status = bls_parse_link_result(resp.body, resp.len, &file_dir,
+											   &file_name, &link, &reply,
+											   error, sizeof(error));
+				if (status != BLS_PARSE_OK)
+				{
+					char	   *pcode = bls_printable(reply.code ? reply.code : "", 80);
+					char	   *pmessage = bls_printable(reply.message ? reply.message : "", 300);
+					char	   *prequest = bls_printable(reply.request_id ? reply.request_id :
+														 resp.request_id, 80);
+
+					bls_reply_free(&reply);
+					if (status == BLS_PARSE_FAILURE)
+						ereport(ERROR,
+								(errcode(ERRCODE_FDW_ERROR),
+								 errmsg("BLS server \"%s\" reported a failure", opts->server_name),
+								 errdetail("BLS error code \"%s\", message \"%s\", request id \"%s\".",
+										   pcode, pmessage, prequest)));
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+							 errmsg("invalid response from BLS server \"%s\"", opts->server_name),
+							 errdetail("%s Request id \"%s\".", error, prequest)));
+				}
+				bls_reply_free(&reply);
+			}
+		}
+		PG_FINALLY();
+		{
+			bls_request_release(conn, h);
+		}
+		PG_END_TRY();
+	}
+	PG_FINALLY();
+	{
+		bls_connection_release(conn);
+	}
+	PG_END_TRY();
+
+	if (found)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		const char *parts[3] = {file_dir, file_name, link};
+
+		/* the service's UTF-8, checked and converted to the database's */
+		for (int i = 0; i < 3; i++)
+		{
+			char	   *s = pg_any_to_server(parts[i], strlen(parts[i]), PG_UTF8);
+
+			values[i] = CStringGetTextDatum(s);
+		}
+		free(file_dir);
+		free(file_name);
+		free(link);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
