@@ -415,6 +415,27 @@ def main():
             label, lat[ra], lat[ra] / serial, ideal, ideal / serial))
     out("   (ideal = 30 ms x 50 pages / (readahead + 1))")
 
+    # 4b. concurrent creates
+    out()
+    out("== 4b. INSERT: 50 CreateDownloadTask at 30 ms latency, wall time, median of %d" % lat_reps)
+    ins = {}
+    for bs in (1, 10, 16):
+        walls = []
+        for rep_i in range(lat_reps):
+            s.ok("ALTER FOREIGN TABLE lat0.download_tasks OPTIONS (%s batch_size '%d');" % (
+                "SET" if bs != 1 or rep_i else "ADD", bs))
+            _, wall = s.ok("INSERT INTO lat0.download_tasks (name, log_store_name, "
+                           "query_start_time, query_end_time) "
+                           "SELECT 'bench-%d-' || i, 'app-log', '2024-11-01', '2024-11-02' "
+                           "FROM generate_series(1, 50) i;" % bs)
+            walls.append(wall)
+        ins[bs] = median(walls)
+    for bs in (1, 10, 16):
+        label = "batch_size %d%s" % (bs, " (default)" if bs == 10 else " (serial)" if bs == 1 else "")
+        out("   %-24s %7.3f s  %6.3fx serial    ideal %6.3f s" % (
+            label, ins[bs], ins[bs] / ins[1], 0.030 * -(-50 // bs)))
+    out("   (ideal = 30 ms x ceil(50 / batch_size): a batch's creates run side by side)")
+
     # 5. memory
     out()
     mem = None
@@ -504,6 +525,8 @@ def main():
         "50 pages, 30 ms latency, readahead 4 / serial: %6.3fx  (%.3f s vs %.3f s; "
         "target <= 0.35x)  %s" % (ratio_lat, lat[4], serial, verdict(ratio_lat <= 0.35)),
         "   (best: readahead %d,                         %6.3fx)" % (best_ra, lat[best_ra] / serial),
+        "50 creates, 30 ms latency, batch_size 10 / serial: %6.3fx  (%.3f s vs %.3f s; "
+        "target <= 0.35x)  %s" % (ins[10] / ins[1], ins[10], ins[1], verdict(ins[10] / ins[1] <= 0.35)),
     ]
     if mem is not None:
         for ps in (100, 1000):

@@ -16,6 +16,8 @@
 #   2. the floor: bench/floor.c, libcurl + json-c with no PostgreSQL;
 #   3. the SQL alternative: COPY ... FROM PROGRAM 'curl ...' per page and
 #      jsonb_to_recordset in a plpgsql loop;
+#   4b. INSERT: 50 creates with 30 ms added to every response, batch_size 1
+#      (serial), 10 (the default) and 16;
 #   4. latency: a 50-page scan with 30 ms added to every response, serial
 #      and with readahead 2, 4 and 8, against the ideal;
 #   5. memory: the backend's peak RSS over a 1,000,000-task scan (skipped

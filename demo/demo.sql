@@ -47,6 +47,25 @@ HAVING max(t.created_time) IS NULL
     OR max(t.created_time) < :'as_of'::timestamptz - interval '7 days'
 ORDER BY o.owner NULLS LAST, s.project, s.log_store_name;
 
+-- create an export with INSERT, watch it finish, get its link, delete it
+INSERT INTO download_tasks (name, project, log_store_name, query,
+                            query_start_time, query_end_time, format)
+VALUES ('demo-export', 'default', 'nginx-access', 'match status:500',
+        '2024-11-05 00:00+00', '2024-11-06 00:00+00', 'csv')
+RETURNING uuid AS demo_uuid, state \gset
+SELECT set_config('demo.uuid', :'demo_uuid', false) \g /dev/null
+DO $$
+BEGIN
+  FOR i IN 1..50 LOOP
+    EXIT WHEN (SELECT state FROM download_tasks WHERE uuid = current_setting('demo.uuid'))
+              IN ('SUCCESS', 'FAILED');
+    PERFORM pg_sleep(0.2);
+  END LOOP;
+END $$;
+SELECT name, state, written_rows, file_name FROM download_tasks WHERE uuid = :'demo_uuid';
+SELECT * FROM bls_download_link('bls_bj', :'demo_uuid');
+DELETE FROM download_tasks WHERE uuid = :'demo_uuid';
+
 -- what the first query asked the service: one request for ten tasks
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT name, state, written_rows, created_time

@@ -156,6 +156,39 @@ SELECT ids($$SELECT p.name || '/' || s.log_store_name FROM projects p JOIN log_s
 SELECT p.name FROM projects p WHERE NOT EXISTS (SELECT FROM log_stores s WHERE s.project = p.name)
 ORDER BY 1;
 
+-- the README's report: log stores with no successful download in the 7
+-- days before the newest task, per project and owner; the three foreign
+-- tables and a local one give what local copies of them give
+CREATE TABLE project_owners (project text PRIMARY KEY, owner text);
+INSERT INTO project_owners VALUES ('default', 'ops'), ('analytics', 'data'), ('数据平台', 'data');
+CREATE TABLE local_tasks AS SELECT * FROM download_tasks;
+SELECT max(created_time) AS as_of FROM local_tasks \gset
+CREATE FUNCTION stale_stores(tasks regclass, stores regclass, projs regclass, as_of timestamptz)
+RETURNS TABLE (owner text, project text, log_store_name text, last_success timestamptz)
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY EXECUTE format($q$
+    SELECT o.owner, s.project, s.log_store_name, max(t.created_time)
+    FROM %2$s s
+    JOIN %3$s p ON p.name = s.project
+    LEFT JOIN project_owners o ON o.project = s.project
+    LEFT JOIN %1$s t ON t.project = s.project
+         AND t.log_store_name = s.log_store_name AND t.state = 'SUCCESS'
+    GROUP BY o.owner, s.project, s.log_store_name
+    HAVING max(t.created_time) IS NULL OR max(t.created_time) < $1 - interval '7 days'
+  $q$, tasks, stores, projs) USING as_of;
+END $$;
+SELECT count(*) AS stale,
+       count(*) = (SELECT count(*) FROM (
+         SELECT * FROM stale_stores('download_tasks', 'log_stores', 'projects', :'as_of')
+         INTERSECT ALL
+         SELECT * FROM stale_stores('local_tasks', 'local_stores', 'local_projects', :'as_of')) x) AS same
+FROM stale_stores('local_tasks', 'local_stores', 'local_projects', :'as_of');
+SELECT * FROM stale_stores('download_tasks', 'log_stores', 'projects', :'as_of')
+ORDER BY owner NULLS LAST, project, log_store_name LIMIT 8;
+DROP FUNCTION stale_stores(regclass, regclass, regclass, timestamptz);
+DROP TABLE project_owners, local_tasks;
+
 -- counters, ANALYZE
 SELECT requests > 0 AS counted FROM bls_fdw_stats() WHERE server_name = 'emu';
 ANALYZE projects;

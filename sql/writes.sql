@@ -121,7 +121,7 @@ SELECT 'batch-' || i, 'app-log', '2024-11-01', '2024-11-02' FROM generate_series
 INSERT INTO download_tasks (name, log_store_name, query_start_time, query_end_time)
 SELECT 'batch-' || i, 'app-log', '2024-11-01', '2024-11-02' FROM generate_series(1, 20) i;
 -- 20 tasks, at most 8 creates at once, more than one at once
-\! python3 test/bls_emulator.py ctl max-inflight
+\! python3 test/bls_emulator.py ctl max-inflight CreateDownloadTask
 \! python3 test/bls_emulator.py ctl config '{"latency_ms": 0}'
 SELECT count(*), count(DISTINCT name) FROM download_tasks WHERE name LIKE 'batch-%';
 ALTER SERVER emu OPTIONS (DROP batch_size);

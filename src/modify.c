@@ -813,6 +813,9 @@ blsExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	}
 	else
 		ExplainPropertyText("BLS Request", "DELETE " BLS_DELETE_PATH "{uuid} (one per row)", es);
+	if (es->analyze && rinfo->ri_FdwState)
+		ExplainPropertyInteger("BLS Requests", NULL,
+							   ((BlsModifyState *) rinfo->ri_FdwState)->stats.requests, es);
 }
 
 /*

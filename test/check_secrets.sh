@@ -76,6 +76,10 @@ CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER emu
   OPTIONS (access_key_id 'emulator-sts-ak', secret_access_key '$sk', security_token '$token');
 CREATE FOREIGN TABLE t_ok (uuid text, state text) SERVER emu;
+CREATE FOREIGN TABLE t_w (uuid text, name text, log_store_name text,
+  query_start_time timestamptz, query_end_time timestamptz) SERVER emu;
+CREATE FOREIGN TABLE t_stores (project text, log_store_name text) SERVER emu
+  OPTIONS (resource 'log_stores');
 CREATE SERVER emu_quick FOREIGN DATA WRAPPER bls_fdw
   OPTIONS (endpoint '$BLS_EMULATOR_URL', max_retries '1', request_timeout_ms '300');
 CREATE USER MAPPING FOR CURRENT_USER SERVER emu_quick
@@ -114,6 +118,16 @@ EXPLAIN (VERBOSE) SELECT * FROM t_ok WHERE state = 'FAILED';
 EXPLAIN (ANALYZE, VERBOSE, BUFFERS) SELECT * FROM t_ok;
 SELECT count(*) FROM t_bad_sk;
 SELECT count(*) FROM t_bad_token;
+SELECT count(*) FROM t_stores WHERE project = 'default';
+EXPLAIN (ANALYZE, VERBOSE) SELECT * FROM t_stores WHERE project = 'default';
+INSERT INTO t_w (name, log_store_name, query_start_time, query_end_time)
+  VALUES ('secret-check', 'app-log', '2024-11-01', '2024-11-02') RETURNING uuid IS NOT NULL;
+SELECT count(*) FROM bls_download_link('emu', (SELECT uuid FROM t_w WHERE name = 'secret-check'));
+DELETE FROM t_w WHERE name = 'secret-check';
+\! python3 test/bls_emulator.py ctl fault '{"type": "http", "status": 500, "call": "CreateDownloadTask"}'
+INSERT INTO t_w (name, log_store_name, query_start_time, query_end_time)
+  VALUES ('secret-check-2', 'app-log', '2024-11-01', '2024-11-02');
+\! python3 test/bls_emulator.py ctl reset
 \! python3 test/bls_emulator.py ctl fault '{"type": "http", "status": 401, "count": -1}'
 SELECT count(*) FROM t_ok;
 \! python3 test/bls_emulator.py ctl reset
