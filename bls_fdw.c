@@ -185,44 +185,11 @@ bls_fdw_handler(PG_FUNCTION_ARGS)
 }
 
 /*
- * The set of values one filter expression allows: its value, or the
- * non-null elements of its array.  Allocated in the current context.
- */
-static List *
-filter_values(Datum value, bool isnull, bool is_array)
-{
-	List	   *result = NIL;
-
-	if (isnull)
-		return NIL;
-	if (!is_array)
-		return list_make1(TextDatumGetCString(value));
-	else
-	{
-		ArrayType  *arr = DatumGetArrayTypeP(value);
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
-
-		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
-		deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
-						  &elems, &nulls, &n);
-		for (int i = 0; i < n; i++)
-			if (!nulls[i])
-				result = lappend(result, TextDatumGetCString(elems[i]));
-	}
-	return result;
-}
-
-/*
  * The value set of a filter expression known before the scan runs (a
  * Const), or false: for remote estimates and EXPLAIN.
  */
 static bool
-const_filter_values(Expr *expr, bool is_array, List **values)
+const_bls_text_values(Expr *expr, bool is_array, List **values)
 {
 	Node	   *node = (Node *) expr;
 
@@ -230,7 +197,7 @@ const_filter_values(Expr *expr, bool is_array, List **values)
 		node = (Node *) ((RelabelType *) node)->arg;
 	if (!IsA(node, Const))
 		return false;
-	*values = filter_values(((Const *) node)->constvalue,
+	*values = bls_text_values(((Const *) node)->constvalue,
 							((Const *) node)->constisnull, is_array);
 	return true;
 }
@@ -260,7 +227,7 @@ remote_total(BlsOptions *opts, const BlsRelMap *map, const BlsQuals *quals)
 		BlsPlanFilter *pf = palloc0(sizeof(BlsPlanFilter));
 		List	   *values;
 
-		if (!const_filter_values(f->value, f->is_array, &values))
+		if (!const_bls_text_values(f->value, f->is_array, &values))
 			return -1;
 		pf->param = (char *) f->def->param;
 		req.filters = lappend(req.filters, pf);
@@ -842,7 +809,7 @@ compute_values(ForeignScanState *node, BlsScanState *st)
 		bool		isnull;
 		Datum		value = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &isnull);
 
-		sets = lappend(sets, filter_values(value, isnull,
+		sets = lappend(sets, bls_text_values(value, isnull,
 										   ((BlsPlanFilter *) lfirst(fc))->is_array));
 	}
 	sequences = bls_request_sequences(st->req, sets, &nparams);
@@ -1107,7 +1074,7 @@ explain_request(BlsScanState *st, ForeignScan *fsplan)
 		List	   *values;
 		bool		is_lookup = lookup && strcmp(f->param, lookup) == 0;
 
-		if (!const_filter_values((Expr *) lfirst(ec), f->is_array, &values) ||
+		if (!const_bls_text_values((Expr *) lfirst(ec), f->is_array, &values) ||
 			(is_lookup && list_length(values) != 1))
 		{
 			/* items described by ids known only at run time */

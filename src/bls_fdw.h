@@ -362,6 +362,7 @@ extern BlsScanRequest *bls_request_from_private(List *fdw_private);
 extern List *bls_request_sequences(const BlsScanRequest *req, List *filter_sets,
 								   int *nparams);
 extern bool bls_sequences_equal(List *a, List *b, int nparams);
+extern List *bls_text_values(Datum value, bool isnull, bool is_array);
 extern void bls_build_list_request(const BlsResource *res,
 								   const BlsListRequest *lr,
 								   BlsHttpRequest *out);

@@ -835,35 +835,35 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 				 errmsg("could not create a libcurl handle")));
 	/* claim the slot first, so that an ERROR below frees what is copied */
 	t->in_use = true;
-	t->method = req->method;
-	t->target = malloc_strdup(req->target, strlen(req->target));
-	q = strchr(req->target, '?');
-	/* the signature covers the decoded path (a uuid in it is encoded) */
-	t->path = bce_percent_decode(req->target,
-								 q ? q - req->target : strlen(req->target),
-								 &decoded_len);
-	if (t->path == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	if (q)
-		t->query = malloc_strdup(q + 1, strlen(q + 1));
-	if (req->body)
-		t->body = malloc_strdup(req->body, req->bodylen);
-	t->bodylen = req->bodylen;
-	t->not_idempotent = req->not_idempotent;
-	if (req->what)
-		t->what = malloc_strdup(req->what, strlen(req->what));
-	if (req->not_found_code)
-		t->not_found_code = malloc_strdup(req->not_found_code,
-										  strlen(req->not_found_code));
-	t->opts = opts;
-	t->stats = stats;
-	t->attempts = 0;
-	t->resigned = false;
 	h.generation = t->generation;
 	PG_TRY();
 	{
+		t->method = req->method;
+		t->target = malloc_strdup(req->target, strlen(req->target));
+		q = strchr(req->target, '?');
+		/* the signature covers the decoded path (a uuid in it is encoded) */
+		t->path = bce_percent_decode(req->target,
+									 q ? q - req->target : strlen(req->target),
+									 &decoded_len);
+		if (t->path == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+		if (q)
+			t->query = malloc_strdup(q + 1, strlen(q + 1));
+		if (req->body)
+			t->body = malloc_strdup(req->body, req->bodylen);
+		t->bodylen = req->bodylen;
+		t->not_idempotent = req->not_idempotent;
+		if (req->what)
+			t->what = malloc_strdup(req->what, strlen(req->what));
+		if (req->not_found_code)
+			t->not_found_code = malloc_strdup(req->not_found_code,
+											  strlen(req->not_found_code));
+		t->opts = opts;
+		t->stats = stats;
+		t->attempts = 0;
+		t->resigned = false;
 		send_attempt(conn, t);
 	}
 	PG_CATCH();

@@ -569,6 +569,35 @@ start_create(BlsModifyState *ms, const BlsBodyField *body)
 	ms->nhandles++;
 }
 
+/*
+ * Raise the ERROR for a 2xx answer that a parser refused: a failure the
+ * service reported (with its code), or a body that is not what the call
+ * answers.  Frees reply first.
+ */
+static void
+report_reply_error(BlsParseStatus status, BlsReply *reply, const char *error,
+				   const char *request_id, const BlsOptions *opts,
+				   const char *hint)
+{
+	char	   *pcode = bls_printable(reply->code ? reply->code : "", 80);
+	char	   *pmessage = bls_printable(reply->message ? reply->message : "", 300);
+	char	   *prequest = bls_printable(reply->request_id ? reply->request_id :
+										 request_id, 80);
+
+	bls_reply_free(reply);
+	if (status == BLS_PARSE_FAILURE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("BLS server \"%s\" reported a failure", opts->server_name),
+				 errdetail("BLS error code \"%s\", message \"%s\", request id \"%s\".",
+						   pcode, pmessage, prequest)));
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+			 errmsg("invalid response from BLS server \"%s\"", opts->server_name),
+			 errdetail("%s Request id \"%s\".", error, prequest),
+			 hint ? errhint("%s", hint) : 0));
+}
+
 /* Wait for create i of the batch; returns the new task's uuid, palloc'd. */
 static char *
 finish_create(BlsModifyState *ms, int i)
@@ -585,26 +614,9 @@ finish_create(BlsModifyState *ms, int i)
 									 error, sizeof(error));
 	bls_request_release(ms->conn, ms->handles[i]);
 	if (status != BLS_PARSE_OK)
-	{
-		char	   *pcode = bls_printable(reply.code ? reply.code : "", 80);
-		char	   *pmessage = bls_printable(reply.message ? reply.message : "", 300);
-		char	   *prequest = bls_printable(reply.request_id ? reply.request_id :
-											 resp.request_id, 80);
-
-		bls_reply_free(&reply);
-		if (status == BLS_PARSE_FAILURE)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("BLS server \"%s\" refused to create a download task",
-							ms->opts->server_name),
-					 errdetail("BLS error code \"%s\", message \"%s\", request id \"%s\".",
-							   pcode, pmessage, prequest)));
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-				 errmsg("invalid response from BLS server \"%s\" to a create", ms->opts->server_name),
-				 errdetail("%s Request id \"%s\".", error, prequest),
-				 errhint("The download task may have been created: look for it by its name.")));
-	}
+		report_reply_error(status, &reply, error, resp.request_id, ms->opts,
+						   status == BLS_PARSE_FAILURE ? NULL :
+						   "The download task may have been created: look for it by its name.");
 	bls_reply_free(&reply);
 	copy = pstrdup(uuid);
 	free(uuid);
@@ -735,6 +747,19 @@ delete_task(BlsConnection **conn, const BlsOptions *opts, const char *uuid,
 	{
 		bls_request_wait(*conn, h, &resp);
 		existed = resp.status != 404;
+		if (existed)
+		{
+			/* any 2xx; a body, if there is one, must not report a failure */
+			BlsReply	reply = {0};
+			char		error[160];
+			BlsParseStatus status = bls_parse_ack(resp.body, resp.len, &reply,
+												  error, sizeof(error));
+
+			if (status != BLS_PARSE_OK)
+				report_reply_error(status, &reply, error, resp.request_id,
+								   opts, NULL);
+			bls_reply_free(&reply);
+		}
 	}
 	PG_FINALLY();
 	{
@@ -948,27 +973,7 @@ blsIterateDirectModify(ForeignScanState *node)
 	ds->done = true;
 
 	value = ExecEvalExpr(ds->uuids, econtext, &isnull);
-	if (isnull)
-		return slot;
-	if (!ds->is_array)
-		uuids = list_make1(TextDatumGetCString(value));
-	else
-	{
-		ArrayType  *arr = DatumGetArrayTypeP(value);
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-
-		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
-		deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
-						  &elems, &nulls, &n);
-		for (int i = 0; i < n; i++)
-			if (!nulls[i])
-				uuids = lappend(uuids, TextDatumGetCString(elems[i]));
-	}
+	uuids = bls_text_values(value, isnull, ds->is_array);
 	list_sort(uuids, cstring_compare);
 	foreach(lc, uuids)
 	{
@@ -1084,24 +1089,8 @@ bls_download_link(PG_FUNCTION_ARGS)
 											   &file_name, &link, &reply,
 											   error, sizeof(error));
 				if (status != BLS_PARSE_OK)
-				{
-					char	   *pcode = bls_printable(reply.code ? reply.code : "", 80);
-					char	   *pmessage = bls_printable(reply.message ? reply.message : "", 300);
-					char	   *prequest = bls_printable(reply.request_id ? reply.request_id :
-														 resp.request_id, 80);
-
-					bls_reply_free(&reply);
-					if (status == BLS_PARSE_FAILURE)
-						ereport(ERROR,
-								(errcode(ERRCODE_FDW_ERROR),
-								 errmsg("BLS server \"%s\" reported a failure", opts->server_name),
-								 errdetail("BLS error code \"%s\", message \"%s\", request id \"%s\".",
-										   pcode, pmessage, prequest)));
-					ereport(ERROR,
-							(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
-							 errmsg("invalid response from BLS server \"%s\"", opts->server_name),
-							 errdetail("%s Request id \"%s\".", error, prequest)));
-				}
+					report_reply_error(status, &reply, error, resp.request_id,
+									   opts, NULL);
 				bls_reply_free(&reply);
 			}
 		}

@@ -30,6 +30,31 @@ add_string(json_object *obj, const char *key, const char *value)
 }
 
 /*
+ * The text of obj as a malloc'd string, its length in *len, and obj freed;
+ * NULL if out of memory.  Plain and with '/' unescaped, so that request
+ * logs and EXPLAIN output read naturally.
+ */
+static char *
+finish_body(json_object *obj, size_t *len)
+{
+	const char *text;
+	size_t		textlen;
+	char	   *result = NULL;
+
+	text = json_object_to_json_string_length(obj,
+											 JSON_C_TO_STRING_PLAIN |
+											 JSON_C_TO_STRING_NOSLASHESCAPE,
+											 &textlen);
+	if (text != NULL && (result = malloc(textlen + 1)) != NULL)
+	{
+		memcpy(result, text, textlen + 1);
+		*len = textlen;
+	}
+	json_object_put(obj);
+	return result;
+}
+
+/*
  * bls_request_body
  *		Return the request's JSON body as a malloc'd, NUL-terminated string
  *		and its length in *len; NULL if out of memory.  The caller frees it.
@@ -40,41 +65,25 @@ add_string(json_object *obj, const char *key, const char *value)
 char *
 bls_request_body(const BlsListRequest *req, size_t *len)
 {
-	json_object *obj;
-	const char *text;
-	size_t		textlen;
-	char	   *result = NULL;
+	json_object *obj = json_object_new_object();
 
-	obj = json_object_new_object();
 	if (obj == NULL)
 		return NULL;
-
 	for (int i = 0; i < req->nparams; i++)
 		if (add_string(obj, req->params[i].key, req->params[i].value) != 0)
-			goto done;
+			goto fail;
 	if (add_string(obj, "orderBy", req->order_by) != 0 ||
 		add_string(obj, "order", req->order) != 0 ||
 		json_object_object_add(obj, "pageNo",
 							   json_object_new_int(req->page_no)) != 0 ||
 		json_object_object_add(obj, "pageSize",
 							   json_object_new_int(req->page_size)) != 0)
-		goto done;
+		goto fail;
+	return finish_body(obj, len);
 
-	text = json_object_to_json_string_length(obj,
-											 JSON_C_TO_STRING_PLAIN |
-											 JSON_C_TO_STRING_NOSLASHESCAPE,
-											 &textlen);
-	if (text == NULL)
-		goto done;
-	result = malloc(textlen + 1);
-	if (result == NULL)
-		goto done;
-	memcpy(result, text, textlen + 1);
-	*len = textlen;
-
-done:
+fail:
 	json_object_put(obj);
-	return result;
+	return NULL;
 }
 
 /*
@@ -87,9 +96,6 @@ char *
 bls_json_body(const BlsBodyField *fields, int n, size_t *len)
 {
 	json_object *obj = json_object_new_object();
-	const char *text;
-	size_t		textlen;
-	char	   *result = NULL;
 
 	if (obj == NULL)
 		return NULL;
@@ -99,24 +105,14 @@ bls_json_body(const BlsBodyField *fields, int n, size_t *len)
 		{
 			if (json_object_object_add(obj, fields[i].key,
 									   json_object_new_int64(fields[i].ival)) != 0)
-				goto done;
+				goto fail;
 		}
 		else if (add_string(obj, fields[i].key, fields[i].str) != 0)
-			goto done;
+			goto fail;
 	}
-	text = json_object_to_json_string_length(obj,
-											 JSON_C_TO_STRING_PLAIN |
-											 JSON_C_TO_STRING_NOSLASHESCAPE,
-											 &textlen);
-	if (text == NULL)
-		goto done;
-	result = malloc(textlen + 1);
-	if (result == NULL)
-		goto done;
-	memcpy(result, text, textlen + 1);
-	*len = textlen;
+	return finish_body(obj, len);
 
-done:
+fail:
 	json_object_put(obj);
-	return result;
+	return NULL;
 }

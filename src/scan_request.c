@@ -22,6 +22,9 @@
 #include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "nodes/value.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "bls_fdw.h"
 
@@ -155,6 +158,40 @@ bls_request_from_private(List *fdw_private)
 		req->bounds = lappend(req->bounds, b);
 	}
 	return req;
+}
+
+/*
+ * bls_text_values
+ *		The values a filter's expression allows, as C strings: its value,
+ *		or the non-null elements of its array.  In the current context.
+ */
+List *
+bls_text_values(Datum value, bool isnull, bool is_array)
+{
+	List	   *result = NIL;
+
+	if (isnull)
+		return NIL;
+	if (!is_array)
+		return list_make1(TextDatumGetCString(value));
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(value);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+		deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
+						  &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+			if (!nulls[i])
+				result = lappend(result, TextDatumGetCString(elems[i]));
+	}
+	return result;
 }
 
 /* s, in the server encoding, as UTF-8 for the service: a new copy. */

@@ -139,5 +139,24 @@ main(void)
 				   "filters in the order given, NULL ones left out");
 	}
 
+	/* a create's body: strings in order, NULL ones left out, an integer */
+	{
+		BlsBodyField f[4] = {
+			{"name", "a \"b\"", false, 0},
+			{"project", NULL, false, 0},
+			{"limit", NULL, true, 1000000},
+			{"queryStartTime", "2024-11-05T00:00:00Z", false, 0},
+		};
+		size_t		len = 0;
+		char	   *body = bls_json_body(f, 4, &len);
+
+		check_str(body,
+				  "{\"name\":\"a \\\"b\\\"\",\"limit\":1000000,"
+				  "\"queryStartTime\":\"2024-11-05T00:00:00Z\"}",
+				  "JSON body: strings, NULL left out, an integer");
+		CHECK(body != NULL && len == strlen(body), "JSON body: length equals strlen");
+		free(body);
+	}
+
 	return tap_done();
 }
