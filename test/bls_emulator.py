@@ -559,12 +559,13 @@ path takes the first queued fault that matches it.  Fields of every fault:
   type    one of the names below
   call    the call(s) it is for: an API name or a list of them (ListDownloadTask,
           CreateDownloadTask, DescribeDownloadTask, GetDownloadTaskLink,
-          DeleteDownloadTask, ListProject, ListLogStore, DescribeLogStore);
+          DeleteDownloadTask, ListProject, ListLogStore, DescribeLogStore,
+          QueryLogRecord);
           list, create, describe, link and delete stand for the download-task
           calls.  Without call: the next request of any call that can take
           the type, except the four calls CreateDownloadTask,
           DescribeDownloadTask, GetDownloadTaskLink and DeleteDownloadTask,
-          which take only faults that name them (so a fault without call
+          and QueryLogRecord, which take only faults that name them (so a fault without call
           still means the list call to a client that also creates tasks)
   count   requests it applies to (default 1); -1: every matching request
           until a reset (POST /_emulator/reset, `ctl reset`)
@@ -579,7 +580,11 @@ DescribeLogStore the same but missing_result, missing_tasks, tasks_not_array,
 task_not_object and total; the four download-task calls http, success_false,
 drop, delay_headers, malformed, html, empty, not_object, truncated and
 extra_fields (see "Download-task calls" in the source for what these do
-there).  A fault naming only calls that cannot take its type is refused.
+there); QueryLogRecord every response fault and missing_result,
+missing_tasks, tasks_not_array, task_not_object, wrong_type, null_fields,
+missing_fields, invalid_utf8, extra_fields and oversize (see "Log records"
+in the source for what these do there).  A fault naming only calls that
+cannot take its type is refused.
 
 Response faults (the normal answer is replaced):
   http             status (503), code, message, retry_after (a Retry-After
@@ -686,7 +691,7 @@ CALL_ALIASES = {"list": LIST_CALL, "create": "CreateDownloadTask",
                 "describe": "DescribeDownloadTask", "link": "GetDownloadTaskLink",
                 "delete": "DeleteDownloadTask"}
 # calls that take only the faults naming them
-NAMED_ONLY_CALLS = frozenset(DOWNLOAD_TASK_CALLS)
+NAMED_ONLY_CALLS = frozenset(DOWNLOAD_TASK_CALLS + ("QueryLogRecord",))
 # calls with a pageNo, which a fault's "page" is compared with
 PAGED_CALLS = frozenset((LIST_CALL, "ListProject", "ListLogStore"))
 
@@ -702,6 +707,9 @@ _LIST_FAULTS = frozenset((
 _DOWNLOAD_TASK_FAULTS = frozenset((
     "http", "success_false", "drop", "delay_headers", "malformed", "html", "empty",
     "not_object", "truncated", "extra_fields"))
+# QueryLogRecord: see "Log records"
+_LOGRECORD_FAULTS = _TRANSPORT_FAULTS | _ITEM_FAULTS.difference(("respelled",)) | \
+    _LIST_FAULTS.difference(("total",))
 CALL_FAULT_TYPES = {
     LIST_CALL: None,
     "CreateDownloadTask": _DOWNLOAD_TASK_FAULTS,
@@ -711,6 +719,7 @@ CALL_FAULT_TYPES = {
     "ListProject": _TRANSPORT_FAULTS | _ITEM_FAULTS | _LIST_FAULTS,
     "ListLogStore": _TRANSPORT_FAULTS | _ITEM_FAULTS | _LIST_FAULTS,
     "DescribeLogStore": _TRANSPORT_FAULTS | _ITEM_FAULTS,
+    "QueryLogRecord": _LOGRECORD_FAULTS,
 }
 # fault types that stand for another fault of CreateDownloadTask
 FAULT_ALIASES = {
@@ -848,6 +857,7 @@ class State:
         t0 = time.monotonic()
         self.data = DataSet(args.tasks, args.seed)
         self.catalog = Catalog()
+        self.logrecords = LogRecords(self.catalog, args.seed)
         self.gen_seconds = time.monotonic() - t0
         self.keys = dict(BUILTIN_KEYS)
         for spec in args.key or ():
@@ -863,6 +873,7 @@ class State:
         }
         self.initial_config.update(CATALOG_CONFIG_DEFAULTS)
         self.initial_config.update(download_config_from_args(args))
+        self.initial_config.update(LOGRECORD_CONFIG)
         self.config = dict(self.initial_config)
         self.log_file = open(args.log_file, "a", encoding="utf-8") if args.log_file else None
         self.verbose = args.verbose
@@ -2104,6 +2115,8 @@ def call_name(method, raw_path):
     path = raw_path.split("?", 1)[0]
     if path == LIST_PATH:
         return LIST_CALL
+    if logrecord_route(path) is not None:
+        return LOGRECORD_CALL
     return catalog_call(path) or download_route(method, path)[0] or "other"
 
 
@@ -2459,6 +2472,607 @@ class Downloads:
 
 
 # ---------------------------------------------------------------------------
+# Log records: QueryLogRecord (bls-api.md section 6)
+#
+# GET /v1/logstore/{logStoreName}/logrecord?project=&logStreamName=&query=
+#     &startDateTime=&endDateTime=&limit=&marker=&sort=
+# -> 200, a bare object:
+#   {"resultSet": {"queryType": "match"|"sql", "columns": [...],
+#                  "columnTypes": [...], "rows": [[...], ...],
+#                  "isTruncated": bool, "truncatedReason": str},
+#    "datasetScanInfo": {"isTruncated": bool, "truncatedReason": str,
+#                        "statistics": {"executionTimeInMs": int, "scanCount": int}},
+#    "nextMarker": str}          (search statements only, when more records match)
+#
+# Data model (nothing is stored: a record is computed from its ordinal).
+# - Every (project, log store) of the catalog has records; others are 404
+#   LogStoreNotFound.  A store writes shardCount records in every second from
+#   its creationDateTime on (no end): record n (n = 0, 1, ... its ordinal)
+#   is written at second created + n // shardCount, millisecond
+#   (n % shardCount) * 1000 // shardCount of that second.  So a window
+#   [startDateTime, endDateTime) (whole seconds) holds exactly
+#   shardCount * (end - max(start, created)) records (0 when negative), and
+#   every record of a store has its own @timestamp.
+# - @seq is the ordinal n; @stream is STREAMS_BY_KIND[kind][(n % shardCount) % 2]
+#   (a one-shard store writes to the first stream only).
+# - The store's kind follows its catalog index: "nginx" (index _IDX_NGINX:
+#   nginx-access, nginx-access-2023) and "app" (_IDX_JSON) write JSON records;
+#   the others ("text") plain text lines.  Field values come from a 64-bit mix
+#   of (seed, project, store, n): see LogStoreRecords.record.
+#     nginx: {"status","method","host","path","order_id","request_time"}
+#            status 200 80%, 201 3%, 301 2%, 304 5%, 404 5%, 500 3%, 502 1%, 503 1%
+#     app:   {"level","traceId","用户","latency_ms","msg"}
+#     text:  "<ISO time with ms>Z <LEVEL> [worker-<k>] <message>"
+# - Search columns: @timestamp (epoch ms, bigint), @seq (bigint), @stream
+#   (varchar), @raw (varchar, the record as written), then for JSON stores the
+#   kind's fields in the order above with their values as parsed (types in
+#   LOGRECORD_FIELDS).
+# - config logrecord_big_bytes N (null: off; at most 524288, the 512 KB cap):
+#   the first record of every minute (second % 60 == 0, n % shardCount == 0)
+#   is padded to exactly N bytes of @raw (JSON: a "padding" field, which is
+#   not a column; text: trailing x's).
+#
+# Queries (anything else: 400 InvalidParameter):
+#   match *                      every record
+#   match <key>:<value>          a JSON field (or @stream) whose value, as text,
+#                                equals value ("..." quotes are removed)
+#   match <word>                 the word in @raw, case-insensitive substring
+#   terms joined by " AND " (case-insensitive)
+#   [match ... |] select count(*) [as <name>]
+#   [match ... |] select <key>, count(*) [as <name>] group by <key>
+# Analysis ("sql"): columns [<key>,] count(*) (or the alias), types from
+# LOGRECORD_FIELDS and "bigint"; groups in ascending key order; no marker
+# (a marker is 400); limit and sort are checked but do not apply; at most
+# config logrecord_max_analysis_rows (100000) rows, beyond which isTruncated
+# is true with truncatedReason "TooManyRows".  config logrecord_truncated
+# (null or a reason string) marks every search result isTruncated with that
+# reason.
+#
+# Parameters: project (default "default"), logStreamName (<= 192 of
+# [A-Za-z0-9_\-./], empty: every stream), startDateTime / endDateTime
+# (required, YYYY-MM-DDThh:mm:ssZ, start < end), limit (0..1000, default 100),
+# sort (desc default, asc, by @timestamp), marker: only a nextMarker this
+# emulator issued (same --seed) for the same project, store, stream, query,
+# window and sort; "v1.<ordinal>.<mac>".  A parameter given twice is 400.
+#
+# Faults name the call "QueryLogRecord" (a fault without "call" never hits
+# it: a client mixing log records with the list call must not take the list
+# call's faults).  Types: every response fault (http, success_false, drop,
+# malformed, html, empty, not_object, truncated, reset_mid_body, delay_body,
+# delay_headers) and these page faults:
+#   missing_result   no "resultSet"          missing_tasks   no resultSet.rows
+#   tasks_not_array  rows is a string        task_not_object a 42 as second row
+#   wrong_type       field (a column, default @timestamp, in every row or row
+#                    index; else a key of the answer, resultSet or
+#                    datasetScanInfo) set to value ("many")
+#   null_fields, missing_fields   fields (a column: the column goes from
+#                    columns, columnTypes and every row; or such a key)
+#   invalid_utf8     invalid bytes in field (@raw) of every row (or index)
+#   extra_fields     unknown keys at every level and a first column
+#                    "_emulatorExtra" (varchar, "ignored")
+#   oversize         a "_padding" key making the body bytes (1 MiB) long
+# Requests are logged with call "QueryLogRecord".
+# ---------------------------------------------------------------------------
+
+LOGRECORD_CALL = "QueryLogRecord"
+LOGRECORD_SUFFIX = "/logrecord"
+LOGRECORD_MAX_BYTES = 512 * 1024
+LOGRECORD_MAX_LIMIT = 1000
+LOGRECORD_CONFIG = {
+    "logrecord_big_bytes": None,
+    "logrecord_truncated": None,
+    "logrecord_max_analysis_rows": 100000,
+}
+SYSTEM_COLUMNS = ("@timestamp", "@seq", "@stream", "@raw")
+SYSTEM_TYPES = ("bigint", "bigint", "varchar", "varchar")
+LOGRECORD_FIELDS = {
+    "nginx": (("status", "bigint"), ("method", "varchar"), ("host", "varchar"),
+              ("path", "varchar"), ("order_id", "varchar"), ("request_time", "double")),
+    "app": (("level", "varchar"), ("traceId", "varchar"), ("用户", "varchar"),
+            ("latency_ms", "bigint"), ("msg", "varchar")),
+    "text": (),
+}
+STREAMS_BY_KIND = {"nginx": ("nginx-01", "nginx-02"), "app": ("pod-a1b2c3", "pod-d4e5f6"),
+                   "text": ("host-01", "host-02")}
+_LR_STATUS = (200,) * 80 + (201,) * 3 + (301,) * 2 + (304,) * 5 + (404,) * 5 + \
+    (500,) * 3 + (502,) + (503,)
+_LR_METHODS = ("GET",) * 6 + ("POST", "POST", "PUT", "DELETE")
+_LR_HOSTS = ("www.example.com", "api.example.com", "shop.example.com", "static.example.com")
+_LR_PATHS = ("/", "/index.html", "/api/v1/orders", "/api/v1/cart", "/login",
+             "/static/app.js", "/images/logo.png", "/search?q=bls", "/health")
+_LR_LEVELS = ("INFO",) * 7 + ("WARN", "WARN", "ERROR")
+_LR_USERS = ("alice", "bob", "张三", "李四", "Zoë", "o'brien")
+_LR_MSGS = ("request served", "cache miss", "order created", "payment declined",
+            "retrying upstream", "connection reset by peer", "slow query detected",
+            "user logged in")
+_M64 = (1 << 64) - 1
+_STREAM_RE = re.compile(r"[A-Za-z0-9_\-./]{1,192}\Z")
+_SELECT_RE = re.compile(
+    r"select\s+(?:(?P<key>[^\s,()]+)\s*,\s*)?count\(\s*\*\s*\)"
+    r"(?:\s+as\s+(?P<alias>[^\s,()]+))?"
+    r"(?:\s+group\s+by\s+(?P<gkey>[^\s,()]+))?\s*\Z", re.I | re.S)
+
+
+def validate_logrecord_config(k, v):
+    """Check one log-record config value (control API); returns it or ValueError."""
+    if k == "logrecord_big_bytes":
+        if v is not None and (not _is_int(v) or not 1 <= v <= LOGRECORD_MAX_BYTES):
+            raise ValueError("logrecord_big_bytes must be null or 1..%d" % LOGRECORD_MAX_BYTES)
+    elif k == "logrecord_truncated":
+        if v is not None and (not isinstance(v, str) or not v):
+            raise ValueError("logrecord_truncated must be null or a reason string")
+    elif k == "logrecord_max_analysis_rows":
+        if not _is_int(v) or v < 1:
+            raise ValueError("logrecord_max_analysis_rows must be an integer >= 1")
+    return v
+
+
+def logrecord_route(path):
+    """Request path (raw, no query) -> the percent-decoded log store name of a
+    QueryLogRecord path, or None."""
+    prefix = LOGSTORE_PATH + "/"
+    if path.startswith(prefix) and path.endswith(LOGRECORD_SUFFIX):
+        seg = path[len(prefix):-len(LOGRECORD_SUFFIX)]
+        if seg and "/" not in seg:
+            return urllib.parse.unquote(seg)
+    return None
+
+
+def _mix64(x):
+    """splitmix64's finalizer: a fast, well spread 64-bit hash of an integer."""
+    x = ((x ^ (x >> 30)) * 0xbf58476d1ce4e5b9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94d049bb133111eb) & _M64
+    return x ^ (x >> 31)
+
+
+def _store_kind(store):
+    idx = store.get("index")
+    if idx == _IDX_NGINX:
+        return "nginx"
+    if idx == _IDX_JSON:
+        return "app"
+    return "text"
+
+
+class LogStoreRecords:
+    """The records of one log store, computed from their ordinals."""
+
+    def __init__(self, store, seed):
+        self.project = store["project"]
+        self.name = store["logStoreName"]
+        self.created = calendar.timegm(time.strptime(store["creationDateTime"],
+                                                     "%Y-%m-%dT%H:%M:%SZ"))
+        self.shards = store["shardCount"]
+        self.kind = _store_kind(store)
+        self.streams = STREAMS_BY_KIND[self.kind]
+        fields = LOGRECORD_FIELDS[self.kind]
+        self.columns = SYSTEM_COLUMNS + tuple(f for f, _ in fields)
+        self.types = SYSTEM_TYPES + tuple(t for _, t in fields)
+        h = hashlib.sha256(("bls-emulator logrecords %d %s %s" % (
+            seed, self.project, self.name)).encode("utf-8")).digest()
+        self.salt = int.from_bytes(h[:8], "big")
+
+    def ordinals(self, start, end):
+        """Ordinals [lo, hi) of the records in the window [start, end) (epoch s)."""
+        lo = max(0, (start - self.created) * self.shards)
+        hi = max(0, (end - self.created) * self.shards)
+        return lo, max(lo, hi)
+
+    def record(self, n, big=None):
+        """Record n -> (timestamp ms, seq, stream, raw, {field: value})."""
+        sec, j = divmod(n, self.shards)
+        sec += self.created
+        ms = j * 1000 // self.shards
+        stream = self.streams[j % 2]
+        h = _mix64((self.salt + n * 0x9e3779b97f4a7c15) & _M64)
+        pad = big is not None and j == 0 and sec % 60 == 0
+        if self.kind == "nginx":
+            f = {"status": _LR_STATUS[h % 100],
+                 "method": _LR_METHODS[(h >> 8) % 10],
+                 "host": _LR_HOSTS[(h >> 12) % 4],
+                 "path": _LR_PATHS[(h >> 16) % 9],
+                 "order_id": "ORD-%08d" % ((h >> 24) % 100000000),
+                 "request_time": ((h >> 52) % 5000) / 1000.0}
+            raw = ('{"status":%d,"method":"%s","host":"%s","path":"%s","order_id":"%s",'
+                   '"request_time":%r' % (f["status"], f["method"], f["host"], f["path"],
+                                          f["order_id"], f["request_time"]))
+        elif self.kind == "app":
+            f = {"level": _LR_LEVELS[h % 10],
+                 "traceId": "%016x" % _mix64(h),
+                 "用户": _LR_USERS[(h >> 8) % 6],
+                 "latency_ms": (h >> 16) % 3000,
+                 "msg": _LR_MSGS[(h >> 32) % 8]}
+            raw = ('{"level":"%s","traceId":"%s","用户":%s,"latency_ms":%d,"msg":"%s"' % (
+                f["level"], f["traceId"], _json_str(f["用户"]), f["latency_ms"], f["msg"]))
+        else:
+            f = {}
+            raw = "%s.%03dZ %s [worker-%d] %s" % (
+                fmt_time(sec)[:-1], ms, _LR_LEVELS[h % 10], (h >> 8) % 8,
+                _LR_MSGS[(h >> 32) % 8])
+        if f:
+            if pad:
+                head = raw + ',"padding":"'
+                raw = head + "x" * max(0, big - len(head.encode("utf-8")) - 2) + '"}'
+            else:
+                raw += "}"
+        elif pad:
+            raw += " " + "x" * max(0, big - len(raw.encode("utf-8")) - 1)
+        return sec * 1000 + ms, n, stream, raw, f
+
+
+class LogRecords:
+    """Every catalog log store's records (LogStoreRecords made on first use)."""
+
+    def __init__(self, catalog, seed):
+        self.catalog = catalog
+        self.seed = seed
+        self.secret = hashlib.sha256(b"bls-emulator marker %d" % seed).digest()
+        self.stores = {}
+        self.lock = threading.Lock()
+
+    def store(self, project, name):
+        with self.lock:
+            r = self.stores.get((project, name))
+            if r is None:
+                s = self.catalog.by_key.get((project, name))
+                if s is None:
+                    return None
+                r = self.stores[(project, name)] = LogStoreRecords(s, self.seed)
+            return r
+
+    def _mac(self, binding, pos):
+        return hmac.new(self.secret, ("%s\0%d" % (binding, pos)).encode("utf-8"),
+                        hashlib.sha256).hexdigest()[:16]
+
+    def marker(self, binding, pos):
+        return "v1.%d.%s" % (pos, self._mac(binding, pos))
+
+    def marker_pos(self, binding, marker):
+        """A marker this emulator issued for binding -> its ordinal, or AuthError(400)."""
+        parts = marker.split(".")
+        if (len(parts) == 3 and parts[0] == "v1" and parts[1].isascii() and
+                parts[1].isdigit() and
+                hmac.compare_digest(parts[2], self._mac(binding, int(parts[1])))):
+            return int(parts[1])
+        raise _bad_parameter("marker is not a nextMarker of this query")
+
+
+def _unquote_term(v):
+    return v[1:-1] if len(v) >= 2 and v[0] == v[-1] == '"' else v
+
+
+def parse_logrecord_query(q):
+    """query -> (terms, analysis): terms a list of (key or None, value), analysis
+    None or (key or None, count column name); AuthError(400) when not understood."""
+    q = q.strip()
+    search, bar, sql = q.partition("|")
+    if not bar and q[:6].lower() == "select":
+        search, sql = "", q
+    search, sql = search.strip(), sql.strip()
+    terms = []
+    if search:
+        if search[:6].lower() != "match " and search.lower() != "match":
+            raise _bad_parameter("query must start with match or select")
+        body = search[5:].strip()
+        if not body:
+            raise _bad_parameter("match needs * or a condition")
+        if body != "*":
+            for t in re.split(r"\s+AND\s+", body, flags=re.I):
+                t = t.strip()
+                if not t or t == "*":
+                    continue
+                key, colon, value = t.partition(":")
+                if colon:
+                    if not key or not value:
+                        raise _bad_parameter("bad condition in query: %s" % t)
+                    terms.append((_unquote_term(key), _unquote_term(value)))
+                else:
+                    if " " in t and not (t[0] == t[-1] == '"'):
+                        raise _bad_parameter("bad condition in query: %s" % t)
+                    terms.append((None, _unquote_term(t).lower()))
+    analysis = None
+    if bar or sql:
+        m = _SELECT_RE.match(sql)
+        if not m or (m.group("key") or None) != (m.group("gkey") or None):
+            raise _bad_parameter("unsupported analysis statement: %s" % sql)
+        analysis = (m.group("key"), m.group("alias") or "count(*)")
+    return terms, analysis
+
+
+def _logrecord_pred(terms, stream):
+    """-> a predicate over records, or None when every record matches."""
+    if not terms and stream is None:
+        return None
+
+    def pred(r):
+        if stream is not None and r[2] != stream:
+            return False
+        for key, value in terms:
+            if key is None:
+                if value not in r[3].lower():
+                    return False
+            elif key == "@stream":
+                if r[2] != value:
+                    return False
+            else:
+                v = r[4].get(key)
+                if v is None or (v if isinstance(v, str) else repr(v)) != value:
+                    return False
+        return True
+    return pred
+
+
+def _lr_time(params, name):
+    v = params.get(name)
+    if v is None:
+        raise _bad_parameter("%s is required" % name)
+    t = _valid_time(v)
+    if t is None:
+        raise _bad_parameter("%s must be YYYY-MM-DDThh:mm:ssZ" % name)
+    return int(t)
+
+
+def logrecord_answer(records, name, query, cfg):
+    """Serve one QueryLogRecord: -> the answer as a dict, or AuthError (400, 404)."""
+    t0 = time.monotonic()
+    params = query_params(query)
+    project = params.get("project") or "default"
+    stream = params.get("logStreamName") or None
+    if stream is not None and not _STREAM_RE.match(stream):
+        raise _bad_parameter("logStreamName must be at most 192 of [A-Za-z0-9_-./]")
+    q = params.get("query")
+    if q is None or not q.strip():
+        raise _bad_parameter("query is required")
+    start, end = _lr_time(params, "startDateTime"), _lr_time(params, "endDateTime")
+    if start >= end:
+        raise _bad_parameter("startDateTime must be before endDateTime")
+    limit = params.get("limit")
+    if limit is None:
+        limit = 100
+    elif not (limit.isascii() and limit.isdigit()) or int(limit) > LOGRECORD_MAX_LIMIT:
+        raise _bad_parameter("limit must be an integer 0..%d" % LOGRECORD_MAX_LIMIT)
+    limit = int(limit)
+    sort = _choice(params.get("sort"), ("desc", "asc"), "desc", "sort")
+    terms, analysis = parse_logrecord_query(q)
+    rec = records.store(project, name)
+    if rec is None:
+        raise AuthError(404, "LogStoreNotFound", "log store %s does not exist in project %s"
+                        % (name, project))
+    lo, hi = rec.ordinals(start, end)
+    pred = _logrecord_pred(terms, stream)
+    big = cfg.get("logrecord_big_bytes")
+    truncated, reason = False, ""
+    next_marker = None
+    if analysis is None:
+        binding = "\0".join((project, name, stream or "", q, str(start), str(end), sort))
+        marker = params.get("marker")
+        pos = records.marker_pos(binding, marker) if marker else (lo if sort == "asc" else hi - 1)
+        step, stop = (1, hi) if sort == "asc" else (-1, lo - 1)
+        if marker and not (lo <= pos < hi):
+            raise _bad_parameter("marker is not a nextMarker of this query")
+        rows, scanned = [], 0
+        n = pos
+        while n != stop and len(rows) < limit:
+            r = rec.record(n, big)
+            scanned += 1
+            if pred is None or pred(r):
+                rows.append(r)
+            n += step
+        if pred is None:
+            nxt = n if n != stop else None
+        else:
+            nxt = None
+            while n != stop:    # is there one more?  the marker points at it
+                scanned += 1
+                if pred(rec.record(n, big)):
+                    nxt = n
+                    break
+                n += step
+        if nxt is not None:
+            next_marker = records.marker(binding, nxt)
+        columns, types = list(rec.columns), list(rec.types)
+        fields = rec.columns[4:]
+        out_rows = [[r[0], r[1], r[2], r[3]] + [r[4][f] for f in fields] for r in rows]
+        if cfg.get("logrecord_truncated"):
+            truncated, reason = True, cfg["logrecord_truncated"]
+        qtype = "match"
+    else:
+        if params.get("marker"):
+            raise _bad_parameter("marker applies to search statements only")
+        key, count_name = analysis
+        ftypes = dict(zip(rec.columns[4:], rec.types[4:]))
+        ftypes["@stream"] = "varchar"
+        if key is not None and key not in ftypes:
+            raise _bad_parameter("unknown column %s in query" % key)
+        cap = cfg.get("logrecord_max_analysis_rows", 100000)
+        if key is None:
+            if pred is None:
+                total, scanned = hi - lo, hi - lo
+            else:
+                total = sum(1 for n in range(lo, hi) if pred(rec.record(n, big)))
+                scanned = hi - lo
+            columns, types, out_rows = [count_name], ["bigint"], [[total]]
+        else:
+            groups = {}
+            for n in range(lo, hi):
+                r = rec.record(n, big)
+                if pred is None or pred(r):
+                    v = r[2] if key == "@stream" else r[4][key]
+                    groups[v] = groups.get(v, 0) + 1
+            scanned = hi - lo
+            keys = sorted(groups, key=(lambda v: v.encode("utf-8"))
+                          if ftypes[key] == "varchar" else None)
+            if len(keys) > cap:
+                keys = keys[:cap]
+                truncated = True
+                reason = "TooManyRows"
+            columns, types = [key, count_name], [ftypes[key], "bigint"]
+            out_rows = [[k, groups[k]] for k in keys]
+        qtype = "sql"
+    doc = {"resultSet": {"queryType": qtype, "columns": columns, "columnTypes": types,
+                         "rows": out_rows, "isTruncated": truncated,
+                         "truncatedReason": reason},
+           "datasetScanInfo": {"isTruncated": truncated, "truncatedReason": reason,
+                               "statistics": {
+                                   "executionTimeInMs": int((time.monotonic() - t0) * 1000),
+                                   "scanCount": scanned}}}
+    if next_marker is not None:
+        doc["nextMarker"] = next_marker
+    return doc
+
+
+_LR_INVALID = "\u0001@@INVALID_UTF8@@\u0001"
+
+
+def apply_logrecord_fault(f, doc):
+    """Page faults that alter a successful QueryLogRecord answer -> its body."""
+    t = f["type"]
+    rs = doc.get("resultSet", {})
+    rows = rs.get("rows", [])
+    index = f.get("index")
+    which = _task_indices(rows, index)
+
+    def set_field(fld, value, remove=False):
+        cols = rs.get("columns", [])
+        if fld in cols:
+            i = cols.index(fld)
+            if remove:
+                del cols[i]
+                del rs["columnTypes"][i]
+                for row in rows:
+                    del row[i]
+            else:
+                for k in which:
+                    rows[k][i] = value
+            return
+        for d in (doc, rs, doc.get("datasetScanInfo", {})):
+            if fld in d:
+                if remove:
+                    del d[fld]
+                else:
+                    d[fld] = value
+    if t == "missing_result":
+        doc.pop("resultSet", None)
+    elif t == "missing_tasks":
+        rs.pop("rows", None)
+    elif t == "tasks_not_array":
+        rs["rows"] = "not an array"
+    elif t == "task_not_object":
+        rows.insert(min(1, len(rows)), 42)
+    elif t == "wrong_type":
+        set_field(f.get("field", "@timestamp"), f.get("value", "many"))
+    elif t in ("null_fields", "missing_fields"):
+        fields = f.get("fields") or []
+        for fld in [fields] if isinstance(fields, str) else fields:
+            set_field(fld, None, remove=(t == "missing_fields"))
+    elif t == "invalid_utf8":
+        fld = f.get("field", "@raw")
+        cols = rs.get("columns", [])
+        if fld in cols:
+            i = cols.index(fld)
+            for k in which:
+                rows[k][i] = _LR_INVALID + str(rows[k][i])
+        enc = _json_str(_LR_INVALID)[1:-1].encode()
+        return jbytes(doc).replace(enc, b"bad\xc3\x28bytes\xff")
+    elif t == "extra_fields":
+        doc["_emulatorExtra"] = {"nested": [1, {"a": None}], "s": "x"}
+        rs["extraString"] = "ignored"
+        doc.get("datasetScanInfo", {})["extraNumber"] = 1.5e3
+        rs["columns"] = ["_emulatorExtra"] + rs.get("columns", [])
+        rs["columnTypes"] = ["varchar"] + rs.get("columnTypes", [])
+        rs["rows"] = [["ignored"] + r for r in rows]
+    elif t == "oversize":
+        want = int(f.get("bytes", 1 << 20))
+        cur = len(jbytes(doc)) + len(b'"_padding":"",')
+        return b'{"_padding":"' + b"x" * max(0, want - cur) + b'",' + jbytes(doc)[1:]
+    return jbytes(doc)
+
+
+class LogRecordHandler:
+    """Handler method of QueryLogRecord (mixed into Handler)."""
+
+    def _logrecord(self, name, body):
+        t0 = time.monotonic()
+        call = LOGRECORD_CALL
+        with STATE.lock:
+            generation = STATE.generation
+            cfg = dict(STATE.config)
+        rid = STATE.next_request_id()
+        jt = JSON_TYPE
+        path, _, query = self.path.partition("?")
+        method_ok = self.command == "GET"
+        ak, signed = None, ""
+        try:
+            a = parse_authorization(self.headers.get("Authorization"))
+            ak, signed = a[0], ";".join(a[3])
+        except AuthError:
+            pass
+        fault = STATE.take_fault(None, call, CALL_FAULT_TYPES[call]) if method_ok else None
+        ftype = fault["type"] if fault else None
+        if ftype == "delay_headers":
+            time.sleep(max(0, fault.get("ms", 1000)) / 1000.0)
+        if cfg["latency_ms"]:
+            time.sleep(cfg["latency_ms"] / 1000.0)
+
+        status, ctype, out, doc, extra = 200, jt, b"", None, []
+        try:
+            if not method_ok:
+                raise AuthError(404, "NotFound", "no such resource: %s %s" % (
+                    self.command, path))
+            if cfg["auth"]:
+                check_auth(self.command, self.path, self.headers, STATE.keys)
+            doc = logrecord_answer(STATE.logrecords, name, query, cfg)
+            out = jbytes(doc)
+        except AuthError as e:
+            status, out = e.status, error_body(e.code, e.message, rid)
+
+        mode = "normal"
+        if fault:
+            if ftype == "http":
+                status = fault.get("status", 503)
+                code, msg = HTTP_DEFAULT_CODES.get(status, ("InternalError", "error"))
+                if status in (502, 504) and "code" not in fault:
+                    ctype, out = "text/html", gateway_html(status)
+                else:
+                    ctype = jt
+                    out = error_body(fault.get("code", code),
+                                     fault.get("message", msg + " (emulated fault)"), rid)
+                if fault.get("retry_after") is not None:
+                    extra.append(("Retry-After", str(fault["retry_after"])))
+            elif ftype == "success_false":
+                status, ctype = 200, jt
+                out = jbytes({"success": False, "code": fault.get("code", "InternalError"),
+                              "message": fault.get("message", "internal error (emulated)"),
+                              "requestId": rid})
+            elif ftype == "drop":
+                mode = "drop"
+            elif ftype == "malformed":
+                status, ctype = 200, jt
+                out = b'{"resultSet":{"queryType":"match","rows":[[\x00garbage]]<<not json'
+            elif ftype == "html":
+                status = fault.get("status", 200)
+                ctype, out = "text/html", gateway_html(status if status != 200 else 500)
+            elif ftype == "empty":
+                status, ctype, out = 200, jt, b""
+            elif ftype == "not_object":
+                status, ctype, out = 200, jt, b"[1,2,3]"
+            elif ftype in ("truncated", "reset_mid_body", "delay_body"):
+                mode = ftype
+            elif doc is not None and ftype != "delay_headers":
+                status, ctype, out = 200, jt, apply_logrecord_fault(fault, doc)
+        sent_status = self._catalog_send(mode, fault, status, ctype, out, rid, extra, cfg)
+        elapsed = (time.monotonic() - t0) * 1000.0
+        STATE.record({
+            "seq": 0, "conn_id": self.conn_id, "method": self.command, "path": self.path,
+            "status": sent_status, "body": body.decode("utf-8", "replace"), "ak": ak,
+            "signed_headers": signed, "elapsed_ms": round(elapsed, 3), "fault": ftype,
+            "request_id": rid, "call": call,
+        }, "conn=%d %s %s status=%d ak=%s bytes=%d ms=%.1f call=%s%s" % (
+            self.conn_id, self.command, self.path, sent_status, ak or "-", len(out),
+            elapsed, call, (" fault=" + ftype) if ftype else ""), generation)
+
+
+# ---------------------------------------------------------------------------
 # HTTP handler
 # ---------------------------------------------------------------------------
 
@@ -2493,7 +3107,7 @@ def parse_headers_fast(fp, _class=http.client.HTTPMessage):
     return email.parser.Parser(_class=_class).parsestr(hstring)
 
 
-class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
+class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "BLS-Emulator/1.0"
     sys_version = ""
@@ -2565,6 +3179,8 @@ class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
             self._list(body)
         elif catalog_call(path) is not None:
             self._catalog(catalog_call(path), body)
+        elif logrecord_route(path) is not None:
+            self._logrecord(logrecord_route(path), body)
         elif path == DOWNLOAD_PATH or path.startswith(DOWNLOAD_PATH + "/"):
             self._download(path, body)
         else:
@@ -2783,6 +3399,8 @@ class Handler(CatalogHandler, http.server.BaseHTTPRequestHandler):
                         check_catalog_config(k, v)
                     elif k in DOWNLOAD_CONFIG:
                         validate_download_config(k, v)
+                    elif k in LOGRECORD_CONFIG:
+                        validate_logrecord_config(k, v)
                     else:
                         raise ValueError("unknown config key: %s" % k)
                     new[k] = v

@@ -720,7 +720,8 @@ class CatalogTest(unittest.TestCase):
         self.error(400, "InvalidParameter", "GET", emu.LOGSTORE_PATH,
                    query="project=staging&project=default")
         self.error(404, "NotFound", "POST", emu.LOGSTORE_PATH, body={})
-        self.error(404, "NotFound", "GET", emu.LOGSTORE_PATH + "/app-log/logrecord")
+        # (/v1/logstore/{name}/logrecord is QueryLogRecord: LogRecordTest)
+        self.error(404, "NotFound", "GET", emu.LOGSTORE_PATH + "/app-log/logrecords")
 
     def test_query_signature(self):
         """The query string is signed: a changed one is rejected."""
