@@ -1603,6 +1603,282 @@ class DownloadTaskTest(unittest.TestCase):
                           g["max_in_flight"]["ListDownloadTask"]), (1, 0, 1))
 
 
+class LogRecordTest(unittest.TestCase):
+    """QueryLogRecord; a server of its own, set up like EmulatorTest's."""
+    setUpClass = classmethod(EmulatorTest.setUpClass.__func__)
+    tearDownClass = classmethod(EmulatorTest.tearDownClass.__func__)
+    setUp = EmulatorTest.setUp
+    ctl = EmulatorTest.ctl
+    conn = EmulatorTest.conn
+    api = CatalogTest.api
+    error = CatalogTest.error
+
+    START, END = "2024-11-05T08:00:00Z", "2024-11-05T08:01:00Z"
+    T0 = 1730793600  # START in epoch seconds
+
+    def path(self, name):
+        return emu.LOGSTORE_PATH + "/" + urllib.parse.quote(name, safe="") + "/logrecord"
+
+    def query(self, name="nginx-access", **params):
+        params.setdefault("startDateTime", self.START)
+        params.setdefault("endDateTime", self.END)
+        params.setdefault("query", "match *")
+        status, _, payload = self.api("GET", self.path(name), query=qs(params))
+        self.assertEqual(status, 200, payload[:300])
+        return json.loads(payload)
+
+    def all_rows(self, name="nginx-access", **params):
+        rows, marker, pages = [], None, 0
+        while True:
+            p = dict(params)
+            if marker:
+                p["marker"] = marker
+            doc = self.query(name, **p)
+            rows.extend(doc["resultSet"]["rows"])
+            pages += 1
+            marker = doc.get("nextMarker")
+            if marker is None:
+                return rows, pages
+
+    def test_search_paging(self):
+        doc = self.query(limit="5")
+        self.assertEqual(list(doc), ["resultSet", "datasetScanInfo", "nextMarker"])
+        rs = doc["resultSet"]
+        self.assertEqual(rs["queryType"], "match")
+        self.assertEqual(rs["columns"][:4], ["@timestamp", "@seq", "@stream", "@raw"])
+        self.assertEqual(rs["columns"][4:], ["status", "method", "host", "path", "order_id",
+                                             "request_time"])
+        self.assertEqual(rs["columnTypes"][:4], ["bigint", "bigint", "varchar", "varchar"])
+        self.assertEqual((rs["isTruncated"], rs["truncatedReason"]), (False, ""))
+        self.assertEqual(set(doc["datasetScanInfo"]["statistics"]),
+                         {"executionTimeInMs", "scanCount"})
+        for row in rs["rows"]:
+            self.assertEqual(len(row), len(rs["columns"]))
+            raw = json.loads(row[3])
+            self.assertEqual(raw, dict(zip(rs["columns"][4:], row[4:])))
+        # default project "default": nginx-access has 4 shards, 4 records a second
+        want = 4 * 60
+        desc, pages = self.all_rows(limit="70")
+        self.assertEqual((len(desc), pages), (want, 4))
+        asc, _ = self.all_rows(limit="1000", sort="asc")
+        self.assertEqual(len(asc), want)
+        self.assertEqual(asc, list(reversed(desc)))          # no gap, no duplicate
+        ts = [r[0] for r in asc]
+        self.assertEqual(ts, sorted(set(ts)))
+        self.assertEqual(len({r[1] for r in asc}), want)
+        # startDateTime inclusive, endDateTime exclusive
+        self.assertEqual(ts[0], self.T0 * 1000)
+        self.assertEqual(ts[-1], (self.T0 + 59) * 1000 + 750)
+        # a window holds shardCount records per second: prod-web's has 8
+        rows, _ = self.all_rows(project="prod-web", limit="1000",
+                                endDateTime="2024-11-05T08:00:10Z")
+        self.assertEqual(len(rows), 80)
+        self.assertEqual({r[2] for r in rows}, {"nginx-01", "nginx-02"})
+        rows, _ = self.all_rows(project="prod-web", limit="1000", logStreamName="nginx-02",
+                                endDateTime="2024-11-05T08:00:10Z")
+        self.assertEqual((len(rows), {r[2] for r in rows}), (40, {"nginx-02"}))
+        # before the store was created: nothing
+        doc = self.query(startDateTime="2020-01-01T00:00:00Z",
+                         endDateTime="2020-01-02T00:00:00Z")
+        self.assertEqual(doc["resultSet"]["rows"], [])
+        self.assertNotIn("nextMarker", doc)
+        # limit 0: no rows, a marker to the first record
+        doc = self.query(limit="0", sort="asc")
+        self.assertEqual(doc["resultSet"]["rows"], [])
+        self.assertEqual(self.query(limit="1", sort="asc", marker=doc["nextMarker"])[
+            "resultSet"]["rows"][0][0], self.T0 * 1000)
+        # the same data each time; plain text stores have the system columns only
+        self.assertEqual(self.query(limit="1000")["resultSet"],
+                         self.query(limit="1000")["resultSet"])
+        rs = self.query("nginx-error", limit="3")["resultSet"]
+        self.assertEqual(rs["columns"], ["@timestamp", "@seq", "@stream", "@raw"])
+        self.assertRegex(rs["rows"][0][3], r"^2024-11-05T08:00:59\.500Z [A-Z]+ \[worker-\d\] ")
+
+    def test_search_filters(self):
+        every, _ = self.all_rows(project="prod-web", limit="1000")
+        self.assertEqual(len(every), 480)
+        cols = self.query(project="prod-web", limit="1")["resultSet"]["columns"]
+        status = cols.index("status")
+        for q, keep in (("match status:500", lambda r: r[status] == 500),
+                        ("match status:200 AND method:POST",
+                         lambda r: r[status] == 200 and r[cols.index("method")] == "POST"),
+                        ('match path:"/api/v1/orders"',
+                         lambda r: r[cols.index("path")] == "/api/v1/orders"),
+                        ("match cart", lambda r: "cart" in r[3].lower()),
+                        ("match SHOP", lambda r: "shop" in r[3].lower()),
+                        ("match @stream:nginx-01", lambda r: r[2] == "nginx-01")):
+            want = [r for r in every if keep(r)]
+            self.assertTrue(0 < len(want) < len(every), q)
+            got, _ = self.all_rows(project="prod-web", query=q, limit="7")
+            self.assertEqual(got, want, q)
+            cnt = self.query(project="prod-web", query=q + " | select count(*)")
+            self.assertEqual(cnt["resultSet"]["rows"], [[len(want)]], q)
+        got, pages = self.all_rows(project="prod-web", query="match nosuchword")
+        self.assertEqual((got, pages), ([], 1))
+        # JSON records with non-ASCII keys and values
+        rs = self.query("app-log", limit="50")["resultSet"]
+        self.assertIn("用户", rs["columns"])
+        users = {r[rs["columns"].index("用户")] for r in rs["rows"]}
+        self.assertTrue(users & {"张三", "李四"})
+
+    def test_analysis(self):
+        doc = self.query(project="prod-web", query="select count(*)")
+        rs = doc["resultSet"]
+        self.assertEqual((rs["queryType"], rs["columns"], rs["columnTypes"], rs["rows"]),
+                         ("sql", ["count(*)"], ["bigint"], [[480]]))
+        self.assertNotIn("nextMarker", doc)
+        doc = self.query(project="prod-web",
+                         query="match * | select status, count(*) as n group by status")
+        rs = doc["resultSet"]
+        self.assertEqual((rs["columns"], rs["columnTypes"]), (["status", "n"],
+                                                              ["bigint", "bigint"]))
+        every, _ = self.all_rows(project="prod-web", limit="1000")
+        want = {}
+        for r in every:
+            want[r[4]] = want.get(r[4], 0) + 1
+        self.assertEqual(rs["rows"], sorted([k, v] for k, v in want.items()))
+        rs = self.query(query="select host, count(*) group by host")["resultSet"]
+        self.assertEqual(rs["columnTypes"], ["varchar", "bigint"])
+        self.assertEqual(sum(r[1] for r in rs["rows"]), 240)
+        # a day's count(*) is computed, not scanned
+        rs = self.query(query="select count(*)", endDateTime="2024-11-06T08:00:00Z")[
+            "resultSet"]
+        self.assertEqual(rs["rows"], [[4 * 86400]])
+        # more groups than the cap: isTruncated
+        self.ctl("config", '{"logrecord_max_analysis_rows":100}')
+        doc = self.query(query="select order_id, count(*) group by order_id")
+        rs = doc["resultSet"]
+        self.assertEqual((len(rs["rows"]), rs["isTruncated"], rs["truncatedReason"]),
+                         (100, True, "TooManyRows"))
+        self.assertTrue(doc["datasetScanInfo"]["isTruncated"])
+        # config logrecord_truncated marks search results
+        self.ctl("config", '{"logrecord_truncated":"ScanLimitExceeded"}')
+        doc = self.query(limit="1")
+        self.assertEqual((doc["resultSet"]["isTruncated"],
+                          doc["datasetScanInfo"]["truncatedReason"]),
+                         (True, "ScanLimitExceeded"))
+        self.ctl("reset")
+        self.assertFalse(self.query(limit="1")["resultSet"]["isTruncated"])
+
+    def test_big_record(self):
+        self.ctl("config", '{"logrecord_big_bytes":524288}')
+        for store in ("nginx-access", "nginx-error"):
+            rows = self.query(store, sort="asc", limit="2")["resultSet"]["rows"]
+            self.assertEqual(len(rows[0][3].encode("utf-8")), 524288)
+            self.assertLess(len(rows[1][3]), 1000)
+        json.loads(self.query(sort="asc", limit="1")["resultSet"]["rows"][0][3])
+        self.assertNotEqual(self.ctl("config", '{"logrecord_big_bytes":524289}',
+                                     check=False).returncode, 0)
+
+    def test_errors_and_signature(self):
+        p = self.path("nginx-access")
+        base = {"query": "match *", "startDateTime": self.START, "endDateTime": self.END}
+        for bad in ({"query": None}, {"query": ""}, {"query": "status:500"},
+                    {"query": "match * | select max(status)"},
+                    {"query": "select host, count(*) group by path"},
+                    {"query": "select nope, count(*) group by nope"},
+                    {"startDateTime": None}, {"startDateTime": "2024-11-05 08:00:00"},
+                    {"endDateTime": "2024-11-05T08:00:00.5Z"},
+                    {"endDateTime": self.START},
+                    {"endDateTime": "2024-11-05T07:00:00Z"},
+                    {"limit": "1001"}, {"limit": "-1"}, {"limit": "x"}, {"sort": "up"},
+                    {"logStreamName": "a b"}, {"logStreamName": "x" * 193},
+                    {"marker": "v1.1.0000000000000000"}, {"marker": "garbage"}):
+            params = {k: v for k, v in dict(base, **bad).items() if v is not None}
+            self.error(400, "InvalidParameter", "GET", p, query=qs(params))
+        self.error(400, "InvalidParameter", "GET", p, query=qs(base) + "&limit=1&limit=2")
+        # a marker belongs to its query
+        m = self.query(limit="1")["nextMarker"]
+        self.assertEqual(self.query(limit="1", marker=m)["resultSet"]["rows"][0][1] + 1,
+                         self.query(limit="1")["resultSet"]["rows"][0][1])
+        for other in ({"sort": "asc"}, {"query": "match status:200"},
+                      {"project": "staging"}, {"endDateTime": "2024-11-05T08:02:00Z"},
+                      {"query": "select count(*)"}):
+            self.error(400, "InvalidParameter", "GET", p,
+                       query=qs(dict(base, limit="1", marker=m, **other)))
+        for name, project in (("nope", "default"), ("nginx-access", "nope"),
+                              ("Nginx-Access-Legacy", "default")):
+            doc = self.error(404, "LogStoreNotFound", "GET", self.path(name),
+                             query=qs(dict(base, project=project)))
+            self.assertIn(name, doc["message"])
+        self.error(404, "NotFound", "POST", p, query=qs(base), body={})
+        # the query string is signed: a tampered one is refused
+        q = qs(dict(base, query="match status:500"))
+        self.assertEqual(self.api("GET", p, query=q)[0], 200)
+        for sent in (qs(dict(base, query="match status:200")), q + "&limit=1000",
+                     qs(dict(base, query="match status:500", project="prod-web"))):
+            doc = self.error(401, "Unauthorized", "GET", p, query=sent, sign_query=q)
+            self.assertEqual(doc["message"], "signature does not match")
+        self.error(401, "Unauthorized", "GET", p, query=q, sign_query="")
+        self.error(401, "Unauthorized", "GET", p, query=q, sk="bad")
+
+    def test_faults(self):
+        # a fault without call never hits QueryLogRecord
+        self.ctl("fault", '{"type":"http","status":503}')
+        self.query(limit="1")
+        self.assertEqual(len(json.loads(self.ctl("faults").stdout)), 1)
+        self.ctl("reset")
+        self.ctl("fault", '{"type":"http","status":429,"retry_after":"2",'
+                          '"call":"QueryLogRecord"}')
+        status, r, payload = self.api("GET", self.path("nginx-access"),
+                                      query=qs({"query": "match *", "startDateTime": self.START,
+                                                "endDateTime": self.END}))
+        self.assertEqual((status, json.loads(payload)["code"], r.getheader("Retry-After")),
+                         (429, "RequestLimited", "2"))
+        base = qs({"query": "match *", "startDateTime": self.START, "endDateTime": self.END,
+                   "limit": "3"})
+        self.ctl("fault", '{"type":"truncated","call":"QueryLogRecord"}')
+        status, r, payload = self.api("GET", self.path("nginx-access"), query=base)
+        self.assertEqual((status, int(r.getheader("Content-Length"))), (200, len(payload)))
+        self.assertRaises(ValueError, json.loads, payload)
+        self.ctl("fault", '{"type":"wrong_type","call":"QueryLogRecord","index":1}')
+        rows = self.query(limit="3")["resultSet"]["rows"]
+        self.assertEqual([isinstance(r[0], str) for r in rows], [False, True, False])
+        self.ctl("fault", '{"type":"extra_fields","call":"QueryLogRecord"}')
+        doc = self.query(limit="3")
+        self.assertEqual(doc["resultSet"]["columns"][:2], ["_emulatorExtra", "@timestamp"])
+        self.assertEqual(len(doc["resultSet"]["rows"][0]), len(doc["resultSet"]["columns"]))
+        self.ctl("fault", '{"type":"missing_fields","fields":["@raw","nextMarker"],'
+                          '"call":"QueryLogRecord"}')
+        doc = self.query(limit="3")
+        self.assertNotIn("@raw", doc["resultSet"]["columns"])
+        self.assertNotIn("nextMarker", doc)
+        self.ctl("fault", '{"type":"invalid_utf8","call":"QueryLogRecord"}')
+        status, _, payload = self.api("GET", self.path("nginx-access"), query=base)
+        self.assertRaises(UnicodeDecodeError, payload.decode, "utf-8")
+        self.ctl("fault", '{"type":"drop","call":"QueryLogRecord"}')
+        self.assertRaises((http.client.RemoteDisconnected, ConnectionError), self.api,
+                          "GET", self.path("nginx-access"), base)
+        for bad in ('{"type":"total","call":"QueryLogRecord"}',
+                    '{"type":"insert_head","call":"QueryLogRecord"}',
+                    '{"type":"http","call":"QueryLogRecord","page":2}'):
+            self.assertNotEqual(self.ctl("fault", bad, check=False).returncode, 0, bad)
+        # the request log names the call
+        self.ctl("log-clear")
+        self.query(limit="1")
+        lines = self.ctl("calls", "QueryLogRecord").stdout.splitlines()
+        self.assertEqual(lines, ["200 QueryLogRecord"])
+
+    def test_million_record_window(self):
+        """A 1,000,000-record window pages quickly: nothing is generated ahead."""
+        # prod-web/nginx-access: 8 records a second; 125,000 s hold 1,000,000
+        end = emu.fmt_time(self.T0 + 125000)
+        rs = self.query(project="prod-web", query="select count(*)", endDateTime=end)
+        self.assertEqual(rs["resultSet"]["rows"], [[1000000]])
+        t = time.monotonic()
+        doc = self.query(project="prod-web", limit="1000", endDateTime=end, sort="asc")
+        self.assertLess(time.monotonic() - t, 5)  # sanity bound only
+        seqs = [r[1] for r in doc["resultSet"]["rows"]]
+        for _ in range(3):
+            doc = self.query(project="prod-web", limit="1000", endDateTime=end, sort="asc",
+                             marker=doc["nextMarker"])
+            seqs += [r[1] for r in doc["resultSet"]["rows"]]
+        self.assertEqual(seqs, list(range(seqs[0], seqs[0] + 4000)))
+        # the last page, straight from the other end
+        doc = self.query(project="prod-web", limit="1000", endDateTime=end)
+        self.assertEqual(doc["resultSet"]["rows"][0][1], seqs[0] + 999999)
+
+
 def qs(params):
     """Query string the way a client sends it (RFC 3986: %20, not +)."""
     return urllib.parse.urlencode(params or {}, quote_via=urllib.parse.quote)
