@@ -155,6 +155,19 @@ RESET statement_timeout;
 ALTER SERVER emu OPTIONS (SET max_retries '0');
 \! python3 test/bls_emulator.py ctl reset
 
+-- a service that ignores pageNo and omits total: the second page brings
+-- nothing new, and the scan ends with an error instead of asking forever
+-- (it once sent over a hundred requests in 5 s and would not stop)
+CREATE FOREIGN TABLE tasks_small_pages (uuid text) SERVER emu OPTIONS (page_size '50');
+\! python3 test/bls_emulator.py ctl fault '{"type": "ignore_page_no", "count": -1}'
+SET statement_timeout = '10s';
+SELECT count(*) FROM tasks_small_pages;
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+\! python3 test/bls_emulator.py ctl count
+\! python3 test/bls_emulator.py ctl reset
+DROP FOREIGN TABLE tasks_small_pages;
+
 -- after all of that, the session works
 SELECT count(*) FROM tasks;
 
