@@ -66,4 +66,24 @@ RESET statement_timeout;
 
 \c :utf8_db
 DROP DATABASE bls_fdw_euc_cn;
+
+-- A LATIN1 database whose character classes are a German locale's: there
+-- isalnum() and toupper() also take letters such as é.  Option parsing and
+-- column names stay ASCII-only: a host name with é is refused, and the field
+-- a column reads keeps é as it is (before, it was accepted, and upcased to É)
+DROP DATABASE IF EXISTS bls_fdw_latin1;
+CREATE DATABASE bls_fdw_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'de_DE.iso88591' TEMPLATE template0;
+\c bls_fdw_latin1
+SET client_encoding = 'UTF8';
+CREATE EXTENSION bls_fdw;
+CREATE SERVER bad_host FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint 'http://bls-é.example');
+CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint :'emulator_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER emu
+  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
+CREATE FOREIGN TABLE accents (uuid text, x_élan text) SERVER emu;
+\set VERBOSITY default
+SELECT * FROM accents;
+\set VERBOSITY terse
+\c :utf8_db
+DROP DATABASE bls_fdw_latin1;
 DROP SERVER emu CASCADE;
