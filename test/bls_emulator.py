@@ -660,6 +660,43 @@ HTTP_DEFAULT_CODES = {
 REASONS = http.server.BaseHTTPRequestHandler.responses
 
 
+def response_fault(fault, rid, malformed):
+    """The answer a fault that replaces or breaks the response makes, as
+    (status, content type, body, send mode, extra headers); status is None
+    when the answer stays and only the send mode changes ("drop",
+    "truncated", "reset_mid_body", "delay_body").  None for a fault that
+    alters the call's own answer instead (the caller applies it)."""
+    ftype, jt = fault["type"], JSON_TYPE
+    if ftype == "http":
+        status = fault.get("status", 503)
+        code, msg = HTTP_DEFAULT_CODES.get(status, ("InternalError", "error"))
+        extra = []
+        if fault.get("retry_after") is not None:
+            extra.append(("Retry-After", str(fault["retry_after"])))
+        if status in (502, 504) and "code" not in fault:
+            return status, "text/html", gateway_html(status), "normal", extra
+        return status, jt, error_body(fault.get("code", code),
+                                      fault.get("message", msg + " (emulated fault)"),
+                                      rid), "normal", extra
+    if ftype == "success_false":
+        return 200, jt, jbytes({"success": False,
+                                "code": fault.get("code", "InternalError"),
+                                "message": fault.get("message", "internal error (emulated)"),
+                                "requestId": rid}), "normal", []
+    if ftype == "malformed":
+        return 200, jt, malformed, "normal", []
+    if ftype == "html":
+        status = fault.get("status", 200)
+        return status, "text/html", gateway_html(status if status != 200 else 500), "normal", []
+    if ftype == "empty":
+        return 200, jt, b"", "normal", []
+    if ftype == "not_object":
+        return 200, jt, b"[1,2,3]", "normal", []
+    if ftype in ("drop", "truncated", "reset_mid_body", "delay_body"):
+        return None, None, None, ftype, []
+    return None
+
+
 def gateway_html(status):
     reason = REASONS.get(status, ("Error",))[0]
     return ("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n"
@@ -1857,38 +1894,15 @@ class CatalogHandler:
 
         mode = "normal"
         if fault:
-            if ftype == "http":
-                status = fault.get("status", 503)
-                code, msg = HTTP_DEFAULT_CODES.get(status, ("InternalError", "error"))
-                if status in (502, 504) and "code" not in fault:
-                    ctype, out = "text/html", gateway_html(status)
-                else:
-                    ctype = jt
-                    out = error_body(fault.get("code", code),
-                                     fault.get("message", msg + " (emulated fault)"), rid)
-                if fault.get("retry_after") is not None:
-                    extra.append(("Retry-After", str(fault["retry_after"])))
-            elif ftype == "success_false":
-                status, ctype = 200, jt
-                out = jbytes({"success": False, "code": fault.get("code", "InternalError"),
-                              "message": fault.get("message", "internal error (emulated)"),
-                              "requestId": rid})
-            elif ftype == "drop":
-                mode = "drop"
-            elif ftype == "malformed":
-                status, ctype, out = 200, jt, CATALOG_MALFORMED[call]
-            elif ftype == "html":
-                status = fault.get("status", 200)
-                ctype, out = "text/html", gateway_html(status if status != 200 else 500)
-            elif ftype == "empty":
-                status, ctype, out = 200, jt, b""
-            elif ftype == "not_object":
-                status, ctype, out = 200, jt, b"[1,2,3]"
-            elif ftype in ("truncated", "reset_mid_body", "delay_body"):
-                mode = ftype
+            made = response_fault(fault, rid, CATALOG_MALFORMED[call])
+            if made is not None:
+                new_status, new_ctype, new_out, mode, more = made
+                if new_status is not None:
+                    status, ctype, out = new_status, new_ctype, new_out
+                extra += more
             elif ans is not None and ftype != "delay_headers":
                 status, ctype, out = 200, jt, apply_catalog_fault(fault, ans)
-        sent_status = self._catalog_send(mode, fault, status, ctype, out, rid, extra, cfg)
+        sent_status = self._send_answer(mode, fault, status, ctype, out, rid, extra, cfg)
         elapsed = (time.monotonic() - t0) * 1000.0
         STATE.record({
             "seq": 0, "conn_id": self.conn_id, "method": self.command, "path": self.path,
@@ -1899,7 +1913,7 @@ class CatalogHandler:
             self.conn_id, self.command, self.path, sent_status, ak or "-", len(out),
             elapsed, call, (" fault=" + ftype) if ftype else ""), generation)
 
-    def _catalog_send(self, mode, fault, status, ctype, out, rid, extra, cfg):
+    def _send_answer(self, mode, fault, status, ctype, out, rid, extra, cfg):
         """Send the answer as the transport fault mode says; -> the status sent (0: none)."""
         if mode == "truncated":
             out = out[:len(out) // 2]
@@ -3028,39 +3042,16 @@ class LogRecordHandler:
 
         mode = "normal"
         if fault:
-            if ftype == "http":
-                status = fault.get("status", 503)
-                code, msg = HTTP_DEFAULT_CODES.get(status, ("InternalError", "error"))
-                if status in (502, 504) and "code" not in fault:
-                    ctype, out = "text/html", gateway_html(status)
-                else:
-                    ctype = jt
-                    out = error_body(fault.get("code", code),
-                                     fault.get("message", msg + " (emulated fault)"), rid)
-                if fault.get("retry_after") is not None:
-                    extra.append(("Retry-After", str(fault["retry_after"])))
-            elif ftype == "success_false":
-                status, ctype = 200, jt
-                out = jbytes({"success": False, "code": fault.get("code", "InternalError"),
-                              "message": fault.get("message", "internal error (emulated)"),
-                              "requestId": rid})
-            elif ftype == "drop":
-                mode = "drop"
-            elif ftype == "malformed":
-                status, ctype = 200, jt
-                out = b'{"resultSet":{"queryType":"match","rows":[[\x00garbage]]<<not json'
-            elif ftype == "html":
-                status = fault.get("status", 200)
-                ctype, out = "text/html", gateway_html(status if status != 200 else 500)
-            elif ftype == "empty":
-                status, ctype, out = 200, jt, b""
-            elif ftype == "not_object":
-                status, ctype, out = 200, jt, b"[1,2,3]"
-            elif ftype in ("truncated", "reset_mid_body", "delay_body"):
-                mode = ftype
+            made = response_fault(
+                fault, rid, b'{"resultSet":{"queryType":"match","rows":[[\x00garbage]]<<not json')
+            if made is not None:
+                new_status, new_ctype, new_out, mode, more = made
+                if new_status is not None:
+                    status, ctype, out = new_status, new_ctype, new_out
+                extra += more
             elif doc is not None and ftype != "delay_headers":
                 status, ctype, out = 200, jt, apply_logrecord_fault(fault, doc)
-        sent_status = self._catalog_send(mode, fault, status, ctype, out, rid, extra, cfg)
+        sent_status = self._send_answer(mode, fault, status, ctype, out, rid, extra, cfg)
         elapsed = (time.monotonic() - t0) * 1000.0
         STATE.record({
             "seq": 0, "conn_id": self.conn_id, "method": self.command, "path": self.path,
@@ -3506,78 +3497,16 @@ class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandl
 
         mode = "normal"
         if fault:
-            if ftype == "http":
-                status = fault.get("status", 503)
-                code, msg = HTTP_DEFAULT_CODES.get(status, ("InternalError", "error"))
-                if status in (502, 504) and "code" not in fault:
-                    ctype, out = "text/html", gateway_html(status)
-                else:
-                    out = error_body(fault.get("code", code),
-                                     fault.get("message", msg + " (emulated fault)"), rid)
-                    ctype = jt
-                if fault.get("retry_after") is not None:
-                    extra.append(("Retry-After", str(fault["retry_after"])))
-            elif ftype == "success_false":
-                status, ctype = 200, jt
-                out = jbytes({"success": False, "code": fault.get("code", "InternalError"),
-                              "message": fault.get("message", "internal error (emulated)"),
-                              "requestId": rid})
-            elif ftype == "drop":
-                mode = "drop"
-            elif ftype == "malformed":
-                status, ctype = 200, jt
-                out = b'{"success":true,"result":{"tasks":[{"uuid":' + \
-                    b'\x00garbage}]]<<not json'
-            elif ftype == "html":
-                status = fault.get("status", 200)
-                ctype, out = "text/html", gateway_html(status if status != 200 else 500)
-            elif ftype == "empty":
-                status, ctype, out = 200, jt, b""
-            elif ftype == "not_object":
-                status, ctype, out = 200, jt, b"[1,2,3]"
-            elif ftype in ("truncated", "reset_mid_body", "delay_body"):
-                mode = ftype
+            made = response_fault(fault, rid, b'{"success":true,"result":{"tasks":[{"uuid":'
+                                  b'\x00garbage}]]<<not json')
+            if made is not None:
+                new_status, new_ctype, new_out, mode, more = made
+                if new_status is not None:
+                    status, ctype, out = new_status, new_ctype, new_out
+                extra += more
             elif page is not None:
                 status, ctype, out = apply_result_fault(fault, page)
-
-        if mode == "truncated":
-            out = out[:len(out) // 2]
-        sent_status = status
-        try:
-            if mode == "drop":
-                sent_status = 0
-                self.close_connection = True
-            elif mode in ("reset_mid_body", "delay_body"):
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(out)))
-                self.send_header("x-bce-request-id", rid)
-                self.end_headers()
-                half = len(out) // 2
-                self.wfile.write(out[:half])
-                if mode == "delay_body":
-                    self.wfile.flush()
-                    time.sleep(max(0, fault.get("ms", 1000)) / 1000.0)
-                    self.wfile.write(out[half:])
-                else:
-                    self.close_connection = True
-                    try:
-                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                                   struct.pack("ii", 1, 0))
-                    except OSError:
-                        pass
-                    self.connection.close()
-            else:
-                # gzip a successful page when the client accepts it
-                if (status == 200 and cfg.get("gzip") and
-                        "gzip" in (self.headers.get("Accept-Encoding") or "")):
-                    out = gzip.compress(out, 1)
-                    extra = list(extra) + [("Content-Encoding", "gzip")]
-                    with STATE.lock:
-                        STATE.gzip_responses += 1
-                self._send(status, ctype, out, rid, extra)
-        except OSError:
-            self.close_connection = True
+        sent_status = self._send_answer(mode, fault, status, ctype, out, rid, extra, cfg)
         elapsed = (time.monotonic() - t0) * 1000.0
         text = body.decode("utf-8", "replace")
         STATE.record({
