@@ -264,6 +264,15 @@ RESET ROLE;
 DROP OWNED BY bls_writer;
 DROP ROLE bls_writer;
 
+-- EXPLAIN ANALYZE shows the requests of a modification
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+INSERT INTO download_tasks (name, log_store_name, query_start_time, query_end_time)
+VALUES ('explained', 'app-log', '2024-11-01', '2024-11-02');
+SELECT uuid AS ex FROM download_tasks WHERE name = 'explained' \gset
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE del(:'ex');
+RESET plan_cache_mode;
+
 -- the counters include the writes
 SELECT requests > 0 AS counted, errors > 0 AS errors_counted FROM bls_fdw_stats() WHERE server_name = 'emu';
 
