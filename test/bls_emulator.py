@@ -2445,12 +2445,19 @@ class Downloads:
                     dl.max_in_flight_total = dl.in_flight_total
             return self
 
-        def __exit__(self, *exc):
+        def leave(self):
+            """The request is answered: no longer in flight.  Called as the
+            answer starts to go out, so that a client that sends its next
+            request on receiving it never finds this one still counted."""
             dl, c = self.dl, self.call
             if c is not None:
                 with dl.gauge_lock:
                     dl.in_flight[c] -= 1
                     dl.in_flight_total -= 1
+                self.call = None
+
+        def __exit__(self, *exc):
+            self.leave()
             return False
 
     def gauge(self, method, raw_path):
@@ -3126,8 +3133,15 @@ class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandl
 
     # every method goes through _dispatch
     def do_GET(self):
-        with STATE.dl.gauge(self.command, self.path):
+        with STATE.dl.gauge(self.command, self.path) as g:
+            self._gauge = g
             self._dispatch()
+
+    def send_response(self, code, message=None):
+        g = getattr(self, "_gauge", None)
+        if g is not None:
+            g.leave()
+        super().send_response(code, message)
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
 

@@ -1471,7 +1471,13 @@ class DownloadTaskTest(unittest.TestCase):
         self.assertEqual(self.req("GET", emu.LOGSTORE_PATH + "?project=staging")[0], 200)
         self.assertEqual(self.req("DELETE", self.path(uid))[0], 204)
         self.page({"pageSize": 2})
-        s1 = json.loads(self.control("GET", "stats"))
+        # the emulator records a request just after answering it
+        deadline = time.monotonic() + 10
+        while True:
+            s1 = json.loads(self.control("GET", "stats"))
+            if s1["requests"] >= 7 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         names = ["ListDownloadTask", "CreateDownloadTask", "DescribeDownloadTask",
                  "GetDownloadTaskLink", "ListLogStore", "DeleteDownloadTask",
                  "ListDownloadTask"]
@@ -1500,7 +1506,13 @@ class DownloadTaskTest(unittest.TestCase):
         # log-clear: a new log, the same totals (calls: since the reset)
         self.control("POST", "log/clear", b"")
         self.page({})
-        s2 = json.loads(self.control("GET", "stats"))
+        # the emulator records a request just after answering it
+        deadline = time.monotonic() + 10
+        while True:
+            s2 = json.loads(self.control("GET", "stats"))
+            if s2["requests"] >= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         self.assertEqual((s2["requests"], s2["list_requests_total"] - s0["list_requests_total"],
                           s2["calls"]["ListDownloadTask"]), (1, 3, 3))
 
@@ -1592,6 +1604,8 @@ class DownloadTaskTest(unittest.TestCase):
         self.assertEqual(self.ctl("max-inflight", "describe").stdout, "3\n")  # an alias
         self.assertEqual(self.ctl("max-inflight", "DescribeDownloadTask").stdout, "3\n")
         g = json.loads(self.control("GET", "inflight"))
+        # (a request leaves the gauge as its answer starts to go out, so the
+        # creates sent one after another never overlap)
         self.assertEqual((g["max_in_flight"]["CreateDownloadTask"],
                           g["max_in_flight_total"]), (1, 3))
         self.control("POST", "inflight/clear", b"")
