@@ -1892,16 +1892,29 @@ class CatalogHandler:
         except AuthError as e:
             status, out = e.status, error_body(e.code, e.message, rid)
 
+        alter = (lambda f: apply_catalog_fault(f, ans)) if ans is not None else None
+        self._answer_call(call, fault, status, ctype, out, rid, extra, cfg,
+                          CATALOG_MALFORMED[call], alter,
+                          (t0, body, ak, signed, generation))
+
+    def _answer_call(self, call, fault, status, ctype, out, rid, extra, cfg,
+                     malformed, alter, logged):
+        """Apply a fault to an answer (one that replaces or breaks the
+        response, or one that alter applies to the call's own answer), send
+        it, and record the request.  logged: (t0, body, ak, signed headers,
+        generation)."""
+        t0, body, ak, signed, generation = logged
+        ftype = fault["type"] if fault else None
         mode = "normal"
         if fault:
-            made = response_fault(fault, rid, CATALOG_MALFORMED[call])
+            made = response_fault(fault, rid, malformed)
             if made is not None:
                 new_status, new_ctype, new_out, mode, more = made
                 if new_status is not None:
                     status, ctype, out = new_status, new_ctype, new_out
                 extra += more
-            elif ans is not None and ftype != "delay_headers":
-                status, ctype, out = 200, jt, apply_catalog_fault(fault, ans)
+            elif alter is not None and ftype != "delay_headers":
+                status, ctype, out = 200, JSON_TYPE, alter(fault)
         sent_status = self._send_answer(mode, fault, status, ctype, out, rid, extra, cfg)
         elapsed = (time.monotonic() - t0) * 1000.0
         STATE.record({
@@ -3047,27 +3060,11 @@ class LogRecordHandler:
         except AuthError as e:
             status, out = e.status, error_body(e.code, e.message, rid)
 
-        mode = "normal"
-        if fault:
-            made = response_fault(
-                fault, rid, b'{"resultSet":{"queryType":"match","rows":[[\x00garbage]]<<not json')
-            if made is not None:
-                new_status, new_ctype, new_out, mode, more = made
-                if new_status is not None:
-                    status, ctype, out = new_status, new_ctype, new_out
-                extra += more
-            elif doc is not None and ftype != "delay_headers":
-                status, ctype, out = 200, jt, apply_logrecord_fault(fault, doc)
-        sent_status = self._send_answer(mode, fault, status, ctype, out, rid, extra, cfg)
-        elapsed = (time.monotonic() - t0) * 1000.0
-        STATE.record({
-            "seq": 0, "conn_id": self.conn_id, "method": self.command, "path": self.path,
-            "status": sent_status, "body": body.decode("utf-8", "replace"), "ak": ak,
-            "signed_headers": signed, "elapsed_ms": round(elapsed, 3), "fault": ftype,
-            "request_id": rid, "call": call,
-        }, "conn=%d %s %s status=%d ak=%s bytes=%d ms=%.1f call=%s%s" % (
-            self.conn_id, self.command, self.path, sent_status, ak or "-", len(out),
-            elapsed, call, (" fault=" + ftype) if ftype else ""), generation)
+        alter = (lambda f: apply_logrecord_fault(f, doc)) if doc is not None else None
+        self._answer_call(
+            call, fault, status, ctype, out, rid, extra, cfg,
+            b'{"resultSet":{"queryType":"match","rows":[[\x00garbage]]<<not json', alter,
+            (t0, body, ak, signed, generation))
 
 
 # ---------------------------------------------------------------------------
