@@ -81,6 +81,25 @@ typedef struct BlsPageShape
 	const char *default_key;	/* an object beside the list, or NULL */
 	const char *id_key;			/* its id member, copied to default_id */
 	const char *item;			/* what an element is, in messages: "task" */
+
+	/*
+	 * A result set (QueryLogRecord): the list is held by an object one level
+	 * further in (list_parent, "resultSet"), its elements are rows, arrays of
+	 * values named by the array of strings columns_key beside the list and
+	 * typed by types_key.  A row is read like an object with those names as
+	 * keys.  The page after this one is named by the top-level string
+	 * marker_key instead of a number, and truncated_key (a boolean) and
+	 * reason_key (a string), beside the list or in the object scan_info_key
+	 * of the answer, say the service cut the result.  All NULL for the other
+	 * shapes.
+	 */
+	const char *list_parent;
+	const char *columns_key;
+	const char *types_key;
+	const char *marker_key;
+	const char *truncated_key;
+	const char *reason_key;
+	const char *scan_info_key;
 } BlsPageShape;
 
 /* ListDownloadTask: wrapped, "tasks", "total" */
@@ -94,6 +113,9 @@ extern const BlsPageShape bls_shape_log_stores;
 
 /* DescribeDownloadTask: wrapped, one object "task" */
 extern const BlsPageShape bls_shape_download_task;
+
+/* QueryLogRecord: bare, rows "resultSet"."rows" named by "columns", "nextMarker" */
+extern const BlsPageShape bls_shape_log_records;
 
 /*
  * One parsed page.  root owns the whole document; every other pointer is
@@ -117,6 +139,18 @@ typedef struct BlsPage
 	const char *request_id;
 	char		error[160];		/* what was wrong, as a sentence, for a
 								 * non-OK status */
+
+	/* a result set's (see BlsPageShape); borrowed from root */
+	int			ncolumns;
+	const char **columns;		/* the names; may hold a NUL, see column_lens */
+	size_t	   *column_lens;
+	const char **column_types;	/* each NULL when absent or not a string */
+	const char *next_marker;	/* NULL when absent, null or "" */
+	bool		truncated;		/* truncated_key was true, beside the list
+								 * or in scan_info_key */
+	const char *truncated_reason;	/* NULL when absent or not a string */
+	const char *query_type;		/* "queryType" beside the list, or NULL */
+	char	   *row_json;		/* malloc'd: see BlsFields.want_row */
 
 	/*
 	 * Usually the tasks are not parsed with the rest: their text is kept and
@@ -168,7 +202,18 @@ typedef struct BlsFields
 	size_t	   *keylens;
 	BlsValue   *values;			/* out: per key */
 	BlsJsonType type;			/* out: the task's JSON type; a task that
-								 * is not an object has no fields */
+								 * is not an object has no fields (a row of
+								 * a result set counts as an object) */
+
+	/*
+	 * For a result set: if want_row, bls_page_read_task() also sets
+	 * row_json to the row as one JSON object, {"column": value, ...} in
+	 * the order of the columns, each value as bls_page_row_json() types it.
+	 * Owned by the page until the next read or bls_page_free().
+	 */
+	bool		want_row;
+	const char *row_json;		/* out */
+	size_t		row_json_len;	/* out */
 
 	/*
 	 * The key found at each member position of the previous task: tasks
@@ -189,6 +234,7 @@ extern void bls_page_task_done(BlsPage *page, int i);
 extern void bls_fields_reset(BlsFields *fields);
 extern bool bls_page_read_task(BlsPage *page, int i, BlsFields *fields);
 extern const char *bls_value_text(const BlsValue *v, size_t *len);
+extern char *bls_page_row_json(BlsPage *page, int i, size_t *len);
 extern BlsJson *bls_task_field(BlsJson *task, const char *key);
 extern BlsJsonType bls_json_type(BlsJson *v);
 extern const char *bls_json_type_name(BlsJsonType type);
