@@ -205,6 +205,14 @@ typedef struct BlsFields
 								 * is not an object has no fields (a row of
 								 * a result set counts as an object) */
 
+
+	/*
+	 * The key found at each member position of the previous task: tasks
+	 * of one service list their members in one order, so this is usually
+	 * the next key without a search.
+	 */
+	int16_t		hint[BLS_FIELD_HINTS];
+
 	/*
 	 * For a result set: if want_row, bls_page_read_task() also sets
 	 * row_json to the row as one JSON object, {"column": value, ...} in
@@ -214,13 +222,6 @@ typedef struct BlsFields
 	bool		want_row;
 	const char *row_json;		/* out */
 	size_t		row_json_len;	/* out */
-
-	/*
-	 * The key found at each member position of the previous task: tasks
-	 * of one service list their members in one order, so this is usually
-	 * the next key without a search.
-	 */
-	int16_t		hint[BLS_FIELD_HINTS];
 } BlsFields;
 
 extern BlsParseStatus bls_page_parse(const char *buf, size_t len,
