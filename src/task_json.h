@@ -205,7 +205,6 @@ typedef struct BlsFields
 								 * is not an object has no fields (a row of
 								 * a result set counts as an object) */
 
-
 	/*
 	 * The key found at each member position of the previous task: tasks
 	 * of one service list their members in one order, so this is usually
