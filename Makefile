@@ -8,6 +8,7 @@ OBJS = \
 	src/bce_auth.o \
 	src/connection.o \
 	src/convert.o \
+	src/log_query.o \
 	src/modify.o \
 	src/option.o \
 	src/pager.o \
@@ -19,8 +20,8 @@ OBJS = \
 	src/task_json.o
 
 EXTENSION = bls_fdw
-DATA = bls_fdw--1.0.sql bls_fdw--1.1.sql bls_fdw--1.2.sql \
-	bls_fdw--1.0--1.1.sql bls_fdw--1.1--1.2.sql
+DATA = bls_fdw--1.0.sql bls_fdw--1.1.sql bls_fdw--1.2.sql bls_fdw--1.3.sql \
+	bls_fdw--1.0--1.1.sql bls_fdw--1.1--1.2.sql bls_fdw--1.2--1.3.sql
 PGFILEDESC = "bls_fdw - foreign data wrapper for Baidu AI Cloud Log Service"
 
 PG_CPPFLAGS = -I$(srcdir)/src

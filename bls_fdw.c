@@ -27,6 +27,7 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
@@ -106,6 +107,9 @@ typedef struct BlsScanState
 	bool		started;		/* this execution has computed them */
 	List	   *sequences;		/* BlsParam arrays */
 	int			nparams;
+	BlsParam	window[2];		/* the time window, for a resource that has
+								 * one (see compute_window()) */
+	BlsParam   *params;			/* the current sequence's, with the window */
 	int			seq;			/* current sequence */
 	bool		in_sequence;	/* the pager reads sequence seq */
 	bool		finished;		/* every sequence is done */
@@ -221,6 +225,8 @@ remote_total(BlsOptions *opts, const BlsRelMap *map, const BlsQuals *quals)
 	double		total;
 
 	req.resource = map->resource;
+	if (map->resource->paging != BLS_PAGING_NUMBER)
+		return -1;				/* no total to ask for */
 	foreach(lc, quals->filters)
 	{
 		BlsFilterQual *f = (BlsFilterQual *) lfirst(lc);
@@ -315,6 +321,40 @@ blsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 			baserel->tuples = tuples;
 	}
 	baserel->rows = clamp_row_est(fpinfo->fetched * other_sel);
+}
+
+/*
+ * The condition a scan of res cannot do without and quals lack, as the
+ * column it is on, or NULL: the value of the parameter res's path names,
+ * and a lower bound on its time window.
+ */
+static const char *
+missing_condition(const BlsResource *res, const BlsQuals *quals,
+				  bool *is_bound)
+{
+	char	   *path_param = bls_resource_path_param(res);
+	ListCell   *lc;
+
+	*is_bound = false;
+	if (path_param)
+	{
+		bool		found = false;
+
+		foreach(lc, quals->filters)
+			if (strcmp(((BlsFilterQual *) lfirst(lc))->def->param, path_param) == 0)
+				found = true;
+		if (!found)
+			return path_param;
+	}
+	if (res->window_field)
+	{
+		foreach(lc, quals->bounds)
+			if (((BlsBound *) lfirst(lc))->lower)
+				return NULL;
+		*is_bound = true;
+		return res->window_field;
+	}
+	return NULL;
 }
 
 /*
@@ -442,6 +482,21 @@ blsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 
 	estimate_costs(root, baserel, fpinfo, fpinfo->fetched, fpinfo->quals.local,
 				   &startup, &total);
+
+	/*
+	 * Without a condition the request needs, only a path parameterized by
+	 * a join can run: make the others the last resort (the plan then
+	 * reports what is missing).
+	 */
+	{
+		bool		is_bound;
+
+		if (missing_condition(fpinfo->map.resource, &fpinfo->quals, &is_bound))
+		{
+			startup += disable_cost;
+			total += disable_cost;
+		}
+	}
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total, NIL,
@@ -517,7 +572,7 @@ blsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
  * end the scan early.  NULL means the service's default.
  */
 static void
-choose_order(ForeignPath *best_path, BlsQuals *quals,
+choose_order(const BlsResource *res, ForeignPath *best_path, BlsQuals *quals,
 			 const char **order_by, const char **order)
 {
 	ListCell   *lc;
@@ -530,6 +585,9 @@ choose_order(ForeignPath *best_path, BlsQuals *quals,
 		*order = strVal(lsecond(best_path->fdw_private));
 		return;
 	}
+	/* a window is sent: no order makes the scan stop sooner */
+	if (res->window_field)
+		return;
 	/* a lower bound wants newest first, an upper bound oldest first */
 	foreach(lc, quals->bounds)
 	{
@@ -598,6 +656,49 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		bls_classify_clause(root, baserel->relid, &fpinfo->map, rinfo, &q);
 	}
 	bls_settle_lookup(res, &q);
+
+	/* a request without these cannot be sent */
+	{
+		bool		is_bound;
+		const char *missing = missing_condition(res, &q, &is_bound);
+		AttrNumber	attno = missing ? field_attno(&fpinfo->map, missing) : 0;
+		const char *column = attno ? get_attname(foreigntableid, attno, false) : missing;
+
+		if (missing && is_bound)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a scan of foreign table \"%s\" needs a lower bound on column \"%s\"",
+							get_rel_name(foreigntableid), column),
+					 errdetail("BLS searches %ss in a time window, which must have a start.",
+							   res->item_name),
+					 errhint("Add a condition such as %s >= now() - interval '1 hour'.",
+							 quote_identifier(column))));
+		if (missing)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a scan of foreign table \"%s\" needs a condition %s = <value>",
+							get_rel_name(foreigntableid), quote_identifier(column)),
+					 errdetail("BLS reads %ss of one log store at a time; a join can supply it.",
+							   res->item_name),
+					 errhint("Add a condition such as %s = 'nginx-access'.",
+							 quote_identifier(column))));
+	}
+
+	/*
+	 * A window's bounds are sent rounded outward to whole seconds; the scan
+	 * checks them exactly itself (and does not count what it drops towards
+	 * a LIMIT), so they are not local conditions.
+	 */
+	if (res->window_field)
+	{
+		foreach(lc, q.bounds)
+		{
+			BlsBound   *b = (BlsBound *) lfirst(lc);
+
+			q.local = list_delete_ptr(q.local, b->rinfo);
+			req.rechecked = lappend(req.rechecked, b->rinfo->clause);
+		}
+	}
 	local_exprs = extract_actual_clauses(q.local, false);
 
 	req.resource = res;
@@ -623,7 +724,7 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	foreach(lc, q.loose)
 		req.rechecked = lappend(req.rechecked, ((RestrictInfo *) lfirst(lc))->clause);
 
-	choose_order(best_path, &q, &order_by, &order);
+	choose_order(res, best_path, &q, &order_by, &order);
 	req.order_by = (char *) order_by;
 	req.order = (char *) order;
 	effective_order_by = order_by ? order_by : res->default_order_by;
@@ -639,7 +740,8 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		pb->lower = b->lower;
 		pb->strict = b->strict;
 		/* in this order, the first item past the bound ends the sequence */
-		pb->stops = strcmp(b->sort->order_by, effective_order_by) == 0 &&
+		pb->stops = res->window_field == NULL &&
+			strcmp(b->sort->order_by, effective_order_by) == 0 &&
 			strcmp(effective_order, b->lower ? "desc" : "asc") == 0;
 		pb->expr = b->value;
 		req.bounds = lappend(req.bounds, pb);
@@ -660,6 +762,10 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	/* fill in only the columns the query reads */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
 	pull_varattnos((Node *) local_exprs, baserel->relid, &attrs);
+	/* the scan checks the bounds on the rows it converts */
+	foreach(lc, q.bounds)
+		pull_varattnos((Node *) ((BlsBound *) lfirst(lc))->rinfo->clause,
+					   baserel->relid, &attrs);
 	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
 	rel = table_open(foreigntableid, NoLock);
 	tupdesc = RelationGetDescr(rel);
@@ -785,6 +891,83 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 }
 
+/* ts rounded down (or up) to a whole second */
+static TimestampTz
+whole_second(TimestampTz ts, bool up)
+{
+	int64		frac = ((ts % USECS_PER_SEC) + USECS_PER_SEC) % USECS_PER_SEC;
+
+	if (frac == 0)
+		return ts;
+	return ts - frac + (up ? USECS_PER_SEC : 0);
+}
+
+/*
+ * The time window of this execution, from the bounds just evaluated, as
+ * the resource's window parameters in st->window: the greatest lower bound
+ * rounded down to a whole second; the least upper bound rounded up (the
+ * second after an inclusive one), or without one the statement's start.
+ * The scan checks the bounds exactly.  False if no item can match: the
+ * window is empty, or a bound is NULL.
+ */
+static bool
+compute_window(BlsScanState *st, MemoryContext cxt)
+{
+	const BlsResource *res = st->req->resource;
+	TimestampTz start = 0;		/* 1970: nothing was logged before */
+	TimestampTz end;
+	bool		have_end = false;
+	char		buf[32];
+
+	start = -((TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
+			  USECS_PER_DAY);
+	for (int i = 0; i < st->nbounds; i++)
+	{
+		BlsScanBound *b = &st->bounds[i];
+		TimestampTz v = DatumGetTimestampTz(b->value);
+
+		if (b->isnull)
+			return false;
+		if (b->plan->lower)
+		{
+			if (TIMESTAMP_IS_NOEND(v))
+				return false;
+			if (!TIMESTAMP_IS_NOBEGIN(v))
+				start = Max(start, whole_second(v, false));
+		}
+		else
+		{
+			if (TIMESTAMP_IS_NOBEGIN(v))
+				return false;
+			if (TIMESTAMP_IS_NOEND(v))
+				continue;
+			/* the end is exclusive */
+			v = b->plan->strict ? whole_second(v, true) :
+				whole_second(v, false) + USECS_PER_SEC;
+			end = have_end ? Min(end, v) : v;
+			have_end = true;
+		}
+	}
+	if (!have_end)
+		end = whole_second(GetCurrentStatementStartTimestamp(), true);
+	if (start >= end)
+		return false;
+
+	st->window[0].key = res->window_start;
+	st->window[1].key = res->window_end;
+	for (int i = 0; i < 2; i++)
+	{
+		if (!bls_utc_text(i == 0 ? start : end, false, buf, sizeof(buf)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("a bound on column \"%s\" is out of the range of times BLS takes",
+							get_attname(RelationGetRelid(st->rel),
+										st->bounds[0].plan->attno, false))));
+		st->window[i].value = MemoryContextStrdup(cxt, buf);
+	}
+	return true;
+}
+
 /*
  * Compute this execution's request sequences (one per distinct
  * combination of the filters' values; a contradiction leaves none) and the
@@ -838,6 +1021,9 @@ compute_values(ForeignScanState *node, BlsScanState *st)
 	oldcxt = MemoryContextSwitchTo(st->values_cxt);
 	st->sequences = bls_request_sequences(st->req, sets, &st->nparams);
 	MemoryContextSwitchTo(oldcxt);
+	if (st->req->resource->window_field &&
+		!compute_window(st, st->values_cxt))
+		st->sequences = NIL;	/* no item can match */
 	st->have_values = true;
 	return false;
 }
@@ -877,11 +1063,27 @@ next_item(BlsScanState *st)
 	{
 		if (!st->in_sequence)
 		{
+			int			n = st->nparams;
+
 			if (st->pager == NULL)
 				st->pager = bls_pager_create(st->scan_cxt, st->opts,
 											 st->req->resource, &st->stats);
-			bls_pager_begin(st->pager, list_nth(st->sequences, st->seq),
-							st->nparams, st->req->order_by, st->req->order,
+			/* the sequence's parameters, and the window if there is one */
+			st->params = MemoryContextAlloc(st->values_cxt,
+											sizeof(BlsParam) * (n + 2));
+			memcpy(st->params, list_nth(st->sequences, st->seq),
+				   sizeof(BlsParam) * n);
+			if (st->req->resource->window_field)
+			{
+				st->params[n++] = st->window[0];
+				st->params[n++] = st->window[1];
+			}
+			if (st->req->resource->statement_param)
+				bls_check_search_statement(bls_param_value(st->req->resource,
+														   st->params, n,
+														   st->req->resource->statement_param));
+			bls_pager_begin(st->pager, st->params, n,
+							st->req->order_by, st->req->order,
 							st->page_size, Max(st->req->limit, 0), st->lazy);
 			st->in_sequence = true;
 		}
@@ -915,6 +1117,27 @@ past_bound(BlsScanState *st, TupleTableSlot *slot)
 			return true;
 	}
 	return false;
+}
+
+/* Does this row meet every bound, exactly? */
+static bool
+in_window(BlsScanState *st, TupleTableSlot *slot)
+{
+	for (int i = 0; i < st->nbounds; i++)
+	{
+		BlsScanBound *b = &st->bounds[i];
+		AttrNumber	attno = b->plan->attno;
+		TimestampTz v;
+		TimestampTz bound = DatumGetTimestampTz(b->value);
+
+		if (b->isnull || slot->tts_isnull[attno - 1])
+			return false;
+		v = DatumGetTimestampTz(slot->tts_values[attno - 1]);
+		if (b->plan->lower ? (b->plan->strict ? v <= bound : v < bound)
+			: (b->plan->strict ? v >= bound : v > bound))
+			return false;
+	}
+	return true;
 }
 
 static TupleTableSlot *next_row(BlsScanState *st, TupleTableSlot *slot);
@@ -999,10 +1222,17 @@ next_row(BlsScanState *st, TupleTableSlot *slot)
 			   sizeof(bool) * slot->tts_tupleDescriptor->natts);
 		bls_store_task(st->req->resource, st->cols, st->ncols, &st->fields,
 					   st->id_keys[0], index, page_no,
-					   bls_pager_default_id(st->pager),
-					   slot->tts_values, slot->tts_isnull);
+					   bls_pager_default_id(st->pager), st->params,
+					   st->nparams, slot->tts_values, slot->tts_isnull);
 		MemoryContextSwitchTo(oldcxt);
 
+		if (st->nbounds > 0 && st->req->resource->window_field &&
+			!in_window(st, slot))
+		{
+			/* an item of a second the window was rounded out to */
+			bls_pager_refuse(st->pager);
+			continue;
+		}
 		if (st->nbounds > 0 && past_bound(st, slot))
 		{
 			next_sequence(st);
@@ -1052,11 +1282,39 @@ blsEndForeignScan(ForeignScanState *node)
 }
 
 /*
+ * The time window for EXPLAIN: the scan's once it has run, else the
+ * bounds' values if they can be computed now (constants, and stable
+ * expressions such as now() - interval '1 hour').  False if unknown.
+ */
+static bool
+explain_window(ForeignScanState *node, BlsScanState *st)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	int			nfilters = list_length(st->req->filters);
+	MemoryContext oldcxt;
+	bool		ok;
+
+	if (st->started)
+		return st->window[0].value != NULL;
+	for (int i = 0; i < st->nbounds; i++)
+		if (uses_exec_param(list_nth(fsplan->fdw_exprs, nfilters + i), NULL))
+			return false;
+	oldcxt = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	for (int i = 0; i < st->nbounds; i++)
+		st->bounds[i].value = ExecEvalExpr(st->bounds[i].expr, econtext,
+										   &st->bounds[i].isnull);
+	MemoryContextSwitchTo(oldcxt);
+	ok = compute_window(st, CurrentMemoryContext);
+	return ok;
+}
+
+/*
  * The first request of the scan, as far as it is known: the values of the
  * first sequence once the scan has run, else those of constant filters.
  */
 static char *
-explain_request(BlsScanState *st, ForeignScan *fsplan)
+explain_request(ForeignScanState *node, BlsScanState *st, ForeignScan *fsplan)
 {
 	BlsScanRequest known = *st->req;
 	List	   *sets = NIL;
@@ -1105,6 +1363,15 @@ explain_request(BlsScanState *st, ForeignScan *fsplan)
 		lr.nparams = 0;
 	else
 		lr.params = linitial(seqs);
+	if (st->req->resource->window_field && explain_window(node, st))
+	{
+		BlsParam   *p = palloc(sizeof(BlsParam) * (lr.nparams + 2));
+
+		memcpy(p, lr.params, sizeof(BlsParam) * lr.nparams);
+		p[lr.nparams++] = st->window[0];
+		p[lr.nparams++] = st->window[1];
+		lr.params = p;
+	}
 	lr.order_by = st->req->order_by;
 	lr.order = st->req->order;
 	lr.page_no = 1;
@@ -1127,7 +1394,7 @@ blsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ListCell   *ec;
 		StringInfoData buf;
 
-		ExplainPropertyText("BLS Request", explain_request(st, fsplan), es);
+		ExplainPropertyText("BLS Request", explain_request(node, st, fsplan), es);
 
 		/* what the request enforces, narrows, and where it may stop */
 		initStringInfo(&buf);

@@ -63,7 +63,9 @@ static int	bls_acquire_sample_rows(Relation relation, int elevel,
 
 /*
  * blsAnalyzeForeignTable
- *		Every bls_fdw foreign table can be analyzed.
+ *		Every bls_fdw foreign table can be analyzed but log_records: a scan
+ *		of it needs a time window, and a sample of one window says nothing
+ *		of the next.
  *
  * The relation's size in pages is not known without a request and is not
  * used by the planner for these tables (blsGetForeignRelSize reads only
@@ -73,6 +75,11 @@ bool
 blsAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 					   BlockNumber *totalpages)
 {
+	BlsOptions *opts = bls_get_options(RelationGetRelid(relation),
+									   GetUserId(), false);
+
+	if (opts->resource->window_field != NULL)
+		return false;
 	*func = bls_acquire_sample_rows;
 	*totalpages = 1;
 	return true;
@@ -90,7 +97,8 @@ make_tuple(BlsSampleState *ss, int task_index, int page_no)
 	oldcxt = MemoryContextSwitchTo(ss->row_cxt);
 	memset(ss->nulls, true, sizeof(bool) * tupdesc->natts);
 	bls_store_task(ss->res, ss->cols, ss->ncols, &ss->fields, ss->id_keys[0],
-				   task_index, page_no, ss->default_id, ss->values, ss->nulls);
+				   task_index, page_no, ss->default_id, NULL, 0,
+				   ss->values, ss->nulls);
 	MemoryContextSwitchTo(ss->anl_cxt);
 	tuple = heap_form_tuple(tupdesc, ss->values, ss->nulls);
 	MemoryContextSwitchTo(oldcxt);

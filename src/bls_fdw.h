@@ -8,6 +8,7 @@
 #ifndef BLS_FDW_H
 #define BLS_FDW_H
 
+#include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
@@ -19,7 +20,7 @@
 #include "task_json.h"
 
 /* The extension's version, as bls_fdw_version() reports it. */
-#define BLS_FDW_VERSION "1.2"
+#define BLS_FDW_VERSION "1.3"
 
 /*
  * Everything a scan needs to talk to BLS: the server's options, the table's
@@ -36,7 +37,8 @@ typedef struct BlsOptions
 	/* server */
 	char	   *endpoint;		/* normalized "scheme://host[:port]" */
 	char	   *host_header;	/* "host[:port]", exactly as sent and signed */
-	int			page_size;
+	int			page_size;		/* at most the resource's max_page_size */
+	bool		page_size_set;	/* by an option, not the default */
 	int			connect_timeout_ms;
 	int			request_timeout_ms;
 	int			max_retries;
@@ -49,6 +51,8 @@ typedef struct BlsOptions
 	bool		use_remote_estimate;
 	int			readahead;		/* pages requested ahead of the reader */
 	int			batch_size;		/* creates an INSERT sends side by side */
+	bool		truncation_is_error;	/* on_truncation: a result the service
+										 * cut is an ERROR, else a NOTICE */
 
 	/* ANALYZE (server, overridden by the table) */
 	int			analyze_max_pages;	/* pages ANALYZE may request */
@@ -140,6 +144,32 @@ typedef struct BlsColumnAlias
 	const char *field;
 } BlsColumnAlias;
 
+/* A request parameter sent when no condition gives it. */
+typedef struct BlsParamDefault
+{
+	const char *param;
+	const char *value;
+} BlsParamDefault;
+
+/*
+ * A field whose value is the request's: the parameter that asked for it
+ * (or its default), or, if item_first, the item's own value when it has
+ * one.  Such a field filters exactly what it reads.
+ */
+typedef struct BlsEcho
+{
+	const char *field;
+	const char *param;
+	bool		item_first;
+} BlsEcho;
+
+/* How a list call pages. */
+typedef enum BlsPaging
+{
+	BLS_PAGING_NUMBER,			/* pageNo and pageSize; a total */
+	BLS_PAGING_MARKER			/* limit, and the marker the page before named */
+} BlsPaging;
+
 /* A field a list call can sort by. */
 typedef struct BlsSortDef
 {
@@ -158,7 +188,12 @@ typedef struct BlsResource
 	const char *item_name;		/* what an item is called, in messages */
 	const char *method;			/* POST: parameters in a JSON body; GET: in
 								 * the query string */
-	const char *path;
+	const char *path;			/* may name a parameter, "{logStoreName}":
+								 * the request then needs one value of it,
+								 * which goes there, encoded */
+	BlsPaging	paging;
+	int			max_page_size;	/* items a request may ask for (and the
+								 * default page size), or 0: the option's */
 	const BlsPageShape *shape;	/* how the answer holds the list */
 	const char *id_fields[2];	/* what identifies an item, for
 								 * de-duplication; the second may be NULL */
@@ -183,6 +218,26 @@ typedef struct BlsResource
 	const char *lookup_not_found;
 	const char *default_order_by;	/* the service's order when none is sent */
 	const char *default_order;
+	const char *order_by_param; /* "orderBy", or NULL: the one sort field is
+								 * implied */
+	const char *order_param;	/* "order", "sort" */
+
+	/*
+	 * A time window the request must carry (QueryLogRecord): bounds on
+	 * window_field become window_start (inclusive) and window_end
+	 * (exclusive), whole UTC seconds rounded outward; a lower bound is
+	 * required, and the end defaults to the statement's start.
+	 */
+	const char *window_field;
+	const char *window_start;
+	const char *window_end;
+	const char *epoch_ms_field; /* a time sent as milliseconds since 1970 */
+	const char *statement_param;	/* a search statement: not an analysis */
+	const char *row_field;		/* a pseudo-field: the item as a JSON object */
+	const BlsParamDefault *defaults;
+	int			ndefaults;
+	const BlsEcho *echoes;
+	int			nechoes;
 	const char *columns;		/* column definitions, for IMPORT FOREIGN SCHEMA */
 } BlsResource;
 
@@ -197,6 +252,12 @@ extern const char *bls_resource_alias(const BlsResource *res,
 									  const char *column);
 extern const char *bls_lookup_value(const BlsResource *res,
 									const BlsParam *params, int nparams);
+extern char *bls_resource_path_param(const BlsResource *res);
+extern const BlsEcho *bls_resource_echo(const BlsResource *res,
+										const char *field);
+extern const char *bls_param_value(const BlsResource *res,
+								   const BlsParam *params, int nparams,
+								   const char *param);
 
 /* in connection.c */
 typedef struct BlsConnection BlsConnection;
@@ -395,6 +456,12 @@ extern void bls_pager_read_item(BlsPager *pg, BlsPage *page, int i,
 extern int	bls_page_effective_size(const BlsPage *page, int asked);
 extern bool bls_page_is_last(const BlsPage *page, int page_no, int asked);
 extern void bls_pager_destroy(BlsPager *pg);
+extern void bls_pager_refuse(BlsPager *pg);
+extern void bls_report_truncation(const BlsOptions *opts, const BlsPage *page,
+								  const char *request_id, bool *told);
+
+/* in log_query.c */
+extern void bls_check_search_statement(const char *statement);
 
 /* in convert.c */
 typedef struct BlsColumn
@@ -408,6 +475,8 @@ typedef struct BlsColumn
 	FmgrInfo	infunc;
 	int			kind;			/* BlsColumnKind, see convert.c */
 	bool		empty_is_null;	/* time field or date/time type */
+	bool		epoch_ms;		/* a time sent as milliseconds since 1970 */
+	const BlsEcho *echo;		/* the value is the request's, or NULL */
 	int			field;			/* its key in the scan's BlsFields */
 } BlsColumn;
 
@@ -420,7 +489,10 @@ extern void bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols,
 extern void bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 						   const BlsFields *f, int uuid_key, int task_index,
 						   int page_no, const char *default_id,
+						   const BlsParam *params, int nparams,
 						   Datum *values, bool *nulls);
+extern bool bls_utc_text(TimestampTz ts, bool round_up, char *buf,
+						 size_t buflen);
 
 /* in modify.c */
 extern int	blsIsForeignRelUpdatable(Relation rel);

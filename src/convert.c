@@ -35,7 +35,8 @@ typedef enum BlsColumnKind
 	BLS_COL_INT8,				/* bigint: JSON integers directly */
 	BLS_COL_INT4,				/* integer: the same, range-checked */
 	BLS_COL_TIMESTAMP,			/* timestamptz, timestamp: BLS's UTC form */
-	BLS_COL_DEFAULT_FLAG		/* the resource's computed default_flag */
+	BLS_COL_DEFAULT_FLAG,		/* the resource's computed default_flag */
+	BLS_COL_ROW					/* the resource's row_field: the item as JSON */
 } BlsColumnKind;
 
 /* Fields that hold times; the service sends "" for "not yet". */
@@ -139,6 +140,12 @@ bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum,
 		col->kind = BLS_COL_GENERIC;
 	if (res->default_flag && strcmp(col->key, res->default_flag) == 0)
 		col->kind = BLS_COL_DEFAULT_FLAG;
+	if (res->row_field && strcmp(col->key, res->row_field) == 0)
+		col->kind = BLS_COL_ROW;
+	col->echo = bls_resource_echo(res, col->key);
+	col->epoch_ms = res->epoch_ms_field &&
+		strcmp(col->key, res->epoch_ms_field) == 0 &&
+		col->kind == BLS_COL_TIMESTAMP;
 
 	get_type_category_preferred(getBaseType(col->typid), &category, &preferred);
 	col->empty_is_null = (category == TYPCATEGORY_DATETIME);
@@ -179,7 +186,11 @@ bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols,
 			f->nkeys++;
 		}
 		if (i < ncols)
+		{
 			cols[i].field = k;
+			if (cols[i].kind == BLS_COL_ROW)
+				f->want_row = true;
+		}
 		else
 			id_keys[i - ncols] = k;
 	}
@@ -234,6 +245,10 @@ convert_error_callback(void *arg)
 				   state->task_index + 1, state->page_no);
 }
 
+/* Milliseconds from 1970 to PostgreSQL's epoch, 2000. */
+#define EPOCH_MS_SHIFT \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000)
+
 static Datum
 convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 {
@@ -279,6 +294,21 @@ convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 					return TimestampTzGetDatum((TimestampTz) usecs);
 			}
 		}
+	}
+	else if (type == BLS_JSON_NUMBER && col->epoch_ms)
+	{
+		/* milliseconds since 1970, an integer */
+		TimestampTz ts;
+
+		if (!v->is_int ||
+			v->ival < (MIN_TIMESTAMP / 1000) + EPOCH_MS_SHIFT ||
+			v->ival > (END_TIMESTAMP / 1000) + EPOCH_MS_SHIFT - 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("BLS returned a time in milliseconds that is out of range for column \"%s\"",
+							col->attname)));
+		ts = (TimestampTz) ((v->ival - EPOCH_MS_SHIFT) * 1000);
+		return TimestampTzGetDatum(ts);
 	}
 	else if (type == BLS_JSON_NUMBER &&
 			 (col->kind == BLS_COL_INT8 || col->kind == BLS_COL_INT4))
@@ -336,7 +366,8 @@ convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 void
 bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 			   const BlsFields *f, int uuid_key, int task_index, int page_no,
-			   const char *default_id, Datum *values, bool *nulls)
+			   const char *default_id, const BlsParam *params, int nparams,
+			   Datum *values, bool *nulls)
 {
 	ConvertErrorState state;
 	ErrorContextCallback errcallback;
@@ -378,8 +409,66 @@ bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 			nulls[idx] = false;
 			continue;
 		}
+		if (col->kind == BLS_COL_ROW)
+		{
+			BlsValue	row = {0};
+
+			row.present = true;
+			row.type = f->row_json ? BLS_JSON_OBJECT : BLS_JSON_NULL;
+			row.raw = f->row_json;
+			row.rawlen = f->row_json_len;
+			values[idx] = convert_value(col, &row, &nulls[idx]);
+			continue;
+		}
+		if (col->echo &&
+			!(col->echo->item_first && f->values[col->field].type != BLS_JSON_NULL))
+		{
+			/* what the request asked for: the item need not say it */
+			const char *sent = bls_param_value(res, params, nparams,
+											   col->echo->param);
+			BlsValue	echo = {0};
+
+			if (sent)
+			{
+				echo.present = true;
+				echo.type = BLS_JSON_STRING;
+				echo.str = sent;
+				echo.len = strlen(sent);
+			}
+			values[idx] = convert_value(col, &echo, &nulls[idx]);
+			continue;
+		}
 		values[idx] = convert_value(col, &f->values[col->field], &nulls[idx]);
 	}
 
 	error_context_stack = errcallback.previous;
+}
+
+/*
+ * bls_utc_text
+ *		A time as BLS takes it, UTC "YYYY-MM-DDTHH:MM:SSZ" whatever the
+ *		session's TimeZone, into buf (at least 21 bytes): whole seconds,
+ *		rounded up if round_up, else down.  False if ts is not finite or
+ *		outside the years 1 to 9999.
+ */
+bool
+bls_utc_text(TimestampTz ts, bool round_up, char *buf, size_t buflen)
+{
+	pg_time_t	t;
+	struct pg_tm *tm;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		return false;
+	/* whole seconds since 1970: the floor, or the ceiling */
+	t = (pg_time_t) (ts / USECS_PER_SEC);
+	if (ts % USECS_PER_SEC != 0 && (ts < 0) != round_up)
+		t += round_up ? 1 : -1;
+	t += (pg_time_t) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	tm = pg_gmtime(&t);
+	if (tm == NULL || tm->tm_year + 1900 < 1 || tm->tm_year + 1900 > 9999)
+		return false;
+	snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+			 tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
+			 tm->tm_hour, tm->tm_min, tm->tm_sec);
+	return true;
 }

@@ -377,8 +377,6 @@ format_time(Relation rel, AttrNumber attno, Datum value, bool round_up,
 {
 	Oid			typid = TupleDescAttr(RelationGetDescr(rel), attno - 1)->atttypid;
 	TimestampTz ts;
-	pg_time_t	t;
-	struct pg_tm *tm;
 
 	if (typid == TIMESTAMPTZOID)
 		ts = DatumGetTimestampTz(value);
@@ -392,20 +390,11 @@ format_time(Relation rel, AttrNumber attno, Datum value, bool round_up,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column \"%s\" must be a finite time to create a download task",
 						column_name(rel, attno))));
-	/* whole seconds since 1970: the floor, or the ceiling for an end */
-	t = (pg_time_t) (ts / USECS_PER_SEC);
-	if (ts % USECS_PER_SEC != 0 && (ts < 0) != round_up)
-		t += round_up ? 1 : -1;
-	t += (pg_time_t) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
-	tm = pg_gmtime(&t);
-	if (tm == NULL || tm->tm_year + 1900 < 1 || tm->tm_year + 1900 > 9999)
+	if (!bls_utc_text(ts, round_up, buf, buflen))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column \"%s\" is out of the range of times BLS takes",
 						column_name(rel, attno))));
-	snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-			 tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
-			 tm->tm_hour, tm->tm_min, tm->tm_sec);
 }
 
 /* A description of the task a row asks for, for messages. */
@@ -641,7 +630,8 @@ describe_into(BlsModifyState *ms, const char *uuid, TupleTableSlot *slot)
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	bls_store_task(ms->res, ms->cols, ms->ncols, &ms->fields, ms->id_keys[0],
-				   index, page_no, NULL, slot->tts_values, slot->tts_isnull);
+				   index, page_no, NULL, NULL, 0,
+				   slot->tts_values, slot->tts_isnull);
 	ExecStoreVirtualTuple(slot);
 }
 

@@ -57,6 +57,7 @@ static const BlsOptionDef valid_options[] = {
 	{"analyze_max_pages", ForeignServerRelationId, false},
 	{"readahead", ForeignServerRelationId, false},
 	{"batch_size", ForeignServerRelationId, false},
+	{"on_truncation", ForeignServerRelationId, false},
 	{"resource", ForeignTableRelationId, false},
 	{"page_size", ForeignTableRelationId, false},
 	{"estimated_rows", ForeignTableRelationId, false},
@@ -64,6 +65,7 @@ static const BlsOptionDef valid_options[] = {
 	{"analyze_max_pages", ForeignTableRelationId, false},
 	{"readahead", ForeignTableRelationId, false},
 	{"batch_size", ForeignTableRelationId, false},
+	{"on_truncation", ForeignTableRelationId, false},
 	{"key", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
 };
@@ -239,6 +241,14 @@ validate_option(const BlsOptionDef *opt, DefElem *def)
 		(void) parse_int_option(name, value, 1, BLS_MAX_BATCH_SIZE);
 	else if (strcmp(name, "analyze_max_pages") == 0)
 		(void) parse_int_option(name, value, 1, BLS_MAX_ANALYZE_MAX_PAGES);
+	else if (strcmp(name, "on_truncation") == 0)
+	{
+		if (strcmp(value, "error") != 0 && strcmp(value, "notice") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"on_truncation\": \"%s\"", value),
+					 errhint("Valid values are \"error\" and \"notice\".")));
+	}
 	else if (strcmp(name, "tls_verify") == 0 ||
 			 strcmp(name, "use_remote_estimate") == 0)
 	{
@@ -350,6 +360,8 @@ apply_planner_option(BlsOptions *opts, DefElem *def)
 	else if (strcmp(def->defname, "analyze_max_pages") == 0)
 		opts->analyze_max_pages = (int) parse_int_option(def->defname, value, 1,
 														 BLS_MAX_ANALYZE_MAX_PAGES);
+	else if (strcmp(def->defname, "on_truncation") == 0)
+		opts->truncation_is_error = strcmp(value, "notice") != 0;
 }
 
 /*
@@ -396,6 +408,7 @@ bls_get_server_options(Oid serverid, ForeignTable *table, Oid userid,
 	opts->readahead = BLS_DEFAULT_READAHEAD;
 	opts->batch_size = BLS_DEFAULT_BATCH_SIZE;
 	opts->analyze_max_pages = BLS_DEFAULT_ANALYZE_MAX_PAGES;
+	opts->truncation_is_error = true;
 
 	foreach(lc, server->options)
 	{
@@ -408,7 +421,10 @@ bls_get_server_options(Oid serverid, ForeignTable *table, Oid userid,
 				elog(ERROR, "invalid endpoint \"%s\"", value);
 		}
 		else if (strcmp(def->defname, "page_size") == 0)
+		{
 			opts->page_size = parse_int_option(def->defname, value, 1, BLS_MAX_PAGE_SIZE);
+			opts->page_size_set = true;
+		}
 		else if (strcmp(def->defname, "connect_timeout_ms") == 0)
 			opts->connect_timeout_ms = parse_int_option(def->defname, value, 1, INT_MAX);
 		else if (strcmp(def->defname, "request_timeout_ms") == 0)
@@ -433,8 +449,11 @@ bls_get_server_options(Oid serverid, ForeignTable *table, Oid userid,
 		DefElem    *def = (DefElem *) lfirst(lc);
 
 		if (strcmp(def->defname, "page_size") == 0)
+		{
 			opts->page_size = parse_int_option(def->defname, defGetString(def),
 											   1, BLS_MAX_PAGE_SIZE);
+			opts->page_size_set = true;
+		}
 		else if (strcmp(def->defname, "resource") == 0)
 		{
 			opts->resource = bls_resource_lookup(defGetString(def));
@@ -454,6 +473,14 @@ bls_get_server_options(Oid serverid, ForeignTable *table, Oid userid,
 			opts->secret_access_key = pstrdup(defGetString(def));
 		else if (strcmp(def->defname, "security_token") == 0)
 			opts->security_token = pstrdup(defGetString(def));
+	}
+
+	/* a resource may page by less than the option allows, and default to more */
+	if (opts->resource->max_page_size > 0)
+	{
+		if (!opts->page_size_set)
+			opts->page_size = opts->resource->max_page_size;
+		opts->page_size = Min(opts->page_size, opts->resource->max_page_size);
 	}
 
 	if (opts->endpoint == NULL)

@@ -78,6 +78,11 @@ struct BlsPager
 	int			page_no;		/* number of the current page */
 	bool		last_page;		/* no page follows the current one */
 
+	/* marker paging */
+	const char *marker;			/* names the page after the current one */
+	int64		received;		/* items of the sequence's pages so far */
+	bool		truncation_told;	/* a NOTICE said the result was cut */
+
 	/* its requests: the one waited for, and the pages read ahead */
 	BlsHandle	current;
 	BlsHandle	pending[BLS_MAX_READAHEAD];
@@ -192,6 +197,8 @@ bls_pager_end(BlsPager *pg)
 	pg->next_item = 0;
 	pg->page_no = 0;
 	pg->last_page = false;
+	pg->marker = NULL;
+	pg->received = 0;
 }
 
 /*
@@ -226,7 +233,11 @@ bls_pager_begin(BlsPager *pg, const BlsParam *params, int nparams,
 	pg->stats->sequences++;
 }
 
-/* Start the request for page page_no of the sequence. */
+/*
+ * Start the request for page page_no of the sequence; with marker paging,
+ * the page pg->marker names (NULL: the first), asking for no more items
+ * than the limit leaves.
+ */
 static BlsHandle
 start_page(BlsPager *pg, int page_no, bool try)
 {
@@ -240,6 +251,12 @@ start_page(BlsPager *pg, int page_no, bool try)
 	lr.order = pg->order;
 	lr.page_no = page_no;
 	lr.page_size = pg->page_size;
+	if (pg->res->paging == BLS_PAGING_MARKER)
+	{
+		lr.marker = page_no > 1 ? pg->marker : NULL;
+		if (pg->limit > 0)
+			lr.page_size = (int) Min(pg->page_size, pg->limit - pg->received);
+	}
 	bls_build_list_request(pg->res, &lr, &hr);
 	h = bls_request_start(pg->conn, pg->opts, &hr, pg->stats, try);
 	if (hr.body)
@@ -274,6 +291,35 @@ report_page_error(BlsParseStatus status, const BlsPage *page,
 			 errmsg("invalid response from BLS server \"%s\"", opts->server_name),
 			 errdetail("%s Request id \"%s\".", page->error,
 					   bls_printable(request_id, 80))));
+}
+
+/*
+ * bls_report_truncation
+ *		The service says it cut the result of page: an ERROR, or (with
+ *		on_truncation 'notice') a NOTICE, once per *told.
+ */
+void
+bls_report_truncation(const BlsOptions *opts, const BlsPage *page,
+					  const char *request_id, bool *told)
+{
+	const char *reason = page->truncated_reason && page->truncated_reason[0]
+		? page->truncated_reason : "none given";
+
+	if (opts->truncation_is_error)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("BLS server \"%s\" returned a truncated result",
+						opts->server_name),
+				 errdetail("The service cut the result (reason: %s); request id \"%s\".",
+						   bls_printable(reason, 120), bls_printable(request_id, 80)),
+				 errhint("Narrow the time window or the statement, or set the option on_truncation to 'notice' to accept a partial result.")));
+	if (!*told)
+		ereport(NOTICE,
+				(errmsg("BLS server \"%s\" returned a truncated result: the answer is partial",
+						opts->server_name),
+				 errdetail("The service cut the result (reason: %s); request id \"%s\".",
+						   bls_printable(reason, 120), bls_printable(request_id, 80))));
+	*told = true;
 }
 
 /*
@@ -321,6 +367,8 @@ receive_page(BlsPager *pg, BlsHandle h, MemoryContext cxt, int page_no,
 	}
 	if (status != BLS_PARSE_OK)
 		report_page_error(status, page, request_id, pg->opts);
+	if (page->truncated)
+		bls_report_truncation(pg->opts, page, request_id, &pg->truncation_told);
 
 	pg->stats->pages++;
 	pg->stats->rows += page->ntasks;
@@ -412,6 +460,31 @@ seen_before(BlsPager *pg, const char *id)
 }
 
 /*
+ * Is a sequence of marker pages done after the current page?  When its
+ * page names no next one, or the items it kept reach the limit.  Asked
+ * when the page is used up, since the caller may refuse some of its items
+ * (bls_pager_refuse()).
+ */
+static bool
+marker_sequence_done(BlsPager *pg)
+{
+	return pg->page->next_marker == NULL ||
+		(pg->limit > 0 && pg->received >= pg->limit);
+}
+
+/*
+ * bls_pager_refuse
+ *		The caller did not keep the item bls_pager_next() read last (it
+ *		failed a check the service cannot make exactly): with marker paging,
+ *		it does not count towards the limit.
+ */
+void
+bls_pager_refuse(BlsPager *pg)
+{
+	pg->received--;
+}
+
+/*
  * Fetch the page after the current one into the other page context, after
  * copying the current page's ids there and freeing the current page.
  */
@@ -436,7 +509,8 @@ fetch_next_page(BlsPager *pg)
 	 * (that many items arrived at the head meanwhile): stop rather than ask
 	 * forever.
 	 */
-	if (pg->page != NULL && pg->page->ntasks > 0 && pg->page_new == 0 &&
+	if (pg->res->paging == BLS_PAGING_NUMBER &&
+		pg->page != NULL && pg->page->ntasks > 0 && pg->page_new == 0 &&
 		!(pg->page->total >= 0 && pg->prev_total >= 0 &&
 		  pg->page->total - pg->prev_total >= pg->page->ntasks))
 		ereport(ERROR,
@@ -462,6 +536,8 @@ fetch_next_page(BlsPager *pg)
 	 * free its document now: only one page is held at a time.
 	 */
 	remember_ids(pg);
+	if (pg->page && pg->page->next_marker)
+		pg->marker = pstrdup(pg->page->next_marker);
 	prev_total = pg->page ? pg->page->total : -1;
 	have_prev = pg->page != NULL;
 	pg->prev_total = prev_total;
@@ -511,12 +587,36 @@ fetch_next_page(BlsPager *pg)
 	pg->page_new = 0;
 	strlcpy(pg->page_request_id, request_id, sizeof(pg->page_request_id));
 
+	MemoryContextSwitchTo(oldcxt);
+
+	if (pg->res->paging == BLS_PAGING_MARKER)
+	{
+		/* a service that names the page it just served would loop */
+		if (page->next_marker && pg->marker && page_no > 1 &&
+			strcmp(page->next_marker, pg->marker) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("BLS server \"%s\" returned the marker it was given",
+							pg->opts->server_name),
+					 errdetail("Page %d named itself as the next page; request id \"%s\".",
+							   page_no, bls_printable(request_id, 80))));
+		pg->received += page->ntasks;
+		if (!marker_sequence_done(pg) && pg->opts->readahead > 0 && !pg->lazy)
+		{
+			/* the next page is known now: ask for it while this one is read */
+			BlsHandle	h;
+
+			pg->marker = page->next_marker;
+			h = start_page(pg, page_no + 1, true);
+			if (h.slot >= 0)
+				pg->pending[pg->npending++] = h;
+		}
+		return;
+	}
+
 	page_size = bls_page_effective_size(page, pg->page_size);
 	/* an item described by its id is all there is */
 	pg->last_page = lookup || bls_page_is_last(page, page_no, pg->page_size);
-
-	MemoryContextSwitchTo(oldcxt);
-
 	if (!pg->last_page)
 		read_ahead(pg, page_size, page->total, bytes);
 }
@@ -604,7 +704,9 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 
 		if (pg->page == NULL || pg->next_item >= pg->page->ntasks)
 		{
-			if (pg->page != NULL && pg->last_page)
+			if (pg->page != NULL &&
+				(pg->res->paging == BLS_PAGING_MARKER
+				 ? marker_sequence_done(pg) : pg->last_page))
 				return false;
 			fetch_next_page(pg);
 			continue;

@@ -31,6 +31,8 @@ typedef struct BlsListRequest
 	const char *order;
 	int			page_no;		/* 1-based */
 	int			page_size;
+	const char *marker;			/* marker paging: the page's, or NULL for the
+								 * first (page_size is then the limit) */
 } BlsListRequest;
 
 /* A member of a JSON body: a string, or an integer if is_int. */

@@ -82,6 +82,52 @@ static const BlsColumnAlias log_store_aliases[] = {
 	{"updated_time", "lastModifiedTime"},
 };
 
+/*
+ * QueryLogRecord: GET /v1/logstore/{logStoreName}/logrecord, a query
+ * string, a bare answer of rows named by columns.  Search results name the
+ * system columns @timestamp (epoch ms), @seq, @stream and @raw; the other
+ * columns are the record's fields.  Those names are not confirmed
+ * (bls-api.md), so columns are found by name and may be missing.
+ */
+static const char *const log_record_fields[] = {
+	"project", "logStoreName", "query", "@stream", "@timestamp", "@seq",
+	"@raw", "*", NULL
+};
+
+static const BlsFilterDef log_record_filters[] = {
+	{"project", "project", BLS_MATCH_EXACT},
+	/* the path segment; required */
+	{"logStoreName", "logStoreName", BLS_MATCH_EXACT},
+	/* the column reads @stream where the service returns it: rechecked */
+	{"@stream", "logStreamName", BLS_MATCH_FILTER},
+	{"query", "query", BLS_MATCH_EXACT},
+};
+
+static const BlsSortDef log_record_sorts[] = {
+	{"@timestamp", "@timestamp", true},
+};
+
+static const BlsColumnAlias log_record_aliases[] = {
+	{"log_stream_name", "@stream"},
+	{"time", "@timestamp"},
+	{"seq", "@seq"},
+	{"message", "@raw"},
+	{"fields", "*"},
+};
+
+/* sent explicitly, so that the columns that echo them are right */
+static const BlsParamDefault log_record_defaults[] = {
+	{"project", "default"},
+	{"query", "match *"},
+};
+
+static const BlsEcho log_record_echoes[] = {
+	{"project", "project", false},
+	{"logStoreName", "logStoreName", false},
+	{"query", "query", false},
+	{"@stream", "logStreamName", true},
+};
+
 static const BlsResource resources[] = {
 	{
 		.name = "download_tasks",
@@ -101,6 +147,8 @@ static const BlsResource resources[] = {
 		.lookup_not_found = "DownloadTaskNotFound",
 		.default_order_by = "createdTime",
 		.default_order = "desc",
+		.order_by_param = "orderBy",
+		.order_param = "order",
 		.columns =
 		"  uuid text,\n"
 		"  name text,\n"
@@ -139,6 +187,8 @@ static const BlsResource resources[] = {
 		.nsorts = lengthof(project_sorts),
 		.default_order_by = "createdAt",
 		.default_order = "desc",
+		.order_by_param = "orderBy",
+		.order_param = "order",
 		.columns =
 		"  uuid text,\n"
 		"  name text,\n"
@@ -166,6 +216,8 @@ static const BlsResource resources[] = {
 		.nsorts = lengthof(log_store_sorts),
 		.default_order_by = "creationDateTime",
 		.default_order = "desc",
+		.order_by_param = "orderBy",
+		.order_param = "order",
 		.columns =
 		"  project text,\n"
 		"  log_store_name text,\n"
@@ -176,6 +228,47 @@ static const BlsResource resources[] = {
 		"  enable_hot_retention boolean,\n"
 		"  hot_retention integer,\n"
 		"  tags jsonb\n",
+	},
+	{
+		.name = "log_records",
+		.item_name = "log record",
+		.method = "GET",
+		.path = "/v1/logstore/{logStoreName}/logrecord",
+		.paging = BLS_PAGING_MARKER,
+		/* 1000 records per search request (bls-api.md) */
+		.max_page_size = 1000,
+		.shape = &bls_shape_log_records,
+		/* a number: nothing to de-duplicate by, which marker paging needs not */
+		.id_fields = {"@seq", NULL},
+		.fields = log_record_fields,
+		.aliases = log_record_aliases,
+		.naliases = lengthof(log_record_aliases),
+		.filters = log_record_filters,
+		.nfilters = lengthof(log_record_filters),
+		.sorts = log_record_sorts,
+		.nsorts = lengthof(log_record_sorts),
+		.default_order_by = "@timestamp",
+		.default_order = "desc",
+		.order_param = "sort",
+		.window_field = "@timestamp",
+		.window_start = "startDateTime",
+		.window_end = "endDateTime",
+		.epoch_ms_field = "@timestamp",
+		.statement_param = "query",
+		.row_field = "*",
+		.defaults = log_record_defaults,
+		.ndefaults = lengthof(log_record_defaults),
+		.echoes = log_record_echoes,
+		.nechoes = lengthof(log_record_echoes),
+		.columns =
+		"  project text,\n"
+		"  log_store_name text,\n"
+		"  log_stream_name text,\n"
+		"  query text,\n"
+		"  \"time\" timestamptz,\n"
+		"  seq bigint,\n"
+		"  message text,\n"
+		"  fields jsonb\n",
 	},
 };
 
@@ -250,5 +343,44 @@ bls_resource_alias(const BlsResource *res, const char *column)
 	for (int i = 0; i < res->naliases; i++)
 		if (strcmp(res->aliases[i].column, column) == 0)
 			return res->aliases[i].field;
+	return NULL;
+}
+
+/*
+ * The parameter res's path names ("{logStoreName}"), palloc'd, or NULL.
+ */
+char *
+bls_resource_path_param(const BlsResource *res)
+{
+	const char *open = strchr(res->path, '{');
+	const char *close = open ? strchr(open, '}') : NULL;
+
+	return close ? pnstrdup(open + 1, close - open - 1) : NULL;
+}
+
+/* How res echoes field, or NULL if the item supplies it. */
+const BlsEcho *
+bls_resource_echo(const BlsResource *res, const char *field)
+{
+	for (int i = 0; i < res->nechoes; i++)
+		if (strcmp(res->echoes[i].field, field) == 0)
+			return &res->echoes[i];
+	return NULL;
+}
+
+/*
+ * The value a request with these parameters sends for param: its own, or
+ * res's default; NULL if none.
+ */
+const char *
+bls_param_value(const BlsResource *res, const BlsParam *params, int nparams,
+				const char *param)
+{
+	for (int i = 0; i < nparams; i++)
+		if (strcmp(params[i].key, param) == 0 && params[i].value)
+			return params[i].value;
+	for (int i = 0; i < res->ndefaults; i++)
+		if (strcmp(res->defaults[i].param, param) == 0)
+			return res->defaults[i].value;
 	return NULL;
 }

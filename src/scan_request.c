@@ -358,6 +358,20 @@ bls_sequences_equal(List *a, List *b, int nparams)
 	return true;
 }
 
+/* Append s, UriEncoded as bce-auth-v1 signs it, to buf. */
+static void
+append_encoded(StringInfo buf, const char *s)
+{
+	char	   *enc = bce_uri_encode(s, strlen(s), 0);
+
+	if (enc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	appendStringInfoString(buf, enc);
+	bce_free(enc);
+}
+
 /*
  * bls_build_list_request
  *		The HTTP request of one page of res: a JSON body for a POST call, a
@@ -403,31 +417,67 @@ bls_build_list_request(const BlsResource *res, const BlsListRequest *lr,
 	else
 	{
 		StringInfoData buf;
+		char	   *path_param = bls_resource_path_param(res);
 		char		sep = '?';
 
 		initStringInfo(&buf);
-		appendStringInfoString(&buf, res->path);
+		if (path_param)
+		{
+			/* the parameter the path names goes there, not in the query */
+			const char *open = strchr(res->path, '{');
+			const char *value = bls_param_value(res, lr->params, lr->nparams,
+												path_param);
+
+			if (value == NULL)
+				elog(ERROR, "no value for \"%s\" in the path of %s",
+					 path_param, res->name);
+			appendBinaryStringInfo(&buf, res->path, open - res->path);
+			append_encoded(&buf, value);
+			appendStringInfoString(&buf, strchr(open, '}') + 1);
+		}
+		else
+			appendStringInfoString(&buf, res->path);
 		for (int i = 0; i < lr->nparams; i++)
 		{
-			char	   *v;
-
-			if (lr->params[i].value == NULL)
+			if (lr->params[i].value == NULL ||
+				(path_param && strcmp(lr->params[i].key, path_param) == 0))
 				continue;
-			v = bce_uri_encode(lr->params[i].value, strlen(lr->params[i].value), 0);
-			if (v == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-						 errmsg("out of memory")));
-			appendStringInfo(&buf, "%c%s=%s", sep, lr->params[i].key, v);
-			bce_free(v);
+			appendStringInfo(&buf, "%c%s=", sep, lr->params[i].key);
+			append_encoded(&buf, lr->params[i].value);
 			sep = '&';
 		}
-		if (lr->order_by)
-			appendStringInfo(&buf, "%corderBy=%s", sep, lr->order_by), sep = '&';
+		for (int i = 0; i < res->ndefaults; i++)
+		{
+			const BlsParamDefault *d = &res->defaults[i];
+			bool		given = false;
+
+			for (int j = 0; j < lr->nparams; j++)
+				if (strcmp(lr->params[j].key, d->param) == 0 && lr->params[j].value)
+					given = true;
+			if (given)
+				continue;
+			appendStringInfo(&buf, "%c%s=", sep, d->param);
+			append_encoded(&buf, d->value);
+			sep = '&';
+		}
+		if (lr->order_by && res->order_by_param)
+			appendStringInfo(&buf, "%c%s=%s", sep, res->order_by_param,
+							 lr->order_by), sep = '&';
 		if (lr->order)
-			appendStringInfo(&buf, "%corder=%s", sep, lr->order), sep = '&';
-		appendStringInfo(&buf, "%cpageNo=%d&pageSize=%d", sep,
-						 lr->page_no, lr->page_size);
+			appendStringInfo(&buf, "%c%s=%s", sep, res->order_param,
+							 lr->order), sep = '&';
+		if (res->paging == BLS_PAGING_MARKER)
+		{
+			appendStringInfo(&buf, "%climit=%d", sep, lr->page_size);
+			if (lr->marker)
+			{
+				appendStringInfoString(&buf, "&marker=");
+				append_encoded(&buf, lr->marker);
+			}
+		}
+		else
+			appendStringInfo(&buf, "%cpageNo=%d&pageSize=%d", sep,
+							 lr->page_no, lr->page_size);
 		out->target = buf.data;
 		out->body = NULL;
 		out->bodylen = 0;

@@ -1,0 +1,196 @@
+/*-------------------------------------------------------------------------
+ *
+ * log_query.c
+ *		  bls_log_query(): any QueryLogRecord statement, analysis included,
+ *		  as one jsonb object per result row.
+ *
+ * The log_records table reads search statements, whose rows it maps onto
+ * fixed columns; an analysis statement ("match ... | select host, count(*)
+ * group by host") returns columns of its own, so it goes through this
+ * function instead.  It pages with the same pager as the table (marker
+ * paging, retries, cancels, truncation), and each row becomes an object
+ * keyed by column name with values typed by the answer's columnTypes
+ * (bls_page_row_json()).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_foreign_server.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "bls_fdw.h"
+
+/*
+ * bls_check_search_statement
+ *		Refuse an analysis statement where only a search fits (the
+ *		log_records table): its rows would not be log records.
+ */
+void
+bls_check_search_statement(const char *statement)
+{
+	const char *p = statement;
+	bool		quoted = false;
+	bool		analysis;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	analysis = pg_strncasecmp(p, "select", 6) == 0 &&
+		(p[6] == '\0' || p[6] == ' ' || p[6] == '\t' || p[6] == '\n' || p[6] == '\r');
+	for (; *p && !analysis; p++)
+	{
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '|' && !quoted)
+			analysis = true;
+	}
+	if (analysis)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("log_records reads search statements, not analysis statements"),
+				 errdetail("The statement is \"%s\".", bls_printable(statement, 200)),
+				 errhint("Run analysis statements with bls_log_query().")));
+}
+
+/* A timestamptz argument as BLS's UTC form, rounded down or up. */
+static char *
+window_text(TimestampTz ts, bool round_up, const char *argname)
+{
+	char		buf[32];
+
+	if (!bls_utc_text(ts, round_up, buf, sizeof(buf)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of the range of times BLS takes", argname)));
+	return pstrdup(buf);
+}
+
+static char *
+utf8_arg(FunctionCallInfo fcinfo, int n)
+{
+	char	   *s = text_to_cstring(PG_GETARG_TEXT_PP(n));
+	char	   *u = pg_server_to_any(s, strlen(s), PG_UTF8);
+
+	return u == s ? s : u;
+}
+
+PG_FUNCTION_INFO_V1(bls_log_query);
+
+/*
+ * bls_log_query(server_name text, log_store_name text, query text,
+ *				 start_time timestamptz, end_time timestamptz,
+ *				 project text DEFAULT NULL) RETURNS SETOF jsonb
+ *
+ * QueryLogRecord with the current user's mapping for the server, over the
+ * window [start_time, end_time) in whole seconds, rounded outward (BLS takes
+ * no fractions); a NULL end_time is the statement's start, a NULL project
+ * the service's default.  Every page a search statement has is read.
+ */
+Datum
+bls_log_query(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ForeignServer *server;
+	AclResult	aclresult;
+	BlsOptions *opts;
+	const BlsResource *res = bls_resource_lookup("log_records");
+	BlsParam	params[5];
+	int			nparams = 0;
+	TimestampTz start;
+	TimestampTz end;
+	BlsScanStats stats = {0};
+	BlsPager   *pager;
+	BlsFields	fields = {0};
+	const char *keys[1] = {"@seq"};
+	size_t		keylens[1] = {4};
+	BlsValue	values[1];
+	int			id_keys[2] = {0, -1};
+	MemoryContext row_cxt;
+
+	for (int i = 0; i < 4; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be null",
+							i == 0 ? "server_name" : i == 1 ? "log_store_name" :
+							i == 2 ? "query" : "start_time")));
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	server = GetForeignServerByName(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
+	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+	if (server->fdwid != GetForeignDataWrapperByName("bls_fdw", false)->fdwid)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("server \"%s\" is not a bls_fdw server", server->servername)));
+	opts = bls_get_server_options(server->serverid, NULL, GetUserId(), true);
+	opts->resource = res;
+	opts->page_size = res->max_page_size;
+
+	start = PG_GETARG_TIMESTAMPTZ(3);
+	end = PG_ARGISNULL(4) ? GetCurrentStatementStartTimestamp() :
+		PG_GETARG_TIMESTAMPTZ(4);
+	if (start >= end)
+		return (Datum) 0;		/* an empty window: nothing to ask */
+
+	params[nparams].key = "logStoreName";
+	params[nparams++].value = utf8_arg(fcinfo, 1);
+	if (!PG_ARGISNULL(5))
+	{
+		params[nparams].key = "project";
+		params[nparams++].value = utf8_arg(fcinfo, 5);
+	}
+	params[nparams].key = "query";
+	params[nparams++].value = utf8_arg(fcinfo, 2);
+	params[nparams].key = res->window_start;
+	params[nparams++].value = window_text(start, false, "start_time");
+	params[nparams].key = res->window_end;
+	params[nparams++].value = window_text(end, true, "end_time");
+
+	fields.nkeys = 1;
+	fields.keys = keys;
+	fields.keylens = keylens;
+	fields.values = values;
+	fields.want_row = true;
+	bls_fields_reset(&fields);
+
+	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "bls_log_query row",
+									ALLOCSET_DEFAULT_SIZES);
+	pager = bls_pager_create(CurrentMemoryContext, opts, res, &stats);
+	bls_pager_begin(pager, params, nparams, NULL, NULL, opts->page_size, 0,
+					false);
+	while (bls_pager_next(pager, &fields, id_keys))
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(row_cxt);
+		char	   *json;
+		Datum		value;
+		bool		isnull = false;
+
+		if (fields.row_json == NULL)
+			elog(ERROR, "BLS result row without its JSON text");
+		/* validates UTF-8 (a NUL is invalid too) and converts */
+		json = pg_any_to_server(fields.row_json, (int) fields.row_json_len,
+								PG_UTF8);
+		if (json == fields.row_json)
+			json = pnstrdup(json, fields.row_json_len);
+		value = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(row_cxt);
+	}
+	bls_pager_destroy(pager);
+	MemoryContextDelete(row_cxt);
+	return (Datum) 0;
+}
