@@ -1336,8 +1336,13 @@ element_field_is(BlsPage *page, int i, const char *key, const char *want)
 	const char *keys[1] = {key};
 	size_t		keylens[1] = {strlen(key)};
 	BlsValue	values[1];
-	BlsFields	f = {1, keys, keylens, values, BLS_JSON_NULL, {0}};
+	BlsFields	f;
 
+	memset(&f, 0, sizeof(f));
+	f.nkeys = 1;
+	f.keys = keys;
+	f.keylens = keylens;
+	f.values = values;
 	bls_fields_reset(&f);
 	if (!bls_page_read_task(page, i, &f))
 		return false;
