@@ -600,7 +600,12 @@ typedef struct LocateState
 {
 	BlsPage    *page;
 	const BlsPageShape *shape;
-	int			nresult;		/* "result" objects seen (wrapped shapes) */
+	const char *path[2];		/* the objects around the list, outermost
+								 * first: "result" of a wrapped answer, then
+								 * the shape's list_parent */
+	int			npath;
+	int			depth;			/* how far along path the walk is */
+	int			nseen[2];		/* objects of path seen at each depth */
 	int			nlists;			/* list arrays seen where the shape has it */
 	const char *ts;				/* the list array */
 	const char *te;
@@ -614,16 +619,31 @@ key_is(const char *key, size_t keylen, const char *name)
 }
 
 /*
- * A member of the object holding the list: split the list, skip the rest
- * (so that a key spelled like the list's inside another member, an element
- * or the default object, is never looked at).
+ * A member of an object on the way to the list.  Inside the object holding
+ * the list, split the list; above it, walk into the next object of the path
+ * ("result", "resultSet").  Skip the rest, so that a key spelled like the
+ * list's inside another member, an element or the default object, is never
+ * looked at.
  */
 static const char *
-list_member(const char *key, size_t keylen, const char *value,
-			const char *end, void *arg)
+locate_member(const char *key, size_t keylen, const char *value,
+			  const char *end, void *arg)
 {
 	LocateState *ls = (LocateState *) arg;
+	const char *vaft;
 
+	if (ls->depth < ls->npath)
+	{
+		if (!key_is(key, keylen, ls->path[ls->depth]) || value >= end ||
+			*value != '{')
+			return skip_value(value, end);
+		if (ls->nseen[ls->depth]++ > 0)
+			return NULL;
+		ls->depth++;
+		vaft = walk_object(value, end, locate_member, arg);
+		ls->depth--;
+		return vaft;
+	}
 	if (key_is(key, keylen, ls->shape->list_key) && value < end && *value == '[')
 	{
 		if (ls->nlists++ > 0)
@@ -635,43 +655,32 @@ list_member(const char *key, size_t keylen, const char *value,
 	return skip_value(value, end);
 }
 
-/* A top-level member of a wrapped answer: walk "result", skip the rest. */
-static const char *
-top_member(const char *key, size_t keylen, const char *value,
-		   const char *end, void *arg)
-{
-	LocateState *ls = (LocateState *) arg;
-
-	if (key_is(key, keylen, "result") && value < end && *value == '{')
-	{
-		if (ls->nresult++ > 0)
-			return NULL;
-		return walk_object(value, end, list_member, arg);
-	}
-	return skip_value(value, end);
-}
-
 /*
  * Find the shape's list ("result"."tasks" in a wrapped answer, a top-level
- * member in a bare one) and split it, in one pass over the document: true,
- * with the array's bounds, if it and the "result" around it each occur once
- * (json-c keeps the last of repeated keys; rather than guess, such pages are
- * parsed whole) and the document can be delimited.  The array's text is
- * copied into page->text.
+ * member in a bare one, "resultSet"."rows" for a result set) and split it,
+ * in one pass over the document: true, with the array's bounds, if it and
+ * each object around it occur once (json-c keeps the last of repeated keys;
+ * rather than guess, such pages are parsed whole) and the document can be
+ * delimited.  The array's text is copied into page->text.
  */
 static bool
 locate_tasks(const char *buf, const char *end, const BlsPageShape *shape,
 			 BlsPage *page, const char **ts, const char **te)
 {
-	LocateState ls = {page, shape, 0, 0, NULL, NULL};
+	LocateState ls;
 
+	memset(&ls, 0, sizeof(ls));
+	ls.page = page;
+	ls.shape = shape;
 	if (shape->wrapped)
-	{
-		if (walk_object(buf, end, top_member, &ls) == NULL || ls.nresult != 1)
-			return false;
-	}
-	else if (walk_object(buf, end, list_member, &ls) == NULL)
+		ls.path[ls.npath++] = "result";
+	if (shape->list_parent != NULL)
+		ls.path[ls.npath++] = shape->list_parent;
+	if (walk_object(buf, end, locate_member, &ls) == NULL)
 		return false;
+	for (int d = 0; d < ls.npath; d++)
+		if (ls.nseen[d] != 1)
+			return false;
 	if (ls.nlists != 1 || ls.te == NULL)
 		return false;
 	page->text = malloc(ls.te - ls.ts);
