@@ -629,6 +629,8 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	/* the path is signed as given: libcurl must not squash "." or ".." in it */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	if (t->body)
 	{
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
