@@ -1,4 +1,5 @@
--- bls_fdw demo: query BLS download tasks, projects and log stores with SQL.
+-- bls_fdw demo: query BLS download tasks, projects, log stores and the log
+-- records themselves with SQL.
 -- scripts/demo.sh runs this against the emulator; the endpoint comes from
 -- the environment.
 \getenv endpoint BLS_EMULATOR_URL
@@ -81,6 +82,41 @@ WHERE created_time >= timestamptz '2024-11-05 08:00:00+00' - interval '1 hour';
 -- what a full scan costs: pages requested side by side (read-ahead)
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT count(*) FROM download_tasks;
+
+-- the log records themselves: the last hour's 5xx responses of a log store,
+-- joined with a table of your own (the orders they were for)
+CREATE TABLE orders (order_id text PRIMARY KEY, customer text, amount numeric);
+INSERT INTO orders
+SELECT DISTINCT ON (fields->>'order_id') fields->>'order_id',
+       (ARRAY['acme', 'globex', 'initech'])[1 + seq % 3], (seq % 500) + 0.99
+FROM log_records
+WHERE project = 'prod-web' AND log_store_name = 'nginx-access'
+  AND time >= now() - interval '1 hour' AND seq % 4 = 0;
+SELECT o.customer, count(*) AS failed_requests, sum(o.amount) AS amount_at_risk,
+       max(r.time) AS last_failure
+FROM log_records r JOIN orders o ON o.order_id = r.fields->>'order_id'
+WHERE r.project = 'prod-web' AND r.log_store_name = 'nginx-access'
+  AND r.time >= now() - interval '1 hour'
+  AND (r.fields->>'status')::int >= 500
+GROUP BY o.customer ORDER BY failed_requests DESC;
+
+-- the newest errors, searched by the service: ORDER BY and LIMIT are sent
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT time, message FROM log_records
+WHERE log_store_name = 'nginx-access' AND query = 'status:500'
+  AND time >= timestamptz '2024-11-05 08:00:00+00' - interval '1 hour'
+ORDER BY time DESC LIMIT 5;
+SELECT time, log_stream_name, message FROM log_records
+WHERE log_store_name = 'nginx-access' AND query = 'status:500'
+  AND time >= now() - interval '1 hour'
+ORDER BY time DESC LIMIT 5;
+
+-- an analysis statement, through bls_log_query(): HTTP 500s per host in the
+-- last hour
+SELECT r->>'host' AS host, (r->>'count(*)')::bigint AS errors
+FROM bls_log_query('bls_bj', 'nginx-access', 'match status:500 | select host, count(*) group by host',
+                   now() - interval '1 hour', NULL, 'prod-web') r
+ORDER BY errors DESC;
 
 -- this session's counters
 SELECT * FROM bls_fdw_stats();

@@ -1,5 +1,5 @@
 --
--- Versioning: install 1.0, then ALTER EXTENSION bls_fdw UPDATE (1.1, 1.2)
+-- Versioning: install 1.0, then ALTER EXTENSION bls_fdw UPDATE (1.1, 1.2, 1.3)
 --
 \getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY default
@@ -85,7 +85,27 @@ SELECT bls_fdw_disconnect();
 CREATE FOREIGN TABLE projects_after (name text) SERVER emu OPTIONS (resource 'projects');
 SELECT count(*) > 0 AS has_projects FROM projects_after;
 DROP FOREIGN TABLE projects_after;
+-- 1.3's log_records, on_truncation and bls_log_query()
+CREATE FOREIGN TABLE records_after (log_store_name text, "time" timestamptz)
+  SERVER emu OPTIONS (resource 'log_records', on_truncation 'notice');
+SELECT count(*) FROM records_after WHERE log_store_name = 'nginx-access'
+  AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:00:10+00';
+DROP FOREIGN TABLE records_after;
+SELECT * FROM bls_log_query('emu', 'nginx-access', 'select count(*)',
+                            '2024-05-01 00:00:00+00', '2024-05-01 00:00:10+00');
 SELECT obj_description(oid, 'pg_foreign_data_wrapper') FROM pg_foreign_data_wrapper
 WHERE fdwname = 'bls_fdw';
-
+-- the updated extension has what a fresh install of the default version has
+CREATE TEMP TABLE updated AS
+  SELECT pg_describe_object(classid, objid, objsubid) AS obj
+  FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'bls_fdw')
+    AND deptype = 'e';
 DROP SERVER emu CASCADE;
+DROP EXTENSION bls_fdw;
+CREATE EXTENSION bls_fdw;
+SELECT obj FROM updated
+EXCEPT ALL
+SELECT pg_describe_object(classid, objid, objsubid)
+FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'bls_fdw')
+  AND deptype = 'e';
+SELECT count(*) > 8 AS objects FROM updated;

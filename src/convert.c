@@ -327,7 +327,8 @@ convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 	else
 	{
 		if ((type == BLS_JSON_OBJECT || type == BLS_JSON_ARRAY) &&
-			col->kind != BLS_COL_TEXT && col->kind != BLS_COL_JSON)
+			col->kind != BLS_COL_TEXT && col->kind != BLS_COL_JSON &&
+			col->kind != BLS_COL_ROW)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 					 errmsg("BLS returned a JSON %s where column \"%s\" of type %s expects a scalar",

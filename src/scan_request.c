@@ -428,12 +428,15 @@ bls_build_list_request(const BlsResource *res, const BlsListRequest *lr,
 			const char *value = bls_param_value(res, lr->params, lr->nparams,
 												path_param);
 
+			/* a value known only at run time stays "{name}", for EXPLAIN */
 			if (value == NULL)
-				elog(ERROR, "no value for \"%s\" in the path of %s",
-					 path_param, res->name);
-			appendBinaryStringInfo(&buf, res->path, open - res->path);
-			append_encoded(&buf, value);
-			appendStringInfoString(&buf, strchr(open, '}') + 1);
+				appendStringInfoString(&buf, res->path);
+			else
+			{
+				appendBinaryStringInfo(&buf, res->path, open - res->path);
+				append_encoded(&buf, value);
+				appendStringInfoString(&buf, strchr(open, '}') + 1);
+			}
 		}
 		else
 			appendStringInfoString(&buf, res->path);

@@ -2,9 +2,10 @@
  *
  * task_json.c
  *		  Parse BLS list response bodies (ListDownloadTask, ListProject,
- *		  ListLogStore), the answers of the other download-task calls
- *		  (DescribeDownloadTask, CreateDownloadTask, GetDownloadTaskLink,
- *		  DeleteDownloadTask) and BLS error bodies.
+ *		  ListLogStore), the result sets of QueryLogRecord, the answers of
+ *		  the other download-task calls (DescribeDownloadTask,
+ *		  CreateDownloadTask, GetDownloadTaskLink, DeleteDownloadTask) and
+ *		  BLS error bodies.
  *
  * This file owns the shape checks of a response: a page is accepted only if
  * it is a complete JSON object laid out as its BlsPageShape says: for
@@ -12,10 +13,11 @@
  * The list's elements (called tasks below, whatever they are) are kept as
  * text, since json-c's tree of a whole page is several times the page's
  * size, and read one at a time when asked for (bls_page_read_task); a task
- * that is not valid JSON is refused then.  Turning the fields read into column values is convert.c's
- * job.  It never includes postgres.h, so it can be unit-tested, built with
- * sanitizers and fuzzed on its own; the caller turns a non-OK status into a
- * PostgreSQL error.
+ * that is not valid JSON is refused then.  A result set's tasks are rows,
+ * arrays of values named by its columns, read like objects.  Turning the
+ * fields read into column values is convert.c's job.  It never includes
+ * postgres.h, so it can be unit-tested, built with sanitizers and fuzzed on
+ * its own; the caller turns a non-OK status into a PostgreSQL error.
  *
  *-------------------------------------------------------------------------
  */
@@ -600,7 +602,12 @@ typedef struct LocateState
 {
 	BlsPage    *page;
 	const BlsPageShape *shape;
-	int			nresult;		/* "result" objects seen (wrapped shapes) */
+	const char *path[2];		/* the objects around the list, outermost
+								 * first: "result" of a wrapped answer, then
+								 * the shape's list_parent */
+	int			npath;
+	int			depth;			/* how far along path the walk is */
+	int			nseen[2];		/* objects of path seen at each depth */
 	int			nlists;			/* list arrays seen where the shape has it */
 	const char *ts;				/* the list array */
 	const char *te;
@@ -614,16 +621,31 @@ key_is(const char *key, size_t keylen, const char *name)
 }
 
 /*
- * A member of the object holding the list: split the list, skip the rest
- * (so that a key spelled like the list's inside another member, an element
- * or the default object, is never looked at).
+ * A member of an object on the way to the list.  Inside the object holding
+ * the list, split the list; above it, walk into the next object of the path
+ * ("result", "resultSet").  Skip the rest, so that a key spelled like the
+ * list's inside another member, an element or the default object, is never
+ * looked at.
  */
 static const char *
-list_member(const char *key, size_t keylen, const char *value,
-			const char *end, void *arg)
+locate_member(const char *key, size_t keylen, const char *value,
+			  const char *end, void *arg)
 {
 	LocateState *ls = (LocateState *) arg;
+	const char *vaft;
 
+	if (ls->depth < ls->npath)
+	{
+		if (!key_is(key, keylen, ls->path[ls->depth]) || value >= end ||
+			*value != '{')
+			return skip_value(value, end);
+		if (ls->nseen[ls->depth]++ > 0)
+			return NULL;
+		ls->depth++;
+		vaft = walk_object(value, end, locate_member, arg);
+		ls->depth--;
+		return vaft;
+	}
 	if (key_is(key, keylen, ls->shape->list_key) && value < end && *value == '[')
 	{
 		if (ls->nlists++ > 0)
@@ -635,43 +657,32 @@ list_member(const char *key, size_t keylen, const char *value,
 	return skip_value(value, end);
 }
 
-/* A top-level member of a wrapped answer: walk "result", skip the rest. */
-static const char *
-top_member(const char *key, size_t keylen, const char *value,
-		   const char *end, void *arg)
-{
-	LocateState *ls = (LocateState *) arg;
-
-	if (key_is(key, keylen, "result") && value < end && *value == '{')
-	{
-		if (ls->nresult++ > 0)
-			return NULL;
-		return walk_object(value, end, list_member, arg);
-	}
-	return skip_value(value, end);
-}
-
 /*
  * Find the shape's list ("result"."tasks" in a wrapped answer, a top-level
- * member in a bare one) and split it, in one pass over the document: true,
- * with the array's bounds, if it and the "result" around it each occur once
- * (json-c keeps the last of repeated keys; rather than guess, such pages are
- * parsed whole) and the document can be delimited.  The array's text is
- * copied into page->text.
+ * member in a bare one, "resultSet"."rows" for a result set) and split it,
+ * in one pass over the document: true, with the array's bounds, if it and
+ * each object around it occur once (json-c keeps the last of repeated keys;
+ * rather than guess, such pages are parsed whole) and the document can be
+ * delimited.  The array's text is copied into page->text.
  */
 static bool
 locate_tasks(const char *buf, const char *end, const BlsPageShape *shape,
 			 BlsPage *page, const char **ts, const char **te)
 {
-	LocateState ls = {page, shape, 0, 0, NULL, NULL};
+	LocateState ls;
 
+	memset(&ls, 0, sizeof(ls));
+	ls.page = page;
+	ls.shape = shape;
 	if (shape->wrapped)
-	{
-		if (walk_object(buf, end, top_member, &ls) == NULL || ls.nresult != 1)
-			return false;
-	}
-	else if (walk_object(buf, end, list_member, &ls) == NULL)
+		ls.path[ls.npath++] = "result";
+	if (shape->list_parent != NULL)
+		ls.path[ls.npath++] = shape->list_parent;
+	if (walk_object(buf, end, locate_member, &ls) == NULL)
 		return false;
+	for (int d = 0; d < ls.npath; d++)
+		if (ls.nseen[d] != 1)
+			return false;
 	if (ls.nlists != 1 || ls.te == NULL)
 		return false;
 	page->text = malloc(ls.te - ls.ts);
@@ -690,6 +701,8 @@ release_read(BlsPage *page)
 	for (int i = 0; i < page->nvobjs; i++)
 		json_object_put(page->vobjs[i]);
 	page->nvobjs = 0;
+	free(page->row_json);
+	page->row_json = NULL;
 	if (page->read_json > 0)
 		bls_page_task_done(page, page->read_json - 1);
 	page->read_json = 0;
@@ -789,6 +802,24 @@ const BlsPageShape bls_shape_download_task = {
 	.list_key = "task",
 	.total_keys = {NULL, NULL},
 	.item = "task"
+};
+
+/*
+ * QueryLogRecord: a bare answer whose rows are resultSet.rows, named by
+ * resultSet.columns; paged by nextMarker, so no total and no page numbers
+ */
+const BlsPageShape bls_shape_log_records = {
+	.wrapped = false,
+	.list_key = "rows",
+	.total_keys = {NULL, NULL},
+	.item = "log record",
+	.list_parent = "resultSet",
+	.columns_key = "columns",
+	.types_key = "columnTypes",
+	.marker_key = "nextMarker",
+	.truncated_key = "isTruncated",
+	.reason_key = "truncatedReason",
+	.scan_info_key = "datasetScanInfo"
 };
 
 /* What an element of the page's list is called in messages. */
@@ -952,6 +983,332 @@ read_single(json_object *root, json_object *result,
 }
 
 /*
+ * Copy at most about max bytes of s[0..len) into dst (dstlen > max + 3), for
+ * a message: whole UTF-8 characters only, '?' for a control character or a
+ * byte that starts no valid UTF-8 sequence, and "..." where it is cut.  The
+ * text comes from the service, and the caller's ereport must not be handed
+ * bytes the database encoding refuses.
+ */
+static void
+message_text(char *dst, size_t dstlen, size_t max, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *e = p + len;
+	size_t		n = 0;
+
+	while (p < e)
+	{
+		int			clen = 1;
+		unsigned char lo = 0x80;
+		unsigned char hi = 0xBF;
+
+		if (*p >= 0xC2 && *p <= 0xDF)
+			clen = 2;
+		else if (*p >= 0xE0 && *p <= 0xEF)
+		{
+			clen = 3;
+			lo = *p == 0xE0 ? 0xA0 : 0x80;	/* no overlong forms */
+			hi = *p == 0xED ? 0x9F : 0xBF;	/* no surrogates */
+		}
+		else if (*p >= 0xF0 && *p <= 0xF4)
+		{
+			clen = 4;
+			lo = *p == 0xF0 ? 0x90 : 0x80;
+			hi = *p == 0xF4 ? 0x8F : 0xBF;
+		}
+		if (clen > 1 &&
+			(e - p < clen || p[1] < lo || p[1] > hi ||
+			 (clen > 2 && (p[2] & 0xC0) != 0x80) ||
+			 (clen > 3 && (p[3] & 0xC0) != 0x80)))
+			clen = -1;			/* not valid: one '?' for its first byte */
+		if (n + (clen > 0 ? clen : 1) > max ||
+			n + (clen > 0 ? clen : 1) + 4 > dstlen)
+		{
+			memcpy(dst + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (clen > 1)
+		{
+			memcpy(dst + n, p, clen);
+			n += clen;
+			p += clen;
+		}
+		else
+		{
+			dst[n++] = (*p < 0x20 || *p >= 0x7F) ? '?' : (char) *p;
+			p++;
+		}
+	}
+	dst[n] = '\0';
+}
+
+/* A column name, for sorting the names to find one given twice */
+typedef struct NameRef
+{
+	const char *s;
+	size_t		len;
+} NameRef;
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	const NameRef *x = (const NameRef *) a;
+	const NameRef *y = (const NameRef *) b;
+	int			c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/*
+ * Each column name once: a row is read like an object keyed by the names,
+ * and an object with a repeated key is ambiguous.  Sorted, so that a long
+ * list of columns costs n log n, not n^2.
+ */
+static BlsParseStatus
+check_column_names(BlsPage *page)
+{
+	NameRef    *names;
+	char		name[64];
+
+	if (page->ncolumns < 2)
+		return BLS_PARSE_OK;
+	if ((names = malloc(sizeof(NameRef) * page->ncolumns)) == NULL)
+	{
+		snprintf(page->error, sizeof(page->error), "Out of memory.");
+		return BLS_PARSE_NOMEM;
+	}
+	for (int k = 0; k < page->ncolumns; k++)
+	{
+		names[k].s = page->columns[k];
+		names[k].len = page->column_lens[k];
+	}
+	qsort(names, page->ncolumns, sizeof(NameRef), name_cmp);
+	for (int k = 1; k < page->ncolumns; k++)
+		if (name_cmp(&names[k - 1], &names[k]) == 0)
+		{
+			message_text(name, sizeof(name), 40, names[k].s, names[k].len);
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"%s\" names the column \"%s\" twice.",
+					 page->shape->columns_key, name);
+			free(names);
+			return BLS_PARSE_BAD_FIELD;
+		}
+	free(names);
+	return BLS_PARSE_OK;
+}
+
+/*
+ * Read a result set's columns and their types from rs, the object holding
+ * the rows.  The columns must be an array of distinct strings (they may be
+ * missing only when there are no rows); the types, if there, an array no
+ * longer than the columns, whose strings type the column at their position
+ * (anything else, or a missing entry, leaves a column untyped).
+ */
+static BlsParseStatus
+read_columns(json_object *rs, const BlsPageShape *shape, BlsPage *page)
+{
+	json_object *cols;
+	json_object *types;
+	size_t		n = 0;
+
+	if (json_object_object_get_ex(rs, shape->columns_key, &cols) &&
+		cols != NULL)
+	{
+		if (!json_object_is_type(cols, json_type_array))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"%s\" is a JSON %s, not an array.",
+					 shape->columns_key,
+					 json_type_to_name(json_object_get_type(cols)));
+			return BLS_PARSE_BAD_FIELD;
+		}
+		n = json_object_array_length(cols);
+	}
+	else if (page->ntasks > 0)
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's %s has %ss but no \"%s\" array.",
+				 shape->list_parent, shape->item, shape->columns_key);
+		return BLS_PARSE_BAD_FIELD;
+	}
+	if (n > INT32_MAX / 2)
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's \"%s\" has too many columns.", shape->columns_key);
+		return BLS_PARSE_BAD_FIELD;
+	}
+	if (n > 0 &&
+		((page->columns = calloc(n, sizeof(char *))) == NULL ||
+		 (page->column_lens = calloc(n, sizeof(size_t))) == NULL ||
+		 (page->column_types = calloc(n, sizeof(char *))) == NULL))
+	{
+		snprintf(page->error, sizeof(page->error), "Out of memory.");
+		return BLS_PARSE_NOMEM;
+	}
+	for (size_t k = 0; k < n; k++)
+	{
+		json_object *c = json_object_array_get_idx(cols, k);
+
+		if (!json_object_is_type(c, json_type_string))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "Column %zu of the response's \"%s\" is a JSON %s, not a string.",
+					 k + 1, shape->columns_key,
+					 json_type_to_name(json_object_get_type(c)));
+			return BLS_PARSE_BAD_FIELD;
+		}
+		/* a name may hold a NUL: it is compared with its length */
+		page->columns[k] = json_object_get_string(c);
+		page->column_lens[k] = (size_t) json_object_get_string_len(c);
+	}
+	page->ncolumns = (int) n;
+
+	if (shape->types_key != NULL &&
+		json_object_object_get_ex(rs, shape->types_key, &types) &&
+		types != NULL)
+	{
+		if (!json_object_is_type(types, json_type_array))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"%s\" is a JSON %s, not an array.",
+					 shape->types_key,
+					 json_type_to_name(json_object_get_type(types)));
+			return BLS_PARSE_BAD_FIELD;
+		}
+		if (json_object_array_length(types) > n)
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"%s\" has %zu types for %zu columns.",
+					 shape->types_key, json_object_array_length(types), n);
+			return BLS_PARSE_BAD_FIELD;
+		}
+		for (size_t k = 0; k < json_object_array_length(types); k++)
+		{
+			json_object *t = json_object_array_get_idx(types, k);
+			const char *s;
+
+			if (!json_object_is_type(t, json_type_string))
+				continue;
+			s = json_object_get_string(t);
+
+			/* as a C string "bigint\u0000x" would pass for "bigint" */
+			if (memchr(s, '\0', json_object_get_string_len(t)) != NULL)
+			{
+				snprintf(page->error, sizeof(page->error),
+						 "Type %zu of the response's \"%s\" holds a NUL (\\u0000).",
+						 k + 1, shape->types_key);
+				return BLS_PARSE_BAD_FIELD;
+			}
+			page->column_types[k] = s;
+		}
+	}
+	return check_column_names(page);
+}
+
+/*
+ * Read a result set's paging and truncation from result (the object holding
+ * the call's members) and rs (the object holding the rows).
+ *
+ * The marker is sent back as the next request's "marker", so it must be a
+ * string without NUL; absent, null or "" means no more pages.  The service
+ * says it cut the result in rs or in the scan-info object, or both: either
+ * counts, and must be a boolean.  The reason is the string beside whichever
+ * said so, resultSet's first, a non-empty one before an empty one.
+ */
+static BlsParseStatus
+read_paging(json_object *result, json_object *rs, const BlsPageShape *shape,
+			BlsPage *page)
+{
+	json_object *v;
+	json_object *scan = NULL;
+	json_object *where[2];
+	const char *what[2];
+
+	if (shape->marker_key != NULL &&
+		json_object_object_get_ex(result, shape->marker_key, &v) && v != NULL)
+	{
+		if (!json_object_is_type(v, json_type_string))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"%s\" is a JSON %s, not a string.",
+					 shape->marker_key,
+					 json_type_to_name(json_object_get_type(v)));
+			return BLS_PARSE_BAD_FIELD;
+		}
+		if (memchr(json_object_get_string(v), '\0',
+				   json_object_get_string_len(v)) != NULL)
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's \"%s\" holds a NUL (\\u0000).",
+					 shape->marker_key);
+			return BLS_PARSE_BAD_FIELD;
+		}
+		if (json_object_get_string_len(v) > 0)
+			page->next_marker = json_object_get_string(v);
+	}
+
+	if (shape->scan_info_key != NULL &&
+		json_object_object_get_ex(result, shape->scan_info_key, &scan) &&
+		scan != NULL && !json_object_is_type(scan, json_type_object))
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The response's \"%s\" is a JSON %s, not an object.",
+				 shape->scan_info_key,
+				 json_type_to_name(json_object_get_type(scan)));
+		return BLS_PARSE_BAD_FIELD;
+	}
+	where[0] = rs;
+	what[0] = shape->list_parent;
+	where[1] = scan;
+	what[1] = shape->scan_info_key;
+	for (int k = 0; k < 2 && shape->truncated_key != NULL; k++)
+	{
+		if (where[k] == NULL ||
+			!json_object_object_get_ex(where[k], shape->truncated_key, &v) ||
+			v == NULL)
+			continue;
+		if (!json_object_is_type(v, json_type_boolean))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response's %s has an \"%s\" that is a JSON %s, not a boolean.",
+					 what[k], shape->truncated_key,
+					 json_type_to_name(json_object_get_type(v)));
+			return BLS_PARSE_BAD_FIELD;
+		}
+		if (!json_object_get_boolean(v))
+			continue;
+		page->truncated = true;
+		if (shape->reason_key != NULL &&
+			json_object_object_get_ex(where[k], shape->reason_key, &v) &&
+			json_object_is_type(v, json_type_string) &&
+			(page->truncated_reason == NULL || page->truncated_reason[0] == '\0'))
+			page->truncated_reason = json_object_get_string(v);
+	}
+	page->query_type = string_member(rs, "queryType");
+	return BLS_PARSE_OK;
+}
+
+/* Forget a result set's columns; the strings belong to the root. */
+static void
+free_columns(BlsPage *page)
+{
+	free(page->columns);
+	free(page->column_lens);
+	free(page->column_types);
+	page->columns = NULL;
+	page->column_lens = NULL;
+	page->column_types = NULL;
+	page->ncolumns = 0;
+	page->next_marker = NULL;
+	page->truncated = false;
+	page->truncated_reason = NULL;
+	page->query_type = NULL;
+}
+
+/*
  * bls_page_parse
  *		Parse a 200 response body of ListDownloadTask into *page.
  */
@@ -979,6 +1336,13 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
  * A single shape's object becomes the page's one task, read like any list
  * element.  Its document is parsed whole (one task: splitting it off would
  * save nothing), so an object that is not strict JSON fails the page.
+ *
+ * A result set's list is inside list_parent ("resultSet"), which must be an
+ * object (else BLS_PARSE_NO_RESULT, or a failure beside a top-level "code");
+ * its columns, their types, the marker of the next page and whether the
+ * service cut the result are read here (read_columns, read_paging), and
+ * total, pageNo and pageSize are not read: such a page is named by its
+ * marker.
  */
 BlsParseStatus
 bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
@@ -988,6 +1352,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	json_object *root;
 	json_object *success;
 	json_object *result;
+	json_object *holder;
 	json_object *list;
 	int64_t		v;
 	const char *end = buf ? buf + len : buf;
@@ -1078,6 +1443,28 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	else
 		result = root;
 
+	/* the object holding the list: result, or an object inside it */
+	holder = result;
+	if (shape->list_parent != NULL &&
+		(!json_object_object_get_ex(result, shape->list_parent, &holder) ||
+		 !json_object_is_type(holder, json_type_object)))
+	{
+		if (!shape->wrapped && has_member(root, "code"))
+		{
+			snprintf(page->error, sizeof(page->error),
+					 "The response carries an error code and no \"%s\" object.",
+					 shape->list_parent);
+			free_split(page);
+			page->ntasks = 0;
+			return BLS_PARSE_FAILURE;
+		}
+		snprintf(page->error, sizeof(page->error),
+				 shape->wrapped ? "The response's result has no \"%s\" object." :
+				 "The response has no \"%s\" object.", shape->list_parent);
+		status = BLS_PARSE_NO_RESULT;
+		goto fail;
+	}
+
 	if (shape->single)
 	{
 		if ((status = read_single(root, result, shape, page)) == BLS_PARSE_OK)
@@ -1090,7 +1477,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		goto fail;
 	}
 
-	if (!json_object_object_get_ex(result, shape->list_key, &list) ||
+	if (!json_object_object_get_ex(holder, shape->list_key, &list) ||
 		!json_object_is_type(list, json_type_array))
 	{
 		if (!shape->wrapped && has_member(root, "code"))
@@ -1102,7 +1489,11 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 			page->ntasks = 0;
 			return BLS_PARSE_FAILURE;
 		}
-		if (shape->wrapped)
+		if (shape->list_parent != NULL)
+			snprintf(page->error, sizeof(page->error),
+					 "The response's %s has no \"%s\" array.",
+					 shape->list_parent, shape->list_key);
+		else if (shape->wrapped)
 			snprintf(page->error, sizeof(page->error),
 					 "The response's result has no \"%s\" array.",
 					 shape->list_key);
@@ -1116,10 +1507,18 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	if (!split)
 		page->ntasks = (int) json_object_array_length(page->tasks);
 
-	if ((status = read_total(result, shape, page)) != BLS_PARSE_OK)
+	if (shape->columns_key != NULL)
+	{
+		if ((status = read_columns(holder, shape, page)) != BLS_PARSE_OK ||
+			(status = read_paging(result, holder, shape, page)) != BLS_PARSE_OK)
+			goto fail;
+		return BLS_PARSE_OK;
+	}
+
+	if ((status = read_total(holder, shape, page)) != BLS_PARSE_OK)
 		goto fail;
 	v = 0;
-	if (!int_member(result, "pageNo", 0, INT32_MAX, &v))
+	if (!int_member(holder, "pageNo", 0, INT32_MAX, &v))
 	{
 		snprintf(page->error, sizeof(page->error),
 				 "The response's \"pageNo\" is not a valid page number.");
@@ -1128,7 +1527,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	}
 	page->page_no = (int) v;
 	v = 0;
-	if (!int_member(result, "pageSize", 0, INT32_MAX, &v))
+	if (!int_member(holder, "pageSize", 0, INT32_MAX, &v))
 	{
 		snprintf(page->error, sizeof(page->error),
 				 "The response's \"pageSize\" is not a valid page size.");
@@ -1136,13 +1535,14 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		goto fail;
 	}
 	page->page_size = (int) v;
-	if ((status = read_default(result, shape, page)) != BLS_PARSE_OK)
+	if ((status = read_default(holder, shape, page)) != BLS_PARSE_OK)
 		goto fail;
 	return BLS_PARSE_OK;
 
 fail:
 	json_object_put(root);
 	free_split(page);
+	free_columns(page);
 	free(page->default_id);
 	page->default_id = NULL;
 	page->root = NULL;
@@ -1156,6 +1556,7 @@ void
 bls_page_free(BlsPage *page)
 {
 	free_split(page);
+	free_columns(page);
 	if (page->root != NULL)
 		json_object_put(page->root);
 	free(page->default_id);
@@ -1164,6 +1565,30 @@ bls_page_free(BlsPage *page)
 	page->tasks = NULL;
 	page->ntasks = 0;
 	page->code = page->message = page->request_id = NULL;
+}
+
+/*
+ * json-c's parse of the text of task i of a split page, a new reference in
+ * *task (NULL for a JSON null); false if the task is not valid JSON, with
+ * page->error saying why.
+ */
+static bool
+parse_task(BlsPage *page, int i, json_object **task)
+{
+	BlsParseStatus status;
+	char		errbuf[112];
+	const char *item = item_name(page);
+
+	*task = parse_document(page->text + page->spans[2 * i],
+						   page->spans[2 * i + 1] - page->spans[2 * i],
+						   &status, errbuf, sizeof(errbuf));
+	if (*task == NULL && status != BLS_PARSE_NOT_OBJECT)
+	{
+		snprintf(page->error, sizeof(page->error), "%c%s %d of the page: %s",
+				 toupper((unsigned char) item[0]), item + 1, i + 1, errbuf);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -1176,9 +1601,7 @@ bls_page_free(BlsPage *page)
 BlsJson *
 bls_page_task(BlsPage *page, int i)
 {
-	BlsParseStatus status;
 	json_object *task;
-	char		errbuf[112];
 
 	if (i < 0 || i >= page->ntasks)
 		return NULL;
@@ -1188,18 +1611,8 @@ bls_page_task(BlsPage *page, int i)
 		return json_object_array_get_idx(page->tasks, (size_t) i);
 	if (page->parsed[i] != NULL)
 		return page->parsed[i];
-
-	task = parse_document(page->text + page->spans[2 * i],
-						  page->spans[2 * i + 1] - page->spans[2 * i],
-						  &status, errbuf, sizeof(errbuf));
-	if (task == NULL && status != BLS_PARSE_NOT_OBJECT)
-	{
-		const char *item = item_name(page);
-
-		snprintf(page->error, sizeof(page->error), "%c%s %d of the page: %s",
-				 toupper((unsigned char) item[0]), item + 1, i + 1, errbuf);
+	if (!parse_task(page, i, &task))
 		return NULL;
-	}
 	/* a JSON null task stays NULL-typed: the caller reports its type */
 	page->parsed[i] = task;
 	return task;
@@ -1625,12 +2038,574 @@ bls_fields_reset(BlsFields *fields)
 }
 
 /*
+ * Reading the rows of a result set.
+ *
+ * A row is an array of values named by the page's columns; it is read like
+ * an object with those names as keys, by the same reader as a task (the
+ * hints are keyed by the column's position) and with the same json-c
+ * fallback, which alone decides what is wrong with a row.  The row can also
+ * be had as one JSON object, {"column": value, ...}, with each value typed
+ * by its column's type (append_column).
+ */
+
+/* A growing text; nomem once an allocation failed. */
+typedef struct TextBuf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	bool		nomem;
+} TextBuf;
+
+/* Make room for n more bytes and a NUL. */
+static bool
+text_reserve(TextBuf *b, size_t n)
+{
+	size_t		cap;
+	char	   *more;
+
+	if (b->nomem)
+		return false;
+	if (b->cap - b->len > n)
+		return true;
+	cap = b->cap > 0 ? b->cap : 64;
+	while (cap - b->len <= n)
+	{
+		if (cap > SIZE_MAX / 2)
+		{
+			b->nomem = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	if ((more = realloc(b->data, cap)) == NULL)
+	{
+		b->nomem = true;
+		return false;
+	}
+	b->data = more;
+	b->cap = cap;
+	return true;
+}
+
+static void
+text_append(TextBuf *b, const char *s, size_t n)
+{
+	if (!text_reserve(b, n))
+		return;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/*
+ * Append s[0..len) as a JSON string, escaped exactly as json-c prints one
+ * (json_escape_str with JSON_C_TO_STRING_NOSLASHESCAPE): '"', '\\' and the
+ * control characters, those with a short escape as \b \f \n \r \t and the
+ * others as \u00xx in lower-case hex; every other byte as it is.
+ */
+static void
+append_json_string(TextBuf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+	const char *e = s + len;
+
+	text_append(b, "\"", 1);
+	for (const char *p = s; p < e; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+		char		esc[7];
+		size_t		elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		esc[0] = '\\';
+		switch (c)
+		{
+			case '"':
+			case '\\':
+				esc[1] = (char) c;
+				break;
+			case '\b':
+				esc[1] = 'b';
+				break;
+			case '\f':
+				esc[1] = 'f';
+				break;
+			case '\n':
+				esc[1] = 'n';
+				break;
+			case '\r':
+				esc[1] = 'r';
+				break;
+			case '\t':
+				esc[1] = 't';
+				break;
+			default:
+				memcpy(esc + 1, "u00", 3);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 0xF];
+				elen = 6;
+				break;
+		}
+		text_append(b, run, p - run);
+		text_append(b, esc, elen);
+		run = p + 1;
+	}
+	text_append(b, run, e - run);
+	text_append(b, "\"", 1);
+}
+
+/*
+ * Is the JSON string [p, e) (quotes included, valid JSON) spelled exactly as
+ * json-c would print it, so that its text can be copied instead of printed
+ * from the decoded string?  It is unless it has an escape that json-c does
+ * not write: "\/", a \u escape of anything but a control character without
+ * a short escape, or upper-case hex.  (A raw control character is not JSON,
+ * and json-c writes every other byte as it is.)
+ */
+static bool
+canonical_string(const char *p, const char *e)
+{
+	for (p++, e--; p < e; p++)
+	{
+		long		u;
+
+		if (*p != '\\')
+			continue;
+		if (strchr("\"\\bfnrt", p[1]) != NULL && p[1] != '\0')
+		{
+			p++;
+			continue;
+		}
+		if (p[1] != 'u' || (u = u_escape(p, e)) < 0 || u >= 0x20 ||
+			u == '\b' || u == '\f' || u == '\n' || u == '\r' || u == '\t' ||
+			(p[5] >= 'A' && p[5] <= 'F'))
+			return false;
+		p += 5;
+	}
+	return true;
+}
+
+/* How a column's type types its values in a row's JSON */
+typedef enum ColumnKind
+{
+	COLUMN_ANY,					/* untyped, or a type not below */
+	COLUMN_NUMBER,
+	COLUMN_BOOLEAN
+} ColumnKind;
+
+/* a and b equal, ignoring ASCII case (not the locale's: "INT" in Turkish) */
+static bool
+ascii_case_eq(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++)
+	{
+		char		x = (*a >= 'A' && *a <= 'Z') ? *a + ('a' - 'A') : *a;
+		char		y = (*b >= 'A' && *b <= 'Z') ? *b + ('a' - 'A') : *b;
+
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
+static ColumnKind
+column_kind(const BlsPage *page, int m)
+{
+	static const char *const numeric[] = {
+		"tinyint", "smallint", "int", "integer", "bigint", "long",
+		"double", "float", "real", "decimal", "numeric"
+	};
+	const char *type = page->column_types[m];
+
+	if (type == NULL)
+		return COLUMN_ANY;
+	for (size_t k = 0; k < sizeof(numeric) / sizeof(numeric[0]); k++)
+		if (ascii_case_eq(type, numeric[k]))
+			return COLUMN_NUMBER;
+	if (ascii_case_eq(type, "boolean"))
+		return COLUMN_BOOLEAN;
+	return COLUMN_ANY;
+}
+
+/* Is s[0..len) exactly a JSON number, nothing around it? */
+static bool
+is_json_number(const char *s, size_t len)
+{
+	JsonCheck	c = {NULL, NULL, NULL, false};
+
+	return len > 0 && check_number(s, s + len, &c) == s + len;
+}
+
+/* "Column "x" of log record 3 <rest>": false, with page->error set */
+static bool
+column_error(BlsPage *page, int i, int m, const char *rest)
+{
+	char		name[64];
+
+	message_text(name, sizeof(name), 40, page->columns[m], page->column_lens[m]);
+	snprintf(page->error, sizeof(page->error), "Column \"%s\" of %s %d %s",
+			 name, item_name(page), i + 1, rest);
+	return false;
+}
+
+/* Column m of row i holds what its type does not allow */
+static bool
+type_error(BlsPage *page, int i, int m, const char *what)
+{
+	char		rest[96];
+
+	/* the type is one column_kind() knows: short, and ASCII */
+	snprintf(rest, sizeof(rest), "is typed %s but holds %s.",
+			 page->column_types[m], what);
+	return column_error(page, i, m, rest);
+}
+
+/*
+ * Append column m of row i, the value v, to the row's JSON text b, as
+ * "name":value (after a ',' unless it is the first).  raw is v's text in
+ * the page, or NULL if the page was parsed whole.
+ *
+ * A value is written as it came, except for a column typed as a number (an
+ * integer or a decimal type, see column_kind), which takes a number, or a
+ * string holding exactly a JSON number, written as that number; and a
+ * column typed boolean, which takes true or false, or the string "true" or
+ * "false".  Null is fine in any column; anything else in a typed column
+ * is an error (false, with page->error set).
+ *
+ * Values are written as json-c prints them (which keeps a number's
+ * spelling, but for -0, written 0), so that a row reads the same whether
+ * its text was read here or by json-c.  Text is copied from the page where
+ * that is the same: a plain value, or a string with only the escapes json-c
+ * writes (canonical_string), so that a long record is copied once rather
+ * than decoded and printed again.  An integer beyond 64 bits, which json-c
+ * holds saturated, is copied from the page as it is spelled there; in a
+ * page parsed whole there is no such text, and it is an error rather than
+ * a wrong number.  (Neither is an INT64_MIN that shares a page parsed
+ * whole with an integer below it, see mark_saturated().)
+ */
+static bool
+append_column(BlsPage *page, int i, int m, const BlsValue *v,
+			  const char *raw, size_t rawlen, TextBuf *b)
+{
+	ColumnKind kind = column_kind(page, m);
+	const char *t;
+	size_t		tlen;
+
+	if (m > 0)
+		text_append(b, ",", 1);
+	append_json_string(b, page->columns[m], page->column_lens[m]);
+	text_append(b, ":", 1);
+	switch (v->type)
+	{
+		case BLS_JSON_NULL:
+			text_append(b, "null", 4);
+			return true;
+		case BLS_JSON_NUMBER:
+			if (kind == COLUMN_BOOLEAN)
+				return type_error(page, i, m, "a JSON number");
+			if (!v->clamped)
+				break;
+			if (raw == NULL)
+				return column_error(page, i, m,
+									"holds an integer beyond the 64-bit range.");
+			text_append(b, raw, rawlen);
+			return true;
+		case BLS_JSON_STRING:
+			if (kind == COLUMN_NUMBER)
+			{
+				if (!is_json_number(v->str, v->len))
+					return type_error(page, i, m, "a string that is not a number");
+				text_append(b, v->str, v->len);
+				return true;
+			}
+			if (kind == COLUMN_BOOLEAN)
+			{
+				if ((v->len == 4 && memcmp(v->str, "true", 4) == 0) ||
+					(v->len == 5 && memcmp(v->str, "false", 5) == 0))
+				{
+					text_append(b, v->str, v->len);
+					return true;
+				}
+				return type_error(page, i, m,
+								  "a string other than \"true\" and \"false\"");
+			}
+			if (raw != NULL && canonical_string(raw, raw + rawlen))
+			{
+				text_append(b, raw, rawlen);
+				return true;
+			}
+			break;
+		case BLS_JSON_BOOLEAN:
+			if (kind == COLUMN_NUMBER)
+				return type_error(page, i, m, "a JSON boolean");
+			break;
+		case BLS_JSON_OBJECT:
+		case BLS_JSON_ARRAY:
+			if (kind != COLUMN_ANY)
+				return type_error(page, i, m, v->type == BLS_JSON_OBJECT ?
+								  "a JSON object" : "a JSON array");
+			break;
+	}
+	t = bls_value_text(v, &tlen);
+	text_append(b, t, tlen);
+	return true;
+}
+
+/* "Log record 3 of the page ...": false, with page->error set */
+static bool
+row_error(BlsPage *page, int i, const char *what)
+{
+	const char *item = item_name(page);
+
+	snprintf(page->error, sizeof(page->error), "%c%s %d of the page %s",
+			 toupper((unsigned char) item[0]), item + 1, i + 1, what);
+	return false;
+}
+
+/*
+ * Read row i, the text [p, end), into f (if not NULL) and its JSON into b
+ * (if not NULL), or return false to leave it to json-c: anything but a
+ * plain array of as many plain values as there are columns, or a value its
+ * column's type refuses.
+ */
+static bool
+read_row_flat(BlsPage *page, int i, const char *p, const char *end,
+			  BlsFields *f, TextBuf *b)
+{
+	int			m = 0;
+
+	if (f != NULL && f->nkeys > 0)
+		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
+	if (b != NULL)
+		text_append(b, "{", 1);
+	p = skip_ws(p, end);
+	if (p >= end || *p != '[')
+		return false;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == ']')
+	{
+		if (page->ncolumns != 0)
+			return false;
+	}
+	else
+		for (;; m++)
+		{
+			BlsValue	unwanted;
+			BlsValue   *v = &unwanted;
+			const char *q;
+
+			if (m >= page->ncolumns || p >= end)
+				return false;
+			if (f != NULL)
+			{
+				int			key = find_key(f, m, page->columns[m],
+										   page->column_lens[m]);
+
+				if (key >= 0)
+					v = &f->values[key];
+			}
+			if ((q = read_value(page, p, end, v)) == NULL)
+				return false;
+			if (b != NULL && !append_column(page, i, m, v, p, q - p, b))
+				return false;
+			p = skip_ws(q, end);
+			if (p < end && *p == ',')
+			{
+				p = skip_ws(p + 1, end);
+				continue;
+			}
+			if (p < end && *p == ']' && m + 1 == page->ncolumns)
+				break;
+			return false;
+		}
+	if (skip_ws(p + 1, end) != end)
+		return false;
+	if (b != NULL)
+	{
+		text_append(b, "}", 1);
+		if (b->nomem)
+			return false;
+	}
+	if (f != NULL)
+		f->type = BLS_JSON_OBJECT;
+	return true;
+}
+
+/*
+ * Read row i from json-c's tree of it, row, into f (if not NULL) and its
+ * JSON into b (if not NULL); false if it is not an array of as many values
+ * as there are columns, or a value's column refuses it, with page->error
+ * saying why.  [p, end) is the row's text in the page, or p is NULL: each
+ * value's text is taken from it for append_column().
+ */
+static bool
+read_row_tree(BlsPage *page, int i, json_object *row, const char *p,
+			  const char *end, BlsFields *f, TextBuf *b)
+{
+	size_t		n;
+	char		what[96];
+
+	if (bls_json_type(row) != BLS_JSON_ARRAY)
+	{
+		snprintf(what, sizeof(what), "is a JSON %s, not an array.",
+				 bls_json_type_name(bls_json_type(row)));
+		return row_error(page, i, what);
+	}
+	n = json_object_array_length(row);
+	if (n != (size_t) page->ncolumns)
+	{
+		snprintf(what, sizeof(what), "has %zu value%s for %d column%s.",
+				 n, n == 1 ? "" : "s", page->ncolumns,
+				 page->ncolumns == 1 ? "" : "s");
+		return row_error(page, i, what);
+	}
+	if (f != NULL && f->nkeys > 0)
+		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
+	if (b != NULL)
+		text_append(b, "{", 1);
+	/* json-c took the row: it is an array, whose values skip_value() finds */
+	if (p != NULL)
+		p = skip_ws(skip_ws(p, end) + 1, end);
+	for (int m = 0; m < page->ncolumns; m++)
+	{
+		json_object *e = json_object_array_get_idx(row, m);
+		BlsValue	v;
+		const char *raw = NULL;
+		size_t		rawlen = 0;
+		const char *q;
+
+		if (p != NULL && (q = skip_value(p, end)) != NULL)
+		{
+			raw = p;
+			rawlen = q - p;
+			p = skip_ws(q, end);
+			if (p < end && *p == ',')
+				p = skip_ws(p + 1, end);
+		}
+		else
+			p = NULL;
+		value_from_json(e, &v);
+		if (f != NULL && e != NULL)
+		{
+			int			key = find_key(f, m, page->columns[m],
+									   page->column_lens[m]);
+
+			/* a null is left absent, as for a task's member */
+			if (key >= 0)
+				f->values[key] = v;
+		}
+		if (b != NULL &&
+			!append_column(page, i, m, &v, raw, rawlen, b))
+			return false;
+	}
+	if (b != NULL)
+	{
+		text_append(b, "}", 1);
+		if (b->nomem)
+		{
+			snprintf(page->error, sizeof(page->error), "Out of memory.");
+			return false;
+		}
+	}
+	if (f != NULL)
+		f->type = BLS_JSON_OBJECT;
+	return true;
+}
+
+/* Free the values json-c parsed for the reader from the index from on. */
+static void
+release_values(BlsPage *page, int from)
+{
+	for (int k = from; k < page->nvobjs; k++)
+		json_object_put(page->vobjs[k]);
+	page->nvobjs = from;
+}
+
+/*
+ * Read row i of a result set (in range) into f and its JSON into b (either
+ * may be NULL).  If keep, what json-c parsed for it stays with the page
+ * until the next read (bls_page_read_task: f's values point into it);
+ * otherwise it is freed before returning, leaving the page as it was
+ * (bls_page_row_json, which must not disturb the latest read).
+ */
+static bool
+read_row(BlsPage *page, int i, BlsFields *f, TextBuf *b, bool keep)
+{
+	int			nvobjs = page->nvobjs;
+	const char *p = NULL;
+	const char *end = NULL;
+	json_object *row;
+	json_object *own = NULL;
+	bool		ok;
+
+	if (b != NULL)
+	{
+		/* room for the row's text and the names: usually no growing */
+		size_t		need = (page->text ? page->spans[2 * i + 1] -
+							page->spans[2 * i] : 0) + 2;
+
+		for (int m = 0; m < page->ncolumns; m++)
+			need += page->column_lens[m] + 4;
+		(void) text_reserve(b, need);
+	}
+	if (page->text != NULL)
+	{
+		p = page->text + page->spans[2 * i];
+		end = page->text + page->spans[2 * i + 1];
+		if (read_row_flat(page, i, p, end, f, b))
+		{
+			if (!keep)
+				release_values(page, nvobjs);
+			return true;
+		}
+		release_values(page, nvobjs);
+		if (b != NULL)
+			b->len = 0;
+	}
+
+	/* json-c reads it, or says what is wrong with it */
+	if (page->text == NULL)
+		row = json_object_array_get_idx(page->tasks, (size_t) i);
+	else
+	{
+		if ((row = page->parsed[i]) == NULL)
+		{
+			if (!parse_task(page, i, &own))
+				return false;
+			row = own;
+		}
+		if (keep)
+		{
+			/* freed at the next read, see release_read() */
+			if (own != NULL)
+				page->parsed[i] = own;
+			page->read_json = i + 1;
+			own = NULL;
+		}
+	}
+	ok = read_row_tree(page, i, row, p, end, f, b);
+	json_object_put(own);
+	return ok;
+}
+
+/*
  * bls_page_read_task
  *		Read the i'th task's fields into *fields.
  *
  * Returns false if i is out of range or the task is not valid JSON (then
  * page->error says why).  The values stay valid until the next call for
  * this page or bls_page_free().
+ *
+ * The task of a result set is a row: it must be an array of a value for
+ * each column, else it is refused too.  Its values are read as the members
+ * named by the columns (a key that names no column is absent; a column no
+ * key names is skipped), and fields->type is BLS_JSON_OBJECT.  With
+ * fields->want_row, the row is also written as a JSON object, as
+ * bls_page_row_json() writes it, into fields->row_json (owned by the page
+ * like the values); a value its column's type refuses then refuses the row.
  */
 bool
 bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
@@ -1643,6 +2618,25 @@ bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
 		snprintf(page->error, sizeof(page->error), "There is no %s %d on the page.",
 				 item_name(page), i + 1);
 		return false;
+	}
+	fields->row_json = NULL;
+	fields->row_json_len = 0;
+	if (page->shape != NULL && page->shape->columns_key != NULL)
+	{
+		TextBuf		b = {NULL, 0, 0, false};
+
+		if (!read_row(page, i, fields, fields->want_row ? &b : NULL, true))
+		{
+			free(b.data);
+			return false;
+		}
+		if (fields->want_row)
+		{
+			page->row_json = b.data;
+			fields->row_json = b.data;
+			fields->row_json_len = b.len;
+		}
+		return true;
 	}
 	if (page->text != NULL &&
 		read_flat(page, page->text + page->spans[2 * i],
@@ -1666,6 +2660,46 @@ bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
 			memset(&fields->values[k], 0, sizeof(BlsValue));
 	}
 	return true;
+}
+
+/*
+ * bls_page_row_json
+ *		Row i of a result set as one JSON object, {"column": value, ...} in
+ *		the order of the columns; malloc'd and NUL-terminated, its length
+ *		in *len.  The caller frees it.
+ *
+ * Each name is written as json-c writes a string, each value as
+ * append_column() types it.  NULL if i is out of range, the page is not a
+ * result set, the row is not valid JSON or not an array of a value per
+ * column, or a value its column's type refuses; page->error then says
+ * why.  It does not disturb the values of the latest bls_page_read_task().
+ */
+char *
+bls_page_row_json(BlsPage *page, int i, size_t *len)
+{
+	TextBuf		b = {NULL, 0, 0, false};
+
+	*len = 0;
+	if (page->shape == NULL || page->shape->columns_key == NULL)
+	{
+		snprintf(page->error, sizeof(page->error),
+				 "The page holds %ss, not the rows of a result set.",
+				 item_name(page));
+		return NULL;
+	}
+	if (i < 0 || i >= page->ntasks)
+	{
+		snprintf(page->error, sizeof(page->error), "There is no %s %d on the page.",
+				 item_name(page), i + 1);
+		return NULL;
+	}
+	if (!read_row(page, i, NULL, &b, false))
+	{
+		free(b.data);
+		return NULL;
+	}
+	*len = b.len;
+	return b.data;
 }
 
 /*

@@ -10,7 +10,9 @@
  * ListProject and ListLogStore beside ListDownloadTask's, DescribeDownloadTask's
  * single task, and the answers of CreateDownloadTask, GetDownloadTaskLink and
  * DeleteDownloadTask (bls_parse_create_result, bls_parse_link_result,
- * bls_parse_ack).  Every body is
+ * bls_parse_ack), and QueryLogRecord's result set (its envelope, its rows
+ * read by column name, and each row as JSON typed by its columns' types,
+ * bls_page_row_json).  Every body is
  * copied into a malloc'd buffer of exactly its length before parsing and
  * freed right after, so under ASan an over-read of the input, or a pointer
  * kept into it, is caught.  Plain C with no framework: it prints TAP ("ok N - ...",
@@ -1336,8 +1338,13 @@ element_field_is(BlsPage *page, int i, const char *key, const char *want)
 	const char *keys[1] = {key};
 	size_t		keylens[1] = {strlen(key)};
 	BlsValue	values[1];
-	BlsFields	f = {1, keys, keylens, values, BLS_JSON_NULL, {0}};
+	BlsFields	f;
 
+	memset(&f, 0, sizeof(f));
+	f.nkeys = 1;
+	f.keys = keys;
+	f.keylens = keylens;
+	f.values = values;
 	bls_fields_reset(&f);
 	if (!bls_page_read_task(page, i, &f))
 		return false;
@@ -2313,6 +2320,947 @@ test_ack(void)
 	reply_free(&out);
 }
 
+/*
+ * QueryLogRecord: a bare answer, rows in "resultSet" named by its columns
+ */
+
+static const char log_records_page[] =
+"{\"resultSet\":{\"queryType\":\"match\","
+"\"columns\":[\"@timestamp\",\"@seq\",\"@stream\",\"@raw\",\"status\"],"
+"\"columnTypes\":[\"bigint\",\"bigint\",\"varchar\",\"varchar\",\"bigint\"],"
+"\"rows\":[[1700000000123,5,\"nginx-01\",\"{\\\"status\\\":500}\",500],"
+"[1700000000124, 6 ,\"nginx-02\",\"{\\\"status\\\":200}\",200]],"
+"\"isTruncated\":false,\"truncatedReason\":\"\"},"
+"\"datasetScanInfo\":{\"isTruncated\":false,\"truncatedReason\":\"\","
+"\"statistics\":{\"executionTimeInMs\":3,\"scanCount\":2,\"rows\":[1]}},"
+"\"rows\":[[\"decoy\"]],\"nextMarker\":\"v1.5.abcd\"}";
+
+/* A string value's bytes are want */
+static bool
+value_is(const BlsValue *v, const char *want, size_t len)
+{
+	return v->type == BLS_JSON_STRING && v->len == len &&
+		memcmp(v->str, want, len) == 0;
+}
+
+/* bls_page_row_json(page, i) is exactly want (NULL: it fails) */
+static bool
+row_json_is(BlsPage *page, int i, const char *want)
+{
+	size_t		len;
+	char	   *got = bls_page_row_json(page, i, &len);
+	bool		ok;
+
+	if (got == NULL || want == NULL)
+		ok = got == NULL && want == NULL;
+	else
+		ok = len == strlen(want) && memcmp(got, want, len) == 0 &&
+			got[len] == '\0';
+	if (!ok)
+		printf("#   got:  %s\n#   want: %s\n#   error: %s\n",
+			   got ? got : "(null)", want ? want : "(null)", page->error);
+	free(got);
+	return ok;
+}
+
+/* The page's error is exactly want */
+static bool
+error_is(const BlsPage *page, const char *want)
+{
+	bool		ok = strcmp(page->error, want) == 0;
+
+	if (!ok)
+		printf("#   error: \"%s\"\n#   want:  \"%s\"\n", page->error, want);
+	return ok;
+}
+
+static void
+test_log_records_page(void)
+{
+	const char *keys[] = {"status", "@stream", "absent", "@timestamp"};
+	size_t		keylens[4];
+	BlsValue	v[4];
+	BlsFields	f;
+	BlsPage		page;
+	BlsParseStatus status;
+
+	status = PARSE_SHAPE(log_records_page, &bls_shape_log_records, &page);
+	check_status(status, BLS_PARSE_OK, &page, "log records: a page parses");
+	CHECK(page.shape == &bls_shape_log_records && page.ntasks == 2 &&
+		  page.text != NULL,
+		  "log records: two rows, split from resultSet, not the decoys");
+	CHECK(page.total == -1 && page.page_no == 0 && page.page_size == 0 &&
+		  page.default_id == NULL && page.code == NULL,
+		  "log records: no total, no page numbers");
+	CHECK(page.ncolumns == 5 && page.column_lens[0] == 10 &&
+		  strcmp(page.columns[0], "@timestamp") == 0 &&
+		  strcmp(page.columns[4], "status") == 0,
+		  "log records: the columns");
+	CHECK(strcmp(page.column_types[0], "bigint") == 0 &&
+		  strcmp(page.column_types[3], "varchar") == 0,
+		  "log records: the column types");
+	check_str(page.next_marker, "v1.5.abcd", "log records: nextMarker");
+	check_str(page.query_type, "match", "log records: queryType");
+	CHECK(!page.truncated && page.truncated_reason == NULL,
+		  "log records: not truncated, no reason");
+	CHECK(bls_json_type(page.tasks) == BLS_JSON_ARRAY,
+		  "log records: page.tasks is the rows array");
+
+	fields_over(&f, keys, keylens, v, 4);
+	f.want_row = true;
+	CHECK(bls_page_read_task(&page, 0, &f) && f.type == BLS_JSON_OBJECT,
+		  "log records: row 1 reads as an object");
+	CHECK(page.read_json == 0 && page.nvobjs == 1,
+		  "log records: row 1 from the text, json-c only for the escaped @raw");
+	CHECK(v[0].type == BLS_JSON_NUMBER && v[0].is_int && v[0].ival == 500,
+		  "log records: status by name");
+	CHECK(value_is(&v[1], "nginx-01", 8), "log records: @stream by name");
+	CHECK(v[2].type == BLS_JSON_NULL && !v[2].present,
+		  "log records: a key that names no column is absent");
+	CHECK(v[3].is_int && v[3].ival == INT64_C(1700000000123),
+		  "log records: @timestamp, last of the keys, first of the columns");
+	check_bytes(f.row_json, f.row_json_len,
+				"{\"@timestamp\":1700000000123,\"@seq\":5,\"@stream\":\"nginx-01\","
+				"\"@raw\":\"{\\\"status\\\":500}\",\"status\":500}",
+				strlen("{\"@timestamp\":1700000000123,\"@seq\":5,\"@stream\":\"nginx-01\","
+					   "\"@raw\":\"{\\\"status\\\":500}\",\"status\":500}"),
+				"log records: row 1 as JSON, exactly");
+	CHECK(f.row_json == page.row_json && f.row_json[f.row_json_len] == '\0',
+		  "log records: the row's JSON is the page's, NUL-terminated");
+
+	/* row_json of another row leaves the latest read alone */
+	CHECK(row_json_is(&page, 1,
+					  "{\"@timestamp\":1700000000124,\"@seq\":6,\"@stream\":\"nginx-02\","
+					  "\"@raw\":\"{\\\"status\\\":200}\",\"status\":200}"),
+		  "log records: bls_page_row_json of row 2, spaces gone");
+	CHECK(value_is(&v[1], "nginx-01", 8) && v[0].ival == 500 &&
+		  page.nvobjs == 1 && f.row_json == page.row_json,
+		  "log records: bls_page_row_json keeps the latest read's values");
+
+	/* the row alone: no keys, no values */
+	{
+		BlsFields	none;
+
+		memset(&none, 0, sizeof(none));
+		none.want_row = true;
+		bls_fields_reset(&none);
+		CHECK(bls_page_read_task(&page, 1, &none) && none.row_json != NULL &&
+			  strncmp(none.row_json, "{\"@timestamp\":1700000000124,", 28) == 0 &&
+			  none.type == BLS_JSON_OBJECT,
+			  "log records: a read for the row alone, without keys");
+	}
+
+	/* the hints, then a read without the row */
+	f.want_row = false;
+	CHECK(bls_page_read_task(&page, 1, &f) && v[0].ival == 200 &&
+		  value_is(&v[1], "nginx-02", 8) && v[3].ival == INT64_C(1700000000124),
+		  "log records: row 2 reads");
+	CHECK(f.row_json == NULL && f.row_json_len == 0 && page.row_json == NULL,
+		  "log records: no row JSON unless asked for");
+	CHECK(!bls_page_read_task(&page, 2, &f) &&
+		  error_is(&page, "There is no log record 3 on the page."),
+		  "log records: \"There is no log record 3 on the page.\"");
+	CHECK(row_json_is(&page, -1, NULL) &&
+		  error_is(&page, "There is no log record 0 on the page."),
+		  "log records: bls_page_row_json out of range");
+	bls_page_free(&page);
+	CHECK(page.ncolumns == 0 && page.columns == NULL && page.next_marker == NULL &&
+		  page.query_type == NULL && page.row_json == NULL,
+		  "log records: bls_page_free clears the result set");
+
+	/* not a result set */
+	status = PARSE_SHAPE("{\"result\":[[1]]}", &bls_shape_log_stores, &page);
+	CHECK(status == BLS_PARSE_OK && row_json_is(&page, 0, NULL) &&
+		  error_is(&page, "The page holds log stores, not the rows of a result set."),
+		  "log records: bls_page_row_json of a page of log stores");
+	bls_page_free(&page);
+}
+
+/* The envelope: what a result set must have, byte for byte */
+static void
+test_log_records_envelope(void)
+{
+	static const struct
+	{
+		const char *body;
+		BlsParseStatus want;
+		const char *error;
+		const char *desc;
+	}			bad[] = {
+		{"{}", BLS_PARSE_NO_RESULT,
+			"The response has no \"resultSet\" object.", "empty object"},
+		{"{\"resultSet\":[[1]],\"rows\":[[1]]}", BLS_PARSE_NO_RESULT,
+			"The response has no \"resultSet\" object.", "resultSet an array"},
+		{"{\"resultSet\":null}", BLS_PARSE_NO_RESULT,
+			"The response has no \"resultSet\" object.", "resultSet null"},
+		{"{\"resultSet\":{\"columns\":[]},\"rows\":[]}", BLS_PARSE_NO_TASKS,
+			"The response's resultSet has no \"rows\" array.", "no rows"},
+		{"{\"resultSet\":{\"columns\":[],\"rows\":\"not an array\"}}",
+			BLS_PARSE_NO_TASKS,
+			"The response's resultSet has no \"rows\" array.", "rows a string"},
+		{"{\"code\":\"LogStoreNotFound\",\"resultSet\":{\"rows\":{}}}",
+			BLS_PARSE_FAILURE,
+			"The response carries an error code and no \"rows\" array.",
+		"a code and rows not an array: a failure"},
+		{"{\"resultSet\":{\"rows\":[[1]]}}", BLS_PARSE_BAD_FIELD,
+			"The response's resultSet has log records but no \"columns\" array.",
+		"rows without columns"},
+		{"{\"resultSet\":{\"rows\":[[1]],\"columns\":null}}", BLS_PARSE_BAD_FIELD,
+			"The response's resultSet has log records but no \"columns\" array.",
+		"rows with null columns"},
+		{"{\"resultSet\":{\"rows\":[],\"columns\":{\"a\":1}}}", BLS_PARSE_BAD_FIELD,
+			"The response's \"columns\" is a JSON object, not an array.",
+		"columns an object"},
+		{"{\"resultSet\":{\"rows\":[],\"columns\":[\"a\",7]}}", BLS_PARSE_BAD_FIELD,
+			"Column 2 of the response's \"columns\" is a JSON int, not a string.",
+		"a column name that is a number"},
+		{"{\"resultSet\":{\"rows\":[],\"columns\":[\"a\",null]}}", BLS_PARSE_BAD_FIELD,
+			"Column 2 of the response's \"columns\" is a JSON null, not a string.",
+		"a column name that is null"},
+		{"{\"resultSet\":{\"rows\":[],\"columns\":[\"a\",\"b\",\"a\"]}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"columns\" names the column \"a\" twice.",
+		"a repeated column"},
+		{"{\"resultSet\":{\"rows\":[],\"columns\":[\"x\\u0000y\",\"\\u00e9\","
+			"\"x\\u0000y\"]}}", BLS_PARSE_BAD_FIELD,
+			"The response's \"columns\" names the column \"x?y\" twice.",
+		"a repeated column with a NUL"},
+		{"{\"resultSet\":{\"rows\":[],\"columns\":[\"\\u00e9\",\"\\u00e9\"]}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"columns\" names the column \"\xc3\xa9\" twice.",
+		"a repeated column spelled with an escape"},
+		{"{\"resultSet\":{\"rows\":[],\"columns\":[\"a\"],\"columnTypes\":\"bigint\"}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"columnTypes\" is a JSON string, not an array.",
+		"columnTypes a string"},
+		{"{\"resultSet\":{\"rows\":[],\"columns\":[\"a\",\"b\"],"
+			"\"columnTypes\":[\"bigint\",\"bigint\",\"bigint\"]}}", BLS_PARSE_BAD_FIELD,
+			"The response's \"columnTypes\" has 3 types for 2 columns.",
+		"more types than columns"},
+		{"{\"resultSet\":{\"rows\":[],\"columnTypes\":[\"bigint\"]}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"columnTypes\" has 1 types for 0 columns.",
+		"types without columns"},
+		{"{\"resultSet\":{\"rows\":[],\"columns\":[\"a\"],"
+			"\"columnTypes\":[\"bigint\\u0000x\"]}}", BLS_PARSE_BAD_FIELD,
+			"Type 1 of the response's \"columnTypes\" holds a NUL (\\u0000).",
+		"a type holding a NUL"},
+		{"{\"resultSet\":{\"rows\":[]},\"nextMarker\":5}", BLS_PARSE_BAD_FIELD,
+			"The response's \"nextMarker\" is a JSON int, not a string.",
+		"nextMarker a number"},
+		{"{\"resultSet\":{\"rows\":[]},\"nextMarker\":false}", BLS_PARSE_BAD_FIELD,
+			"The response's \"nextMarker\" is a JSON boolean, not a string.",
+		"nextMarker false"},
+		{"{\"resultSet\":{\"rows\":[]},\"nextMarker\":\"v1\\u0000x\"}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's \"nextMarker\" holds a NUL (\\u0000).",
+		"nextMarker holding a NUL"},
+		{"{\"resultSet\":{\"rows\":[],\"isTruncated\":\"false\"}}", BLS_PARSE_BAD_FIELD,
+			"The response's resultSet has an \"isTruncated\" that is a JSON string, not a boolean.",
+		"resultSet.isTruncated a string"},
+		{"{\"resultSet\":{\"rows\":[]},\"datasetScanInfo\":{\"isTruncated\":1}}",
+			BLS_PARSE_BAD_FIELD,
+			"The response's datasetScanInfo has an \"isTruncated\" that is a JSON int, not a boolean.",
+		"datasetScanInfo.isTruncated a number"},
+		{"{\"resultSet\":{\"rows\":[]},\"datasetScanInfo\":[]}", BLS_PARSE_BAD_FIELD,
+			"The response's \"datasetScanInfo\" is a JSON array, not an object.",
+		"datasetScanInfo an array"},
+		{"{\"resultSet\":{\"rows\":[]}", BLS_PARSE_NOT_JSON, NULL, "truncated"},
+		{"[{\"resultSet\":{\"rows\":[]}}]", BLS_PARSE_NOT_OBJECT,
+			"The response is a JSON array, not an object.", "an array"},
+	};
+	BlsPage		page;
+	BlsParseStatus status;
+	char		desc[160];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		snprintf(desc, sizeof(desc), "log records: %s: status %d%s", bad[i].desc,
+				 (int) bad[i].want, bad[i].error ? ", exact message" : "");
+		CHECK(shape_error_is(bad[i].body, &bls_shape_log_records, bad[i].want,
+							 bad[i].error), desc);
+	}
+
+	/* a code and no resultSet: the service's error, kept */
+	status = PARSE_SHAPE("{\"code\":\"LogStoreNotFound\",\"message\":\"no such store\","
+						 "\"requestId\":\"r-7\"}", &bls_shape_log_records, &page);
+	check_status(status, BLS_PARSE_FAILURE, &page,
+				 "log records: a code and no resultSet: FAILURE");
+	CHECK(page.root != NULL && page.tasks == NULL && page.ntasks == 0 &&
+		  page.ncolumns == 0, "log records: the failure keeps the root only");
+	check_str(page.code, "LogStoreNotFound", "log records: failure code");
+	check_str(page.request_id, "r-7", "log records: failure requestId");
+	check_str(page.error, "The response carries an error code and no \"resultSet\" object.",
+			  "log records: failure sentence");
+	bls_page_free(&page);
+
+	/* a code beside a result set is no failure; nor a code inside it */
+	status = PARSE_SHAPE("{\"code\":\"OK\",\"resultSet\":{\"rows\":[],\"code\":\"X\"}}",
+						 &bls_shape_log_records, &page);
+	CHECK(status == BLS_PARSE_OK && page.ntasks == 0 && page.ncolumns == 0 &&
+		  page.columns == NULL,
+		  "log records: a code beside the rows; no columns and no rows is fine");
+	bls_page_free(&page);
+	status = PARSE_SHAPE("{\"resultSet\":{\"code\":\"X\",\"columns\":[\"a\"]}}",
+						 &bls_shape_log_records, &page);
+	CHECK(status == BLS_PARSE_NO_TASKS,
+		  "log records: a code inside resultSet is not the answer's");
+	bls_page_free(&page);
+	status = PARSE_SHAPE("{\"resultSet\":{\"rows\":[],\"columns\":null,"
+						 "\"columnTypes\":null},\"nextMarker\":null}",
+						 &bls_shape_log_records, &page);
+	CHECK(status == BLS_PARSE_OK && page.ncolumns == 0 && page.next_marker == NULL,
+		  "log records: null columns, types and marker with no rows");
+	bls_page_free(&page);
+
+	/* nextMarker: absent, null and "" are no more pages */
+	{
+		const char *bodies[] = {
+			"{\"resultSet\":{\"rows\":[]}}",
+			"{\"resultSet\":{\"rows\":[]},\"nextMarker\":null}",
+			"{\"resultSet\":{\"rows\":[]},\"nextMarker\":\"\"}",
+			"{\"resultSet\":{\"rows\":[],\"nextMarker\":\"inside\"}}",
+		};
+
+		for (int k = 0; k < 4; k++)
+		{
+			status = parse_shape_exact(bodies[k], strlen(bodies[k]),
+									   &bls_shape_log_records, &page);
+			snprintf(desc, sizeof(desc), "log records: no next page: %s", bodies[k]);
+			CHECK(status == BLS_PARSE_OK && page.next_marker == NULL, desc);
+			bls_page_free(&page);
+		}
+		status = PARSE_SHAPE("{\"nextMarker\":\"v1.9.\\u00e9\",\"resultSet\":{\"rows\":[]}}",
+							 &bls_shape_log_records, &page);
+		CHECK(status == BLS_PARSE_OK, "log records: an escaped marker parses");
+		check_str(page.next_marker, "v1.9.\xc3\xa9", "log records: the marker, decoded");
+		bls_page_free(&page);
+	}
+
+	/* the rows may be found by the locate pass or by json-c: the same page */
+	{
+		static const char *const bodies[] = {
+			"{\"resultSet\":{\"columns\":[\"a\"],\"rows\":[[1],[2]]}}",
+			/* an escaped key anywhere in the way: parsed whole */
+			"{\"x\\u0079\":1,\"resultSet\":{\"columns\":[\"a\"],\"rows\":[[1],[2]]}}",
+			/* a repeated resultSet: json-c keeps the last */
+			("{\"resultSet\":{\"rows\":[[9]]},"
+			 "\"resultSet\":{\"columns\":[\"a\"],\"rows\":[[1],[2]]}}"),
+			/* rows repeated inside: the last */
+			"{\"resultSet\":{\"rows\":[[9]],\"columns\":[\"a\"],\"rows\":[[1],[2]]}}",
+			/* a resultSet that is no object, then one: the last */
+			"{\"resultSet\":7,\"resultSet\":{\"columns\":[\"a\"],\"rows\":[[1],[2]]}}",
+		};
+		const bool split[] = {true, false, false, false, true};
+
+		for (int k = 0; k < 5; k++)
+		{
+			status = parse_shape_exact(bodies[k], strlen(bodies[k]),
+									   &bls_shape_log_records, &page);
+			snprintf(desc, sizeof(desc), "log records: %s: two rows, %s",
+					 bodies[k], split[k] ? "split" : "parsed whole");
+			CHECK(status == BLS_PARSE_OK && page.ntasks == 2 &&
+				  (page.text != NULL) == split[k] &&
+				  row_json_is(&page, 0, "{\"a\":1}") &&
+				  row_json_is(&page, 1, "{\"a\":2}"), desc);
+			bls_page_free(&page);
+		}
+	}
+}
+
+/* isTruncated beside the rows or in datasetScanInfo, and the reason */
+static void
+test_log_records_truncated(void)
+{
+	static const struct
+	{
+		const char *rs;			/* members of resultSet besides rows */
+		const char *scan;		/* datasetScanInfo, or NULL */
+		bool		truncated;
+		const char *reason;
+	}			cases[] = {
+		{"", NULL, false, NULL},
+		{"\"isTruncated\":false,\"truncatedReason\":\"x\"", NULL, false, NULL},
+		{"\"isTruncated\":true,\"truncatedReason\":\"TooManyRows\"", NULL, true,
+		"TooManyRows"},
+		{"\"isTruncated\":true", NULL, true, NULL},
+		{"\"isTruncated\":null", "{\"isTruncated\":null}", false, NULL},
+		{"", "{\"isTruncated\":true,\"truncatedReason\":\"Timeout\"}", true,
+		"Timeout"},
+		{"\"isTruncated\":false,\"truncatedReason\":\"a\"",
+			"{\"isTruncated\":true,\"truncatedReason\":\"b\"}", true, "b"},
+		{"\"isTruncated\":true,\"truncatedReason\":\"a\"",
+			"{\"isTruncated\":true,\"truncatedReason\":\"b\"}", true, "a"},
+		{"\"isTruncated\":true,\"truncatedReason\":\"\"",
+			"{\"isTruncated\":true,\"truncatedReason\":\"b\"}", true, "b"},
+		{"\"isTruncated\":true,\"truncatedReason\":\"\"",
+			"{\"isTruncated\":false,\"truncatedReason\":\"b\"}", true, ""},
+		{"\"isTruncated\":true,\"truncatedReason\":5",
+			"{\"isTruncated\":true}", true, NULL},
+		{"", "{\"truncatedReason\":\"b\",\"statistics\":{\"isTruncated\":true}}",
+		false, NULL},
+		{"", "null", false, NULL},
+	};
+	char		body[512];
+	char		desc[600];
+	BlsPage		page;
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+	{
+		BlsParseStatus status;
+		bool		ok;
+
+		snprintf(body, sizeof(body), "{\"resultSet\":{\"rows\":[]%s%s}%s%s}",
+				 cases[k].rs[0] ? "," : "", cases[k].rs,
+				 cases[k].scan ? ",\"datasetScanInfo\":" : "",
+				 cases[k].scan ? cases[k].scan : "");
+		status = parse_shape_exact(body, strlen(body), &bls_shape_log_records, &page);
+		ok = status == BLS_PARSE_OK && page.truncated == cases[k].truncated &&
+			(cases[k].reason == NULL ? page.truncated_reason == NULL :
+			 page.truncated_reason != NULL &&
+			 strcmp(page.truncated_reason, cases[k].reason) == 0);
+		snprintf(desc, sizeof(desc), "log records: truncated %s, reason %s: %s",
+				 cases[k].truncated ? "yes" : "no",
+				 cases[k].reason ? cases[k].reason : "none", body);
+		CHECK(ok, desc);
+		if (!ok)
+			printf("#   status %d, truncated %d, reason %s, error %s\n", (int) status,
+				   page.truncated, page.truncated_reason ? page.truncated_reason : "(null)",
+				   page.error);
+		bls_page_free(&page);
+	}
+}
+
+/* Rows that are not an array of a value per column are refused */
+static void
+test_log_records_rows(void)
+{
+	static const char body[] =
+		"{\"resultSet\":{\"columns\":[\"a\",\"b\",\"c\",\"d\",\"e\"],\"rows\":["
+		"[1,2,3,4,5],"
+		"[1,2,3],"
+		"42,"
+		"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5},"
+		"null,"
+		"[1,2,3,4,5,6],"
+		"[1,[2],3],"
+		"[1,2,3,4,tru],"
+		"[1,2,3,4,05],"
+		"[],"
+		"[1,2,3,4,5]]}}";
+	static const char *const errors[] = {
+		NULL,
+		"Log record 2 of the page has 3 values for 5 columns.",
+		"Log record 3 of the page is a JSON number, not an array.",
+		"Log record 4 of the page is a JSON object, not an array.",
+		"Log record 5 of the page is a JSON null, not an array.",
+		"Log record 6 of the page has 6 values for 5 columns.",
+		"Log record 7 of the page has 3 values for 5 columns.",
+		"Log record 8 of the page: ",
+		"Log record 9 of the page: ",
+		"Log record 10 of the page has 0 values for 5 columns.",
+		NULL,
+	};
+	const char *keys[] = {"e", "a"};
+	size_t		keylens[2];
+	BlsValue	v[2];
+	BlsFields	f;
+	BlsPage		page;
+	char		desc[160];
+
+	fields_over(&f, keys, keylens, v, 2);
+	CHECK(PARSE_SHAPE(body, &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  page.ntasks == 11, "log record rows: the page parses");
+	for (int i = 0; i < 11; i++)
+	{
+		for (int want_row = 0; want_row < 2; want_row++)
+		{
+			bool		read;
+
+			f.want_row = want_row;
+			read = bls_page_read_task(&page, i, &f);
+			snprintf(desc, sizeof(desc), "log record rows: row %d%s: %s", i + 1,
+					 want_row ? " with its JSON" : "",
+					 errors[i] ? errors[i] : "reads");
+			if (errors[i] == NULL)
+				CHECK(read && f.type == BLS_JSON_OBJECT && v[0].ival == 5 &&
+					  v[1].ival == 1 && (f.row_json != NULL) == want_row, desc);
+			else
+				CHECK(!read && strncmp(page.error, errors[i], strlen(errors[i])) == 0 &&
+					  f.row_json == NULL, desc);
+		}
+		snprintf(desc, sizeof(desc), "log record rows: bls_page_row_json of row %d",
+				 i + 1);
+		CHECK(row_json_is(&page, i, errors[i] ? NULL :
+						  "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5}") &&
+			  (errors[i] == NULL ||
+			   strncmp(page.error, errors[i], strlen(errors[i])) == 0), desc);
+	}
+	bls_page_free(&page);
+
+	/* one column, one value: no plural */
+	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"a\"],\"rows\":[[1,2],[]]}}",
+					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  !bls_page_read_task(&page, 0, &f) &&
+		  error_is(&page, "Log record 1 of the page has 2 values for 1 column."),
+		  "log record rows: \"2 values for 1 column\"");
+	bls_page_free(&page);
+	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"a\",\"b\"],\"rows\":[[1]]}}",
+					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  !bls_page_read_task(&page, 0, &f) &&
+		  error_is(&page, "Log record 1 of the page has 1 value for 2 columns."),
+		  "log record rows: \"1 value for 2 columns\"");
+	bls_page_free(&page);
+
+	/* no columns: each row is empty, and an empty object */
+	f.want_row = true;
+	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[],\"rows\":[[],[ ]]}}",
+					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  bls_page_read_task(&page, 1, &f) && f.type == BLS_JSON_OBJECT &&
+		  v[0].type == BLS_JSON_NULL && f.row_json_len == 2 &&
+		  strcmp(f.row_json, "{}") == 0,
+		  "log record rows: no columns, an empty row, {}");
+	bls_page_free(&page);
+
+	/* columns the keys do not name are skipped, keys no column names absent */
+	{
+		const char *k3[] = {"level", "traceId", "missing"};
+		size_t		l3[3];
+		BlsValue	v3[3];
+
+		fields_over(&f, k3, l3, v3, 3);
+		CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"_emulatorExtra\",\"@seq\","
+						  "\"level\",\"extra\",\"traceId\"],\"rows\":["
+						  "[\"ignored\",1,\"INFO\",{\"x\":[1]},\"t-1\"],"
+						  "[\"ignored\",2,\"WARN\",null,\"t-2\"]]}}",
+						  &bls_shape_log_records, &page) == BLS_PARSE_OK,
+			  "log record rows: extra columns parse");
+		CHECK(bls_page_read_task(&page, 0, &f) && page.read_json == 1 &&
+			  value_is(&v3[0], "INFO", 4) && value_is(&v3[1], "t-1", 3) &&
+			  v3[2].type == BLS_JSON_NULL && !v3[2].present,
+			  "log record rows: a nested value in a column no key names: json-c, by name");
+		check_bytes(f.row_json, f.row_json_len,
+					"{\"_emulatorExtra\":\"ignored\",\"@seq\":1,\"level\":\"INFO\","
+					"\"extra\":{\"x\":[1]},\"traceId\":\"t-1\"}",
+					strlen("{\"_emulatorExtra\":\"ignored\",\"@seq\":1,\"level\":\"INFO\","
+						   "\"extra\":{\"x\":[1]},\"traceId\":\"t-1\"}"),
+					"log record rows: the row's JSON keeps the nested value as JSON");
+		CHECK(bls_page_read_task(&page, 1, &f) && page.read_json == 0 &&
+			  value_is(&v3[0], "WARN", 4) && value_is(&v3[1], "t-2", 3),
+			  "log record rows: the next row from the text");
+		bls_page_free(&page);
+	}
+}
+
+/* Column types: numbers and booleans, from strings too; the rest as it came */
+static void
+test_log_records_types(void)
+{
+	static const struct
+	{
+		const char *type;		/* JSON of the column's type */
+		const char *value;		/* JSON of the value */
+		const char *want;		/* JSON written, or NULL for an error */
+		const char *error;		/* the error, after "Column \"c\" of log record 1 " */
+	}			cases[] = {
+		{"\"bigint\"", "42", "42", NULL},
+		{"\"bigint\"", "-0", "0", NULL},
+		{"\"bigint\"", "\"42\"", "42", NULL},
+		{"\"BigInt\"", "\"-7\"", "-7", NULL},
+		{"\"tinyint\"", "\"1.5e3\"", "1.5e3", NULL},
+		{"\"smallint\"", "\"-0\"", "-0", NULL},
+		{"\"int\"", "\"\\u0031\\u0032\"", "12", NULL},
+		{"\"integer\"", "null", "null", NULL},
+		{"\"long\"", "12345678901234567890123", "12345678901234567890123", NULL},
+		{"\"double\"", "1.50", "1.50", NULL},
+		{"\"DOUBLE\"", "\"1E400\"", "1E400", NULL},
+		{"\"float\"", "\"0.25\"", "0.25", NULL},
+		{"\"real\"", "-1e-3", "-1e-3", NULL},
+		{"\"decimal\"", "\"3.14159\"", "3.14159", NULL},
+		{"\"numeric\"", "7", "7", NULL},
+		{"\"bigint\"", "\"abc\"", NULL, "is typed bigint but holds a string that is not a number."},
+		{"\"bigint\"", "\" 12\"", NULL, "is typed bigint but holds a string that is not a number."},
+		{"\"bigint\"", "\"012\"", NULL, "is typed bigint but holds a string that is not a number."},
+		{"\"bigint\"", "\"NaN\"", NULL, "is typed bigint but holds a string that is not a number."},
+		{"\"double\"", "\"1.\"", NULL, "is typed double but holds a string that is not a number."},
+		{"\"bigint\"", "\"\"", NULL, "is typed bigint but holds a string that is not a number."},
+		{"\"Numeric\"", "true", NULL, "is typed Numeric but holds a JSON boolean."},
+		{"\"bigint\"", "{\"v\":1}", NULL, "is typed bigint but holds a JSON object."},
+		{"\"double\"", "[1]", NULL, "is typed double but holds a JSON array."},
+		{"\"boolean\"", "true", "true", NULL},
+		{"\"BOOLEAN\"", "false", "false", NULL},
+		{"\"boolean\"", "\"true\"", "true", NULL},
+		{"\"boolean\"", "\"false\"", "false", NULL},
+		{"\"boolean\"", "null", "null", NULL},
+		{"\"boolean\"", "\"TRUE\"", NULL, "is typed boolean but holds a string other than \"true\" and \"false\"."},
+		{"\"boolean\"", "1", NULL, "is typed boolean but holds a JSON number."},
+		{"\"boolean\"", "[true]", NULL, "is typed boolean but holds a JSON array."},
+		{"\"varchar\"", "42", "42", NULL},
+		{"\"varchar\"", "\"42\"", "\"42\"", NULL},
+		{"\"varchar\"", "true", "true", NULL},
+		{"\"varchar\"", "{\"a\" : [1, \"x\"]}", "{\"a\":[1,\"x\"]}", NULL},
+		{"\"ipaddress\"", "\"10.0.0.1\"", "\"10.0.0.1\"", NULL},
+		{"\"bigint \"", "\"x\"", "\"x\"", NULL},
+		{"\"int8\"", "\"x\"", "\"x\"", NULL},
+		{"7", "\"x\"", "\"x\"", NULL},
+		{"null", "\"x\"", "\"x\"", NULL},
+		{"\"\"", "[1,2]", "[1,2]", NULL},
+	};
+	const char *keys[] = {"c"};
+	size_t		keylens[1];
+	BlsValue	v[1];
+	BlsFields	f;
+	BlsPage		page;
+	char		body[256];
+	char		want[256];
+	char		desc[400];
+
+	fields_over(&f, keys, keylens, v, 1);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+	{
+		bool		ok;
+		bool		read;
+
+		/* a second column, untyped when the types array is one short */
+		snprintf(body, sizeof(body),
+				 "{\"resultSet\":{\"columns\":[\"c\",\"d\"],\"columnTypes\":[%s],"
+				 "\"rows\":[[%s,\"d\"]]}}", cases[k].type, cases[k].value);
+		if (parse_shape_exact(body, strlen(body), &bls_shape_log_records,
+							  &page) != BLS_PARSE_OK)
+		{
+			CHECK(false, body);
+			printf("#   %s\n", page.error);
+			bls_page_free(&page);
+			continue;
+		}
+		if (cases[k].want != NULL)
+			snprintf(want, sizeof(want), "{\"c\":%s,\"d\":\"d\"}",
+					 cases[k].want);
+		else
+			snprintf(want, sizeof(want), "Column \"c\" of log record 1 %s",
+					 cases[k].error);
+		f.want_row = true;
+		read = bls_page_read_task(&page, 0, &f);
+		if (cases[k].want != NULL)
+			ok = read && f.row_json_len == strlen(want) &&
+				strcmp(f.row_json, want) == 0 && row_json_is(&page, 0, want);
+		else
+			ok = !read && f.row_json == NULL && error_is(&page, want) &&
+				row_json_is(&page, 0, NULL) && error_is(&page, want);
+		snprintf(desc, sizeof(desc), "log record types: %s holding %s: %s",
+				 cases[k].type, cases[k].value, want);
+		CHECK(ok, desc);
+		if (!ok && read)
+			printf("#   got %s\n", f.row_json);
+
+		/* without the row's JSON, the type is not looked at */
+		f.want_row = false;
+		snprintf(desc, sizeof(desc), "log record types: %s holding %s, read as it is",
+				 cases[k].type, cases[k].value);
+		CHECK(bls_page_read_task(&page, 0, &f) && v[0].present &&
+			  f.row_json == NULL, desc);
+		bls_page_free(&page);
+	}
+
+	/* no columnTypes at all, or shorter: untyped */
+	f.want_row = true;
+	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"c\",\"n\"],\"columnTypes\":[\"varchar\"],"
+					  "\"rows\":[[\"1\",\"abc\"]]}}", &bls_shape_log_records,
+					  &page) == BLS_PARSE_OK &&
+		  page.column_types[1] == NULL && bls_page_read_task(&page, 0, &f) &&
+		  strcmp(f.row_json, "{\"c\":\"1\",\"n\":\"abc\"}") == 0,
+		  "log record types: a column without a type");
+	bls_page_free(&page);
+	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"c\"],\"columnTypes\":[{\"t\":1}],"
+					  "\"rows\":[[\"abc\"]]}}", &bls_shape_log_records,
+					  &page) == BLS_PARSE_OK &&
+		  page.column_types[0] == NULL && row_json_is(&page, 0, "{\"c\":\"abc\"}"),
+		  "log record types: a type that is not a string types nothing");
+	bls_page_free(&page);
+
+	/* an integer beyond 64 bits keeps its spelling; parsed whole it cannot */
+	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"c\"],\"rows\":"
+					  "[[123456789012345678901234],[-9223372036854775808]]}}",
+					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  row_json_is(&page, 0, "{\"c\":123456789012345678901234}") &&
+		  bls_page_read_task(&page, 0, &f) && v[0].clamped,
+		  "log record types: beyond 64 bits, spelled as it came");
+	bls_page_free(&page);
+	CHECK(PARSE_SHAPE("{\"x\\u0079\":0,\"resultSet\":{\"columns\":[\"c\"],\"rows\":"
+					  "[[123456789012345678901234],[1]]}}",
+					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  page.text == NULL && row_json_is(&page, 0, NULL) &&
+		  error_is(&page, "Column \"c\" of log record 1 holds an integer beyond the 64-bit range.") &&
+		  row_json_is(&page, 1, "{\"c\":1}"),
+		  "log record types: beyond 64 bits in a page parsed whole: an error");
+	bls_page_free(&page);
+}
+
+/* Column names: any string, matched by its bytes, written as json-c would */
+static void
+test_log_records_names(void)
+{
+	static const char body[] =
+		"{\"resultSet\":{\"columns\":[\"\xe7\x94\xa8\xe6\x88\xb7\",\"a\\\"b\","
+		"\"x\\u0000y\",\"x\",\"t\\tab\\/\\u001F\\u007f\",\"\\u00e9\\\\\",\"\"],"
+		"\"columnTypes\":[\"varchar\",\"bigint\",\"bigint\",\"bigint\",null,null,null],"
+		"\"rows\":[[\"u\",1,2,3,4,5,6]]}}";
+	static const char want[] =
+		"{\"\xe7\x94\xa8\xe6\x88\xb7\":\"u\",\"a\\\"b\":1,\"x\\u0000y\":2,\"x\":3,"
+		"\"t\\tab/\\u001f\x7f\":4,\"\xc3\xa9\\\\\":5,\"\":6}";
+	const char *keys[] = {"x\0y", "\xe7\x94\xa8\xe6\x88\xb7", "a\"b", "x", "", "\xc3\xa9\\"};
+	size_t		keylens[6] = {3, 6, 3, 1, 0, 3};
+	BlsValue	v[6];
+	BlsFields	f;
+	BlsPage		page;
+
+	memset(&f, 0, sizeof(f));
+	f.nkeys = 6;
+	f.keys = keys;
+	f.keylens = keylens;
+	f.values = v;
+	f.want_row = true;
+	bls_fields_reset(&f);
+	CHECK(PARSE_SHAPE(body, &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  page.ncolumns == 7, "log record names: the page parses");
+	CHECK(page.column_lens[2] == 3 && memcmp(page.columns[2], "x\0y", 3) == 0 &&
+		  page.column_lens[4] == 7 && page.column_lens[6] == 0,
+		  "log record names: decoded, a NUL kept with the length");
+	CHECK(bls_page_read_task(&page, 0, &f) && page.read_json == 0,
+		  "log record names: the row reads from the text");
+	CHECK(v[0].ival == 2 && value_is(&v[1], "u", 1) && v[2].ival == 1 &&
+		  v[3].ival == 3 && v[4].ival == 6 && v[5].ival == 5,
+		  "log record names: \"x\\u0000y\" is not \"x\"; every name matched by its bytes");
+	check_bytes(f.row_json, f.row_json_len, want, sizeof(want) - 1,
+				"log record names: escaped as json-c escapes them");
+	CHECK(row_json_is(&page, 0, want), "log record names: bls_page_row_json the same");
+	bls_page_free(&page);
+
+	/* a name in an error message: whole characters, no control characters */
+	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"\xe7\x94\xa8\\n\\u0000\xff\"],"
+					  "\"columnTypes\":[\"bigint\"],\"rows\":[[\"x\"]]}}",
+					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  row_json_is(&page, 0, NULL) &&
+		  error_is(&page, "Column \"\xe7\x94\xa8???\" of log record 1 is typed bigint "
+				   "but holds a string that is not a number."),
+		  "log record names: a name with control characters and a bad byte in a message");
+	bls_page_free(&page);
+	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					  "\xe7\x94\xa8\xe6\x88\xb7\"],\"columnTypes\":[\"int\"],\"rows\":[[[]]]}}",
+					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  row_json_is(&page, 0, NULL) &&
+		  error_is(&page, "Column \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" of log record 1 "
+				   "is typed int but holds a JSON array."),
+		  "log record names: a long name is cut between characters");
+	bls_page_free(&page);
+}
+
+/*
+ * A record of 512 KB, the service's cap, is read from the text and copied
+ * once into the row's JSON; escaped, it is decoded by json-c, and its text
+ * copied as it is when json-c would write it the same.
+ */
+static void
+test_log_records_big(void)
+{
+	const size_t big = 512 * 1024;
+	const char *keys[] = {"@raw", "n"};
+	size_t		keylens[2];
+	BlsValue	v[2];
+	BlsFields	f;
+	BlsPage		page;
+	char	   *body = malloc(3 * big + 256);
+	char	   *want = malloc(3 * big + 256);
+	char	   *p;
+	size_t		len;
+	size_t		wlen;
+	bool		ok;
+
+	if (body == NULL || want == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	fields_over(&f, keys, keylens, v, 2);
+	f.want_row = true;
+
+	/* plain: 512 KB of text, one string */
+	p = body + sprintf(body, "{\"resultSet\":{\"columns\":[\"@raw\",\"n\"],\"rows\":[[\"");
+	memset(p, 'x', big);
+	p += big;
+	p += sprintf(p, "\",1]]}}");
+	len = p - body;
+	CHECK(parse_shape_exact(body, len, &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  bls_page_read_task(&page, 0, &f) && page.read_json == 0 &&
+		  page.nvobjs == 0,
+		  "log record big: 512 KB plain read from the text, no json-c");
+	CHECK(v[0].type == BLS_JSON_STRING && v[0].len == big && v[0].json == NULL &&
+		  v[0].str[0] == 'x' && v[0].str[big - 1] == 'x' && v[1].ival == 1,
+		  "log record big: the string's bytes in the page");
+	wlen = sprintf(want, "{\"@raw\":\"");
+	memset(want + wlen, 'x', big);
+	wlen += big;
+	wlen += sprintf(want + wlen, "\",\"n\":1}");
+	CHECK(f.row_json_len == wlen && memcmp(f.row_json, want, wlen) == 0,
+		  "log record big: the row's JSON, all of it");
+	bls_page_free(&page);
+
+	/* escaped as json-c writes it: decoded for the value, copied for the row */
+	p = body + sprintf(body, "{\"resultSet\":{\"columns\":[\"@raw\",\"n\"],\"rows\":[[\"");
+	for (size_t k = 0; k < big / 4; k++)
+	{
+		memcpy(p, "a\\\"\\n", 5);
+		p += 5;
+	}
+	p += sprintf(p, "\\u001f\",2]]}}");
+	len = p - body;
+	CHECK(parse_shape_exact(body, len, &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  bls_page_read_task(&page, 0, &f) && page.read_json == 0 &&
+		  page.nvobjs == 1 && v[0].json != NULL,
+		  "log record big: escaped, json-c decodes the value alone");
+	CHECK(v[0].len == 3 * (big / 4) + 1 && memcmp(v[0].str, "a\"\na\"\n", 6) == 0 &&
+		  v[0].str[v[0].len - 1] == '\x1f',
+		  "log record big: the escapes decoded");
+	wlen = sprintf(want, "{\"@raw\":\"");
+	memcpy(want + wlen, body + strlen("{\"resultSet\":{\"columns\":[\"@raw\",\"n\"],\"rows\":[[\""),
+		   5 * (big / 4) + 6);
+	wlen += 5 * (big / 4) + 6;
+	wlen += sprintf(want + wlen, "\",\"n\":2}");
+	ok = f.row_json_len == wlen && memcmp(f.row_json, want, wlen) == 0;
+	CHECK(ok, "log record big: the row's JSON holds the string as it came");
+	{
+		size_t		tlen;
+		const char *t = bls_value_text(&v[0], &tlen);
+
+		CHECK(tlen == 5 * (big / 4) + 8 && memcmp(t + 1, want + 9, tlen - 2) == 0,
+			  "log record big: as json-c writes it, too");
+	}
+	bls_page_free(&page);
+
+	/* escapes json-c writes otherwise: written as json-c writes them */
+	p = body + sprintf(body, "{\"resultSet\":{\"columns\":[\"@raw\",\"n\"],\"rows\":[[\"");
+	for (size_t k = 0; k < big / 8; k++)
+	{
+		memcpy(p, "\\u00e9\\/", 8);
+		p += 8;
+	}
+	p += sprintf(p, "\",3]]}}");
+	len = p - body;
+	wlen = sprintf(want, "{\"@raw\":\"");
+	for (size_t k = 0; k < big / 8; k++)
+	{
+		memcpy(want + wlen, "\xc3\xa9/", 3);
+		wlen += 3;
+	}
+	wlen += sprintf(want + wlen, "\",\"n\":3}");
+	CHECK(parse_shape_exact(body, len, &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  bls_page_read_task(&page, 0, &f) && v[0].len == 3 * (big / 8) &&
+		  f.row_json_len == wlen && memcmp(f.row_json, want, wlen) == 0,
+		  "log record big: \\u00e9 and \\/ written as json-c writes them");
+	bls_page_free(&page);
+	free(body);
+	free(want);
+}
+
+/*
+ * The reader, json-c's reading of a row, and a page parsed whole agree on
+ * every value and on the row's JSON.
+ */
+static void
+test_log_records_paths(void)
+{
+	/* %s: an envelope member; each row a second time with a nested value */
+	static const char body_fmt[] =
+		"{%s\"resultSet\":{\"columns\":[\"s\",\"e\",\"i\",\"d\",\"b\",\"z\",\"m\",\"u\",\"k\",\"t\"],"
+		"\"columnTypes\":[\"varchar\",\"varchar\",\"bigint\",\"double\",\"boolean\","
+		"null,\"bigint\",\"bigint\",\"varchar\",\"varchar\"],\"rows\":["
+		"[\"plain\",\"q\\\"x\\u00e9\\/\\n\",-12,1.50,true,null,-9223372036854775808,"
+		"\"18446744073709551615\",\"\\ud83d\\ude00\",\"tail\"],"
+		"[\"plain\",\"q\\\"x\\u00e9\\/\\n\",-12,1.50,true,null,-9223372036854775808,"
+		"\"18446744073709551615\",\"\\ud83d\\ude00\",[\"tail\"]],"
+		"[\"\",\"\\u0000\",0,-0.0e+1,false,null,9223372036854775807,"
+		"\"-1\",\"k\",\"tail\"],"
+		"[\"\",\"\\u0000\",0,-0.0e+1,false,null,9223372036854775807,"
+		"\"-1\",\"k\",{\"t\":1}]"
+		"]}}";
+	static const char *const want[] = {
+		"{\"s\":\"plain\",\"e\":\"q\\\"x\xc3\xa9/\\n\",\"i\":-12,\"d\":1.50,\"b\":true,"
+		"\"z\":null,\"m\":-9223372036854775808,\"u\":18446744073709551615,"
+		"\"k\":\"\xf0\x9f\x98\x80\",\"t\":\"tail\"}",
+		"{\"s\":\"plain\",\"e\":\"q\\\"x\xc3\xa9/\\n\",\"i\":-12,\"d\":1.50,\"b\":true,"
+		"\"z\":null,\"m\":-9223372036854775808,\"u\":18446744073709551615,"
+		"\"k\":\"\xf0\x9f\x98\x80\",\"t\":[\"tail\"]}",
+		"{\"s\":\"\",\"e\":\"\\u0000\",\"i\":0,\"d\":-0.0e+1,\"b\":false,\"z\":null,"
+		"\"m\":9223372036854775807,\"u\":-1,\"k\":\"k\",\"t\":\"tail\"}",
+		"{\"s\":\"\",\"e\":\"\\u0000\",\"i\":0,\"d\":-0.0e+1,\"b\":false,\"z\":null,"
+		"\"m\":9223372036854775807,\"u\":-1,\"k\":\"k\",\"t\":{\"t\":1}}",
+	};
+	const char *keys[] = {"s", "e", "i", "d", "b", "z", "m", "u", "k"};
+	size_t		keylens[9];
+	BlsValue	a[9];
+	BlsValue	b[9];
+	BlsFields	fa;
+	BlsFields	fb;
+	BlsPage		split;
+	BlsPage		whole;
+	char		body[2048];
+	char		desc[120];
+
+	fields_over(&fa, keys, keylens, a, 9);
+	fields_over(&fb, keys, keylens, b, 9);
+	fa.want_row = fb.want_row = true;
+	snprintf(body, sizeof(body), body_fmt, "");
+	CHECK(parse_shape_exact(body, strlen(body), &bls_shape_log_records,
+							&split) == BLS_PARSE_OK && split.text != NULL,
+		  "log record paths: the page split");
+	snprintf(body, sizeof(body), body_fmt, "\"\\u0078\":1,");
+	CHECK(parse_shape_exact(body, strlen(body), &bls_shape_log_records,
+							&whole) == BLS_PARSE_OK && whole.text == NULL,
+		  "log record paths: the page parsed whole");
+
+	for (int i = 0; i < 4; i++)
+	{
+		bool		same = true;
+
+		/* even rows: read from the text; odd: the same values, json-c's */
+		CHECK(bls_page_read_task(&split, i, &fa) &&
+			  split.read_json == (i % 2 ? i + 1 : 0) &&
+			  bls_page_read_task(&whole, i, &fb),
+			  i % 2 ? "log record paths: a row json-c reads" :
+			  "log record paths: a row the reader reads");
+		for (int k = 0; k < 9; k++)
+		{
+			size_t		la;
+			size_t		lb;
+			const char *ta = bls_value_text(&a[k], &la);
+			const char *tb = bls_value_text(&b[k], &lb);
+
+			if (a[k].type != b[k].type || a[k].len != b[k].len ||
+				(a[k].len > 0 && memcmp(a[k].str, b[k].str, a[k].len) != 0) ||
+				a[k].is_int != b[k].is_int || a[k].ival != b[k].ival ||
+				a[k].clamped != b[k].clamped ||
+				(a[k].type != BLS_JSON_NULL &&
+				 (la != lb || memcmp(ta, tb, la) != 0)))
+			{
+				printf("#   key %s: %.*s vs %.*s\n", keys[k], (int) la, ta,
+					   (int) lb, tb);
+				same = false;
+			}
+		}
+		snprintf(desc, sizeof(desc),
+				 "log record paths: row %d: the same values split and whole", i + 1);
+		CHECK(same, desc);
+		snprintf(desc, sizeof(desc),
+				 "log record paths: row %d: the same JSON, exactly", i + 1);
+		check_bytes(fa.row_json, fa.row_json_len, want[i], strlen(want[i]), desc);
+		check_bytes(fb.row_json, fb.row_json_len, want[i], strlen(want[i]), desc);
+		CHECK(row_json_is(&split, i, want[i]) && row_json_is(&whole, i, want[i]),
+			  "log record paths: bls_page_row_json the same");
+	}
+	bls_page_free(&split);
+	bls_page_free(&whole);
+}
+
 int
 main(void)
 {
@@ -2342,6 +3290,14 @@ main(void)
 	test_create_result();
 	test_link_result();
 	test_ack();
+	test_log_records_page();
+	test_log_records_envelope();
+	test_log_records_truncated();
+	test_log_records_rows();
+	test_log_records_types();
+	test_log_records_names();
+	test_log_records_big();
+	test_log_records_paths();
 
 	return tap_done();
 }
