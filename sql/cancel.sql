@@ -96,4 +96,28 @@ SELECT pg_postmaster_start_time() = :'pm_start' AS same_postmaster;
 \! python3 test/bls_emulator.py ctl reset
 SELECT count(*) FROM tasks;
 
+-- log_records: a cancel in the middle of a marker page's slow body (the
+-- second page), and bls_log_query() waiting for headers
+CREATE FOREIGN TABLE records (log_store_name text, "time" timestamptz)
+  SERVER emu OPTIONS (resource 'log_records');
+\! python3 test/bls_emulator.py ctl fault '{"type": "delay_body", "ms": 30000, "skip": 1, "call": "QueryLogRecord"}'
+\! test/cancel_when_active.sh cancel-records >/dev/null 2>&1 &
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) /* cancel-records */ FROM records WHERE log_store_name = 'nginx-access'
+  AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:15:00+00';
+\echo :LAST_ERROR_SQLSTATE
+SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
+\! python3 test/bls_emulator.py ctl reset
+\! python3 test/bls_emulator.py ctl fault '{"type": "delay_headers", "ms": 30000, "call": "QueryLogRecord"}'
+SELECT clock_timestamp() AS t0 \gset
+SET statement_timeout = '300ms';
+SELECT count(*) FROM bls_log_query('emu', 'nginx-access', 'select count(*)',
+                                   '2024-05-01 00:00:00+00', '2024-05-01 00:15:00+00');
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
+\! python3 test/bls_emulator.py ctl reset
+SELECT count(*) FROM records WHERE log_store_name = 'nginx-access'
+  AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:15:00+00';
+
 DROP SERVER emu CASCADE;

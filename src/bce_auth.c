@@ -444,12 +444,13 @@ bce_percent_decode(const char *s, size_t len, size_t *outlen)
  *
  * The segment is split on its first '='; key and value are percent-decoded
  * and re-encoded, so that any spelling of the same query signs the same
- * way.  Returns 1 with a malloc'd "key=value" in *item, 0 if the parameter
- * is not signed (the "authorization" key, in any case), -1 when out of
- * memory.
+ * way.  A segment without '=' has an empty value, written "key=".  Returns
+ * 1 with a malloc'd "key=value" in *item, 0 if drop_authz is set and the
+ * key is "authorization" (in any case), which is never signed, and -1 when
+ * out of memory.
  */
 static int
-query_item(const char *p, const char *segend, char **item)
+query_item(const char *p, const char *segend, int drop_authz, char **item)
 {
 	const char *eq = memchr(p, '=', (size_t) (segend - p));
 	const char *vstart = eq ? eq + 1 : segend;
@@ -467,7 +468,7 @@ query_item(const char *p, const char *segend, char **item)
 	if (key == NULL || val == NULL)
 		goto done;
 
-	if (klen == 13)
+	if (drop_authz && klen == 13)
 	{
 		static const char authz[] = "authorization";
 		size_t		i;
@@ -505,33 +506,34 @@ done:
 }
 
 /*
- * canonical_query
- *		Build CanonicalQuery from a raw query string (without '?').
+ * query_items
+ *		Split a raw query string (without '?') into canonical items.
  *
- * Parameters are split on '&'; empty segments ("a&&b") are dropped.  The
- * items are sorted by byte order and joined with '&'.  Returns a malloc'd
- * string ("" when there are no parameters) or NULL when out of memory.
+ * Parameters are split on '&'; empty segments ("a&&b") are dropped.  Each
+ * is canonicalized by query_item, in the order given.  Returns 0 with a
+ * malloc'd array in *items (NULL when there are none) and its length in
+ * *nitems, or -1 when out of memory.
  */
-static char *
-canonical_query(const char *query)
+static int
+query_items(const char *query, int drop_authz, char ***items, size_t *nitems)
 {
-	StrBuf		sb = {0};
-	char	  **items;
-	size_t		nitems = 0;
+	char	  **v;
+	size_t		n = 0;
 	size_t		maxitems = 1;
 	const char *p;
 	const char *end;
-	char	   *result;
 
+	*items = NULL;
+	*nitems = 0;
 	if (query == NULL || *query == '\0')
-		return sb_finish(&sb);
+		return 0;
 
 	for (p = query; *p; p++)
 		if (*p == '&')
 			maxitems++;
-	items = calloc(maxitems, sizeof(char *));
-	if (items == NULL)
-		return NULL;
+	v = calloc(maxitems, sizeof(char *));
+	if (v == NULL)
+		return -1;
 
 	end = query + strlen(query);
 	for (p = query;; )
@@ -541,22 +543,76 @@ canonical_query(const char *query)
 
 		if (segend > p)
 		{
-			int			rc = query_item(p, segend, &items[nitems]);
+			int			rc = query_item(p, segend, drop_authz, &v[n]);
 
 			if (rc < 0)
 			{
-				free_strv(items, nitems);
-				return NULL;
+				free_strv(v, n);
+				return -1;
 			}
-			nitems += (size_t) rc;
+			n += (size_t) rc;
 		}
 		if (amp == NULL)
 			break;
 		p = amp + 1;
 	}
+	*items = v;
+	*nitems = n;
+	return 0;
+}
 
+/*
+ * canonical_query
+ *		Build CanonicalQuery from a raw query string (without '?').
+ *
+ * The items of every parameter but "authorization" are sorted by byte
+ * order and joined with '&'.  Returns a malloc'd string ("" when there are
+ * no parameters) or NULL when out of memory.
+ */
+static char *
+canonical_query(const char *query)
+{
+	StrBuf		sb = {0};
+	char	  **items;
+	size_t		nitems;
+	char	   *result;
+
+	if (query_items(query, 1, &items, &nitems) != 0)
+		return NULL;
 	if (nitems > 1)
 		qsort(items, nitems, sizeof(char *), cmp_strptr);
+	sb_join(&sb, items, nitems, "&");
+	result = sb_finish(&sb);
+	free_strv(items, nitems);
+	return result;
+}
+
+/*
+ * bce_normalize_query
+ *		Rewrite a raw query string (without '?') the way it is signed.
+ *
+ * Every parameter's key and value are percent-decoded and UriEncoded again,
+ * in the order given, and a parameter without '=' gets one; empty segments
+ * are dropped.  "authorization" is kept: it is sent, only not signed.  The
+ * result holds nothing but unreserved characters, %XY escapes, '=' and
+ * '&', so sorting its parameters gives CanonicalQuery byte for byte, and no
+ * server or HTTP library can read it another way: a '+' goes out as %2B
+ * (a literal plus, as the signature has it, never a form-encoded space),
+ * and a space or '#' can neither break the URL nor cut the query short.
+ *
+ * Returns a malloc'd string ("" when there are no parameters) or NULL when
+ * out of memory.
+ */
+char *
+bce_normalize_query(const char *query)
+{
+	StrBuf		sb = {0};
+	char	  **items;
+	size_t		nitems;
+	char	   *result;
+
+	if (query_items(query, 0, &items, &nitems) != 0)
+		return NULL;
 	sb_join(&sb, items, nitems, "&");
 	result = sb_finish(&sb);
 	free_strv(items, nitems);

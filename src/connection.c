@@ -131,9 +131,9 @@ typedef struct BlsTransfer
 	CURLcode	result;
 	struct curl_slist *headers; /* of the attempt under way */
 	const char *method;			/* a string constant */
-	char	   *target;			/* path and query string, as sent */
-	char	   *path;			/* path, as signed */
-	char	   *query;			/* query string, as signed; NULL if none */
+	char	   *target;			/* path and normalized query string, as sent */
+	char	   *path;			/* path, decoded, as signed */
+	char	   *query;			/* query string, normalized; NULL if none */
 	char	   *body;			/* request body; NULL if none */
 	size_t		bodylen;
 	bool		not_idempotent; /* see BlsHttpRequest */
@@ -629,6 +629,8 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	/* the path is signed as given: libcurl must not squash "." or ".." in it */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	if (t->body)
 	{
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -809,7 +811,9 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 	BlsTransfer *t = NULL;
 	BlsHandle	h = {-1, 0};
 	const char *q;
+	size_t		pathlen;
 	size_t		decoded_len;
+	char	   *sent;
 
 	for (int slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
 		if (!conn->xfers[slot].in_use)
@@ -839,18 +843,36 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 	PG_TRY();
 	{
 		t->method = req->method;
-		t->target = malloc_strdup(req->target, strlen(req->target));
 		q = strchr(req->target, '?');
+		pathlen = q ? (size_t) (q - req->target) : strlen(req->target);
 		/* the signature covers the decoded path (a uuid in it is encoded) */
-		t->path = bce_percent_decode(req->target,
-									 q ? q - req->target : strlen(req->target),
-									 &decoded_len);
+		t->path = bce_percent_decode(req->target, pathlen, &decoded_len);
 		if (t->path == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 					 errmsg("out of memory")));
+
+		/*
+		 * The query goes out exactly as it is signed: every key and value
+		 * re-encoded.  Left as the caller wrote it, a '+' would be a plus to
+		 * the signature but a space to a form-decoding service, a space
+		 * would make libcurl refuse the URL, and a '#' would cut the query
+		 * short after it was signed in full.
+		 */
 		if (q)
-			t->query = malloc_strdup(q + 1, strlen(q + 1));
+		{
+			t->query = bce_normalize_query(q + 1);
+			if (t->query == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+						 errmsg("out of memory")));
+		}
+		if (t->query != NULL && t->query[0] != '\0')
+			sent = psprintf("%.*s?%s", (int) pathlen, req->target, t->query);
+		else
+			sent = pnstrdup(req->target, pathlen);
+		t->target = malloc_strdup(sent, strlen(sent));
+		pfree(sent);
 		if (req->body)
 			t->body = malloc_strdup(req->body, req->bodylen);
 		t->bodylen = req->bodylen;

@@ -2263,6 +2263,34 @@ type_error(BlsPage *page, int i, int m, const char *what)
 	return column_error(page, i, m, rest);
 }
 
+/* Does json-c's value v hold an integer it saturated, at any depth? */
+static bool
+holds_clamped(json_object *v)
+{
+	switch (json_object_get_type(v))
+	{
+		case json_type_int:
+			return bls_json_number_clamped(v);
+		case json_type_array:
+			for (size_t k = 0; k < json_object_array_length(v); k++)
+				if (holds_clamped(json_object_array_get_idx(v, k)))
+					return true;
+			return false;
+		case json_type_object:
+			{
+				json_object_object_foreach(v, key, val)
+				{
+					(void) key;
+					if (holds_clamped(val))
+						return true;
+				}
+			}
+			return false;
+		default:
+			return false;
+	}
+}
+
 /*
  * Append column m of row i, the value v, to the row's JSON text b, as
  * "name":value (after a ',' unless it is the first).  raw is v's text in
@@ -2281,10 +2309,11 @@ type_error(BlsPage *page, int i, int m, const char *what)
  * that is the same: a plain value, or a string with only the escapes json-c
  * writes (canonical_string), so that a long record is copied once rather
  * than decoded and printed again.  An integer beyond 64 bits, which json-c
- * holds saturated, is copied from the page as it is spelled there; in a
- * page parsed whole there is no such text, and it is an error rather than
- * a wrong number.  (Neither is an INT64_MIN that shares a page parsed
- * whole with an integer below it, see mark_saturated().)
+ * holds saturated, is copied from the page as it is spelled there, and so
+ * is an object or array holding one; in a page parsed whole there is no
+ * such text, and it is an error rather than a wrong number.  (So is an
+ * INT64_MIN that shares a page parsed whole with an integer below it, see
+ * mark_saturated().)
  */
 static bool
 append_column(BlsPage *page, int i, int m, const BlsValue *v,
@@ -2347,7 +2376,13 @@ append_column(BlsPage *page, int i, int m, const BlsValue *v,
 			if (kind != COLUMN_ANY)
 				return type_error(page, i, m, v->type == BLS_JSON_OBJECT ?
 								  "a JSON object" : "a JSON array");
-			break;
+			if (!holds_clamped(v->json))
+				break;
+			if (raw == NULL)
+				return column_error(page, i, m,
+									"holds an integer beyond the 64-bit range.");
+			text_append(b, raw, rawlen);
+			return true;
 	}
 	t = bls_value_text(v, &tlen);
 	text_append(b, t, tlen);

@@ -85,32 +85,68 @@ def uri_encode(s, keep_slash=False):
     return urllib.parse.quote(s, safe="/~" if keep_slash else "~")
 
 
+def _octets(s):
+    """Raw bytes of a path or query string: bytes as they are (the request
+    line's octets); a str is text, taken as its UTF-8."""
+    return s if isinstance(s, bytes) else s.encode("utf-8")
+
+
 def canonical_uri(path):
-    """The decoded path, UriEncoded with '/' kept; an empty path is '/'."""
-    path = urllib.parse.unquote(path or "")
+    """The decoded path, UriEncoded with '/' kept; an empty path is '/'.
+    Decoded to bytes, not text, so that any octet signs as itself."""
+    path = urllib.parse.unquote_to_bytes(_octets(path or ""))
     if not path:
         return "/"
-    if not path.startswith("/"):
-        path = "/" + path
-    return uri_encode(path, keep_slash=True)
+    if not path.startswith(b"/"):
+        path = b"/" + path
+    return urllib.parse.quote(path, safe="/~")
+
+
+def _wire_octets(s):
+    """The octets of a request-line string: http.server decodes the line as
+    Latin-1, so encoding it back gives the bytes received (a str that is not
+    Latin-1 came from elsewhere and is taken as UTF-8)."""
+    try:
+        return s.encode("latin-1")
+    except UnicodeEncodeError:
+        return s.encode("utf-8")
 
 
 def parse_query(query):
-    """Raw query string -> list of decoded (key, value) pairs (blank values kept)."""
+    """Raw query string of a request line -> list of decoded (key, value)
+    pairs (blank values kept), decoded as canonical_query decodes them: to
+    octets ('+' a plus), then as UTF-8 (an invalid octet: U+FFFD)."""
     pairs = []
-    for part in (query or "").split("&"):
+    for part in _wire_octets(query or "").split(b"&"):
         if not part:
             continue
-        k, _, v = part.partition("=")
-        pairs.append((urllib.parse.unquote(k), urllib.parse.unquote(v)))
+        k, _, v = part.partition(b"=")
+        pairs.append((urllib.parse.unquote_to_bytes(k).decode("utf-8", "replace"),
+                      urllib.parse.unquote_to_bytes(v).decode("utf-8", "replace")))
     return pairs
 
 
 def canonical_query(query):
-    """query: raw query string, dict, or list of decoded (key, value) pairs."""
-    if isinstance(query, str):
-        pairs = parse_query(query)
-    elif isinstance(query, dict):
+    """query: raw query string (str or the request line's bytes), dict, or list
+    of decoded (key, value) pairs.
+
+    A raw string is split on '&', each part on its first '='; key and value
+    are percent-decoded to bytes ('+' is a plus, a '%' without two hex digits
+    itself) and UriEncoded again, so an invalid UTF-8 octet signs as itself,
+    as bls-api.md section 4 has it.  "authorization" (any case) is left out;
+    the "key=value" strings are sorted by byte order."""
+    if isinstance(query, (str, bytes)):
+        items = []
+        for part in _octets(query).split(b"&"):
+            if not part:
+                continue
+            k, _, v = part.partition(b"=")
+            k, v = urllib.parse.unquote_to_bytes(k), urllib.parse.unquote_to_bytes(v)
+            if k.lower() != b"authorization":
+                items.append(urllib.parse.quote(k, safe="~") + "=" +
+                             urllib.parse.quote(v, safe="~"))
+        return "&".join(sorted(items))
+    if isinstance(query, dict):
         pairs = list(query.items())
     else:
         pairs = list(query or ())
@@ -1173,7 +1209,8 @@ def check_auth(method, raw_path, headers, keys, now=None):
             raise AuthError(401, "Unauthorized", "invalid x-bce-security-token")
         if "x-bce-security-token" not in lower_signed:
             raise AuthError(401, "Unauthorized", "x-bce-security-token must be signed")
-    path, _, query = raw_path.partition("?")
+    # the octets received are what the signature covers
+    path, _, query = _wire_octets(raw_path).partition(b"?")
     expect = compute_signature(sk, ak, ts, exp, method, path, query, headers, signed)
     if not hmac.compare_digest(expect, sig.lower()):
         raise AuthError(401, "Unauthorized", "signature does not match")
@@ -2546,7 +2583,8 @@ class Downloads:
 #   is padded to exactly N bytes of @raw (JSON: a "padding" field, which is
 #   not a column; text: trailing x's).
 #
-# Queries (anything else: 400 InvalidParameter):
+# Queries (anything else: 400 InvalidParameter); the search may also be
+# written without "match" (status:500, error, *, a AND b), as BLS accepts:
 #   match *                      every record
 #   match <key>:<value>          a JSON field (or @stream) whose value, as text,
 #                                equals value ("..." quotes are removed)
@@ -2775,20 +2813,27 @@ def _unquote_term(v):
     return v[1:-1] if len(v) >= 2 and v[0] == v[-1] == '"' else v
 
 
+_MATCH_RE = re.compile(r"match(?:\s+|\Z)", re.I)
+_SQL_RE = re.compile(r"select(?:\s|\Z)", re.I)
+
+
 def parse_logrecord_query(q):
     """query -> (terms, analysis): terms a list of (key or None, value), analysis
-    None or (key or None, count column name); AuthError(400) when not understood."""
+    None or (key or None, count column name); AuthError(400) when not understood.
+
+    The search is "match <body>" or the bare <body> (status:500, error, *),
+    the same body either way; a statement starting with the word select is
+    an analysis with no search."""
     q = q.strip()
     search, bar, sql = q.partition("|")
-    if not bar and q[:6].lower() == "select":
+    if not bar and _SQL_RE.match(q):
         search, sql = "", q
     search, sql = search.strip(), sql.strip()
     terms = []
     if search:
-        if search[:6].lower() != "match " and search.lower() != "match":
-            raise _bad_parameter("query must start with match or select")
-        body = search[5:].strip()
-        if not body:
+        m = _MATCH_RE.match(search)
+        body = search[m.end():].strip() if m else search
+        if m and not body:
             raise _bad_parameter("match needs * or a condition")
         if body != "*":
             for t in re.split(r"\s+AND\s+", body, flags=re.I):

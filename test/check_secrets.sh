@@ -80,6 +80,8 @@ CREATE FOREIGN TABLE t_w (uuid text, name text, log_store_name text,
   query_start_time timestamptz, query_end_time timestamptz) SERVER emu;
 CREATE FOREIGN TABLE t_stores (project text, log_store_name text) SERVER emu
   OPTIONS (resource 'log_stores');
+CREATE FOREIGN TABLE t_records (log_store_name text, "time" timestamptz, message text)
+  SERVER emu OPTIONS (resource 'log_records');
 CREATE SERVER emu_quick FOREIGN DATA WRAPPER bls_fdw
   OPTIONS (endpoint '$BLS_EMULATOR_URL', max_retries '1', request_timeout_ms '300');
 CREATE USER MAPPING FOR CURRENT_USER SERVER emu_quick
@@ -120,6 +122,14 @@ SELECT count(*) FROM t_bad_sk;
 SELECT count(*) FROM t_bad_token;
 SELECT count(*) FROM t_stores WHERE project = 'default';
 EXPLAIN (ANALYZE, VERBOSE) SELECT * FROM t_stores WHERE project = 'default';
+SELECT count(*) FROM t_records WHERE log_store_name = 'nginx-access'
+  AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:20:00+00';
+EXPLAIN (ANALYZE, VERBOSE) SELECT * FROM t_records WHERE log_store_name = 'nginx-access'
+  AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:00:10+00';
+SELECT count(*) FROM bls_log_query('emu', 'nginx-access', 'select count(*)',
+  '2024-05-01 00:00:00+00', '2024-05-01 00:01:00+00');
+SELECT count(*) FROM bls_log_query('bad_sk', 'nginx-access', 'select count(*)',
+  '2024-05-01 00:00:00+00', '2024-05-01 00:01:00+00');
 INSERT INTO t_w (name, log_store_name, query_start_time, query_end_time)
   VALUES ('secret-check', 'app-log', '2024-11-01', '2024-11-02') RETURNING uuid IS NOT NULL;
 SELECT count(*) FROM bls_download_link('emu', (SELECT uuid FROM t_w WHERE name = 'secret-check'));

@@ -3,9 +3,11 @@
 
 import gzip
 import hashlib
+import hmac
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -1787,7 +1789,8 @@ class LogRecordTest(unittest.TestCase):
     def test_errors_and_signature(self):
         p = self.path("nginx-access")
         base = {"query": "match *", "startDateTime": self.START, "endDateTime": self.END}
-        for bad in ({"query": None}, {"query": ""}, {"query": "status:500"},
+        for bad in ({"query": None}, {"query": ""}, {"query": "match"},
+                    {"query": "status:"}, {"query": "error timeout"},
                     {"query": "match * | select max(status)"},
                     {"query": "select host, count(*) group by path"},
                     {"query": "select nope, count(*) group by nope"},
@@ -1825,6 +1828,86 @@ class LogRecordTest(unittest.TestCase):
             self.assertEqual(doc["message"], "signature does not match")
         self.error(401, "Unauthorized", "GET", p, query=q, sign_query="")
         self.error(401, "Unauthorized", "GET", p, query=q, sk="bad")
+
+    def test_bare_search(self):
+        """A search without "match" is the same search."""
+        every, _ = self.all_rows(project="prod-web", limit="1000")
+        for q in ("status:500", "status:200 AND method:POST", 'path:"/api/v1/orders"',
+                  "cart", "@stream:nginx-01", "*"):
+            want, _ = self.all_rows(project="prod-web", query="match " + q, limit="1000")
+            self.assertTrue(0 < len(want) <= len(every), q)
+            got, _ = self.all_rows(project="prod-web", query=q, limit="1000")
+            self.assertEqual(got, want, q)
+            cnt = self.query(project="prod-web", query=q + " | select count(*)")
+            self.assertEqual(cnt["resultSet"]["rows"], [[len(want)]], q)
+        self.assertEqual(len(self.all_rows(project="prod-web", query="*", limit="1000")[0]),
+                         len(every))
+
+    def raw_get(self, target, authorization, ts):
+        """GET whose request line carries the octets of target as they are
+        -> (status, decoded JSON answer)."""
+        head = b"GET " + target + b" HTTP/1.1\r\n" + "".join(
+            "%s: %s\r\n" % kv for kv in (("Host", "127.0.0.1:%d" % self.port),
+                                         ("x-bce-date", ts),
+                                         ("Authorization", authorization),
+                                         ("Connection", "close"))).encode()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as c:
+            c.sendall(head + b"\r\n")
+            r = http.client.HTTPResponse(c)
+            r.begin()
+            return r.status, json.loads(r.read())
+
+    def test_query_encoding_and_signature(self):
+        """The query string is decoded and signed as bls-api.md section 4 says,
+        checked with spec_authorization (written apart from the emulator)."""
+        ts = emu.format_timestamp(time.time())
+        host = "127.0.0.1:%d" % self.port
+        path = self.path("app-log").encode()
+        window = b"&startDateTime=2024-11-05T08%3A00%3A00Z&endDateTime=2024-11-05T08:01:00Z"
+
+        def get(query, signed=None):
+            target = path + b"?" + query + window
+            auth = spec_authorization("GET", path + b"?" + (query if signed is None
+                                                            else signed) + window,
+                                      host, ts)
+            return self.raw_get(target, auth, ts)
+
+        want, _ = self.all_rows("app-log", query='match 用户:"Zoë"', limit="1000")
+        self.assertTrue(want)
+        # one statement with a space, ':', '"', '|', '*', '(' and non-ASCII, in
+        # bce_uri_encode's spelling, with lowercase escapes, and with raw
+        # octets (UTF-8 too): the same request, the same signature
+        stmt = '用户:"Zoë" | select count(*)'
+        for q in (b"query=" + spec_encode(stmt.encode()).encode(),
+                  b"query=%e7%94%a8%e6%88%b7%3a%22Zo%c3%ab%22%20%7c%20select%20count%28%2a%29",
+                  b"query=" + '用户:"Zoë"%20|%20select%20count(*)'.encode()):
+            status, doc = get(q)
+            self.assertEqual((status, doc.get("resultSet", doc).get("rows")),
+                             (200, [[len(want)]]), q)
+        # a parameter without '=' signs as "marker="; authorization, in any
+        # case, is not signed
+        q = b"query=*&limit=1&marker&Authorization=x&authorization"
+        self.assertEqual(get(q)[0], 200)
+        # '+' is a plus, to the signature and to the search alike: signed as
+        # a plus it passes and finds no record holding "match+*" ...
+        status, doc = get(b"query=match+*")
+        self.assertEqual((status, doc["resultSet"]["rows"]), (200, []))
+        # ... and signed as a space it is refused
+        status, doc = get(b"query=match+*", signed=b"query=match%20*")
+        self.assertEqual((status, doc["message"]), (401, "signature does not match"))
+        # an octet that is not UTF-8 signs as itself, not as U+FFFD
+        self.assertEqual(get(b"query=%FF")[0], 200)
+        status, doc = get(b"query=%FF", signed=b"query=%EF%BF%BD")
+        self.assertEqual((status, doc["message"]), (401, "signature does not match"))
+        # any other difference between what is signed and what is received
+        for sent, signed in ((b"query=a%2Ab", b"query=a%2Bb"),
+                             (b"query=*&limit=1", b"query=*&limit=1&marker"),
+                             (b"query=*&limit=1&limit=1", b"query=*&limit=1"),
+                             (b"query=Zo%C3%AB", b"query=Zo%C3%AB%20"),
+                             (b"Query=*", b"query=*")):
+            status, doc = get(sent, signed=signed)
+            self.assertEqual((status, doc["message"]), (401, "signature does not match"),
+                             sent)
 
     def test_faults(self):
         # a fault without call never hits QueryLogRecord
@@ -1891,6 +1974,127 @@ class LogRecordTest(unittest.TestCase):
         # the last page, straight from the other end
         doc = self.query(project="prod-web", limit="1000", endDateTime=end)
         self.assertEqual(doc["resultSet"]["rows"][0][1], seqs[0] + 999999)
+
+
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def spec_encode(octets, keep_slash=False):
+    """UriEncode of bls-api.md section 4, written apart from the emulator's."""
+    return "".join(chr(c) if c in _UNRESERVED or (keep_slash and c == 0x2F) else "%%%02X" % c
+                   for c in octets)
+
+
+def spec_decode(octets):
+    """%XY escapes decoded to octets; anything else (a '+', a stray '%') as it is."""
+    out, i = bytearray(), 0
+    while i < len(octets):
+        h = octets[i + 1:i + 3]
+        if octets[i] == 0x25 and len(h) == 2 and all(c in b"0123456789abcdefABCDEF" for c in h):
+            out.append(int(h, 16))
+            i += 3
+        else:
+            out.append(octets[i])
+            i += 1
+    return bytes(out)
+
+
+def spec_authorization(method, target, host, ts, ak=AK, sk=SK):
+    """bce-auth-v1 signing host and x-bce-date for target (the request line's
+    path?query octets), apart from the emulator's signer."""
+    path, _, query = target.partition(b"?")
+    items = sorted(spec_encode(spec_decode(k)) + "=" + spec_encode(spec_decode(v))
+                   for k, _, v in (p.partition(b"=") for p in query.split(b"&") if p)
+                   if spec_decode(k).lower() != b"authorization")
+    canon = "\n".join((method, spec_encode(spec_decode(path), True) or "/", "&".join(items),
+                       "host:" + spec_encode(host.encode()),
+                       "x-bce-date:" + spec_encode(ts.encode())))
+    prefix = "bce-auth-v1/%s/%s/1800" % (ak, ts)
+    key = hmac.new(sk.encode(), prefix.encode(), hashlib.sha256).hexdigest()
+    return "%s/host;x-bce-date/%s" % (
+        prefix, hmac.new(key.encode(), canon.encode(), hashlib.sha256).hexdigest())
+
+
+class QueryRulesTest(unittest.TestCase):
+    """The QueryLogRecord statement grammar and CanonicalQuery, without a server."""
+
+    def test_bare_search(self):
+        parse = emu.parse_logrecord_query
+        for bare in ("status:500", "status:500 AND method:POST", "status:500 and method:POST",
+                     'path:"/api/v1/orders"', "error", '"connection reset"', "*",
+                     "用户:Zoë AND o'brien"):
+            self.assertEqual(parse(bare), parse("match " + bare), bare)
+            self.assertEqual(parse(bare + " | select count(*)"),
+                             parse("match " + bare + " | select count(*)"), bare)
+        self.assertEqual(parse("status:500 AND method:POST"),
+                         ([("status", "500"), ("method", "POST")], None))
+        self.assertEqual(parse("error"), ([(None, "error")], None))
+        self.assertEqual(parse("  *  "), ([], None))
+        self.assertEqual(parse("Match\t*"), ([], None))
+        # "match" and "select" are keywords only as whole words
+        self.assertEqual(parse("match:1"), ([("match", "1")], None))
+        self.assertEqual(parse("selected"), ([(None, "selected")], None))
+        # match ..., select ... and ... | select ... as they were
+        self.assertEqual(parse("select count(*)"), ([], (None, "count(*)")))
+        self.assertEqual(parse("SELECT host, count(*) AS n GROUP BY host"),
+                         ([], ("host", "n")))
+        self.assertEqual(parse("match status:500 | select count(*)"),
+                         ([("status", "500")], (None, "count(*)")))
+        self.assertEqual(parse("| select count(*)"), ([], (None, "count(*)")))
+        for bad in ("match", "MATCH  ", "status:", ":500", "error timeout", "select",
+                    "status:500 |", "status:500 | select max(status)", "a AND b c"):
+            with self.assertRaises(emu.AuthError, msg=bad) as cm:
+                parse(bad)
+            self.assertEqual((cm.exception.status, cm.exception.code),
+                             (400, "InvalidParameter"), bad)
+
+    def test_canonical_query(self):
+        for raw, want in (
+                ("a=1&a0=1&a-=1", "a-=1&a0=1&a=1"),           # key=value strings compared
+                ("%7E=1&%C3%AB=1", "%C3%AB=1&~=1"),           # ... encoded
+                ("k=b&k=a&k=", "k=&k=a&k=b"),
+                ("flag&e=&=v", "=v&e=&flag="),
+                ("a=b=c&%3D=%26", "%3D=%26&a=b%3Dc"),
+                ("Authorization=x&%61uthorization&authorizationx=1", "authorizationx=1"),
+                ("q=%2a*&r=%7e&s=a+b&t=a b", "q=%2A%2A&r=~&s=a%2Bb&t=a%20b"),
+                ("q=:|\"'/", "q=%3A%7C%22%27%2F"),
+                ("q=用户&r=Zo%c3%ab", "q=%E7%94%A8%E6%88%B7&r=Zo%C3%AB"),
+                ("q=%FF%00&r=%zz%4%", "q=%FF%00&r=%25zz%254%25"),
+                ("&&", "")):
+            self.assertEqual(emu.canonical_query(raw), want, raw)
+            self.assertEqual(emu.canonical_query(raw.encode()), want, raw)
+            items = sorted(spec_encode(spec_decode(k)) + "=" + spec_encode(spec_decode(v))
+                           for k, _, v in (p.partition(b"=")
+                                           for p in raw.encode().split(b"&") if p)
+                           if spec_decode(k).lower() != b"authorization")
+            self.assertEqual("&".join(items), want, raw)
+        # octets of the request line, as http.server hands them (Latin-1)
+        self.assertEqual(emu.parse_query("q=Zo\xc3\xab&r=%FF+"), [("q", "Zoë"),
+                                                                  ("r", "\ufffd+")])
+
+    def test_query_log_record_vector(self):
+        """test/unit/test_bce_auth.c's vector LR, computed apart from both."""
+        ak, sk, ts = "a" * 32, "b" * 32, "2015-04-27T08:23:49Z"
+        sig = "c49a87922b5d817d85a0811f41765e4997c1c3009a6a6c4eaeb61740dcc94f54"
+        path = "/v1/logstore/nginx-access/logrecord"
+        stmt = "match path:\"/api/v1/orders\" AND 用户:\"Zoë\" AND o'brien* | select count(*)"
+        query = ("project=default&logStreamName=&query=" + spec_encode(stmt.encode()) +
+                 "&startDateTime=2024-11-05T08%3A00%3A00Z"
+                 "&endDateTime=2024-11-05T08%3A01%3A00Z&limit=100&marker=&sort=desc")
+        headers = {"host": "bls-log.bj.baidubce.com", "x-bce-date": ts}
+        self.assertEqual(emu.compute_signature(sk, ak, ts, 1800, "GET", path, query, headers,
+                                               ["host", "x-bce-date"]), sig)
+        self.assertEqual(spec_authorization("GET", (path + "?" + query).encode(),
+                                            headers["host"], ts, ak, sk).split("/")[-1], sig)
+        messy = ("sort=desc&marker&logStreamName=&query=match path:%22/api/v1/orders%22 "
+                 "AND 用户:\"Zo%c3%ab\" AND o'brien%2a %7c select count(*)"
+                 "&&startDateTime=2024-11-05T08:00:00Z&endDateTime=2024-11-05T08%3a01%3a00Z"
+                 "&%6cimit=100&project=default&authorization=x")
+        self.assertEqual(emu.compute_signature(sk, ak, ts, 1800, "GET", path, messy, headers,
+                                               ["host", "x-bce-date"]), sig)
+        self.assertEqual(emu.compute_signature(sk, ak, ts, 1800, "GET", path.encode(),
+                                               messy.encode(), headers,
+                                               ["host", "x-bce-date"]), sig)
 
 
 def qs(params):

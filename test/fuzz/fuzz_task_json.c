@@ -5,7 +5,8 @@
  *
  * Feeds arbitrary bytes, exactly as many as libFuzzer gives (no NUL after
  * them), to bls_page_parse_shape with each page shape (ListDownloadTask,
- * ListProject, ListLogStore, and DescribeDownloadTask's single task), to
+ * ListProject, ListLogStore, DescribeDownloadTask's single task, and
+ * QueryLogRecord's result set), to
  * bls_parse_error_body, and to the parsers of the other download-task
  * answers (bls_parse_create_result, bls_parse_link_result, bls_parse_ack).  On a parsed page it
  * walks every task and every field of every task through the accessors
@@ -23,6 +24,17 @@
  * refuses a document, the page or one of its tasks is refused too.  The
  * reference parse is json-c's strict mode with a generous depth, so it is
  * more lenient than task_json.c, never less.
+ *
+ * A result set's rows are read the same way, by column name, with
+ * want_row, and with bls_page_row_json (check_row_reader): the reader must
+ * refuse exactly the rows json-c refuses, that are not arrays of a value
+ * per column, or (for the row's JSON) whose values the column types refuse,
+ * read each column's value as json-c's tree has it, and write the row's
+ * JSON as the reference does from json-c's tree (names as json-c prints
+ * strings, values typed by their columns).  The envelope's columns, types,
+ * marker and truncation must be json-c's (check_result_set), and for a
+ * document json-c takes as an object the status must be the reference's
+ * (ref_log_records_status).
  *
  * The single-task shape and the answer parsers parse the whole document,
  * so they must agree exactly with bls_parse_error_body on whether the body
@@ -66,7 +78,7 @@ static const char *const probe_keys[] = {
 
 static const BlsPageShape *const shapes[] = {
 	&bls_shape_download_tasks, &bls_shape_projects, &bls_shape_log_stores,
-	&bls_shape_download_task
+	&bls_shape_download_task, &bls_shape_log_records
 };
 
 /* Touch every byte an accessor hands back, so ASan checks the extent */
@@ -138,6 +150,10 @@ visit_task(BlsJson *task)
 
 #define NPROBES (sizeof(probe_keys) / sizeof(probe_keys[0]))
 #define MAX_KEYS 40
+
+static void check_result_set(json_object *doc, json_object *rs,
+							 const BlsPageShape *shape, BlsPage *page);
+static void same_or_null(const char *a, const char *b);
 
 /* v, read by bls_page_read_task(), says the same as json-c's value j */
 static void
@@ -212,20 +228,25 @@ reference_parse(const char *data, size_t size, bool *valid)
 }
 
 /*
- * The object of json-c's document doc that holds shape's members (result
- * or the top level), or NULL.
+ * The object of json-c's document doc that holds shape's list (result or
+ * the top level, or the shape's list_parent inside it), or NULL.
  */
 static json_object *
 reference_container(json_object *doc, const BlsPageShape *shape)
 {
-	json_object *result;
+	json_object *result = doc;
+	json_object *parent;
 
-	if (!shape->wrapped)
-		return doc;
-	if (!json_object_object_get_ex(doc, "result", &result) ||
-		!json_object_is_type(result, json_type_object))
+	if (shape->wrapped &&
+		(!json_object_object_get_ex(doc, "result", &result) ||
+		 !json_object_is_type(result, json_type_object)))
 		return NULL;
-	return result;
+	if (shape->list_parent == NULL)
+		return result;
+	if (!json_object_object_get_ex(result, shape->list_parent, &parent) ||
+		!json_object_is_type(parent, json_type_object))
+		return NULL;
+	return parent;
 }
 
 /*
@@ -278,6 +299,13 @@ check_whole_page(const uint8_t *data, size_t size, const BlsPageShape *shape,
 		}
 		else
 			FUZZ_ASSERT(json_object_equal(bls_page_task(page, i), want));
+	}
+
+	if (shape->columns_key != NULL)
+	{
+		check_result_set(doc, container, shape, page);
+		json_object_put(doc);
+		return;
 	}
 
 	/* every spelling of the total that is there says the same */
@@ -373,6 +401,548 @@ check_reader(BlsPage *page, int i)
 	json_object_put(task);
 }
 
+/*
+ * Result sets (QueryLogRecord): the reference's view of a row's JSON, and
+ * the checks of the envelope and of every row against json-c's tree.
+ */
+
+/* The kind of a column's type, reckoned apart from task_json.c's */
+typedef enum RefKind
+{
+	REF_ANY,
+	REF_NUMBER,
+	REF_BOOLEAN
+} RefKind;
+
+static RefKind
+ref_kind(const char *type)
+{
+	static const char *const numeric[] = {
+		"tinyint", "smallint", "int", "integer", "bigint", "long",
+		"double", "float", "real", "decimal", "numeric"
+	};
+	char		lower[16];
+	size_t		n;
+
+	if (type == NULL || (n = strlen(type)) >= sizeof(lower))
+		return REF_ANY;
+	for (size_t k = 0; k <= n; k++)
+		lower[k] = (type[k] >= 'A' && type[k] <= 'Z') ? type[k] + 32 : type[k];
+	for (size_t k = 0; k < sizeof(numeric) / sizeof(numeric[0]); k++)
+		if (strcmp(lower, numeric[k]) == 0)
+			return REF_NUMBER;
+	return strcmp(lower, "boolean") == 0 ? REF_BOOLEAN : REF_ANY;
+}
+
+/* RFC 8259's number grammar, exactly s[0..len) */
+static bool
+ref_is_number(const char *s, size_t len)
+{
+	size_t		i = 0;
+
+	if (i < len && s[i] == '-')
+		i++;
+	if (i < len && s[i] == '0')
+		i++;
+	else if (i < len && s[i] >= '1' && s[i] <= '9')
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return false;
+	if (i < len && s[i] == '.')
+	{
+		if (++i >= len || s[i] < '0' || s[i] > '9')
+			return false;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= len || s[i] < '0' || s[i] > '9')
+			return false;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == len;
+}
+
+/* Does v hold an integer json-c saturated, at any depth? */
+static bool
+ref_holds_clamped(json_object *v)
+{
+	if (json_object_is_type(v, json_type_int))
+		return bls_json_number_clamped(v);
+	if (json_object_is_type(v, json_type_array))
+	{
+		for (size_t k = 0; k < json_object_array_length(v); k++)
+			if (ref_holds_clamped(json_object_array_get_idx(v, k)))
+				return true;
+	}
+	else if (json_object_is_type(v, json_type_object))
+	{
+		json_object_object_foreach(v, key, val)
+		{
+			(void) key;
+			if (ref_holds_clamped(val))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The end of the JSON value at s[pos] in s[0..len), which is valid JSON
+ * followed by ',' or '}'
+ */
+static size_t
+ref_value_end(const char *s, size_t len, size_t pos)
+{
+	int			depth = 0;
+	bool		in_string = false;
+
+	for (; pos < len; pos++)
+	{
+		char		c = s[pos];
+
+		if (in_string)
+		{
+			if (c == '\\')
+				pos++;
+			else if (c == '"')
+			{
+				in_string = false;
+				if (depth == 0)
+					return pos + 1;
+			}
+			continue;
+		}
+		if (c == '"')
+			in_string = true;
+		else if (c == '[' || c == '{')
+			depth++;
+		else if (c == ']' || c == '}')
+		{
+			if (depth == 0)
+				return pos;
+			if (--depth == 0)
+				return pos + 1;
+		}
+		else if (c == ',' && depth == 0)
+			return pos;
+	}
+	return pos;
+}
+
+/* Does s[0..len) hold t[0..tlen)? */
+static bool
+has_text(const char *s, size_t len, const char *t, size_t tlen)
+{
+	for (size_t k = 0; s != NULL && k + tlen <= len; k++)
+		if (memcmp(s + k, t, tlen) == 0)
+			return true;
+	return false;
+}
+
+/* got[*pos..] starts with want[0..len): move past it */
+static void
+expect_text(const char *got, size_t gotlen, size_t *pos, const char *want,
+			size_t len)
+{
+	FUZZ_ASSERT(gotlen - *pos >= len && memcmp(got + *pos, want, len) == 0);
+	*pos += len;
+}
+
+/*
+ * The row's JSON, got, is what the reference makes of json-c's row: true if
+ * it would write one, false if a value's column refuses it (got must then be
+ * NULL).  In a page parsed whole, an integer json-c saturated cannot be
+ * written; in a split one it is copied from row i's text.
+ */
+static bool
+check_row_json(BlsPage *page, int i, json_object *row, const char *got,
+			   size_t gotlen)
+{
+	bool		whole = page->text == NULL;
+	const char *rtext = whole ? NULL : page->text + page->spans[2 * i];
+	size_t		rlen = whole ? 0 : page->spans[2 * i + 1] - page->spans[2 * i];
+	size_t		pos = 0;
+
+	for (int m = 0; m < page->ncolumns; m++)
+	{
+		json_object *e = json_object_array_get_idx(row, m);
+		RefKind		kind = ref_kind(page->column_types[m]);
+		BlsJsonType type = bls_json_type(e);
+		json_object *name;
+		const char *t;
+		size_t		tlen;
+
+		/* what a typed column refuses */
+		if ((kind == REF_NUMBER &&
+			 (type == BLS_JSON_BOOLEAN || type == BLS_JSON_OBJECT ||
+			  type == BLS_JSON_ARRAY ||
+			  (type == BLS_JSON_STRING &&
+			   !ref_is_number(json_object_get_string(e),
+							  json_object_get_string_len(e))))) ||
+			(kind == REF_BOOLEAN && type != BLS_JSON_NULL &&
+			 type != BLS_JSON_BOOLEAN &&
+			 !(type == BLS_JSON_STRING &&
+			   (strcmp(json_object_get_string(e), "true") == 0 ||
+				strcmp(json_object_get_string(e), "false") == 0) &&
+			   json_object_get_string_len(e) == (int) strlen(json_object_get_string(e)))) ||
+			(whole && ref_holds_clamped(e)))
+		{
+			FUZZ_ASSERT(got == NULL);
+			return false;
+		}
+		if (got == NULL)
+			continue;			/* only whether a column refuses its value */
+
+		expect_text(got, gotlen, &pos, m == 0 ? "{" : ",", 1);
+		name = json_object_new_string_len(page->columns[m],
+										  (int) page->column_lens[m]);
+		t = bls_json_text(name, &tlen);
+		expect_text(got, gotlen, &pos, t, tlen);
+		json_object_put(name);
+		expect_text(got, gotlen, &pos, ":", 1);
+
+		if (type == BLS_JSON_STRING && kind != REF_ANY)
+		{
+			/* the string's contents, a number or true or false */
+			expect_text(got, gotlen, &pos, json_object_get_string(e),
+						json_object_get_string_len(e));
+		}
+		else if (ref_holds_clamped(e))
+		{
+			/* as it is in the page: what json-c saturates the same */
+			size_t		start = pos;
+			bool		valid;
+			json_object *n;
+
+			pos = ref_value_end(got, gotlen, pos);
+			n = reference_parse(got + start, pos - start, &valid);
+			FUZZ_ASSERT(valid && json_object_equal(n, e));
+			FUZZ_ASSERT(type != BLS_JSON_NUMBER ||
+						ref_is_number(got + start, pos - start));
+			json_object_put(n);
+
+			/* copied from the row's text, not json-c's saturated print */
+			FUZZ_ASSERT(has_text(rtext, rlen, got + start, pos - start));
+		}
+		else if (e == NULL)
+			expect_text(got, gotlen, &pos, "null", 4);
+		else
+		{
+			t = bls_json_text(e, &tlen);
+			expect_text(got, gotlen, &pos, t, tlen);
+		}
+	}
+	if (got == NULL)
+		return true;
+	expect_text(got, gotlen, &pos, page->ncolumns == 0 ? "{}" : "}",
+				page->ncolumns == 0 ? 2 : 1);
+	FUZZ_ASSERT(pos == gotlen && got[gotlen] == '\0');
+	return true;
+}
+
+/*
+ * bls_page_read_task() and bls_page_row_json() on row i agree with json-c's
+ * parse of it: the same refusals, a value for each column's name, and the
+ * row's JSON the reference writes.
+ */
+static void
+check_row_reader(BlsPage *page, int i)
+{
+	BlsJson    *row;
+	bool		valid_json;
+	bool		shaped;
+	int			nkeys = page->ncolumns + (int) NPROBES;
+	const char **keys = malloc(sizeof(char *) * (nkeys + 1));
+	size_t	   *keylens = malloc(sizeof(size_t) * (nkeys + 1));
+	BlsValue   *values = malloc(sizeof(BlsValue) * (nkeys + 1));
+	BlsFields	f;
+	int			n = 0;
+	char	   *json;
+	size_t		jlen;
+	bool		typed = true;
+
+	FUZZ_ASSERT(keys != NULL && keylens != NULL && values != NULL);
+
+	/*
+	 * A reference of our own: the reader may free the page's parse.
+	 * bls_page_task() says NULL for a JSON null row too; a refused row has
+	 * said why.
+	 */
+	page->error[0] = '\0';
+	row = json_object_get(bls_page_task(page, i));
+	valid_json = row != NULL || page->error[0] == '\0';
+	shaped = bls_json_type(row) == BLS_JSON_ARRAY &&
+		json_object_array_length(row) == (size_t) page->ncolumns;
+
+	/* the columns, then the probes no column names */
+	for (int m = 0; m < page->ncolumns; m++)
+	{
+		keys[n] = page->columns[m];
+		keylens[n++] = page->column_lens[m];
+	}
+	for (size_t p = 0; p < NPROBES; p++)
+	{
+		int			m;
+
+		for (m = 0; m < page->ncolumns; m++)
+			if (page->column_lens[m] == strlen(probe_keys[p]) &&
+				memcmp(page->columns[m], probe_keys[p], page->column_lens[m]) == 0)
+				break;
+		if (m == page->ncolumns)
+		{
+			keys[n] = probe_keys[p];
+			keylens[n++] = strlen(probe_keys[p]);
+		}
+	}
+	memset(&f, 0, sizeof(f));
+	f.nkeys = n;
+	f.keys = keys;
+	f.keylens = keylens;
+	f.values = values;
+	bls_fields_reset(&f);
+
+	if (valid_json && shaped)
+		typed = check_row_json(page, i, row, NULL, 0);
+
+	/* twice each way: the second read starts from the hints the first left */
+	for (int round = 0; round < 4; round++)
+	{
+		bool		ok;
+
+		f.want_row = round >= 2;
+		ok = bls_page_read_task(page, i, &f);
+		FUZZ_ASSERT(ok == (valid_json && shaped && (typed || !f.want_row)));
+		FUZZ_ASSERT(f.row_json == NULL || (ok && f.want_row));
+		if (!ok)
+		{
+			FUZZ_ASSERT(page->error[0] != '\0');
+			if (!valid_json)
+				FUZZ_ASSERT(strstr(page->error, "of the page: ") != NULL);
+			else if (!shaped)
+				FUZZ_ASSERT(strstr(page->error, "of the page is a JSON ") != NULL ||
+							strstr(page->error, " for ") != NULL);
+			else
+				FUZZ_ASSERT(strncmp(page->error, "Column \"", 8) == 0);
+			continue;
+		}
+		FUZZ_ASSERT(f.type == BLS_JSON_OBJECT);
+		for (int k = 0; k < n; k++)
+			same_value(&values[k], k < page->ncolumns ?
+					   json_object_array_get_idx(row, k) : NULL);
+		if (f.want_row)
+		{
+			FUZZ_ASSERT(f.row_json != NULL && f.row_json == page->row_json);
+			(void) check_row_json(page, i, row, f.row_json, f.row_json_len);
+		}
+		else
+			FUZZ_ASSERT(f.row_json == NULL && page->row_json == NULL);
+	}
+
+	/* bls_page_row_json: the same text, and the latest read untouched */
+	json = bls_page_row_json(page, i, &jlen);
+	FUZZ_ASSERT((json != NULL) == (valid_json && shaped && typed));
+	if (json != NULL)
+	{
+		FUZZ_ASSERT(f.row_json != NULL && jlen == f.row_json_len &&
+					memcmp(json, f.row_json, jlen) == 0);
+		for (int k = 0; k < n; k++)
+			same_value(&values[k], k < page->ncolumns ?
+					   json_object_array_get_idx(row, k) : NULL);
+	}
+	free(json);
+	bls_page_task_done(page, i);
+	json_object_put(row);
+	free(keys);
+	free(keylens);
+	free(values);
+}
+
+/*
+ * A result set accepted with every row: its columns, types, marker and
+ * truncation are what json-c's tree of the document says.
+ */
+static void
+check_result_set(json_object *doc, json_object *rs, const BlsPageShape *shape,
+				 BlsPage *page)
+{
+	json_object *v;
+	json_object *scan = NULL;
+	json_object *where[2];
+	bool		truncated = false;
+	const char *reason = NULL;
+
+	FUZZ_ASSERT(page->total == -1 && page->page_no == 0 && page->page_size == 0);
+	if (json_object_object_get_ex(rs, shape->columns_key, &v) && v != NULL)
+	{
+		FUZZ_ASSERT(json_object_is_type(v, json_type_array));
+		FUZZ_ASSERT(json_object_array_length(v) == (size_t) page->ncolumns);
+		for (int m = 0; m < page->ncolumns; m++)
+		{
+			json_object *c = json_object_array_get_idx(v, m);
+
+			FUZZ_ASSERT(json_object_is_type(c, json_type_string));
+			FUZZ_ASSERT(page->column_lens[m] == (size_t) json_object_get_string_len(c) &&
+						memcmp(page->columns[m], json_object_get_string(c),
+							   page->column_lens[m]) == 0);
+			touch(page->columns[m], page->column_lens[m]);
+			for (int k = 0; k < m; k++)
+				FUZZ_ASSERT(page->column_lens[k] != page->column_lens[m] ||
+							memcmp(page->columns[k], page->columns[m],
+								   page->column_lens[m]) != 0);
+		}
+	}
+	else
+		FUZZ_ASSERT(page->ncolumns == 0 && page->ntasks == 0);
+	if (json_object_object_get_ex(rs, shape->types_key, &v) && v != NULL)
+	{
+		FUZZ_ASSERT(json_object_is_type(v, json_type_array));
+		FUZZ_ASSERT(json_object_array_length(v) <= (size_t) page->ncolumns);
+	}
+	for (int m = 0; m < page->ncolumns; m++)
+	{
+		json_object *t = v != NULL && json_object_is_type(v, json_type_array) &&
+			(size_t) m < json_object_array_length(v) ?
+			json_object_array_get_idx(v, m) : NULL;
+
+		if (json_object_is_type(t, json_type_string))
+		{
+			FUZZ_ASSERT(page->column_types[m] != NULL &&
+						strlen(page->column_types[m]) == (size_t) json_object_get_string_len(t) &&
+						strcmp(page->column_types[m], json_object_get_string(t)) == 0);
+			touch(page->column_types[m], strlen(page->column_types[m]));
+		}
+		else
+			FUZZ_ASSERT(page->column_types[m] == NULL);
+	}
+
+	if (json_object_object_get_ex(doc, shape->marker_key, &v) && v != NULL &&
+		json_object_get_string_len(v) > 0)
+	{
+		FUZZ_ASSERT(json_object_is_type(v, json_type_string));
+		FUZZ_ASSERT(page->next_marker != NULL &&
+					strlen(page->next_marker) == (size_t) json_object_get_string_len(v) &&
+					strcmp(page->next_marker, json_object_get_string(v)) == 0);
+		touch(page->next_marker, strlen(page->next_marker));
+	}
+	else
+		FUZZ_ASSERT(page->next_marker == NULL);
+
+	if (json_object_object_get_ex(doc, shape->scan_info_key, &scan) && scan != NULL)
+		FUZZ_ASSERT(json_object_is_type(scan, json_type_object));
+	where[0] = rs;
+	where[1] = scan;
+	for (int k = 0; k < 2; k++)
+	{
+		if (where[k] == NULL ||
+			!json_object_object_get_ex(where[k], shape->truncated_key, &v) ||
+			v == NULL)
+			continue;
+		FUZZ_ASSERT(json_object_is_type(v, json_type_boolean));
+		if (!json_object_get_boolean(v))
+			continue;
+		truncated = true;
+		if (json_object_object_get_ex(where[k], shape->reason_key, &v) &&
+			json_object_is_type(v, json_type_string) &&
+			(reason == NULL || reason[0] == '\0'))
+			reason = json_object_get_string(v);
+	}
+	FUZZ_ASSERT(page->truncated == truncated);
+	same_or_null(page->truncated_reason, reason);
+	if (json_object_object_get_ex(rs, "queryType", &v) &&
+		json_object_is_type(v, json_type_string))
+		same_or_null(page->query_type, json_object_get_string(v));
+	else
+		FUZZ_ASSERT(page->query_type == NULL);
+}
+
+/*
+ * The status of the log records' shape for a document that is a JSON
+ * object, by the reference's reading of it.
+ */
+static BlsParseStatus
+ref_log_records_status(json_object *doc, const BlsPageShape *shape)
+{
+	json_object *rs;
+	json_object *rows;
+	json_object *cols;
+	json_object *types;
+	json_object *v;
+	json_object *scan = NULL;
+	size_t		n = 0;
+
+	if (!json_object_object_get_ex(doc, shape->list_parent, &rs) ||
+		!json_object_is_type(rs, json_type_object))
+		return (json_object_object_get_ex(doc, "code", &v) && v != NULL) ?
+			BLS_PARSE_FAILURE : BLS_PARSE_NO_RESULT;
+	if (!json_object_object_get_ex(rs, shape->list_key, &rows) ||
+		!json_object_is_type(rows, json_type_array))
+		return (json_object_object_get_ex(doc, "code", &v) && v != NULL) ?
+			BLS_PARSE_FAILURE : BLS_PARSE_NO_TASKS;
+	if (json_object_object_get_ex(rs, shape->columns_key, &cols) && cols != NULL)
+	{
+		if (!json_object_is_type(cols, json_type_array))
+			return BLS_PARSE_BAD_FIELD;
+		n = json_object_array_length(cols);
+		for (size_t m = 0; m < n; m++)
+		{
+			json_object *c = json_object_array_get_idx(cols, m);
+
+			if (!json_object_is_type(c, json_type_string))
+				return BLS_PARSE_BAD_FIELD;
+		}
+	}
+	else if (json_object_array_length(rows) > 0)
+		return BLS_PARSE_BAD_FIELD;
+	if (json_object_object_get_ex(rs, shape->types_key, &types) && types != NULL)
+	{
+		if (!json_object_is_type(types, json_type_array) ||
+			json_object_array_length(types) > n)
+			return BLS_PARSE_BAD_FIELD;
+		for (size_t m = 0; m < json_object_array_length(types); m++)
+		{
+			json_object *t = json_object_array_get_idx(types, m);
+
+			if (json_object_is_type(t, json_type_string) &&
+				strlen(json_object_get_string(t)) != (size_t) json_object_get_string_len(t))
+				return BLS_PARSE_BAD_FIELD;
+		}
+	}
+	/* distinct names: no NUL in json-c's keys, so compare by hand */
+	for (size_t m = 0; m < n; m++)
+		for (size_t k = 0; k < m; k++)
+		{
+			json_object *a = json_object_array_get_idx(cols, m);
+			json_object *b = json_object_array_get_idx(cols, k);
+
+			if (json_object_get_string_len(a) == json_object_get_string_len(b) &&
+				memcmp(json_object_get_string(a), json_object_get_string(b),
+					   json_object_get_string_len(a)) == 0)
+				return BLS_PARSE_BAD_FIELD;
+		}
+	if (json_object_object_get_ex(doc, shape->marker_key, &v) && v != NULL &&
+		(!json_object_is_type(v, json_type_string) ||
+		 strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v)))
+		return BLS_PARSE_BAD_FIELD;
+	if (json_object_object_get_ex(doc, shape->scan_info_key, &scan) && scan != NULL &&
+		!json_object_is_type(scan, json_type_object))
+		return BLS_PARSE_BAD_FIELD;
+	if (json_object_object_get_ex(rs, shape->truncated_key, &v) && v != NULL &&
+		!json_object_is_type(v, json_type_boolean))
+		return BLS_PARSE_BAD_FIELD;
+	if (scan != NULL &&
+		json_object_object_get_ex(scan, shape->truncated_key, &v) && v != NULL &&
+		!json_object_is_type(v, json_type_boolean))
+		return BLS_PARSE_BAD_FIELD;
+	return BLS_PARSE_OK;
+}
+
 /* Parse the input as one shape and check the page; returns the status */
 static BlsParseStatus
 check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
@@ -399,13 +969,38 @@ check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
 		FUZZ_ASSERT(shape->default_key != NULL || page.default_id == NULL);
 		if (page.default_id)
 			touch(page.default_id, strlen(page.default_id));
+		FUZZ_ASSERT(page.ncolumns >= 0 &&
+					(shape->columns_key != NULL ||
+					 (page.ncolumns == 0 && page.next_marker == NULL &&
+					  !page.truncated && page.query_type == NULL)));
+		FUZZ_ASSERT((page.ncolumns > 0) == (page.columns != NULL));
+		for (i = 0; i < page.ncolumns; i++)
+		{
+			touch(page.columns[i], page.column_lens[i]);
+			if (page.column_types[i])
+				touch(page.column_types[i], strlen(page.column_types[i]));
+		}
+		if (page.next_marker)
+		{
+			FUZZ_ASSERT(page.next_marker[0] != '\0');
+			touch(page.next_marker, strlen(page.next_marker));
+		}
+		FUZZ_ASSERT(page.truncated || page.truncated_reason == NULL);
+		if (page.truncated_reason)
+			touch(page.truncated_reason, strlen(page.truncated_reason));
+		if (page.query_type)
+			touch(page.query_type, strlen(page.query_type));
 		bool		all_tasks = true;
 
 		for (i = 0; i < page.ntasks; i++)
 		{
 			all_tasks &= bls_page_task(&page, i) != NULL;
 			visit_task(bls_page_task(&page, i));
-			check_reader(&page, i);	/* the same parse, then done with it */
+			/* the same parse, then done with it */
+			if (shape->columns_key != NULL)
+				check_row_reader(&page, i);
+			else
+				check_reader(&page, i);
 		}
 		FUZZ_ASSERT(bls_page_task(&page, page.ntasks) == NULL);
 		visit_value(page.root);
@@ -420,10 +1015,15 @@ check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
 		FUZZ_ASSERT(page.tasks == NULL && page.default_id == NULL);
 		/* a bare answer fails only on a top-level code without the list */
 		if (!shape->wrapped)
+		{
+			json_object *holder = reference_container(page.root, shape);
+
 			FUZZ_ASSERT(json_object_object_get_ex(page.root, "code", &v) &&
 						v != NULL &&
-						!(json_object_object_get_ex(page.root, shape->list_key, &v) &&
+						!(holder != NULL &&
+						  json_object_object_get_ex(holder, shape->list_key, &v) &&
 						  json_object_is_type(v, json_type_array)));
+		}
 		if (page.code)
 			touch(page.code, strlen(page.code));
 		if (page.message)
@@ -437,8 +1037,12 @@ check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
 		FUZZ_ASSERT(page.default_id == NULL);
 		FUZZ_ASSERT(page.error[0] != '\0');
 	}
+	if (status != BLS_PARSE_OK)
+		FUZZ_ASSERT(page.ncolumns == 0 && page.columns == NULL &&
+					page.next_marker == NULL && page.row_json == NULL);
 	bls_page_free(&page);
 	FUZZ_ASSERT(page.root == NULL && page.default_id == NULL);
+	FUZZ_ASSERT(page.columns == NULL && page.row_json == NULL);
 	return status;
 }
 
@@ -678,6 +1282,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	BlsParseStatus status;
+	BlsParseStatus records_status = BLS_PARSE_OK;
 	BlsParseStatus doc_status;
 	BlsPage		page;
 	char	   *code;
@@ -692,7 +1297,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 */
 	status = check_shape(data, size, &bls_shape_download_tasks);
 	for (size_t k = 1; k < sizeof(shapes) / sizeof(shapes[0]); k++)
-		(void) check_shape(data, size, shapes[k]);
+	{
+		BlsParseStatus s = check_shape(data, size, shapes[k]);
+
+		if (shapes[k] == &bls_shape_log_records)
+			records_status = s;
+	}
 
 	/*
 	 * DescribeDownloadTask's shape parses the document whole, as
@@ -724,6 +1334,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					status != BLS_PARSE_NOT_JSON &&
 					status != BLS_PARSE_NOT_OBJECT);
 		FUZZ_ASSERT(valid && json_object_is_type(doc, json_type_object));
+
+		/*
+		 * a result set's envelope is read from the whole document or with
+		 * its rows cut out: either way, its status is the reference's
+		 */
+		FUZZ_ASSERT(records_status ==
+					ref_log_records_status(doc, &bls_shape_log_records));
 		json_object_put(doc);
 		if (code)
 			touch(code, strlen(code));

@@ -2994,6 +2994,22 @@ test_log_records_types(void)
 		  row_json_is(&page, 1, "{\"c\":1}"),
 		  "log record types: beyond 64 bits in a page parsed whole: an error");
 	bls_page_free(&page);
+
+	/* inside an array or object too, where json-c would print it saturated */
+	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"c\"],\"rows\":"
+					  "[[ [1, {\"x\" :123456789012345678901234}] ],[[1, {\"x\" : 2}]]]}}",
+					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  row_json_is(&page, 0, "{\"c\":[1, {\"x\" :123456789012345678901234}]}") &&
+		  row_json_is(&page, 1, "{\"c\":[1,{\"x\":2}]}"),
+		  "log record types: nested beyond 64 bits, as it came; else as json-c writes it");
+	bls_page_free(&page);
+	CHECK(PARSE_SHAPE("{\"x\\u0079\":0,\"resultSet\":{\"columns\":[\"c\"],\"rows\":"
+					  "[[{\"x\":[-123456789012345678901234]}]]}}",
+					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
+		  page.text == NULL && row_json_is(&page, 0, NULL) &&
+		  error_is(&page, "Column \"c\" of log record 1 holds an integer beyond the 64-bit range."),
+		  "log record types: nested beyond 64 bits in a page parsed whole: an error");
+	bls_page_free(&page);
 }
 
 /* Column names: any string, matched by its bytes, written as json-c would */
