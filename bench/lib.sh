@@ -19,7 +19,8 @@
 #                            a BLS emulator (--seed 42) in $run; its URL in VAR
 #   bench_machine            print the machine, the versions and the date
 #   bench_pg_run CMD...      CMD inside a throwaway PostgreSQL 15 cluster
-#                            (pg_virtualenv -t, pg_opts), bounded to 20 minutes
+#                            (pg_virtualenv -t, pg_opts) on a free port,
+#                            bounded to 20 minutes
 
 bench_init() {
 	run=$(mktemp -d "/tmp/bls-$1.XXXXXX")
@@ -110,6 +111,21 @@ bench_machine() {
 }
 
 bench_pg_run() {
-	timeout 1200 pg_virtualenv -t -v 15 "${pg_opts[@]}" "$@" \
+	# a port of its own: pg_virtualenv's first free one from 5432 races with
+	# other throwaway clusters starting at the same time
+	local port
+	port=$(python3 -c '
+import os, random, socket
+for _ in range(200):
+    p = random.randrange(20000, 30000)
+    if os.path.exists("/var/run/postgresql/.s.PGSQL.%d" % p):
+        continue
+    try:
+        socket.create_server(("127.0.0.1", p)).close()
+    except OSError:
+        continue
+    print(p)
+    break') || return 1
+	PGPORT=$port timeout 1200 pg_virtualenv -t -v 15 "${pg_opts[@]}" "$@" \
 		2> >(grep -v -e '^Creating new PostgreSQL cluster' -e '^Dropping cluster' >&2)
 }
