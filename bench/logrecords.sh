@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
 	-n|--reps) [ $# -ge 2 ] || { echo "-n needs REPS" >&2; exit 2; }
 		reps=$2; shift 2 ;;
 	--no-million|--sql-only) py_opts+=("$1"); shift ;;
-	-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
 	*) echo "usage: $0 [-n REPS] [--no-million] [--sql-only]" >&2; exit 2 ;;
 	esac
 done
