@@ -54,36 +54,15 @@ done
 case $reps in ''|*[!0-9]*) echo "REPS must be a number" >&2; exit 2 ;; esac
 [ "$reps" -ge 1 ] && [ "$reps" -le 50 ] || { echo "REPS must be 1 to 50" >&2; exit 2; }
 
-run=$(mktemp -d /tmp/bls-perf.XXXXXX)
-chmod 755 "$run"    # the server (user postgres) loads the extension from $run/inst
-export BLS_RUN_DIR=$run
-emulators="auth noauth lat"
-big_pid=
-cleanup() {
-	for e in $emulators; do BLS_EMULATOR_NAME=$e scripts/emulator.sh stop; done
-	if [ -n "$big_pid" ]; then kill "$big_pid" 2>/dev/null; wait "$big_pid" 2>/dev/null; fi
-	rm -rf "$run"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. bench/lib.sh
+bench_init perf
 
 # -- prerequisites: curl (the SQL alternative), headers for the floor
-missing=
-command -v curl >/dev/null || missing="$missing curl"
-[ -f /usr/include/curl/curl.h ] || [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] ||
-	missing="$missing libcurl4-openssl-dev"
-[ -f /usr/include/json-c/json.h ] || missing="$missing libjson-c-dev"
-command -v pg_virtualenv >/dev/null || missing="$missing postgresql-common"
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		echo "== installing$missing"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >"$run/apt.out" 2>&1 ||
-			{ cat "$run/apt.out"; echo "could not install$missing" >&2; exit 1; }
-	else
-		echo "missing:$missing (install them, e.g. sudo apt-get install -y$missing)" >&2
-		exit 1
-	fi
-fi
+bench_need_cmd curl curl
+bench_need_file libcurl4-openssl-dev /usr/include/curl/curl.h /usr/include/x86_64-linux-gnu/curl/curl.h
+bench_need_file libjson-c-dev /usr/include/json-c/json.h
+bench_need_cmd postgresql-common pg_virtualenv
+bench_install_missing || exit 1
 
 # the million-task emulator takes ~15 s of CPU to generate its data set:
 # start it first, so that it does so while the build runs, not while measuring
@@ -93,27 +72,10 @@ if [ $million = 1 ]; then
 		--pid-file "$run/big.pid" --quiet --tasks 1000000 --seed 42 \
 		>"$run/big.out" 2>&1 &
 	big_pid=$!
+	bench_pids="$bench_pids $big_pid"
 fi
 
-echo "== build and install (private destdir)"
-if ! make -s -j2 >"$run/build.out" 2>&1; then
-	cat "$run/build.out"; echo "build failed" >&2; exit 1
-fi
-pg_opts=(-o jit=off)
-# (captured first: grep -q closing the pipe early would fail it under pipefail)
-described=$(/usr/lib/postgresql/15/bin/postgres --describe-config 2>/dev/null)
-if grep -q '^extension_destdir' <<<"$described"; then
-	if ! make -s install DESTDIR="$run/inst" >"$run/install.out" 2>&1; then
-		cat "$run/install.out"; echo "install failed" >&2; exit 1
-	fi
-	pg_opts+=(-o "extension_destdir=$run/inst")
-	export BENCH_DESTDIR=$run/inst
-else
-	echo "   (this PostgreSQL has no extension_destdir: installing into the system directory)"
-	if ! make -s install >"$run/install.out" 2>&1; then
-		cat "$run/install.out"; echo "install failed" >&2; exit 1
-	fi
-fi
+bench_build_install || exit 1
 if [ -n "$baseline" ]; then
 	[ -n "${BENCH_DESTDIR:-}" ] ||
 		{ echo "--baseline needs PostgreSQL's extension_destdir" >&2; exit 1; }
@@ -142,16 +104,9 @@ if ! cc -O2 -Wall -o "$run/floor" bench/floor.c -lcurl -ljson-c >"$run/floor.out
 	cat "$run/floor.out"; echo "could not build bench/floor.c" >&2; exit 1
 fi
 
-start_emulator() {  # name, options...
-	local name=$1 env
-	shift
-	env=$(BLS_EMULATOR_NAME=$name scripts/emulator.sh start --seed 42 "$@") ||
-		{ echo "emulator $name did not start" >&2; exit 1; }
-	echo "$env" | sed -n 's/^export BLS_EMULATOR_URL=//p'
-}
-BENCH_EMU_AUTH=$(start_emulator auth --tasks 100000) || exit 1
-BENCH_EMU_NOAUTH=$(start_emulator noauth --tasks 100000 --no-auth) || exit 1
-BENCH_EMU_LAT=$(start_emulator lat --tasks 5000 --latency-ms 30) || exit 1
+bench_start_emulator auth BENCH_EMU_AUTH --tasks 100000 || exit 1
+bench_start_emulator noauth BENCH_EMU_NOAUTH --tasks 100000 --no-auth || exit 1
+bench_start_emulator lat BENCH_EMU_LAT --tasks 5000 --latency-ms 30 || exit 1
 BENCH_EMU_BIG=
 if [ -n "$big_pid" ]; then
 	for _ in $(seq 1 1200); do      # up to 2 minutes
@@ -169,19 +124,10 @@ fi
 export BENCH_EMU_AUTH BENCH_EMU_NOAUTH BENCH_EMU_LAT BENCH_EMU_BIG
 export BENCH_EMU_AUTH_LOG=$run/auth.log BENCH_FLOOR=$run/floor
 
-echo "== machine"
-echo "   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
-	"$(awk '/^MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo) RAM," \
-	"$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}"), $(uname -r)"
-echo "   PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version | awk '{print $3}')," \
-	"$(curl --version | head -1 | awk '{print $1, $2}') CLI, libcurl $(dpkg-query -W -f '${Version}' libcurl4 2>/dev/null)," \
-	"json-c $(dpkg-query -W -f '${Version}' libjson-c5 2>/dev/null), $(python3 --version)"
-echo "   $(date -u '+%Y-%m-%d %H:%M UTC'); jit off; emulators on loopback"
+bench_machine
 
-# the cluster exists only while bench/perf.py runs; bounded in time
-timeout 1200 pg_virtualenv -t -v 15 "${pg_opts[@]}" \
-	python3 bench/perf.py --reps "$reps" --summary "$run/summary" \
-	2> >(grep -v -e '^Creating new PostgreSQL cluster' -e '^Dropping cluster' >&2)
+# the cluster exists only while bench/perf.py runs
+bench_pg_run python3 bench/perf.py --reps "$reps" --summary "$run/summary"
 rc=$?
 
 echo

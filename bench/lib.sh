@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# Shared by the benchmark scripts (bench/perf.sh, bench/logrecords.sh);
+# sourced from the top of the source tree, not run.
+#
+#   bench_init NAME          a private run directory /tmp/bls-NAME.XXXXXX ($run,
+#                            also BLS_RUN_DIR) and an EXIT trap that stops
+#                            what bench_start_emulator started and the pids in
+#                            $bench_pids, then removes the directory
+#   bench_need_cmd PKG CMD   note PKG as missing unless CMD is on the PATH
+#   bench_need_file PKG F..  note PKG as missing unless one of the files exists
+#   bench_install_missing    install the missing packages (as root with
+#                            apt-get) or name them and fail
+#   bench_build_install      build this tree and install it into $run/inst,
+#                            loaded through Debian's extension_destdir (plain
+#                            `make install` where that setting does not
+#                            exist); sets pg_opts (pg_virtualenv options) and
+#                            exports BENCH_DESTDIR
+#   bench_start_emulator NAME VAR [OPTION...]
+#                            a BLS emulator (--seed 42) in $run; its URL in VAR
+#   bench_machine            print the machine, the versions and the date
+#   bench_pg_run CMD...      CMD inside a throwaway PostgreSQL 15 cluster
+#                            (pg_virtualenv -t, pg_opts) on a free port,
+#                            bounded to 20 minutes
+
+bench_init() {
+	run=$(mktemp -d "/tmp/bls-$1.XXXXXX")
+	chmod 755 "$run"    # the server (user postgres) loads the extension from $run/inst
+	export BLS_RUN_DIR=$run
+	bench_emulators=
+	bench_pids=
+	bench_missing=
+	pg_opts=(-o jit=off)
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+	local e p
+	for e in $bench_emulators; do BLS_EMULATOR_NAME=$e scripts/emulator.sh stop; done
+	for p in $bench_pids; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$run"
+}
+
+bench_need_cmd() {
+	command -v "$2" >/dev/null || bench_missing="$bench_missing $1"
+}
+
+bench_need_file() {
+	local pkg=$1 f
+	shift
+	for f in "$@"; do [ -f "$f" ] && return 0; done
+	bench_missing="$bench_missing $pkg"
+}
+
+bench_install_missing() {
+	[ -n "$bench_missing" ] || return 0
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "== installing$bench_missing"
+		# shellcheck disable=SC2086 # one word per package
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $bench_missing >"$run/apt.out" 2>&1 ||
+			{ cat "$run/apt.out"; echo "could not install$bench_missing" >&2; return 1; }
+	else
+		echo "missing:$bench_missing (install them, e.g. sudo apt-get install -y$bench_missing)" >&2
+		return 1
+	fi
+}
+
+bench_build_install() {
+	local described
+	echo "== build and install (private destdir)"
+	if ! make -s -j2 >"$run/build.out" 2>&1; then
+		cat "$run/build.out"; echo "build failed" >&2; return 1
+	fi
+	# (captured first: grep -q closing the pipe early would fail it under pipefail)
+	described=$(/usr/lib/postgresql/15/bin/postgres --describe-config 2>/dev/null)
+	if grep -q '^extension_destdir' <<<"$described"; then
+		if ! make -s install DESTDIR="$run/inst" >"$run/install.out" 2>&1; then
+			cat "$run/install.out"; echo "install failed" >&2; return 1
+		fi
+		pg_opts+=(-o "extension_destdir=$run/inst")
+		export BENCH_DESTDIR=$run/inst
+	else
+		echo "   (this PostgreSQL has no extension_destdir: installing into the system directory)"
+		if ! make -s install >"$run/install.out" 2>&1; then
+			cat "$run/install.out"; echo "install failed" >&2; return 1
+		fi
+	fi
+}
+
+bench_start_emulator() {
+	local name=$1 var=$2 env
+	shift 2
+	bench_emulators="$bench_emulators $name"    # stopped on exit even if it fails half-way
+	env=$(BLS_EMULATOR_NAME=$name scripts/emulator.sh start --seed 42 "$@") ||
+		{ echo "emulator $name did not start" >&2; return 1; }
+	printf -v "$var" '%s' "$(sed -n 's/^export BLS_EMULATOR_URL=//p' <<<"$env")"
+}
+
+bench_machine() {
+	echo "== machine"
+	echo "   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+		"$(awk '/^MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo) RAM," \
+		"$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}"), $(uname -r)"
+	echo "   PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version | awk '{print $3}')," \
+		"$(curl --version | head -1 | awk '{print $1, $2}') CLI, libcurl $(dpkg-query -W -f '${Version}' libcurl4 2>/dev/null)," \
+		"json-c $(dpkg-query -W -f '${Version}' libjson-c5 2>/dev/null), $(python3 --version)"
+	echo "   $(date -u '+%Y-%m-%d %H:%M UTC'); jit off; emulators on loopback"
+}
+
+bench_pg_run() {
+	# a port of its own: pg_virtualenv's first free one from 5432 races with
+	# other throwaway clusters starting at the same time
+	local port
+	port=$(python3 -c '
+import os, random, socket
+for _ in range(200):
+    p = random.randrange(20000, 30000)
+    if os.path.exists("/var/run/postgresql/.s.PGSQL.%d" % p):
+        continue
+    try:
+        socket.create_server(("127.0.0.1", p)).close()
+    except OSError:
+        continue
+    print(p)
+    break') || return 1
+	PGPORT=$port timeout 1200 pg_virtualenv -t -v 15 "${pg_opts[@]}" "$@" \
+		2> >(grep -v -e '^Creating new PostgreSQL cluster' -e '^Dropping cluster' >&2)
+}
