@@ -914,13 +914,13 @@ static bool
 compute_window(BlsScanState *st, MemoryContext cxt)
 {
 	const BlsResource *res = st->req->resource;
-	TimestampTz start = 0;		/* 1970: nothing was logged before */
-	TimestampTz end;
+	/* 1970: nothing was logged before */
+	TimestampTz start = -((TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
+						  USECS_PER_DAY);
+	TimestampTz end = 0;
 	bool		have_end = false;
 	char		buf[32];
 
-	start = -((TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
-			  USECS_PER_DAY);
 	for (int i = 0; i < st->nbounds; i++)
 	{
 		BlsScanBound *b = &st->bounds[i];
@@ -1293,7 +1293,6 @@ explain_window(ForeignScanState *node, BlsScanState *st)
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	int			nfilters = list_length(st->req->filters);
 	MemoryContext oldcxt;
-	bool		ok;
 
 	if (st->started)
 		return st->window[0].value != NULL;
@@ -1305,8 +1304,7 @@ explain_window(ForeignScanState *node, BlsScanState *st)
 		st->bounds[i].value = ExecEvalExpr(st->bounds[i].expr, econtext,
 										   &st->bounds[i].isnull);
 	MemoryContextSwitchTo(oldcxt);
-	ok = compute_window(st, CurrentMemoryContext);
-	return ok;
+	return compute_window(st, CurrentMemoryContext);
 }
 
 /*

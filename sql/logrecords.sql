@@ -126,6 +126,33 @@ WHERE log_store_name = 'nginx-access'
   AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:15:00+00';
 \! python3 test/bls_emulator.py ctl calls QueryLogRecord | wc -l
 
+-- EXPLAIN ANALYZE counts the marker pages: 4 for 3600 records
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM log_records WHERE log_store_name = 'nginx-access'
+  AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:15:00+00';
+-- a generic plan: the log store is known at run time only, the window too
+-- when it depends on a parameter that EXPLAIN cannot see
+PREPARE g(text, timestamptz) AS
+  SELECT count(*) FROM log_records WHERE log_store_name = $1
+    AND time >= $2 AND time < $2 + interval '10 seconds';
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE g('nginx-access', '2024-05-01 00:00:00+00');
+EXECUTE g('nginx-access', '2024-05-01 00:00:00+00');
+EXECUTE g('payment-svc', '2024-05-01 00:00:00+00');
+RESET plan_cache_mode;
+DEALLOCATE g;
+-- a time bound from a join's outer side, with the log store: per outer row
+CREATE TABLE incidents (store text, at timestamptz);
+INSERT INTO incidents VALUES ('nginx-access', '2024-05-01 00:00:00+00'),
+                             ('nginx-error', '2024-05-01 00:00:30+00');
+\! python3 test/bls_emulator.py ctl log-clear
+SELECT i.store, count(r.seq) FROM incidents i
+JOIN log_records r ON r.log_store_name = i.store
+  AND r.time >= i.at AND r.time < i.at + interval '5 seconds'
+GROUP BY 1 ORDER BY 1;
+\! python3 test/bls_emulator.py ctl requests
+DROP TABLE incidents;
+
 -- the search statement, the project and the stream are sent
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT count(*) FROM log_records

@@ -310,6 +310,7 @@ extern BlsHandle bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 extern void bls_request_wait(BlsConnection *conn, BlsHandle h,
 							 BlsResponse *resp);
 extern void bls_request_release(BlsConnection *conn, BlsHandle h);
+extern void bls_connection_progress(BlsConnection *conn);
 extern char *bls_printable(const char *s, size_t maxlen);
 
 /* in pushdown.c */

@@ -762,6 +762,22 @@ drive_transfers(BlsConnection *conn, BlsTransfer *target, long timeout_ms)
 	CHECK_FOR_INTERRUPTS();
 }
 
+/*
+ * bls_connection_progress
+ *		Let libcurl move the transfers of conn along without waiting: a
+ *		request started ahead goes out, and its answer comes in, while the
+ *		caller converts rows.  Without this a transfer moves only when
+ *		someone waits for a request.
+ */
+void
+bls_connection_progress(BlsConnection *conn)
+{
+	int			running;
+
+	if (curl_multi_perform(conn->multi, &running) == CURLM_OK)
+		collect_finished(conn);
+}
+
 /* A malloc'd copy of s, or an ERROR. */
 static char *
 malloc_strdup(const char *s, size_t len)

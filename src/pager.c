@@ -38,6 +38,9 @@
 
 #include "bls_fdw.h"
 
+/* Items read between two looks at the transfers read ahead. */
+#define BLS_PROGRESS_ITEMS	64
+
 /* A slot of the open-addressing set of a page's ids. */
 typedef struct BlsIdSlot
 {
@@ -611,6 +614,8 @@ fetch_next_page(BlsPager *pg)
 			if (h.slot >= 0)
 				pg->pending[pg->npending++] = h;
 		}
+		if (pg->npending > 0)
+			bls_connection_progress(pg->conn);
 		return;
 	}
 
@@ -619,6 +624,8 @@ fetch_next_page(BlsPager *pg)
 	pg->last_page = lookup || bls_page_is_last(page, page_no, pg->page_size);
 	if (!pg->last_page)
 		read_ahead(pg, page_size, page->total, bytes);
+	if (pg->npending > 0)
+		bls_connection_progress(pg->conn);
 }
 
 /*
@@ -716,6 +723,9 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 			report_page_error(BLS_PARSE_NOT_JSON, pg->page, pg->page_request_id,
 							  pg->opts);
 		pg->next_item++;
+		/* let the pages read ahead arrive meanwhile */
+		if (pg->npending > 0 && pg->next_item % BLS_PROGRESS_ITEMS == 0)
+			bls_connection_progress(pg->conn);
 		id = item_id(fields, id_keys, pg->page_cxt[pg->cur]);
 		if (id != NULL)
 		{

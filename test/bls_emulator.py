@@ -974,6 +974,8 @@ class State:
         self._data_changed_locked()
         self.faults = []
         self.log = []
+        self.log_tickets = {}   # id(entry) -> its answer_ticket()
+        self.tickets = getattr(self, "tickets", 0)
         self.log_seq = 0
         self.request_counter = 0
         self.list_conns = set()
@@ -1087,15 +1089,32 @@ class State:
                 return dict(f)
             return None
 
-    def record(self, entry, line, generation=None):
+    def answer_ticket(self):
+        """A number taken just before an answer goes out: the log is kept in
+        this order.  A client that sends its next request once it has the
+        answer must find the two in that order, but the next request may be
+        recorded first: a request is recorded after its answer is sent."""
+        with self.lock:
+            self.tickets += 1
+            return self.tickets
+
+    def record(self, entry, line, generation=None, ticket=None):
         with self.lock:
             # a request that began before a reset or log-clear (one a test
             # cancelled, say, finishing late) belongs to the earlier log
             if generation is not None and generation != self.generation:
                 return
             self.log_seq += 1
-            entry["seq"] = self.log_seq
-            self.log.append(entry)
+            pos = len(self.log)
+            if ticket is not None:
+                self.log_tickets[id(entry)] = ticket
+                while pos > 0 and self.log_tickets.get(id(self.log[pos - 1]), 0) > ticket:
+                    pos -= 1
+            self.log.insert(pos, entry)
+            # sequence numbers follow the log's order
+            first = self.log_seq - (len(self.log) - 1 - pos)
+            for j in range(pos, len(self.log)):
+                self.log[j]["seq"] = first + (j - pos)
             self.list_conns.add(entry["conn_id"])
             call = entry.setdefault("call", LIST_CALL)
             self.calls[call] = self.calls.get(call, 0) + 1
@@ -1952,6 +1971,7 @@ class CatalogHandler:
                 extra += more
             elif alter is not None and ftype != "delay_headers":
                 status, ctype, out = 200, JSON_TYPE, alter(fault)
+        ticket = STATE.answer_ticket()
         sent_status = self._send_answer(mode, fault, status, ctype, out, rid, extra, cfg)
         elapsed = (time.monotonic() - t0) * 1000.0
         STATE.record({
@@ -1961,7 +1981,7 @@ class CatalogHandler:
             "request_id": rid, "call": call,
         }, "conn=%d %s %s status=%d ak=%s bytes=%d ms=%.1f call=%s%s" % (
             self.conn_id, self.command, self.path, sent_status, ak or "-", len(out),
-            elapsed, call, (" fault=" + ftype) if ftype else ""), generation)
+            elapsed, call, (" fault=" + ftype) if ftype else ""), generation, ticket)
 
     def _send_answer(self, mode, fault, status, ctype, out, rid, extra, cfg):
         """Send the answer as the transport fault mode says; -> the status sent (0: none)."""
@@ -3346,6 +3366,7 @@ class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandl
             out = jbytes(doc)
 
         sent_status = status
+        ticket = STATE.answer_ticket()
         try:
             if mode == "drop":
                 sent_status = 0
@@ -3366,7 +3387,7 @@ class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandl
             "elapsed_ms": round(elapsed, 3), "fault": ftype, "request_id": rid,
         }, "conn=%d %s %s call=%s status=%d ak=%s bytes=%d ms=%.1f%s" % (
             self.conn_id, self.command, self.path, call, sent_status, ak or "-", len(out),
-            elapsed, (" fault=" + ftype) if ftype else ""), generation)
+            elapsed, (" fault=" + ftype) if ftype else ""), generation, ticket)
 
     def _download_control(self, cmd, m, body):
         """Control endpoints of the download-task calls; False when not one of them."""
@@ -3463,6 +3484,7 @@ class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandl
             elif cmd == "log/clear" and m == "POST":
                 with STATE.lock:
                     STATE.log = []
+                    STATE.log_tickets = {}
                     STATE.generation += 1
                 ok()
             elif cmd == "connections" and m == "GET":
@@ -3562,6 +3584,7 @@ class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandl
                 extra += more
             elif page is not None:
                 status, ctype, out = apply_result_fault(fault, page)
+        ticket = STATE.answer_ticket()
         sent_status = self._send_answer(mode, fault, status, ctype, out, rid, extra, cfg)
         elapsed = (time.monotonic() - t0) * 1000.0
         text = body.decode("utf-8", "replace")
@@ -3572,7 +3595,7 @@ class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandl
             "call": LIST_CALL,
         }, "conn=%d %s %s status=%d ak=%s bytes=%d ms=%.1f%s" % (
             self.conn_id, self.command, self.path, sent_status, ak or "-", len(out),
-            elapsed, (" fault=" + ftype) if ftype else ""), generation)
+            elapsed, (" fault=" + ftype) if ftype else ""), generation, ticket)
 
 
 class Server(http.server.ThreadingHTTPServer):
