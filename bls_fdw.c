@@ -1094,6 +1094,32 @@ next_item(BlsScanState *st)
 	return false;
 }
 
+/* Is the time v on the wrong side of bound b? */
+static bool
+beyond_bound(const BlsScanBound *b, TimestampTz v)
+{
+	TimestampTz bound = DatumGetTimestampTz(b->value);
+
+	return b->plan->lower ? (b->plan->strict ? v <= bound : v < bound)
+		: (b->plan->strict ? v >= bound : v > bound);
+}
+
+/* Does this row meet every bound, exactly? */
+static bool
+in_window(BlsScanState *st, TupleTableSlot *slot)
+{
+	for (int i = 0; i < st->nbounds; i++)
+	{
+		BlsScanBound *b = &st->bounds[i];
+		AttrNumber	attno = b->plan->attno;
+
+		if (b->isnull || slot->tts_isnull[attno - 1] ||
+			beyond_bound(b, DatumGetTimestampTz(slot->tts_values[attno - 1])))
+			return false;
+	}
+	return true;
+}
+
 /*
  * Is this row past a bound that the request's order makes final?  Every
  * later item of the sequence is further past it, so none can match.
@@ -1105,40 +1131,15 @@ past_bound(BlsScanState *st, TupleTableSlot *slot)
 	{
 		BlsScanBound *b = &st->bounds[i];
 		AttrNumber	attno = b->plan->attno;
-		TimestampTz v;
-		TimestampTz bound;
 
 		if (!b->plan->stops || b->isnull || slot->tts_isnull[attno - 1])
 			continue;
-		v = DatumGetTimestampTz(slot->tts_values[attno - 1]);
-		bound = DatumGetTimestampTz(b->value);
-		if (b->plan->lower ? (b->plan->strict ? v <= bound : v < bound)
-			: (b->plan->strict ? v >= bound : v > bound))
+		if (beyond_bound(b, DatumGetTimestampTz(slot->tts_values[attno - 1])))
 			return true;
 	}
 	return false;
 }
 
-/* Does this row meet every bound, exactly? */
-static bool
-in_window(BlsScanState *st, TupleTableSlot *slot)
-{
-	for (int i = 0; i < st->nbounds; i++)
-	{
-		BlsScanBound *b = &st->bounds[i];
-		AttrNumber	attno = b->plan->attno;
-		TimestampTz v;
-		TimestampTz bound = DatumGetTimestampTz(b->value);
-
-		if (b->isnull || slot->tts_isnull[attno - 1])
-			return false;
-		v = DatumGetTimestampTz(slot->tts_values[attno - 1]);
-		if (b->plan->lower ? (b->plan->strict ? v <= bound : v < bound)
-			: (b->plan->strict ? v >= bound : v > bound))
-			return false;
-	}
-	return true;
-}
 
 static TupleTableSlot *next_row(BlsScanState *st, TupleTableSlot *slot);
 

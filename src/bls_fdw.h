@@ -116,6 +116,7 @@ extern BlsOptions *bls_get_server_options(Oid serverid,
 										  ForeignTable *table,
 										  Oid userid, bool need_keys);
 extern bool bls_parse_endpoint(const char *value, char **url, char **host);
+extern ForeignServer *bls_function_server(const char *server_name);
 
 /* in resource.c */
 

@@ -17,12 +17,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/pg_foreign_server.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -101,7 +99,6 @@ bls_log_query(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ForeignServer *server;
-	AclResult	aclresult;
 	BlsOptions *opts;
 	const BlsResource *res = bls_resource_lookup("log_records");
 	BlsParam	params[5];
@@ -126,14 +123,7 @@ bls_log_query(PG_FUNCTION_ARGS)
 							i == 2 ? "query" : "start_time")));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	server = GetForeignServerByName(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
-	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
-	if (server->fdwid != GetForeignDataWrapperByName("bls_fdw", false)->fdwid)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-				 errmsg("server \"%s\" is not a bls_fdw server", server->servername)));
+	server = bls_function_server(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	opts = bls_get_server_options(server->serverid, NULL, GetUserId(), true);
 	opts->resource = res;
 	opts->page_size = res->max_page_size;

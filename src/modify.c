@@ -28,7 +28,6 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "utils/acl.h"
 #include "utils/array.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
@@ -1026,7 +1025,6 @@ bls_download_link(PG_FUNCTION_ARGS)
 	char	   *server_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *uuid = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	ForeignServer *server;
-	AclResult	aclresult;
 	BlsOptions *opts;
 	BlsConnection *conn;
 	BlsHttpRequest hr = {0};
@@ -1040,14 +1038,7 @@ bls_download_link(PG_FUNCTION_ARGS)
 	bool		found = false;
 
 	InitMaterializedSRF(fcinfo, 0);
-	server = GetForeignServerByName(server_name, false);
-	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
-	if (server->fdwid != GetForeignDataWrapperByName("bls_fdw", false)->fdwid)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-				 errmsg("server \"%s\" is not a bls_fdw server", server->servername)));
+	server = bls_function_server(server_name);
 	opts = bls_get_server_options(server->serverid, NULL, GetUserId(), true);
 
 	enc = bce_uri_encode(pg_server_to_any(uuid, strlen(uuid), PG_UTF8),

@@ -29,6 +29,7 @@
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
 #include "bls_fdw.h"
@@ -362,6 +363,27 @@ apply_planner_option(BlsOptions *opts, DefElem *def)
 														 BLS_MAX_ANALYZE_MAX_PAGES);
 	else if (strcmp(def->defname, "on_truncation") == 0)
 		opts->truncation_is_error = strcmp(value, "notice") != 0;
+}
+
+/*
+ * bls_function_server
+ *		The bls_fdw server a function such as bls_log_query() is called
+ *		with, by name, once the current user is checked for USAGE on it.
+ */
+ForeignServer *
+bls_function_server(const char *server_name)
+{
+	ForeignServer *server = GetForeignServerByName(server_name, false);
+	AclResult	aclresult;
+
+	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+	if (server->fdwid != GetForeignDataWrapperByName("bls_fdw", false)->fdwid)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("server \"%s\" is not a bls_fdw server", server->servername)));
+	return server;
 }
 
 /*
