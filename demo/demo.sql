@@ -104,7 +104,7 @@ GROUP BY o.customer ORDER BY failed_requests DESC;
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT time, message FROM log_records
 WHERE log_store_name = 'nginx-access' AND query = 'status:500'
-  AND time >= timestamptz '2024-11-05 08:00:00+00' - interval '1 hour'
+  AND time >= now() - interval '1 hour'
 ORDER BY time DESC LIMIT 5;
 SELECT time, log_stream_name, message FROM log_records
 WHERE log_store_name = 'nginx-access' AND query = 'status:500'
