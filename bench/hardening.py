@@ -129,6 +129,8 @@ CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER emu
   OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
 CREATE FOREIGN TABLE tasks (uuid text, state text) SERVER emu OPTIONS (page_size '100');
+CREATE FOREIGN TABLE records (log_store_name text, "time" timestamptz, fields jsonb)
+  SERVER emu OPTIONS (resource 'log_records');
 DROP SCHEMA IF EXISTS bls CASCADE;
 CREATE SCHEMA bls;
 IMPORT FOREIGN SCHEMA bls FROM SERVER emu INTO bls;
@@ -139,6 +141,8 @@ CREATE SERVER slow FOREIGN DATA WRAPPER bls_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER slow
   OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
 CREATE FOREIGN TABLE slow_tasks (uuid text) SERVER slow OPTIONS (page_size '100');
+CREATE FOREIGN TABLE slow_records (log_store_name text, "time" timestamptz)
+  SERVER slow OPTIONS (resource 'log_records');
 CREATE SERVER hang_tls FOREIGN DATA WRAPPER bls_fdw
   OPTIONS (endpoint 'https://127.0.0.1:{hang}', max_retries '0',
            connect_timeout_ms '120000', request_timeout_ms '120000');
@@ -155,6 +159,11 @@ CREATE FOREIGN TABLE closed_tasks (uuid text) SERVER closed;
 # every column converted: a whole-row reference
 FULL_SCAN = ("SELECT count(*), md5(string_agg(t::text, '' ORDER BY uuid)) "
              "FROM bls.download_tasks t;")
+
+
+# fifteen minutes of a log store: four marker pages
+SLOW_RECORDS = ("SELECT count(*) FROM slow_records WHERE log_store_name = 'nginx-access' "
+                "AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:15:00+00';")
 
 
 def closed_port():
@@ -405,7 +414,16 @@ def proc_figures(pid):
     return rss, fds
 
 
-def leaks(scans, out):
+# the leak checks: a scan of 200 tasks (2 pages), and one of 1,200 log
+# records (2 marker pages, the second read ahead), with every column
+LEAK_CASES = [
+    ("tasks", "SELECT count(*) FROM tasks;", "200"),
+    ("log_records", "SELECT count(fields) FROM records WHERE log_store_name = 'nginx-access' "
+     "AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:05:00+00';", "1200"),
+]
+
+
+def leaks(scans, out, name, query, expected):
     reset()
     s = Session()
     marks = {}
@@ -414,9 +432,9 @@ def leaks(scans, out):
     failures = 0
     while done < scans:
         n = min(batch, scans - done)
-        lines, state = s.run("\n".join(["SELECT count(*) FROM tasks;"] * n), timeout=300)
+        lines, state = s.run("\n".join([query] * n), timeout=300)
         counts = [l for l in lines if l.strip().isdigit()]
-        failures += n - sum(1 for c in counts if c.strip() == "200")
+        failures += n - sum(1 for c in counts if c.strip() == expected)
         done += n
         if done in (100, scans):
             marks[done] = proc_figures(s.pid)
@@ -424,14 +442,14 @@ def leaks(scans, out):
     reqs = list_requests()
     s.close()
     (r100, f100), (rend, fend) = marks[100], marks[scans]
-    print("  scans %d (%d failed), list requests %d, emulator connections %d" % (
-        scans, failures, reqs, conns))
+    print("  %s: scans %d (%d failed), requests %d, emulator connections %d" % (
+        name, scans, failures, reqs, conns))
     print("  RSS at scan 100: %d kB, at scan %d: %d kB, growth %+d kB" % (
         r100, scans, rend, rend - r100))
     print("  open fds at scan 100: %d, at scan %d: %d" % (f100, scans, fend), flush=True)
-    out.append("leaks: RSS %d kB at scan 100, %d kB at scan %d (%+d kB); fds %d -> %d; "
+    out.append("leaks, %s: RSS %d kB at scan 100, %d kB at scan %d (%+d kB); fds %d -> %d; "
                "emulator connections %d over %d requests%s" % (
-                   r100, rend, scans, rend - r100, f100, fend, conns, reqs,
+                   name, r100, rend, scans, rend - r100, f100, fend, conns, reqs,
                    ("; %d scans FAILED" % failures) if failures else ""))
 
 
@@ -466,6 +484,10 @@ def main():
          "SELECT count(*) FROM slow_tasks;"),
         ("mid-body (delay_body)", {"type": "delay_body", "ms": 60000},
          "SELECT count(*) FROM slow_tasks;"),
+        ("log_records, waiting for headers",
+         {"type": "delay_headers", "ms": 60000, "call": "QueryLogRecord"}, SLOW_RECORDS),
+        ("log_records, second page mid-body",
+         {"type": "delay_body", "ms": 60000, "skip": 1, "call": "QueryLogRecord"}, SLOW_RECORDS),
     ]
     for label, f, q in cases:
         for method in ("cancel", "timeout"):
@@ -480,8 +502,9 @@ def main():
     restarted = restarted or not same_pm
     ctl_s.close()
 
-    print("== leaks (%d scans of 200 tasks, pages of 100, one session)" % scans, flush=True)
-    leaks(scans, summary)
+    print("== leaks (%d scans each in one session: 200 tasks in pages of 100; 1,200 log records in 2 marker pages)" % scans, flush=True)
+    for name, query, expected in LEAK_CASES:
+        leaks(scans, summary, name, query, expected)
 
     if psql1("SELECT pg_postmaster_start_time();") != pm_start:
         restarted = True

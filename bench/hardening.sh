@@ -16,6 +16,7 @@
 #     pg_terminate_backend during a slow request (the postmaster must not
 #     restart);
 #   - leaks: backend RSS and open fds at scan 100 and at the last of N scans
+#     (of download_tasks, and of log_records)
 #     in one session, and how many connections the emulator saw;
 #   - fuzz: if test/fuzz/Makefile exists, its libFuzzer target for S seconds.
 # and a summary block.  Everything it starts is stopped on exit.  No
