@@ -20,6 +20,18 @@
  * pageNo, say): that ends the scan with an error rather than looping, and
  * no sequence reads more than BLS_MAX_PAGES_PER_SEQUENCE pages.
  *
+ * Marker paging (QueryLogRecord) works the same way, except that each page
+ * names the next (nextMarker) instead of being numbered: pages come one
+ * after another, the next requested as soon as the current one arrives,
+ * and a sequence ends at a page that names none or once the items kept
+ * reach the limit (the caller may refuse some, bls_pager_refuse()).  There
+ * is no total, nothing shifts, and so nothing to de-duplicate; a page that
+ * names itself as the next is an error.
+ *
+ * Requests read ahead are handed to libcurl at once, and the transfers are
+ * moved along every BLS_PROGRESS_ITEMS items, so that the pages arrive
+ * while rows are converted rather than when they are waited for.
+ *
  * Memory.  The pager lives in a memory context of its own, a child of its
  * caller's.  Each page lives in one of two page contexts that alternate: the
  * next page's context first receives a copy of the current page's ids, then
@@ -590,8 +602,7 @@ fetch_next_page(BlsPager *pg)
 	pg->page_new = 0;
 	strlcpy(pg->page_request_id, request_id, sizeof(pg->page_request_id));
 
-	MemoryContextSwitchTo(oldcxt);
-
+	/* the requests read ahead are built in the page's context, and go with it */
 	if (pg->res->paging == BLS_PAGING_MARKER)
 	{
 		/* a service that names the page it just served would loop */
@@ -614,16 +625,18 @@ fetch_next_page(BlsPager *pg)
 			if (h.slot >= 0)
 				pg->pending[pg->npending++] = h;
 		}
-		if (pg->npending > 0)
-			bls_connection_progress(pg->conn);
-		return;
 	}
+	else
+	{
+		page_size = bls_page_effective_size(page, pg->page_size);
+		/* an item described by its id is all there is */
+		pg->last_page = lookup || bls_page_is_last(page, page_no, pg->page_size);
+		if (!pg->last_page)
+			read_ahead(pg, page_size, page->total, bytes);
+	}
+	MemoryContextSwitchTo(oldcxt);
 
-	page_size = bls_page_effective_size(page, pg->page_size);
-	/* an item described by its id is all there is */
-	pg->last_page = lookup || bls_page_is_last(page, page_no, pg->page_size);
-	if (!pg->last_page)
-		read_ahead(pg, page_size, page->total, bytes);
+	/* send what was read ahead now, not when it is waited for */
 	if (pg->npending > 0)
 		bls_connection_progress(pg->conn);
 }

@@ -586,7 +586,7 @@ FAULT_TYPES = {
     "truncated", "malformed", "html", "empty", "not_object", "missing_result",
     "missing_tasks", "tasks_not_array", "task_not_object", "wrong_type", "invalid_utf8",
     "total", "insert_head", "oversize", "extra_fields", "null_fields", "missing_fields",
-    "respelled", "ignore_page_no",
+    "respelled", "ignore_page_no", "repeat_marker",
 }
 FAULT_TYPES_DOC = """Faults: POST /_emulator/faults with one JSON object or a list of them,
 or `bls_emulator.py ctl fault JSON`.  Queued in order; each POST to the list
@@ -658,6 +658,8 @@ Page faults (a successful page, altered):
                    for, and "result" without "pageNo" and "total".  Use
                    count -1 (or a large count) for a misbehaving service:
                    {"type":"ignore_page_no","count":-1}
+  repeat_marker    (QueryLogRecord) a page asked for with a marker names
+                   that same marker as its nextMarker: a service that loops
 
 Data faults:
   insert_head      n (1) new tasks of project ("default") and logStoreName
@@ -782,7 +784,7 @@ _DOWNLOAD_TASK_FAULTS = frozenset((
     "not_object", "truncated", "extra_fields"))
 # QueryLogRecord: see "Log records"
 _LOGRECORD_FAULTS = _TRANSPORT_FAULTS | _ITEM_FAULTS.difference(("respelled",)) | \
-    _LIST_FAULTS.difference(("total",))
+    _LIST_FAULTS.difference(("total",)) | {"repeat_marker"}
 CALL_FAULT_TYPES = {
     LIST_CALL: None,
     "CreateDownloadTask": _DOWNLOAD_TASK_FAULTS,
@@ -3023,8 +3025,9 @@ def logrecord_answer(records, name, query, cfg):
 _LR_INVALID = "\u0001@@INVALID_UTF8@@\u0001"
 
 
-def apply_logrecord_fault(f, doc):
-    """Page faults that alter a successful QueryLogRecord answer -> its body."""
+def apply_logrecord_fault(f, doc, marker=None):
+    """Page faults that alter a successful QueryLogRecord answer (to a request
+    that carried marker, or None) -> its body."""
     t = f["type"]
     rs = doc.get("resultSet", {})
     rows = rs.get("rows", [])
@@ -3080,6 +3083,9 @@ def apply_logrecord_fault(f, doc):
         rs["columns"] = ["_emulatorExtra"] + rs.get("columns", [])
         rs["columnTypes"] = ["varchar"] + rs.get("columnTypes", [])
         rs["rows"] = [["ignored"] + r for r in rows]
+    elif t == "repeat_marker":
+        if marker:
+            doc["nextMarker"] = marker
     elif t == "oversize":
         want = int(f.get("bytes", 1 << 20))
         cur = len(jbytes(doc)) + len(b'"_padding":"",')
@@ -3125,7 +3131,8 @@ class LogRecordHandler:
         except AuthError as e:
             status, out = e.status, error_body(e.code, e.message, rid)
 
-        alter = (lambda f: apply_logrecord_fault(f, doc)) if doc is not None else None
+        marker = query_params(query).get("marker") if doc is not None else None
+        alter = (lambda f: apply_logrecord_fault(f, doc, marker)) if doc is not None else None
         self._answer_call(
             call, fault, status, ctype, out, rid, extra, cfg,
             b'{"resultSet":{"queryType":"match","rows":[[\x00garbage]]<<not json', alter,

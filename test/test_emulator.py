@@ -1656,6 +1656,17 @@ class LogRecordTest(unittest.TestCase):
             if marker is None:
                 return rows, pages
 
+    def test_repeat_marker_fault(self):
+        # a page asked for with a marker names that marker again; the first
+        # page (no marker) is left alone
+        self.ctl("fault", json.dumps({"type": "repeat_marker", "count": -1,
+                                      "call": "QueryLogRecord"}))
+        first = self.query(limit="5")
+        self.assertIn("nextMarker", first)
+        second = self.query(limit="5", marker=first["nextMarker"])
+        self.assertEqual(second["nextMarker"], first["nextMarker"])
+        self.assertEqual(len(second["resultSet"]["rows"]), 5)
+
     def test_search_paging(self):
         doc = self.query(limit="5")
         self.assertEqual(list(doc), ["resultSet", "datasetScanInfo", "nextMarker"])
