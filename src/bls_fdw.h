@@ -130,12 +130,25 @@ typedef enum BlsMatch
 								 * core of =, LIKE or ILIKE, rechecked */
 } BlsMatch;
 
+/*
+ * Whether a field's value is the request's: the parameter that filters it
+ * (or its default, see BlsParamDefault), so that the item need not carry it.
+ */
+typedef enum BlsEcho
+{
+	BLS_ECHO_NONE,				/* the item's own value */
+	BLS_ECHO_ALWAYS,			/* the parameter's value */
+	BLS_ECHO_FALLBACK			/* the item's, or the parameter's when the
+								 * item has none */
+} BlsEcho;
+
 /* A field a list call can filter by. */
 typedef struct BlsFilterDef
 {
 	const char *field;			/* the item's JSON key, e.g. "project" */
 	const char *param;			/* the request parameter that filters it */
 	BlsMatch	match;
+	BlsEcho		echo;
 } BlsFilterDef;
 
 /* A column named other than its field's camelCase. */
@@ -151,18 +164,6 @@ typedef struct BlsParamDefault
 	const char *param;
 	const char *value;
 } BlsParamDefault;
-
-/*
- * A field whose value is the request's: the parameter that asked for it
- * (or its default), or, if item_first, the item's own value when it has
- * one.  Such a field filters exactly what it reads.
- */
-typedef struct BlsEcho
-{
-	const char *field;
-	const char *param;
-	bool		item_first;
-} BlsEcho;
 
 /* How a list call pages. */
 typedef enum BlsPaging
@@ -237,8 +238,6 @@ typedef struct BlsResource
 	const char *row_field;		/* a pseudo-field: the item as a JSON object */
 	const BlsParamDefault *defaults;
 	int			ndefaults;
-	const BlsEcho *echoes;
-	int			nechoes;
 	const char *columns;		/* column definitions, for IMPORT FOREIGN SCHEMA */
 } BlsResource;
 
@@ -254,8 +253,6 @@ extern const char *bls_resource_alias(const BlsResource *res,
 extern const char *bls_lookup_value(const BlsResource *res,
 									const BlsParam *params, int nparams);
 extern char *bls_resource_path_param(const BlsResource *res);
-extern const BlsEcho *bls_resource_echo(const BlsResource *res,
-										const char *field);
 extern const char *bls_param_value(const BlsResource *res,
 								   const BlsParam *params, int nparams,
 								   const char *param);
@@ -478,7 +475,8 @@ typedef struct BlsColumn
 	int			kind;			/* BlsColumnKind, see convert.c */
 	bool		empty_is_null;	/* time field or date/time type */
 	bool		epoch_ms;		/* a time sent as milliseconds since 1970 */
-	const BlsEcho *echo;		/* the value is the request's, or NULL */
+	const BlsFilterDef *echo;	/* a filter whose value the column may be
+								 * (see BlsEcho), or NULL */
 	int			field;			/* its key in the scan's BlsFields */
 } BlsColumn;
 

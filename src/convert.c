@@ -142,7 +142,9 @@ bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum,
 		col->kind = BLS_COL_DEFAULT_FLAG;
 	if (res->row_field && strcmp(col->key, res->row_field) == 0)
 		col->kind = BLS_COL_ROW;
-	col->echo = bls_resource_echo(res, col->key);
+	col->echo = bls_resource_filter(res, col->key);
+	if (col->echo && col->echo->echo == BLS_ECHO_NONE)
+		col->echo = NULL;
 	col->epoch_ms = res->epoch_ms_field &&
 		strcmp(col->key, res->epoch_ms_field) == 0 &&
 		col->kind == BLS_COL_TIMESTAMP;
@@ -422,7 +424,8 @@ bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 			continue;
 		}
 		if (col->echo &&
-			!(col->echo->item_first && f->values[col->field].type != BLS_JSON_NULL))
+			!(col->echo->echo == BLS_ECHO_FALLBACK &&
+			  f->values[col->field].type != BLS_JSON_NULL))
 		{
 			/* what the request asked for: the item need not say it */
 			const char *sent = bls_param_value(res, params, nparams,

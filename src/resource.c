@@ -94,13 +94,14 @@ static const char *const log_record_fields[] = {
 	"@raw", "*", NULL
 };
 
+/* the records do not say the project, store and statement asked for */
 static const BlsFilterDef log_record_filters[] = {
-	{"project", "project", BLS_MATCH_EXACT},
+	{"project", "project", BLS_MATCH_EXACT, BLS_ECHO_ALWAYS},
 	/* the path segment; required */
-	{"logStoreName", "logStoreName", BLS_MATCH_EXACT},
+	{"logStoreName", "logStoreName", BLS_MATCH_EXACT, BLS_ECHO_ALWAYS},
 	/* the column reads @stream where the service returns it: rechecked */
-	{"@stream", "logStreamName", BLS_MATCH_FILTER},
-	{"query", "query", BLS_MATCH_EXACT},
+	{"@stream", "logStreamName", BLS_MATCH_FILTER, BLS_ECHO_FALLBACK},
+	{"query", "query", BLS_MATCH_EXACT, BLS_ECHO_ALWAYS},
 };
 
 static const BlsSortDef log_record_sorts[] = {
@@ -119,13 +120,6 @@ static const BlsColumnAlias log_record_aliases[] = {
 static const BlsParamDefault log_record_defaults[] = {
 	{"project", "default"},
 	{"query", "match *"},
-};
-
-static const BlsEcho log_record_echoes[] = {
-	{"project", "project", false},
-	{"logStoreName", "logStoreName", false},
-	{"query", "query", false},
-	{"@stream", "logStreamName", true},
 };
 
 static const BlsResource resources[] = {
@@ -258,8 +252,6 @@ static const BlsResource resources[] = {
 		.row_field = "*",
 		.defaults = log_record_defaults,
 		.ndefaults = lengthof(log_record_defaults),
-		.echoes = log_record_echoes,
-		.nechoes = lengthof(log_record_echoes),
 		.columns =
 		"  project text,\n"
 		"  log_store_name text,\n"
@@ -356,16 +348,6 @@ bls_resource_path_param(const BlsResource *res)
 	const char *close = open ? strchr(open, '}') : NULL;
 
 	return close ? pnstrdup(open + 1, close - open - 1) : NULL;
-}
-
-/* How res echoes field, or NULL if the item supplies it. */
-const BlsEcho *
-bls_resource_echo(const BlsResource *res, const char *field)
-{
-	for (int i = 0; i < res->nechoes; i++)
-		if (strcmp(res->echoes[i].field, field) == 0)
-			return &res->echoes[i];
-	return NULL;
 }
 
 /*

@@ -1914,14 +1914,24 @@ class CatalogHandler:
     """Handler methods of the catalog calls (mixed into Handler)."""
 
     def _catalog(self, call, body):
+        def answer(path, query, cfg):
+            ans = catalog_answer(call, STATE.catalog, path, query, body, cfg)
+            return ans.body(), lambda f: apply_catalog_fault(f, ans)
+        self._serve_call(call, body, self.command == CATALOG_CALLS[call],
+                         lambda query: catalog_fault_page_no(call, query, body),
+                         answer, CATALOG_MALFORMED[call])
+
+    def _serve_call(self, call, body, method_ok, fault_page_no, answer, malformed):
+        """Serve one call of the catalog or the log records: pick its fault,
+        check the method and the signature, answer(path, query, cfg) -> (the
+        body, a function applying a page fault to it) or AuthError, and hand
+        over to _answer_call()."""
         t0 = time.monotonic()
         with STATE.lock:
             generation = STATE.generation
             cfg = dict(STATE.config)
         rid = STATE.next_request_id()
-        jt = "application/json;charset=utf-8"
         path, _, query = self.path.partition("?")
-        method_ok = self.command == CATALOG_CALLS[call]
         ak, signed = None, ""
         try:
             a = parse_authorization(self.headers.get("Authorization"))
@@ -1930,30 +1940,25 @@ class CatalogHandler:
             pass
         fault = None
         if method_ok:
-            fault = STATE.take_fault(catalog_fault_page_no(call, query, body), call,
-                                     CALL_FAULT_TYPES[call])
+            fault = STATE.take_fault(fault_page_no(query), call, CALL_FAULT_TYPES[call])
         ftype = fault["type"] if fault else None
         if ftype == "delay_headers":
             time.sleep(max(0, fault.get("ms", 1000)) / 1000.0)
         if cfg["latency_ms"]:
             time.sleep(cfg["latency_ms"] / 1000.0)
 
-        status, ctype, out, ans, extra = 200, jt, b"", None, []
+        status, ctype, out, alter, extra = 200, JSON_TYPE, b"", None, []
         try:
             if not method_ok:
                 raise AuthError(404, "NotFound", "no such resource: %s %s" % (
                     self.command, path))
             if cfg["auth"]:
                 check_auth(self.command, self.path, self.headers, STATE.keys)
-            ans = catalog_answer(call, STATE.catalog, path, query, body, cfg)
-            out = ans.body()
+            out, alter = answer(path, query, cfg)
         except AuthError as e:
             status, out = e.status, error_body(e.code, e.message, rid)
-
-        alter = (lambda f: apply_catalog_fault(f, ans)) if ans is not None else None
         self._answer_call(call, fault, status, ctype, out, rid, extra, cfg,
-                          CATALOG_MALFORMED[call], alter,
-                          (t0, body, ak, signed, generation))
+                          malformed, alter, (t0, body, ak, signed, generation))
 
     def _answer_call(self, call, fault, status, ctype, out, rid, extra, cfg,
                      malformed, alter, logged):
@@ -3097,46 +3102,13 @@ class LogRecordHandler:
     """Handler method of QueryLogRecord (mixed into Handler)."""
 
     def _logrecord(self, name, body):
-        t0 = time.monotonic()
-        call = LOGRECORD_CALL
-        with STATE.lock:
-            generation = STATE.generation
-            cfg = dict(STATE.config)
-        rid = STATE.next_request_id()
-        jt = JSON_TYPE
-        path, _, query = self.path.partition("?")
-        method_ok = self.command == "GET"
-        ak, signed = None, ""
-        try:
-            a = parse_authorization(self.headers.get("Authorization"))
-            ak, signed = a[0], ";".join(a[3])
-        except AuthError:
-            pass
-        fault = STATE.take_fault(None, call, CALL_FAULT_TYPES[call]) if method_ok else None
-        ftype = fault["type"] if fault else None
-        if ftype == "delay_headers":
-            time.sleep(max(0, fault.get("ms", 1000)) / 1000.0)
-        if cfg["latency_ms"]:
-            time.sleep(cfg["latency_ms"] / 1000.0)
-
-        status, ctype, out, doc, extra = 200, jt, b"", None, []
-        try:
-            if not method_ok:
-                raise AuthError(404, "NotFound", "no such resource: %s %s" % (
-                    self.command, path))
-            if cfg["auth"]:
-                check_auth(self.command, self.path, self.headers, STATE.keys)
+        def answer(path, query, cfg):
             doc = logrecord_answer(STATE.logrecords, name, query, cfg)
-            out = jbytes(doc)
-        except AuthError as e:
-            status, out = e.status, error_body(e.code, e.message, rid)
-
-        marker = query_params(query).get("marker") if doc is not None else None
-        alter = (lambda f: apply_logrecord_fault(f, doc, marker)) if doc is not None else None
-        self._answer_call(
-            call, fault, status, ctype, out, rid, extra, cfg,
-            b'{"resultSet":{"queryType":"match","rows":[[\x00garbage]]<<not json', alter,
-            (t0, body, ak, signed, generation))
+            marker = query_params(query).get("marker")
+            return jbytes(doc), lambda f: apply_logrecord_fault(f, doc, marker)
+        self._serve_call(
+            LOGRECORD_CALL, body, self.command == "GET", lambda query: None, answer,
+            b'{"resultSet":{"queryType":"match","rows":[[\x00garbage]]<<not json')
 
 
 # ---------------------------------------------------------------------------
