@@ -4,6 +4,9 @@
 # run by "make installcheck" in a throwaway cluster (pg_virtualenv) against
 # the BLS emulator.  Prints "N passed, M failed" last; exits non-zero if
 # anything failed.
+#
+# BLS_SUITES="writes logrecords" runs only those pg_regress suites (and
+# nothing else), for a quick loop while working on them.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -33,6 +36,8 @@ run_tap() {
 	[ "$nok" -eq 0 ] || grep -E '^not ok |rror' "$out" | head -20
 }
 
+suites=${BLS_SUITES:-}
+if [ -z "$suites" ]; then
 run_tap unit make -s -C test/unit check
 run_tap unit-sanitize make -s -C test/unit check-sanitize
 run_tap fuzz test/fuzz_check.sh
@@ -48,6 +53,7 @@ if [ $rc -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
 passed=$((passed + ran - (bad < ran ? bad : ran))); failed=$((failed + bad))
 echo "emulator-selftest: $((ran - (bad < ran ? bad : ran))) passed, $bad failed"
 [ "$bad" -eq 0 ] || tail -30 "$out"
+fi
 
 # pg_regress suites against the emulator
 eval "$(scripts/emulator.sh start --tasks 1000 --seed 42)" || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
@@ -77,7 +83,7 @@ rm -f regression.diffs regression.out
 # pg_cron for the reporting suite: its jobs run in background workers in the
 # test database (no libpq connection, so no password needed)
 pg_virtualenv -t -v 15 -o shared_preload_libraries=pg_cron -o cron.database_name=contrib_regression \
-	-o cron.use_background_workers=on make -s installcheck >"$BLS_RUN_DIR/regress.out" 2>&1
+	-o cron.use_background_workers=on make -s installcheck ${suites:+REGRESS="$suites"} >"$BLS_RUN_DIR/regress.out" 2>&1
 rc=$?
 ok=$(grep -cE '^(test| ) *[a-z_]+ +\.\.\. ok' "$BLS_RUN_DIR/regress.out")
 nok=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$BLS_RUN_DIR/regress.out")
@@ -89,11 +95,13 @@ if [ "$nok" -ne 0 ]; then
 	[ -f regression.diffs ] && head -200 regression.diffs
 fi
 
+if [ -z "$suites" ]; then
 # secrets stay out of the server log, client messages and pg_stat_activity
 run_tap check-secrets test/check_secrets.sh
 
 # a backend waiting on BLS exits when the postmaster dies
 run_tap postmaster-death test/postmaster_death.sh
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
