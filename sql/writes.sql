@@ -129,8 +129,9 @@ ALTER SERVER emu OPTIONS (DROP batch_size);
 --
 -- conditions on uuid describe the tasks: no list request
 --
-SELECT uuid AS some_uuid FROM download_tasks WHERE state = 'SUCCESS' ORDER BY uuid LIMIT 1 \gset
-SELECT uuid AS other_uuid FROM download_tasks WHERE state = 'FAILED' ORDER BY uuid LIMIT 1 \gset
+-- (generated tasks only: a task created earlier may have finished by now)
+SELECT uuid AS some_uuid FROM download_tasks WHERE state = 'SUCCESS' AND created_time < '2024-11-06' ORDER BY uuid LIMIT 1 \gset
+SELECT uuid AS other_uuid FROM download_tasks WHERE state = 'FAILED' AND created_time < '2024-11-06' ORDER BY uuid LIMIT 1 \gset
 EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM download_tasks WHERE uuid = :'some_uuid';
 \! python3 test/bls_emulator.py ctl log-clear
 SELECT uuid = :'some_uuid' AS same, state FROM download_tasks WHERE uuid = :'some_uuid';
