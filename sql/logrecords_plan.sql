@@ -199,13 +199,25 @@ SELECT count(*) FROM bls_log_query('emu', 'nginx-access', 'match *',
                             '10000-01-01 00:00:00+00', 'infinity');
 \! python3 test/bls_emulator.py ctl requests
 -- a start after the end, even by a fraction of a second: an error, nothing sent
+\set VERBOSITY default
 SELECT count(*) FROM bls_log_query('emu', 'nginx-access', 'match *',
                             '2024-05-01 00:00:00.7+00', '2024-05-01 00:00:00.3+00');
+\set VERBOSITY terse
 \echo :LAST_ERROR_SQLSTATE
 -- an empty window asks nothing
 SELECT count(*) FROM bls_log_query('emu', 'nginx-access', 'match *',
                             '2024-05-01 00:00:00.3+00', '2024-05-01 00:00:00.3+00');
 \! python3 test/bls_emulator.py ctl requests
+
+-- a download task's start after its end by a fraction: refused before rounding
+IMPORT FOREIGN SCHEMA bls LIMIT TO (download_tasks) FROM SERVER emu INTO public;
+\! python3 test/bls_emulator.py ctl log-clear
+\set VERBOSITY default
+INSERT INTO download_tasks (log_store_name, query_start_time, query_end_time)
+VALUES ('nginx-access', '2024-05-01 00:00:00.7+00', '2024-05-01 00:00:00.3+00');
+\set VERBOSITY terse
+\echo :LAST_ERROR_SQLSTATE
+\! python3 test/bls_emulator.py ctl calls CreateDownloadTask | wc -l
 
 --
 -- 18. Log store names BLS cannot hold: an error naming the value, no request

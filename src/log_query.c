@@ -146,11 +146,16 @@ bls_log_query(PG_FUNCTION_ARGS)
 	end = PG_ARGISNULL(4) ? GetCurrentStatementStartTimestamp() :
 		PG_GETARG_TIMESTAMPTZ(4);
 	if (start > end)
+	{
+		/* timestamptz_to_str() returns a static buffer */
+		char	   *from = pstrdup(timestamptz_to_str(start));
+		char	   *to = pstrdup(timestamptz_to_str(end));
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("start_time is after end_time"),
-				 errdetail("The window would be from %s to %s.",
-						   timestamptz_to_str(start), timestamptz_to_str(end))));
+				 errdetail("The window would be from %s to %s.", from, to)));
+	}
 
 	params[nparams].key = "logStoreName";
 	params[nparams++].value = utf8_arg(fcinfo, 1);
