@@ -71,6 +71,8 @@ typedef struct BlsRelInfo
 	BlsQuals	quals;			/* baserestrictinfo, classified */
 	double		fetched;		/* items the requests return */
 	int64		limit_hint;		/* LIMIT + OFFSET, or -1 */
+	List	   *echo_joined;	/* BlsFilterDefs of the columns that show the
+								 * value sent, compared in a join */
 } BlsRelInfo;
 
 /* A bound evaluated for a scan. */
@@ -114,6 +116,7 @@ typedef struct BlsScanState
 	bool		in_sequence;	/* the pager reads sequence seq */
 	bool		finished;		/* every sequence is done */
 	BlsPager   *pager;			/* created at the first request */
+	char	   *path_param;		/* the parameter the path names, or NULL */
 
 	/*
 	 * Rows already returned, kept when the scan may be re-scanned with the
@@ -404,16 +407,112 @@ ec_member_is_filter(PlannerInfo *root, RelOptInfo *rel,
 }
 
 /*
- * Parameterized paths: for a join clause <filter column> = <other
- * relation's value>, a path that sends one request sequence per outer
- * row.  Cheap for a few outer rows; the planner prefers one full scan and a
- * hash join for many.
+ * Add to acc (without repeating) the filters whose value the columns of
+ * relid in node show as sent (BLS_ECHO_ALWAYS: project, log_store_name,
+ * query of log_records).  A condition on such a column is true of the
+ * items only if its values are sent; checked locally, it would compare
+ * with the default the request sends instead.
+ */
+static List *
+echo_filters(Node *node, Index relid, const BlsRelMap *map, List *acc)
+{
+	List	   *vars = pull_var_clause(node, PVC_RECURSE_PLACEHOLDERS);
+	ListCell   *lc;
+
+	foreach(lc, vars)
+	{
+		Var		   *var = (Var *) lfirst(lc);
+		const BlsFilterDef *def;
+
+		if (!IsA(var, Var) || var->varno != relid || var->varlevelsup != 0 ||
+			var->varattno <= 0 || var->varattno > map->natts ||
+			map->keys[var->varattno - 1] == NULL)
+			continue;
+		def = bls_resource_filter(map->resource, map->keys[var->varattno - 1]);
+		if (def && def->echo == BLS_ECHO_ALWAYS)
+			acc = list_append_unique_ptr(acc, (void *) def);
+	}
+	return acc;
+}
+
+/*
+ * The echoed columns compared with other relations by clauses that can
+ * restrict this one's rows: join clauses movable to it (not those of an
+ * outer join it is the preserved side of) and equivalence classes joining
+ * it to others.
+ */
+static List *
+joined_echo_filters(PlannerInfo *root, RelOptInfo *baserel, BlsRelInfo *fpinfo)
+{
+	List	   *acc = NIL;
+	ListCell   *lc;
+
+	foreach(lc, baserel->joininfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (join_clause_is_movable_to(rinfo, baserel))
+			acc = echo_filters((Node *) rinfo->clause, baserel->relid,
+							   &fpinfo->map, acc);
+	}
+	foreach(lc, root->eq_classes)
+	{
+		EquivalenceClass *ec = (EquivalenceClass *) lfirst(lc);
+		ListCell   *mc;
+
+		if (ec->ec_has_const || ec->ec_has_volatile ||
+			!bms_is_member(baserel->relid, ec->ec_relids) ||
+			bms_membership(ec->ec_relids) != BMS_MULTIPLE)
+			continue;
+		foreach(mc, ec->ec_members)
+		{
+			EquivalenceMember *em = (EquivalenceMember *) lfirst(mc);
+
+			if (!em->em_is_child)
+				acc = echo_filters((Node *) em->em_expr, baserel->relid,
+								   &fpinfo->map, acc);
+		}
+	}
+	return acc;
+}
+
+/* The first filter of needed whose values quals do not send, or NULL. */
+static const BlsFilterDef *
+unsent_filter(List *needed, const BlsQuals *quals)
+{
+	ListCell   *lc;
+	ListCell   *fc;
+
+	foreach(lc, needed)
+	{
+		const BlsFilterDef *def = lfirst(lc);
+		bool		sent = false;
+
+		foreach(fc, quals->filters)
+			if (strcmp(((BlsFilterQual *) lfirst(fc))->def->param, def->param) == 0)
+				sent = true;
+		if (!sent)
+			return def;
+	}
+	return NULL;
+}
+
+/*
+ * Parameterized paths: for join clauses giving a filter column's values
+ * (<filter column> = <other relation's value>) or a bound on a time
+ * (time >= <other relation's value>), a path per set of outer relations
+ * that sends one request sequence per outer row.  Cheap for a few outer
+ * rows; the planner prefers one full scan and a hash join for many, unless
+ * the full scan cannot answer: it lacks a condition the request needs, or
+ * it would show a default in a column a join compares.
  */
 static void
 add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 						BlsRelInfo *fpinfo)
 {
 	List	   *clauses = NIL;
+	List	   *outers = NIL;
+	Relids		all = NULL;
 	ListCell   *lc;
 
 	foreach(lc, baserel->joininfo)
@@ -430,25 +529,64 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 																	 fpinfo,
 																	 baserel->lateral_referencers));
 
+	/* the sets of outer relations that give a value or a bound */
 	foreach(lc, clauses)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 		BlsQuals	q = {0};
 		Relids		required_outer;
-		ParamPathInfo *param_info;
-		double		fetched;
-		Cost		startup;
-		Cost		total;
+		ListCell   *oc;
+		bool		known = false;
 
 		bls_classify_clause(root, baserel->relid, &fpinfo->map, rinfo, &q);
-		if (q.filters == NIL)
+		if (q.filters == NIL && q.bounds == NIL)
 			continue;
-
 		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
 		required_outer = bms_del_member(required_outer, baserel->relid);
 		if (bms_is_empty(required_outer))
 			continue;
+		foreach(oc, outers)
+			if (bms_equal(lfirst(oc), required_outer))
+				known = true;
+		if (!known)
+			outers = lappend(outers, required_outer);
+		all = bms_union(all, required_outer);
+	}
+	/* and all of them, for conditions given by different relations */
+	if (list_length(outers) > 1)
+	{
+		bool		known = false;
+
+		foreach(lc, outers)
+			if (bms_equal(lfirst(lc), all))
+				known = true;
+		if (!known)
+			outers = lappend(outers, all);
+	}
+
+	foreach(lc, outers)
+	{
+		Relids		required_outer = (Relids) lfirst(lc);
+		ParamPathInfo *param_info;
+		BlsQuals	q = fpinfo->quals;
+		double		fetched;
+		Cost		startup;
+		Cost		total;
+		bool		is_bound;
+		ListCell   *pc;
+
 		param_info = get_baserel_parampathinfo(root, baserel, required_outer);
+
+		/* what the path sends: the relation's conditions and the join's */
+		q.filters = list_copy(q.filters);
+		q.keywords = list_copy(q.keywords);
+		q.bounds = list_copy(q.bounds);
+		q.exact = list_copy(q.exact);
+		q.loose = list_copy(q.loose);
+		q.local = list_copy(q.local);
+		foreach(pc, param_info->ppi_clauses)
+			bls_classify_clause(root, baserel->relid, &fpinfo->map,
+								lfirst_node(RestrictInfo, pc), &q);
 
 		fetched = clamp_row_est(fpinfo->fetched *
 								clauselist_selectivity(root, param_info->ppi_clauses,
@@ -456,6 +594,12 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 													   JOIN_INNER, NULL));
 		estimate_costs(root, baserel, fpinfo, fetched, fpinfo->quals.local,
 					   &startup, &total);
+		if (missing_condition(fpinfo->map.resource, &q, &is_bound) ||
+			unsent_filter(fpinfo->echo_joined, &q))
+		{
+			startup += disable_cost;
+			total += disable_cost;
+		}
 		add_path(baserel, (Path *)
 				 create_foreignscan_path(root, baserel, NULL,
 										 param_info->ppi_rows,
@@ -484,14 +628,17 @@ blsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 				   &startup, &total);
 
 	/*
-	 * Without a condition the request needs, only a path parameterized by
-	 * a join can run: make the others the last resort (the plan then
-	 * reports what is missing).
+	 * Without a condition the request needs, or when a join compares a
+	 * column that would show a default instead of a value it sends, only a
+	 * path parameterized by a join can answer: make the others the last
+	 * resort (the plan then reports what is missing).
 	 */
 	{
 		bool		is_bound;
 
-		if (missing_condition(fpinfo->map.resource, &fpinfo->quals, &is_bound))
+		fpinfo->echo_joined = joined_echo_filters(root, baserel, fpinfo);
+		if (missing_condition(fpinfo->map.resource, &fpinfo->quals, &is_bound) ||
+			unsent_filter(fpinfo->echo_joined, &fpinfo->quals))
 		{
 			startup += disable_cost;
 			total += disable_cost;
@@ -685,6 +832,37 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	}
 
 	/*
+	 * A column that shows the value sent is true of the items only if a
+	 * value is sent: a condition on it (here, or in a join above) with none
+	 * sent would be checked against the default instead.  The paths avoid
+	 * that where a join can send the values; what is left cannot be sent.
+	 */
+	{
+		List	   *needed = list_copy(fpinfo->echo_joined);
+		const BlsFilterDef *def;
+
+		foreach(lc, q.local)
+			needed = echo_filters((Node *) lfirst_node(RestrictInfo, lc)->clause,
+								  baserel->relid, &fpinfo->map, needed);
+		def = unsent_filter(needed, &q);
+		if (def)
+		{
+			AttrNumber	attno = field_attno(&fpinfo->map, def->field);
+			const char *column = get_attname(foreigntableid, attno, false);
+			const char *dflt = bls_param_value(res, NULL, 0, def->param);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a condition on column \"%s\" of foreign table \"%s\" cannot be sent to BLS",
+							column, get_rel_name(foreigntableid)),
+					 errdetail("The column shows the value the request sends%s%s%s, so a condition checked locally would compare that instead of the records.",
+							   dflt ? " (\"" : "", dflt ? dflt : "", dflt ? "\" when none is)" : ""),
+					 errhint("Give the values with = or IN (...), or join on %s with =, so that each is sent.",
+							 quote_identifier(column))));
+		}
+	}
+
+	/*
 	 * A window's bounds are sent rounded outward to whole seconds; the scan
 	 * checks them exactly itself (and does not count what it drops towards
 	 * a LIMIT), so they are not local conditions.
@@ -695,8 +873,11 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		{
 			BlsBound   *b = (BlsBound *) lfirst(lc);
 
+			if (!b->exact)
+				continue;
 			q.local = list_delete_ptr(q.local, b->rinfo);
-			req.rechecked = lappend(req.rechecked, b->rinfo->clause);
+			req.rechecked = list_append_unique_ptr(req.rechecked,
+												   b->rinfo->clause);
 		}
 	}
 	local_exprs = extract_actual_clauses(q.local, false);
@@ -851,6 +1032,7 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
+	st->path_param = bls_resource_path_param(st->req->resource);
 	st->ncols = list_length(st->req->retrieved_attrs);
 	st->cols = palloc0(sizeof(BlsColumn) * Max(st->ncols, 1));
 	foreach(lc, st->req->retrieved_attrs)
@@ -891,35 +1073,23 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 }
 
-/* ts rounded down (or up) to a whole second */
-static TimestampTz
-whole_second(TimestampTz ts, bool up)
-{
-	int64		frac = ((ts % USECS_PER_SEC) + USECS_PER_SEC) % USECS_PER_SEC;
-
-	if (frac == 0)
-		return ts;
-	return ts - frac + (up ? USECS_PER_SEC : 0);
-}
-
 /*
  * The time window of this execution, from the bounds just evaluated, as
- * the resource's window parameters in st->window: the greatest lower bound
- * rounded down to a whole second; the least upper bound rounded up (the
- * second after an inclusive one), or without one the statement's start.
- * The scan checks the bounds exactly.  False if no item can match: the
- * window is empty, or a bound is NULL.
+ * the resource's window parameters in st->window: from the greatest lower
+ * bound to the least upper bound (the instant after an inclusive one), or
+ * without one the statement's start, rounded outward to whole seconds and
+ * clamped to the times BLS takes (bls_window_text()).  The scan checks the
+ * bounds exactly.  False if no item can match: the window is empty, or a
+ * bound is NULL.
  */
 static bool
 compute_window(BlsScanState *st, MemoryContext cxt)
 {
 	const BlsResource *res = st->req->resource;
-	/* 1970: nothing was logged before */
-	TimestampTz start = -((TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
-						  USECS_PER_DAY);
-	TimestampTz end = 0;
+	TimestampTz start = DT_NOBEGIN;
+	TimestampTz end = DT_NOEND;
 	bool		have_end = false;
-	char		buf[32];
+	char		bufs[2][32];
 
 	for (int i = 0; i < st->nbounds; i++)
 	{
@@ -929,42 +1099,25 @@ compute_window(BlsScanState *st, MemoryContext cxt)
 		if (b->isnull)
 			return false;
 		if (b->plan->lower)
-		{
-			if (TIMESTAMP_IS_NOEND(v))
-				return false;
-			if (!TIMESTAMP_IS_NOBEGIN(v))
-				start = Max(start, whole_second(v, false));
-		}
+			start = Max(start, v);
 		else
 		{
-			if (TIMESTAMP_IS_NOBEGIN(v))
-				return false;
-			if (TIMESTAMP_IS_NOEND(v))
-				continue;
 			/* the end is exclusive */
-			v = b->plan->strict ? whole_second(v, true) :
-				whole_second(v, false) + USECS_PER_SEC;
-			end = have_end ? Min(end, v) : v;
+			if (!b->plan->strict && !TIMESTAMP_IS_NOEND(v))
+				v++;
+			end = Min(end, v);
 			have_end = true;
 		}
 	}
 	if (!have_end)
-		end = whole_second(GetCurrentStatementStartTimestamp(), true);
-	if (start >= end)
+		end = GetCurrentStatementStartTimestamp();
+	if (!bls_window_text(start, end, bufs[0], bufs[1]))
 		return false;
 
 	st->window[0].key = res->window_start;
 	st->window[1].key = res->window_end;
-	for (int i = 0; i < 2; i++)
-	{
-		if (!bls_utc_text(i == 0 ? start : end, false, buf, sizeof(buf)))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("a bound on column \"%s\" is out of the range of times BLS takes",
-							get_attname(RelationGetRelid(st->rel),
-										st->bounds[0].plan->attno, false))));
-		st->window[i].value = MemoryContextStrdup(cxt, buf);
-	}
+	st->window[0].value = MemoryContextStrdup(cxt, bufs[0]);
+	st->window[1].value = MemoryContextStrdup(cxt, bufs[1]);
 	return true;
 }
 
@@ -1021,6 +1174,12 @@ compute_values(ForeignScanState *node, BlsScanState *st)
 	oldcxt = MemoryContextSwitchTo(st->values_cxt);
 	st->sequences = bls_request_sequences(st->req, sets, &st->nparams);
 	MemoryContextSwitchTo(oldcxt);
+	/* the path's parameter (the log store) must be a name: check all first */
+	if (st->path_param)
+		foreach(lc, st->sequences)
+			bls_check_log_store_name(bls_param_value(st->req->resource,
+													 lfirst(lc), st->nparams,
+													 st->path_param));
 	if (st->req->resource->window_field &&
 		!compute_window(st, st->values_cxt))
 		st->sequences = NIL;	/* no item can match */
@@ -1308,6 +1467,18 @@ explain_window(ForeignScanState *node, BlsScanState *st)
 	return compute_window(st, CurrentMemoryContext);
 }
 
+/* names with name added, once */
+static List *
+add_param_name(List *names, char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp(lfirst(lc), name) == 0)
+			return names;
+	return lappend(names, name);
+}
+
 /*
  * The first request of the scan, as far as it is known: the values of the
  * first sequence once the scan has run, else those of constant filters.
@@ -1323,6 +1494,7 @@ explain_request(ForeignScanState *node, BlsScanState *st, ForeignScan *fsplan)
 	ListCell   *lc;
 	ListCell   *ec;
 	const char *lookup = st->req->resource->lookup_param;
+	List	   *runtime = NIL;	/* parameters whose values vary */
 
 	known.filters = NIL;
 	forboth(lc, st->req->filters, ec, fsplan->fdw_exprs)
@@ -1338,6 +1510,7 @@ explain_request(ForeignScanState *node, BlsScanState *st, ForeignScan *fsplan)
 			if (is_lookup)
 				return psprintf("GET %s{%s} for each value", st->req->resource->lookup_path,
 								lookup);
+			runtime = add_param_name(runtime, f->param);
 			continue;
 		}
 		known.filters = lappend(known.filters, f);
@@ -1351,22 +1524,44 @@ explain_request(ForeignScanState *node, BlsScanState *st, ForeignScan *fsplan)
 	else
 	{
 		seqs = bls_request_sequences(&known, sets, &lr.nparams);
-		/* several sequences: their common part only */
+		/* several sequences: what varies is "{name}" */
 		if (list_length(seqs) > 1)
 		{
-			known.filters = NIL;
-			seqs = bls_request_sequences(&known, NIL, &lr.nparams);
+			BlsParam   *p = palloc(sizeof(BlsParam) * lr.nparams);
+
+			memcpy(p, linitial(seqs), sizeof(BlsParam) * lr.nparams);
+			foreach(lc, seqs)
+				for (int i = 0; i < lr.nparams; i++)
+					if (p[i].value &&
+						strcmp(p[i].value, ((BlsParam *) lfirst(lc))[i].value) != 0)
+						p[i].value = NULL;
+			seqs = list_make1(p);
 		}
 	}
 	if (seqs == NIL)
 		lr.nparams = 0;
 	else
 		lr.params = linitial(seqs);
+	/* shown as "{name}", not as the default that is not sent */
+	if (runtime != NIL && !st->started)
+	{
+		BlsParam   *p = palloc(sizeof(BlsParam) * (lr.nparams + list_length(runtime)));
+
+		if (lr.nparams > 0)
+			memcpy(p, lr.params, sizeof(BlsParam) * lr.nparams);
+		foreach(lc, runtime)
+		{
+			p[lr.nparams].key = lfirst(lc);
+			p[lr.nparams++].value = NULL;
+		}
+		lr.params = p;
+	}
 	if (st->req->resource->window_field && explain_window(node, st))
 	{
 		BlsParam   *p = palloc(sizeof(BlsParam) * (lr.nparams + 2));
 
-		memcpy(p, lr.params, sizeof(BlsParam) * lr.nparams);
+		if (lr.nparams > 0)
+			memcpy(p, lr.params, sizeof(BlsParam) * lr.nparams);
 		p[lr.nparams++] = st->window[0];
 		p[lr.nparams++] = st->window[1];
 		lr.params = p;

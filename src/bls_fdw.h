@@ -344,7 +344,9 @@ typedef struct BlsBound
 	AttrNumber	attno;
 	bool		lower;			/* a lower bound (>, >=) */
 	bool		strict;			/* > or <, not >= or <= */
-	Expr	   *value;
+	bool		exact;			/* the bound is all its clause says (not one
+								 * implied by an OR) */
+	Expr	   *value;			/* timestamptz */
 	RestrictInfo *rinfo;
 } BlsBound;
 
@@ -427,6 +429,8 @@ extern void bls_build_list_request(const BlsResource *res,
 								   const BlsListRequest *lr,
 								   BlsHttpRequest *out);
 extern char *bls_http_request_text(const BlsHttpRequest *req);
+extern bool bls_window_text(TimestampTz start, TimestampTz end,
+							char *start_buf, char *end_buf);
 
 /* in pager.c */
 
@@ -461,6 +465,7 @@ extern void bls_report_truncation(const BlsOptions *opts, const BlsPage *page,
 
 /* in log_query.c */
 extern void bls_check_search_statement(const char *statement);
+extern void bls_check_log_store_name(const char *name);
 
 /* in convert.c */
 typedef struct BlsColumn

@@ -145,9 +145,10 @@ bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum,
 	col->echo = bls_resource_filter(res, col->key);
 	if (col->echo && col->echo->echo == BLS_ECHO_NONE)
 		col->echo = NULL;
+	/* any precision: timestamptz(3), as IMPORT declares it, keeps the ms */
 	col->epoch_ms = res->epoch_ms_field &&
 		strcmp(col->key, res->epoch_ms_field) == 0 &&
-		col->kind == BLS_COL_TIMESTAMP;
+		(col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID);
 
 	get_type_category_preferred(getBaseType(col->typid), &category, &preferred);
 	col->empty_is_null = (category == TYPCATEGORY_DATETIME);
@@ -310,6 +311,8 @@ convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 					 errmsg("BLS returned a time in milliseconds that is out of range for column \"%s\"",
 							col->attname)));
 		ts = (TimestampTz) ((v->ival - EPOCH_MS_SHIFT) * 1000);
+		if (col->typmod >= 0)
+			AdjustTimestampForTypmod(&ts, col->typmod);
 		return TimestampTzGetDatum(ts);
 	}
 	else if (type == BLS_JSON_NUMBER &&

@@ -60,17 +60,25 @@ bls_check_search_statement(const char *statement)
 				 errhint("Run analysis statements with bls_log_query().")));
 }
 
-/* A timestamptz argument as BLS's UTC form, rounded down or up. */
-static char *
-window_text(TimestampTz ts, bool round_up, const char *argname)
+/*
+ * bls_check_log_store_name
+ *		Refuse a log store name BLS cannot hold (bls-api.md, Identifiers):
+ *		empty, "." or "..", or holding "/".  The name is a path segment: such
+ *		a value would name another route, or be signed differently from how
+ *		it is sent.  name is in UTF-8, as sent.
+ */
+void
+bls_check_log_store_name(const char *name)
 {
-	char		buf[32];
-
-	if (!bls_utc_text(ts, round_up, buf, sizeof(buf)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("%s is out of the range of times BLS takes", argname)));
-	return pstrdup(buf);
+	if (name[0] != '\0' && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+		strchr(name, '/') == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid log store name \"%s\"",
+					bls_printable(pg_any_to_server(name, strlen(name), PG_UTF8),
+								  200)),
+			 errdetail("BLS log store names are letters, digits, \"_\", \"-\" and \".\"; not empty, \".\" or \"..\", and without \"/\".")));
 }
 
 static char *
@@ -91,8 +99,9 @@ PG_FUNCTION_INFO_V1(bls_log_query);
  *
  * QueryLogRecord with the current user's mapping for the server, over the
  * window [start_time, end_time) in whole seconds, rounded outward (BLS takes
- * no fractions); a NULL end_time is the statement's start, a NULL project
- * the service's default.  Every page a search statement has is read.
+ * no fractions) and clamped as the table's is; a NULL end_time is the
+ * statement's start, a NULL project the service's default.  A start after
+ * the end is an error, even by a fraction of a second.  Every page a search statement has is read.
  */
 Datum
 bls_log_query(PG_FUNCTION_ARGS)
@@ -105,6 +114,8 @@ bls_log_query(PG_FUNCTION_ARGS)
 	int			nparams = 0;
 	TimestampTz start;
 	TimestampTz end;
+	char		start_buf[32];
+	char		end_buf[32];
 	BlsScanStats stats = {0};
 	BlsPager   *pager;
 	BlsFields	fields = {0};
@@ -125,17 +136,32 @@ bls_log_query(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	server = bls_function_server(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	opts = bls_get_server_options(server->serverid, NULL, GetUserId(), true);
+	/* the server's page_size, at most the service's cap, which is the default */
 	opts->resource = res;
-	opts->page_size = res->max_page_size;
+	opts->page_size = opts->page_size_set ?
+		Min(opts->page_size, res->max_page_size) : res->max_page_size;
 
+	/* compared as given, before any rounding */
 	start = PG_GETARG_TIMESTAMPTZ(3);
 	end = PG_ARGISNULL(4) ? GetCurrentStatementStartTimestamp() :
 		PG_GETARG_TIMESTAMPTZ(4);
-	if (start >= end)
-		return (Datum) 0;		/* an empty window: nothing to ask */
+	if (start > end)
+	{
+		/* timestamptz_to_str() returns a static buffer */
+		char	   *from = pstrdup(timestamptz_to_str(start));
+		char	   *to = pstrdup(timestamptz_to_str(end));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("start_time is after end_time"),
+				 errdetail("The window would be from %s to %s.", from, to)));
+	}
 
 	params[nparams].key = "logStoreName";
 	params[nparams++].value = utf8_arg(fcinfo, 1);
+	bls_check_log_store_name(params[0].value);
+	if (!bls_window_text(start, end, start_buf, end_buf))
+		return (Datum) 0;		/* an empty window: nothing to ask */
 	if (!PG_ARGISNULL(5))
 	{
 		params[nparams].key = "project";
@@ -144,9 +170,9 @@ bls_log_query(PG_FUNCTION_ARGS)
 	params[nparams].key = "query";
 	params[nparams++].value = utf8_arg(fcinfo, 2);
 	params[nparams].key = res->window_start;
-	params[nparams++].value = window_text(start, false, "start_time");
+	params[nparams++].value = start_buf;
 	params[nparams].key = res->window_end;
-	params[nparams++].value = window_text(end, true, "end_time");
+	params[nparams++].value = end_buf;
 
 	fields.nkeys = 1;
 	fields.keys = keys;

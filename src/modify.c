@@ -368,9 +368,10 @@ value_text(Relation rel, AttrNumber attno, Datum value)
 /*
  * A time as BLS takes it, UTC "YYYY-MM-DDTHH:MM:SSZ" whatever the
  * session's TimeZone, into buf.  Whole seconds: a start rounds down and an
- * end up, so the window covers what was asked.
+ * end up, so the window covers what was asked.  Returns the time as
+ * given, before rounding.
  */
-static void
+static TimestampTz
 format_time(Relation rel, AttrNumber attno, Datum value, bool round_up,
 			char *buf, size_t buflen)
 {
@@ -394,6 +395,7 @@ format_time(Relation rel, AttrNumber attno, Datum value, bool round_up,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column \"%s\" is out of the range of times BLS takes",
 						column_name(rel, attno))));
+	return ts;
 }
 
 /* A description of the task a row asks for, for messages. */
@@ -422,6 +424,8 @@ build_create(BlsModifyState *ms, TupleTableSlot *slot, BlsBodyField *body)
 	ListCell   *lc;
 	char	   *start = NULL;
 	char	   *end = NULL;
+	TimestampTz start_ts = 0;
+	TimestampTz end_ts = 0;
 
 	slot_getallattrs(slot);
 	foreach(lc, ms->service_attnos)
@@ -470,15 +474,16 @@ build_create(BlsModifyState *ms, TupleTableSlot *slot, BlsBodyField *body)
 			case BLS_CREATE_TIME:
 				{
 					char	   *buf = palloc(32);
+					TimestampTz ts;
 
-					format_time(rel, attno, value,
-								strcmp(create_fields[f].field, "queryEndTime") == 0,
-								buf, 32);
+					ts = format_time(rel, attno, value,
+									 strcmp(create_fields[f].field, "queryEndTime") == 0,
+									 buf, 32);
 					body[f].str = buf;
 					if (strcmp(create_fields[f].field, "queryStartTime") == 0)
-						start = buf;
+						start = buf, start_ts = ts;
 					else
-						end = buf;
+						end = buf, end_ts = ts;
 					break;
 				}
 			case BLS_CREATE_INT:
@@ -523,12 +528,18 @@ build_create(BlsModifyState *ms, TupleTableSlot *slot, BlsBodyField *body)
 					 errmsg("column \"%s\" must not be empty in a new download task",
 							column_name(rel, attno))));
 	}
-	/* both are UTC in one fixed format: they compare as strings */
-	if (start && end && strcmp(start, end) > 0)
+	/* compared as given: rounded outward, a start after the end may not be */
+	if (start && end && start_ts > end_ts)
+	{
+		/* timestamptz_to_str() returns a static buffer */
+		char	   *from = pstrdup(timestamptz_to_str(start_ts));
+		char	   *to = pstrdup(timestamptz_to_str(end_ts));
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("query_start_time is after query_end_time"),
-				 errdetail("The task would export from %s to %s.", start, end)));
+				 errdetail("The task would export from %s to %s.", from, to)));
+	}
 }
 
 /* Start the create of body; the handle goes into ms->handles. */

@@ -15,7 +15,10 @@
  *	- loose: narrows the request but is rechecked locally (a keyword field
  *	  = value, or a LIKE pattern whose literal core is sent);
  *	- a time bound: checked locally, but lets a scan in matching order stop
- *	  at the first item past the bound;
+ *	  at the first item past the bound, or gives a window (log records):
+ *	  time compared with a timestamptz, timestamp or date (= is two
+ *	  bounds), and an OR whose every arm bounds the time (BETWEEN
+ *	  SYMMETRIC);
  *	- local: everything else.
  *
  * Every value that leaves PostgreSQL passes one gate, pushable_value():
@@ -259,53 +262,190 @@ classify_keyword(PlannerInfo *root, OpExpr *op, Index relid,
 	return true;
 }
 
-/* Try to use clause as a bound on a time the service sorts by. */
+/*
+ * value, of type type, as a timestamptz expression: a date or a timestamp
+ * (in the session's TimeZone) is cast as the cross-type comparison
+ * operators of datetime_ops convert it.  NULL for any other type.
+ */
+static Expr *
+as_timestamptz(Node *value, Oid type)
+{
+	Oid			func;
+
+	if (type == TIMESTAMPTZOID)
+		return (Expr *) value;
+	if (type == DATEOID)
+		func = F_TIMESTAMPTZ_DATE;
+	else if (type == TIMESTAMPOID)
+		func = F_TIMESTAMPTZ_TIMESTAMP;
+	else
+		return NULL;
+	return (Expr *) makeFuncExpr(func, TIMESTAMPTZOID, list_make1(value),
+								 InvalidOid, InvalidOid, COERCE_IMPLICIT_CAST);
+}
+
+static void
+add_bound(BlsQuals *quals, const BlsSortDef *sort, AttrNumber attno,
+		  bool lower, bool strict, bool exact, Expr *value,
+		  RestrictInfo *rinfo)
+{
+	BlsBound   *bound = palloc(sizeof(BlsBound));
+
+	bound->sort = sort;
+	bound->attno = attno;
+	bound->lower = lower;
+	bound->strict = strict;
+	bound->exact = exact;
+	bound->value = value;
+	bound->rinfo = rinfo;
+	quals->bounds = lappend(quals->bounds, bound);
+}
+
+/*
+ * Try to use clause as a bound on a time the service sorts by: a
+ * comparison of datetime_ops (<, <=, =, >=, >) between a timestamptz column
+ * and a timestamptz, timestamp or date value.  An equality is a lower and
+ * an upper bound.
+ */
 static void
 classify_bound(PlannerInfo *root, OpExpr *op, Index relid,
 			   const BlsRelMap *map, BlsQuals *quals, RestrictInfo *rinfo)
 {
-	Oid			func = get_opcode(op->opno);
+	Oid			opfamily;
+	int			strategy;
+	Oid			lefttype;
+	Oid			righttype;
 	Node	   *var;
 	Node	   *value;
+	Oid			valtype;
 	const char *key;
 	const BlsSortDef *sort;
-	bool		lower;
-	bool		strict;
-	BlsBound   *bound;
+	Expr	   *bound;
 
 	if (list_length(op->args) != 2)
 		return;
-	if (func != F_TIMESTAMPTZ_GE && func != F_TIMESTAMPTZ_GT &&
-		func != F_TIMESTAMPTZ_LE && func != F_TIMESTAMPTZ_LT)
+	opfamily = get_opclass_family(GetDefaultOpClass(TIMESTAMPTZOID, BTREE_AM_OID));
+	if (!op_in_opfamily(op->opno, opfamily))
 		return;
-	lower = (func == F_TIMESTAMPTZ_GE || func == F_TIMESTAMPTZ_GT);
-	strict = (func == F_TIMESTAMPTZ_GT || func == F_TIMESTAMPTZ_LT);
+	get_op_opfamily_properties(op->opno, opfamily, false, &strategy,
+							   &lefttype, &righttype);
 
 	var = linitial(op->args);
 	value = lsecond(op->args);
+	valtype = righttype;
 	if (var_key(var, relid, map) == NULL)
 	{
 		/* value op column: the bound points the other way */
 		var = lsecond(op->args);
 		value = linitial(op->args);
-		lower = !lower;
+		valtype = lefttype;
+		strategy = BTMaxStrategyNumber + 1 - strategy;	/* commuted */
 	}
 	key = var_key(var, relid, map);
 	sort = key ? bls_resource_sort(map->resource, key) : NULL;
 	if (sort == NULL || !sort->is_time || exprType(var) != TIMESTAMPTZOID ||
 		!is_scan_constant(root, value, relid))
 		return;
+	bound = as_timestamptz(value, valtype);
+	if (bound == NULL)
+		return;
 
 	while (IsA(var, RelabelType))
 		var = (Node *) ((RelabelType *) var)->arg;
-	bound = palloc(sizeof(BlsBound));
-	bound->sort = sort;
-	bound->attno = ((Var *) var)->varattno;
-	bound->lower = lower;
-	bound->strict = strict;
-	bound->value = (Expr *) value;
-	bound->rinfo = rinfo;
-	quals->bounds = lappend(quals->bounds, bound);
+	if (strategy == BTEqualStrategyNumber ||
+		strategy == BTGreaterEqualStrategyNumber ||
+		strategy == BTGreaterStrategyNumber)
+		add_bound(quals, sort, ((Var *) var)->varattno, true,
+				  strategy == BTGreaterStrategyNumber, true, bound, rinfo);
+	if (strategy == BTEqualStrategyNumber ||
+		strategy == BTLessEqualStrategyNumber ||
+		strategy == BTLessStrategyNumber)
+		add_bound(quals, sort, ((Var *) var)->varattno, false,
+				  strategy == BTLessStrategyNumber, true, bound, rinfo);
+}
+
+/* LEAST or GREATEST of timestamptz expressions; the one itself if alone. */
+static Expr *
+min_max(List *args, MinMaxOp op)
+{
+	MinMaxExpr *m;
+
+	if (list_length(args) == 1)
+		return linitial(args);
+	m = makeNode(MinMaxExpr);
+	m->minmaxtype = TIMESTAMPTZOID;
+	m->minmaxcollid = InvalidOid;
+	m->inputcollid = InvalidOid;
+	m->op = op;
+	m->args = args;
+	m->location = -1;
+	return (Expr *) m;
+}
+
+/*
+ * Bounds implied by an OR whose every arm bounds the same time column:
+ * "time BETWEEN SYMMETRIC a AND b" is (time >= a AND time <= b) OR (time >=
+ * b AND time <= a).  The bounds are inclusive and cover every arm (the
+ * least of the arms' lower bounds, each arm's own the greatest of its
+ * conditions'), so the clause stays local, checked exactly.  A NULL is
+ * ignored by LEAST and GREATEST: an arm with a NULL bound admits nothing,
+ * and a wider window is only a superset.
+ */
+static void
+classify_or_bounds(PlannerInfo *root, BoolExpr *or, Index relid,
+				   const BlsRelMap *map, BlsQuals *quals, RestrictInfo *rinfo)
+{
+	List	   *lowers = NIL;
+	List	   *uppers = NIL;
+	const BlsSortDef *sort = NULL;
+	AttrNumber	attno = InvalidAttrNumber;
+	bool		has_lower = true;
+	bool		has_upper = true;
+	ListCell   *lc;
+
+	foreach(lc, or->args)
+	{
+		Node	   *arm = lfirst(lc);
+		List	   *conds = is_andclause(arm) ? ((BoolExpr *) arm)->args : list_make1(arm);
+		BlsQuals	q = {0};
+		List	   *lo = NIL;
+		List	   *hi = NIL;
+		ListCell   *cc;
+
+		foreach(cc, conds)
+			if (IsA(lfirst(cc), OpExpr))
+				classify_bound(root, lfirst(cc), relid, map, &q, rinfo);
+		foreach(cc, q.bounds)
+		{
+			BlsBound   *b = (BlsBound *) lfirst(cc);
+
+			if (attno != InvalidAttrNumber && b->attno != attno)
+				return;
+			attno = b->attno;
+			sort = b->sort;
+			if (b->lower)
+				lo = lappend(lo, b->value);
+			else
+				hi = lappend(hi, b->value);
+		}
+		/* an arm without a lower (upper) bound: the OR has none */
+		if (lo)
+			lowers = lappend(lowers, min_max(lo, IS_GREATEST));
+		else
+			has_lower = false;
+		if (hi)
+			uppers = lappend(uppers, min_max(hi, IS_LEAST));
+		else
+			has_upper = false;
+		if (!has_lower && !has_upper)
+			return;
+	}
+	if (has_lower)
+		add_bound(quals, sort, attno, true, false, false,
+				  min_max(lowers, IS_LEAST), rinfo);
+	if (has_upper)
+		add_bound(quals, sort, attno, false, false, false,
+				  min_max(uppers, IS_GREATEST), rinfo);
 }
 
 /*
@@ -330,6 +470,62 @@ add_filter(BlsQuals *quals, const BlsFilterDef *def, Node *value,
 		quals->loose = lappend(quals->loose, rinfo);
 		quals->local = lappend(quals->local, rinfo);
 	}
+}
+
+/*
+ * An OR whose every arm is <filter column> = <value> on the same column is
+ * that column = ANY (ARRAY[values]): the filter it gives, and the array in
+ * *array; NULL otherwise.
+ */
+static const BlsFilterDef *
+or_filter(PlannerInfo *root, BoolExpr *or, Index relid, const BlsRelMap *map,
+		  Expr **array)
+{
+	const BlsFilterDef *def = NULL;
+	ArrayExpr  *arr;
+	List	   *values = NIL;
+	ListCell   *lc;
+
+	foreach(lc, or->args)
+	{
+		OpExpr	   *op = lfirst(lc);
+		Node	   *left;
+		Node	   *right;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
+			get_opcode(op->opno) != F_TEXTEQ)
+			return NULL;
+		left = linitial(op->args);
+		right = lsecond(op->args);
+		if (bls_is_filter_var(right, relid, map))
+		{
+			Node	   *tmp = left;
+
+			left = right;
+			right = tmp;
+		}
+		if (!bls_is_filter_var(left, relid, map) ||
+			(def != NULL && var_filter(left, relid, map) != def) ||
+			!pushable_value(root, relid, left, right, F_TEXTEQ, op->inputcollid))
+			return NULL;
+		def = var_filter(left, relid, map);
+		if (exprType(right) != TEXTOID)
+			right = (Node *) makeRelabelType((Expr *) right, TEXTOID, -1,
+											 DEFAULT_COLLATION_OID,
+											 COERCE_IMPLICIT_CAST);
+		values = lappend(values, right);
+	}
+	if (def == NULL)
+		return NULL;
+	arr = makeNode(ArrayExpr);
+	arr->array_typeid = TEXTARRAYOID;
+	arr->array_collid = DEFAULT_COLLATION_OID;
+	arr->element_typeid = TEXTOID;
+	arr->elements = values;
+	arr->multidims = false;
+	arr->location = -1;
+	*array = (Expr *) arr;
+	return def;
 }
 
 /*
@@ -389,6 +585,19 @@ bls_classify_clause(PlannerInfo *root, Index relid, const BlsRelMap *map,
 			add_filter(quals, var_filter(left, relid, map), right, true, rinfo);
 			return;
 		}
+	}
+	else if (is_orclause(clause))
+	{
+		Expr	   *array;
+		const BlsFilterDef *def = or_filter(root, (BoolExpr *) clause, relid,
+											map, &array);
+
+		if (def)
+		{
+			add_filter(quals, def, (Node *) array, true, rinfo);
+			return;
+		}
+		classify_or_bounds(root, (BoolExpr *) clause, relid, map, quals, rinfo);
 	}
 	quals->local = lappend(quals->local, rinfo);
 }

@@ -257,7 +257,7 @@ static const BlsResource resources[] = {
 		"  log_store_name text,\n"
 		"  log_stream_name text,\n"
 		"  query text,\n"
-		"  \"time\" timestamptz,\n"
+		"  \"time\" timestamptz(3),\n"
 		"  seq bigint,\n"
 		"  message text,\n"
 		"  fields jsonb\n",

@@ -24,6 +24,7 @@
 #include "nodes/value.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 
 #include "bls_fdw.h"
@@ -358,6 +359,36 @@ bls_sequences_equal(List *a, List *b, int nparams)
 	return true;
 }
 
+/*
+ * bls_window_text
+ *		The window [start, end) as BLS takes it, into start_buf and end_buf
+ *		(32 bytes each): whole UTC seconds rounded outward, clamped to the
+ *		times BLS can hold, from 1970 (nothing was logged before) to the
+ *		last second of 9999, the lower end as the upper.  Infinities clamp
+ *		too.  False if the window is empty, before or after clamping.  The
+ *		table's window and bls_log_query()'s are both made here.
+ */
+bool
+bls_window_text(TimestampTz start, TimestampTz end, char *start_buf,
+				char *end_buf)
+{
+	TimestampTz lo = -((TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
+					   USECS_PER_DAY);
+	TimestampTz hi = (TimestampTz) (date2j(10000, 1, 1) - POSTGRES_EPOCH_JDATE) *
+		USECS_PER_DAY - USECS_PER_SEC;
+
+	if (start >= end)
+		return false;
+	start = Min(Max(start, lo), hi);
+	end = Min(Max(end, lo), hi);
+	if (start >= end)
+		return false;
+	if (!bls_utc_text(start, false, start_buf, 32) ||
+		!bls_utc_text(end, true, end_buf, 32))
+		elog(ERROR, "clamped BLS time window out of range");
+	return true;
+}
+
 /* Append s, UriEncoded as bce-auth-v1 signs it, to buf. */
 static void
 append_encoded(StringInfo buf, const char *s)
@@ -442,11 +473,17 @@ bls_build_list_request(const BlsResource *res, const BlsListRequest *lr,
 			appendStringInfoString(&buf, res->path);
 		for (int i = 0; i < lr->nparams; i++)
 		{
-			if (lr->params[i].value == NULL ||
-				(path_param && strcmp(lr->params[i].key, path_param) == 0))
+			if (path_param && strcmp(lr->params[i].key, path_param) == 0)
 				continue;
-			appendStringInfo(&buf, "%c%s=", sep, lr->params[i].key);
-			append_encoded(&buf, lr->params[i].value);
+			/* a value known only at run time is "{name}", for EXPLAIN */
+			if (lr->params[i].value == NULL)
+				appendStringInfo(&buf, "%c%s={%s}", sep, lr->params[i].key,
+								 lr->params[i].key);
+			else
+			{
+				appendStringInfo(&buf, "%c%s=", sep, lr->params[i].key);
+				append_encoded(&buf, lr->params[i].value);
+			}
 			sep = '&';
 		}
 		for (int i = 0; i < res->ndefaults; i++)
@@ -455,7 +492,7 @@ bls_build_list_request(const BlsResource *res, const BlsListRequest *lr,
 			bool		given = false;
 
 			for (int j = 0; j < lr->nparams; j++)
-				if (strcmp(lr->params[j].key, d->param) == 0 && lr->params[j].value)
+				if (strcmp(lr->params[j].key, d->param) == 0)
 					given = true;
 			if (given)
 				continue;
