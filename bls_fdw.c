@@ -1162,7 +1162,9 @@ own_create(BlsScanState *st)
 {
 	const BlsValue *id;
 
-	if (st->output_cid == InvalidCommandId)
+	/* only tasks are created, and known by their id */
+	if (st->output_cid == InvalidCommandId ||
+		st->req->resource->lookup_param == NULL)
 		return false;
 	id = &st->fields.values[st->id_keys[0]];
 	return id->type == BLS_JSON_STRING &&

@@ -107,10 +107,8 @@ bls_column_key(Relation rel, AttrNumber attnum, const BlsResource *res)
 /*
  * bls_column_keys
  *		The field of every column of rel (NULL for a dropped one), palloc'd.
- *		Two columns on one field are refused: an INSERT would send one of
- *		them and drop the other silently, and a reader could not tell which
- *		was meant.  The validator cannot see this (it sees one column's
- *		options at a time), so it is checked where the columns are mapped.
+ *		Several columns may read one field (as different types, say); a
+ *		writer refuses that for the fields it sends (see modify.c).
  */
 char	  **
 bls_column_keys(Relation rel, const BlsResource *res)
@@ -119,20 +117,8 @@ bls_column_keys(Relation rel, const BlsResource *res)
 	char	  **keys = palloc0(sizeof(char *) * Max(tupdesc->natts, 1));
 
 	for (int i = 1; i <= tupdesc->natts; i++)
-	{
-		if (TupleDescAttr(tupdesc, i - 1)->attisdropped)
-			continue;
-		keys[i - 1] = bls_column_key(rel, i, res);
-		for (int j = 1; j < i; j++)
-			if (keys[j - 1] && strcmp(keys[j - 1], keys[i - 1]) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
-						 errmsg("columns \"%s\" and \"%s\" of foreign table \"%s\" both map to field \"%s\"",
-								NameStr(TupleDescAttr(tupdesc, j - 1)->attname),
-								NameStr(TupleDescAttr(tupdesc, i - 1)->attname),
-								RelationGetRelationName(rel), keys[i - 1]),
-						 errhint("Give one of them another field with the column option \"key\", or drop it.")));
-	}
+		if (!TupleDescAttr(tupdesc, i - 1)->attisdropped)
+			keys[i - 1] = bls_column_key(rel, i, res);
 	return keys;
 }
 

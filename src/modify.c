@@ -316,6 +316,8 @@ init_describer(BlsModifyState *ms)
 	MemoryContextSwitchTo(oldcxt);
 }
 
+static const char *column_name(Relation rel, AttrNumber attno);
+
 /*
  * Map the columns to the create's fields.  The new task is described after
  * its create when something reads the row the service made: RETURNING, a
@@ -339,6 +341,15 @@ init_insert(BlsModifyState *ms, ResultRelInfo *rinfo, bool need_row)
 		for (int f = 0; f < BLS_NUM_CREATE_FIELDS; f++)
 			if (strcmp(keys[i - 1], create_fields[f].field) == 0)
 			{
+				/* which one to send? Refused rather than one dropped */
+				if (ms->create_attno[f] != InvalidAttrNumber)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+							 errmsg("cannot insert into foreign table \"%s\": columns \"%s\" and \"%s\" both map to field \"%s\"",
+									RelationGetRelationName(ms->rel),
+									column_name(ms->rel, ms->create_attno[f]),
+									column_name(ms->rel, i), keys[i - 1]),
+							 errhint("Give one of them another field with the column option \"key\", or drop it.")));
 				ms->create_attno[f] = i;
 				writable = true;
 			}
