@@ -8,6 +8,7 @@ OBJS = \
 	src/bce_auth.o \
 	src/connection.o \
 	src/convert.o \
+	src/ledger.o \
 	src/log_query.o \
 	src/modify.o \
 	src/option.o \
@@ -30,7 +31,7 @@ SHLIB_LINK = -lcurl -ljson-c -lcrypto
 # Suites by topic; all of them talk to the emulator that test/run_tests.sh starts.
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
 	lifecycle streaming collation encoding invalidation catalog writes logrecords \
-	logrecords_plan
+	logrecords_plan writes_forms ledger
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build

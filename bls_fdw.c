@@ -132,6 +132,8 @@ typedef struct BlsScanState
 
 	MemoryContext row_cxt;		/* reset for every row */
 	BlsScanStats stats;
+	CommandId	output_cid;		/* the statement's, if it writes: its own
+								 * creates are skipped (own_create()) */
 } BlsScanState;
 
 PG_FUNCTION_INFO_V1(bls_fdw_handler);
@@ -186,6 +188,8 @@ bls_fdw_handler(PG_FUNCTION_ARGS)
 	routine->IterateDirectModify = blsIterateDirectModify;
 	routine->EndDirectModify = blsEndDirectModify;
 	routine->ExplainDirectModify = blsExplainDirectModify;
+	routine->BeginForeignInsert = blsBeginForeignInsert;
+	routine->EndForeignInsert = blsEndForeignInsert;
 	routine->ImportForeignSchema = blsImportForeignSchema;
 
 	PG_RETURN_POINTER(routine);
@@ -205,7 +209,8 @@ const_bls_text_values(Expr *expr, bool is_array, List **values)
 	if (!IsA(node, Const))
 		return false;
 	*values = bls_text_values(((Const *) node)->constvalue,
-							((Const *) node)->constisnull, is_array);
+							  ((Const *) node)->constisnull, is_array,
+							  ((Const *) node)->consttype);
 	return true;
 }
 
@@ -1058,6 +1063,7 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	 * The rows a DELETE removes are read whole first: deleting while paging
 	 * by number shifts the later pages, and items would be skipped.
 	 */
+	st->output_cid = estate->es_output_cid;
 	st->read_all = list_member_int(estate->es_plannedstmt->resultRelations,
 								   fsplan->scan.scanrelid);
 	if ((eflags & EXEC_FLAG_REWIND) || st->read_all ||
@@ -1142,11 +1148,13 @@ compute_values(ForeignScanState *node, BlsScanState *st)
 	oldcxt = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 	forboth(lc, st->filter_exprs, fc, st->req->filters)
 	{
+		ExprState  *expr = (ExprState *) lfirst(lc);
 		bool		isnull;
-		Datum		value = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &isnull);
+		Datum		value = ExecEvalExpr(expr, econtext, &isnull);
 
 		sets = lappend(sets, bls_text_values(value, isnull,
-										   ((BlsPlanFilter *) lfirst(fc))->is_array));
+											 ((BlsPlanFilter *) lfirst(fc))->is_array,
+											 exprType((Node *) expr->expr)));
 	}
 	sequences = bls_request_sequences(st->req, sets, &nparams);
 
@@ -1302,6 +1310,26 @@ past_bound(BlsScanState *st, TupleTableSlot *slot)
 
 static TupleTableSlot *next_row(BlsScanState *st, TupleTableSlot *slot);
 
+/*
+ * Did the scan's own statement create this item?  A statement never sees
+ * its own creates (INSERT INTO download_tasks SELECT ... FROM
+ * download_tasks would otherwise copy its copies): the ledger knows what
+ * each command created.
+ */
+static bool
+own_create(BlsScanState *st)
+{
+	const BlsValue *id;
+
+	/* only tasks are created, and known by their id */
+	if (st->output_cid == InvalidCommandId ||
+		st->req->resource->lookup_param == NULL)
+		return false;
+	id = &st->fields.values[st->id_keys[0]];
+	return id->type == BLS_JSON_STRING &&
+		bls_ledger_created_by(st->output_cid, id->str, id->len);
+}
+
 /* Read every row into the cache, to be replayed. */
 static void
 read_whole_scan(BlsScanState *st, ForeignScanState *node)
@@ -1396,6 +1424,11 @@ next_row(BlsScanState *st, TupleTableSlot *slot)
 		if (st->nbounds > 0 && past_bound(st, slot))
 		{
 			next_sequence(st);
+			continue;
+		}
+		if (own_create(st))
+		{
+			bls_pager_refuse(st->pager);
 			continue;
 		}
 		ExecStoreVirtualTuple(slot);

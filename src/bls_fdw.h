@@ -253,6 +253,7 @@ extern const char *bls_resource_alias(const BlsResource *res,
 extern const char *bls_lookup_value(const BlsResource *res,
 									const BlsParam *params, int nparams);
 extern char *bls_resource_path_param(const BlsResource *res);
+extern bool bls_is_task_id(const char *id);
 extern const char *bls_param_value(const BlsResource *res,
 								   const BlsParam *params, int nparams,
 								   const char *param);
@@ -277,6 +278,13 @@ typedef struct BlsHttpRequest
 	const char *what;			/* e.g. "download task \"x\" (project ...)" */
 	const char *not_found_code; /* a 404 with this BLS code is an answer
 								 * (status 404), not an error */
+
+	/*
+	 * Every attempt must be seen (a delete, whose retry's 404 means "done"
+	 * only if an earlier attempt may have been applied): a connection of
+	 * its own, so that libcurl never resends it unseen.
+	 */
+	bool		own_connection;
 } BlsHttpRequest;
 
 /*
@@ -296,6 +304,8 @@ typedef struct BlsResponse
 	const char *body;
 	size_t		len;
 	long		status;
+	bool		maybe_applied;	/* an earlier attempt, retried, may have
+								 * been applied: a 404 then may be our own */
 	char		request_id[80];
 } BlsResponse;
 
@@ -308,6 +318,7 @@ extern BlsHandle bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 extern void bls_request_wait(BlsConnection *conn, BlsHandle h,
 							 BlsResponse *resp);
 extern void bls_request_release(BlsConnection *conn, BlsHandle h);
+extern bool bls_request_may_have_acted(BlsConnection *conn, BlsHandle h);
 extern void bls_connection_progress(BlsConnection *conn);
 extern char *bls_printable(const char *s, size_t maxlen);
 
@@ -424,7 +435,9 @@ extern BlsScanRequest *bls_request_from_private(List *fdw_private);
 extern List *bls_request_sequences(const BlsScanRequest *req, List *filter_sets,
 								   int *nparams);
 extern bool bls_sequences_equal(List *a, List *b, int nparams);
-extern List *bls_text_values(Datum value, bool isnull, bool is_array);
+extern List *bls_text_values(Datum value, bool isnull, bool is_array,
+							 Oid typid);
+extern char *bls_datum_text(Datum value, Oid typid);
 extern void bls_build_list_request(const BlsResource *res,
 								   const BlsListRequest *lr,
 								   BlsHttpRequest *out);
@@ -485,6 +498,7 @@ typedef struct BlsColumn
 	int			field;			/* its key in the scan's BlsFields */
 } BlsColumn;
 
+extern char **bls_column_keys(Relation rel, const BlsResource *res);
 extern char *bls_column_key(Relation rel, AttrNumber attnum,
 							const BlsResource *res);
 extern void bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum,
@@ -532,6 +546,22 @@ extern TupleTableSlot *blsIterateDirectModify(ForeignScanState *node);
 extern void blsEndDirectModify(ForeignScanState *node);
 extern void blsExplainDirectModify(ForeignScanState *node,
 								   struct ExplainState *es);
+extern void blsBeginForeignInsert(ModifyTableState *mtstate,
+								  ResultRelInfo *rinfo);
+extern void blsEndForeignInsert(EState *estate, ResultRelInfo *rinfo);
+
+/* in ledger.c */
+typedef enum BlsLedgerKind
+{
+	BLS_LEDGER_CREATED,			/* a task created */
+	BLS_LEDGER_MAYBE_CREATED,	/* a create whose outcome is unknown */
+	BLS_LEDGER_DELETED			/* a task deleted */
+} BlsLedgerKind;
+
+extern void bls_ledger_add(BlsLedgerKind kind, const char *uuid,
+						   const char *name, CommandId cid);
+extern bool bls_ledger_created_by(CommandId cid, const char *uuid,
+								  size_t len);
 
 /* in analyze.c */
 extern bool blsAnalyzeForeignTable(Relation relation,

@@ -137,12 +137,14 @@ typedef struct BlsTransfer
 	char	   *body;			/* request body; NULL if none */
 	size_t		bodylen;
 	bool		not_idempotent; /* see BlsHttpRequest */
+	bool		own_connection; /* likewise */
 	char	   *what;
 	char	   *not_found_code;
 	const BlsOptions *opts;		/* the starting scan's; valid while in use */
 	BlsScanStats *stats;
 	int			attempts;		/* sent so far */
 	bool		resigned;		/* RequestExpired has been retried */
+	bool		maybe_applied;	/* an earlier attempt may have been applied */
 	TimestampTz retry_at;		/* resend then; 0 if not waiting */
 	TimestampTz sent_at;
 
@@ -648,11 +650,11 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 
 	/*
 	 * libcurl silently resends a request on a reused connection that the
-	 * server closed without answering.  A create must never go twice: it
-	 * gets a connection of its own, on which libcurl does not retry.
+	 * server closed without answering.  A create must never go twice, and
+	 * every attempt of a delete must be seen: such a request gets a
+	 * connection of its own, on which libcurl does not retry.
 	 */
-	if (t->not_idempotent)
-		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, t->own_connection ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->request_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_response_bytes);
@@ -893,6 +895,7 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 			t->body = malloc_strdup(req->body, req->bodylen);
 		t->bodylen = req->bodylen;
 		t->not_idempotent = req->not_idempotent;
+		t->own_connection = req->not_idempotent || req->own_connection;
 		if (req->what)
 			t->what = malloc_strdup(req->what, strlen(req->what));
 		if (req->not_found_code)
@@ -902,6 +905,7 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 		t->stats = stats;
 		t->attempts = 0;
 		t->resigned = false;
+		t->maybe_applied = false;
 		send_attempt(conn, t);
 	}
 	PG_CATCH();
@@ -1051,6 +1055,8 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 				report_transport_error(t, opts, t->result, t->attempts);
 			report_http_error(t, opts, t->attempts);
 		}
+		if (!certainly_refused(t))
+			t->maybe_applied = true;
 		if (t->stats)
 			t->stats->retries++;
 		bls_stat_add(opts->serverid, BLS_STAT_RETRIES, 1);
@@ -1064,7 +1070,30 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 	resp->body = t->buf ? t->buf : "";
 	resp->len = t->len;
 	resp->status = t->status;
+	resp->maybe_applied = t->maybe_applied;
 	strlcpy(resp->request_id, t->request_id, sizeof(resp->request_id));
+}
+
+/*
+ * bls_request_may_have_acted
+ *		Whether request h, which must not be repeated, may have been applied
+ *		by the service: it is under way, it succeeded, or it failed in a way
+ *		that does not tell (see certainly_refused).  For a stale handle, or
+ *		one never sent, false.
+ */
+bool
+bls_request_may_have_acted(BlsConnection *conn, BlsHandle h)
+{
+	BlsTransfer *t;
+
+	if (conn == NULL || h.slot < 0 || h.slot >= BLS_MAX_TRANSFERS)
+		return false;
+	t = &conn->xfers[h.slot];
+	if (!t->in_use || t->generation != h.generation || t->attempts == 0)
+		return false;
+	if (t->attached || !t->done)
+		return true;
+	return !certainly_refused(t);
 }
 
 /*
@@ -1267,6 +1296,13 @@ report_transport_error(BlsTransfer *t, const BlsOptions *opts,
 						opts->server_name),
 				 errdetail("%s.", pwhat),
 				 errhint("Check that the endpoint speaks https (use \"http://\" for a plain HTTP endpoint), and the server's ca_file.")));
+	/* a request that went out and got no answer did reach the server */
+	if (t->not_idempotent && !certainly_refused(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("lost the connection to BLS server \"%s\" after sending the request",
+						opts->server_name),
+				 errdetail("%s.", pwhat)));
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 			 attempts > 1

@@ -105,6 +105,24 @@ bls_column_key(Relation rel, AttrNumber attnum, const BlsResource *res)
 }
 
 /*
+ * bls_column_keys
+ *		The field of every column of rel (NULL for a dropped one), palloc'd.
+ *		Several columns may read one field (as different types, say); a
+ *		writer refuses that for the fields it sends (see modify.c).
+ */
+char	  **
+bls_column_keys(Relation rel, const BlsResource *res)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	char	  **keys = palloc0(sizeof(char *) * Max(tupdesc->natts, 1));
+
+	for (int i = 1; i <= tupdesc->natts; i++)
+		if (!TupleDescAttr(tupdesc, i - 1)->attisdropped)
+			keys[i - 1] = bls_column_key(rel, i, res);
+	return keys;
+}
+
+/*
  * bls_init_column
  *		Fill in *col for column attnum of rel: its field and how to convert.
  */

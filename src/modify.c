@@ -114,7 +114,10 @@ typedef struct BlsModifyState
 	BlsFields	fields;
 	int			id_keys[2];
 
+	CommandId	cid;			/* the statement's, for the ledger */
+
 	/* DELETE */
+	Oid			uuid_type;		/* the uuid column's type */
 	AttrNumber	uuid_junk;
 	AttrNumber	row_junk;		/* the scanned row, for RETURNING */
 	int64		deleted;
@@ -150,6 +153,21 @@ check_operation(Relation rel, const BlsResource *res, CmdType operation)
 				 errmsg("cannot update foreign table \"%s\"", RelationGetRelationName(rel)),
 				 errdetail("BLS has no call to change a download task."),
 				 errhint("Delete the task and insert a new one.")));
+}
+
+/*
+ * ON CONFLICT DO NOTHING would promise that a duplicate is skipped: BLS has
+ * no key to conflict on, so the promise could not be kept.
+ */
+static void
+check_on_conflict(Relation rel, ModifyTable *plan)
+{
+	if (plan != NULL && plan->onConflictAction != ONCONFLICT_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT is not supported on foreign table \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("BLS has no unique key that a new download task could conflict with.")));
 }
 
 /*
@@ -237,8 +255,11 @@ blsPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 	BlsOptions *opts = bls_get_options(rte->relid, GetUserId(), false);
 
 	check_operation(rel, opts->resource, plan->operation);
+	check_on_conflict(rel, plan);
 	table_close(rel, NoLock);
-	return list_make1(makeBoolean(plan->returningLists != NIL));
+	/* the new row is checked against a view's WITH CHECK OPTION too */
+	return list_make1(makeBoolean(plan->returningLists != NIL ||
+								  plan->withCheckOptionLists != NIL));
 }
 
 /* Set up the state both INSERT and DELETE use, in a context of its own. */
@@ -246,8 +267,9 @@ static BlsModifyState *
 begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation)
 {
 	Relation	rel = rinfo->ri_RelationDesc;
-	RangeTblEntry *rte = exec_rt_fetch(rinfo->ri_RangeTableIndex, estate);
-	Oid			userid = rte->checkAsUser ? rte->checkAsUser : GetUserId();
+	Index		rti = rinfo->ri_RangeTableIndex;
+	RangeTblEntry *rte;
+	Oid			userid;
 	MemoryContext cxt = AllocSetContextCreate(estate->es_query_cxt,
 											  "bls_fdw modify",
 											  ALLOCSET_SMALL_SIZES);
@@ -255,9 +277,15 @@ begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation)
 	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 
+	/* a partition the parent routes rows to has no entry: the parent's */
+	if (rti == 0)
+		rti = rinfo->ri_RootResultRelInfo->ri_RangeTableIndex;
+	rte = exec_rt_fetch(rti, estate);
+	userid = rte->checkAsUser ? rte->checkAsUser : GetUserId();
 	ms->cxt = cxt;
 	ms->rel = rel;
 	ms->operation = operation;
+	ms->cid = estate->es_output_cid;
 	/* the role's mapping: a role without one gets a clear error here */
 	ms->opts = bls_get_options(RelationGetRelid(rel), userid, true);
 	ms->res = ms->opts->resource;
@@ -288,6 +316,52 @@ init_describer(BlsModifyState *ms)
 	MemoryContextSwitchTo(oldcxt);
 }
 
+static const char *column_name(Relation rel, AttrNumber attno);
+
+/*
+ * Map the columns to the create's fields.  The new task is described after
+ * its create when something reads the row the service made: RETURNING, a
+ * view's WITH CHECK OPTION (need_row), or an AFTER ROW trigger, as
+ * postgres_fdw fetches the row for them.
+ */
+static void
+init_insert(BlsModifyState *ms, ResultRelInfo *rinfo, bool need_row)
+{
+	TupleDesc	tupdesc = RelationGetDescr(ms->rel);
+	char	  **keys = bls_column_keys(ms->rel, ms->res);
+
+	for (int f = 0; f < BLS_NUM_CREATE_FIELDS; f++)
+		ms->create_attno[f] = InvalidAttrNumber;
+	for (int i = 1; i <= tupdesc->natts; i++)
+	{
+		bool		writable = false;
+
+		if (keys[i - 1] == NULL)
+			continue;
+		for (int f = 0; f < BLS_NUM_CREATE_FIELDS; f++)
+			if (strcmp(keys[i - 1], create_fields[f].field) == 0)
+			{
+				/* which one to send? Refused rather than one dropped */
+				if (ms->create_attno[f] != InvalidAttrNumber)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+							 errmsg("cannot insert into foreign table \"%s\": columns \"%s\" and \"%s\" both map to field \"%s\"",
+									RelationGetRelationName(ms->rel),
+									column_name(ms->rel, ms->create_attno[f]),
+									column_name(ms->rel, i), keys[i - 1]),
+							 errhint("Give one of them another field with the column option \"key\", or drop it.")));
+				ms->create_attno[f] = i;
+				writable = true;
+			}
+		if (!writable)
+			ms->service_attnos = lappend_int(ms->service_attnos, i);
+	}
+	ms->batch_size = ms->opts->batch_size;
+	if (need_row ||
+		(rinfo->ri_TrigDesc && rinfo->ri_TrigDesc->trig_insert_after_row))
+		init_describer(ms);
+}
+
 /*
  * blsBeginForeignModify
  *		Map the columns to the create's fields, or find the DELETE's junk
@@ -308,34 +382,13 @@ blsBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	rinfo->ri_FdwState = ms;
 
 	if (operation == CMD_INSERT)
-	{
-		for (int f = 0; f < BLS_NUM_CREATE_FIELDS; f++)
-			ms->create_attno[f] = InvalidAttrNumber;
-		for (int i = 1; i <= tupdesc->natts; i++)
-		{
-			char	   *key;
-			bool		writable = false;
-
-			if (TupleDescAttr(tupdesc, i - 1)->attisdropped)
-				continue;
-			key = bls_column_key(ms->rel, i, ms->res);
-			for (int f = 0; f < BLS_NUM_CREATE_FIELDS; f++)
-				if (strcmp(key, create_fields[f].field) == 0)
-				{
-					if (ms->create_attno[f] == InvalidAttrNumber)
-						ms->create_attno[f] = i;
-					writable = true;
-				}
-			if (!writable)
-				ms->service_attnos = lappend_int(ms->service_attnos, i);
-		}
-		ms->batch_size = ms->opts->batch_size;
-		if (boolVal(linitial(fdw_private)))
-			init_describer(ms);
-	}
+		init_insert(ms, rinfo, boolVal(linitial(fdw_private)));
 	else
 	{
 		Plan	   *subplan = outerPlanState(mtstate)->plan;
+		AttrNumber	attno = field_column(ms->rel, ms->res, "uuid");
+
+		ms->uuid_type = TupleDescAttr(tupdesc, attno - 1)->atttypid;
 
 		ms->uuid_junk = ExecFindJunkAttributeInTlist(subplan->targetlist,
 													 BLS_JUNK_UUID);
@@ -344,6 +397,30 @@ blsBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 		ms->row_junk = ExecFindJunkAttributeInTlist(subplan->targetlist,
 													BLS_JUNK_ROW);
 	}
+}
+
+/*
+ * blsBeginForeignInsert
+ *		COPY FROM and rows routed to a partition: an INSERT without a plan
+ *		of ours.  The executor has set up RETURNING, WITH CHECK OPTION and
+ *		triggers by now.
+ */
+void
+blsBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	BlsModifyState *ms;
+
+	check_on_conflict(rinfo->ri_RelationDesc, (ModifyTable *) mtstate->ps.plan);
+	ms = begin_modify(mtstate->ps.state, rinfo, CMD_INSERT);
+	rinfo->ri_FdwState = ms;
+	init_insert(ms, rinfo, rinfo->ri_projectReturning != NULL ||
+				rinfo->ri_WithCheckOptions != NIL);
+}
+
+void
+blsEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
+{
+	blsEndForeignModify(estate, rinfo);
 }
 
 /* The column's name, for messages. */
@@ -619,7 +696,64 @@ finish_create(BlsModifyState *ms, int i)
 	bls_reply_free(&reply);
 	copy = pstrdup(uuid);
 	free(uuid);
+	/* it goes into paths (describe, delete): nothing else may */
+	if (!bls_is_task_id(copy))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("invalid response from BLS server \"%s\"", ms->opts->server_name),
+				 errdetail("The new task's uuid \"%s\" is not a task id.",
+						   bls_printable(copy, 80)),
+				 errhint("The download task may have been created: look for it by its name.")));
 	return copy;
+}
+
+/*
+ * Wait for every create of the batch, and write each one done (or perhaps
+ * done) in the ledger, so that an error or a rollback names them all.  An
+ * error of one create does not stop the wait for the others, which are
+ * under way anyway; the first error is raised once all are known.  A cancel
+ * stops the wait: the creates still under way are then "may have been
+ * created".  Returns the uuids, palloc'd.
+ */
+static char **
+finish_batch(BlsModifyState *ms, BlsBodyField (*bodies)[BLS_NUM_CREATE_FIELDS],
+			 int n)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	char	  **uuids = palloc0(sizeof(char *) * n);
+	ErrorData  *first = NULL;
+	bool		cancelled = false;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (!cancelled)
+		{
+			PG_TRY();
+			{
+				uuids[i] = finish_create(ms, i);
+			}
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(cxt);
+				if (first == NULL)
+					first = CopyErrorData();
+				if (geterrcode() == ERRCODE_QUERY_CANCELED)
+					cancelled = true;
+				FlushErrorState();
+			}
+			PG_END_TRY();
+		}
+		if (uuids[i])
+			bls_ledger_add(BLS_LEDGER_CREATED, uuids[i], bodies[i][0].str, ms->cid);
+		else if (bls_request_may_have_acted(ms->conn, ms->handles[i]))
+			bls_ledger_add(BLS_LEDGER_MAYBE_CREATED, NULL, bodies[i][0].str, ms->cid);
+	}
+	for (int i = 0; i < n; i++)
+		bls_request_release(ms->conn, ms->handles[i]);
+	ms->nhandles = 0;
+	if (first)
+		ReThrowError(first);
+	return uuids;
 }
 
 /* Fill slot with the service's view of task uuid, for RETURNING. */
@@ -659,6 +793,7 @@ blsExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	MemoryContext oldcxt = MemoryContextSwitchTo(ms->row_cxt);
 	BlsBodyField (*bodies)[BLS_NUM_CREATE_FIELDS];
 	int			n = *numSlots;
+	char	  **uuids;
 
 	Assert(n <= BLS_MAX_BATCH_SIZE);
 	MemoryContextReset(ms->row_cxt);
@@ -669,14 +804,10 @@ blsExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	ms->nhandles = 0;
 	for (int i = 0; i < n; i++)
 		start_create(ms, bodies[i]);
-	for (int i = 0; i < n; i++)
-	{
-		char	   *uuid = finish_create(ms, i);
-
-		if (ms->describer)
-			describe_into(ms, uuid, slots[i]);
-	}
-	ms->nhandles = 0;
+	uuids = finish_batch(ms, bodies, n);
+	if (ms->describer)
+		for (int i = 0; i < n; i++)
+			describe_into(ms, uuids[i], slots[i]);
 	MemoryContextSwitchTo(oldcxt);
 	return slots;
 }
@@ -719,19 +850,26 @@ blsGetForeignModifyBatchSize(ResultRelInfo *rinfo)
 }
 
 /*
- * Delete task uuid; false if it did not exist (404 DownloadTaskNotFound).
- * Deleting twice is harmless, so failures are retried as for reads.
+ * Delete task uuid (in the server encoding); false if it did not exist (404
+ * DownloadTaskNotFound) or cannot be a task id (nothing is sent then).
+ * Deleting twice is harmless, so failures are retried as for reads; a 404
+ * after an attempt that may have been applied (a 500, a dropped connection)
+ * is taken as that attempt's success.  A task deleted goes into the ledger
+ * as done by command cid.
  */
 static bool
 delete_task(BlsConnection **conn, const BlsOptions *opts, const char *uuid,
-			BlsScanStats *stats)
+			BlsScanStats *stats, CommandId cid)
 {
 	BlsHttpRequest hr = {0};
 	BlsResponse resp;
 	BlsHandle	h;
-	char	   *enc = bce_uri_encode(uuid, strlen(uuid), 0);
+	char	   *enc;
 	bool		existed;
 
+	if (!bls_is_task_id(uuid))
+		return false;
+	enc = bce_uri_encode(uuid, strlen(uuid), 0);
 	if (enc == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -740,14 +878,15 @@ delete_task(BlsConnection **conn, const BlsOptions *opts, const char *uuid,
 	hr.target = psprintf("%s%s", BLS_DELETE_PATH, enc);
 	bce_free(enc);
 	hr.not_found_code = "DownloadTaskNotFound";
+	hr.own_connection = true;
 	if (*conn == NULL)
 		*conn = bls_connection_acquire(opts);
 	h = bls_request_start(*conn, opts, &hr, stats, false);
 	PG_TRY();
 	{
 		bls_request_wait(*conn, h, &resp);
-		existed = resp.status != 404;
-		if (existed)
+		existed = resp.status != 404 || resp.maybe_applied;
+		if (resp.status != 404)
 		{
 			/* any 2xx; a body, if there is one, must not report a failure */
 			BlsReply	reply = {0};
@@ -766,6 +905,8 @@ delete_task(BlsConnection **conn, const BlsOptions *opts, const char *uuid,
 		bls_request_release(*conn, h);
 	}
 	PG_END_TRY();
+	if (existed)
+		bls_ledger_add(BLS_LEDGER_DELETED, uuid, NULL, cid);
 	return existed;
 }
 
@@ -784,9 +925,8 @@ blsExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 
 	if (isnull)
 		return NULL;			/* a task without a uuid cannot be named */
-	uuid = TextDatumGetCString(value);
-	if (!delete_task(&ms->conn, ms->opts, pg_server_to_any(uuid, strlen(uuid), PG_UTF8),
-					 &ms->stats))
+	uuid = bls_datum_text(value, ms->uuid_type);
+	if (!delete_task(&ms->conn, ms->opts, uuid, &ms->stats, ms->cid))
 		return NULL;
 
 	/* RETURNING: the row as it was scanned */
@@ -898,7 +1038,9 @@ typedef struct BlsDirectState
 {
 	BlsOptions *opts;
 	ExprState  *uuids;			/* the filter's expression */
+	Oid			uuids_type;		/* its type */
 	bool		is_array;
+	CommandId	cid;
 	BlsConnection *conn;
 	BlsScanStats stats;
 	bool		done;
@@ -935,7 +1077,9 @@ blsBeginDirectModify(ForeignScanState *node, int eflags)
 	ds->cxt = cxt;
 	ds->opts = bls_get_options(rte->relid, userid, true);
 	ds->uuids = ExecInitExpr((Expr *) linitial(fsplan->fdw_exprs), (PlanState *) node);
+	ds->uuids_type = exprType(linitial(fsplan->fdw_exprs));
 	ds->is_array = ((BlsPlanFilter *) linitial(req->filters))->is_array;
+	ds->cid = estate->es_output_cid;
 	cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
 	cb->func = direct_reset_callback;
 	cb->arg = ds;
@@ -973,7 +1117,7 @@ blsIterateDirectModify(ForeignScanState *node)
 	ds->done = true;
 
 	value = ExecEvalExpr(ds->uuids, econtext, &isnull);
-	uuids = bls_text_values(value, isnull, ds->is_array);
+	uuids = bls_text_values(value, isnull, ds->is_array, ds->uuids_type);
 	list_sort(uuids, cstring_compare);
 	foreach(lc, uuids)
 	{
@@ -983,8 +1127,7 @@ blsIterateDirectModify(ForeignScanState *node)
 			continue;
 		prev = uuid;
 		CHECK_FOR_INTERRUPTS();
-		if (delete_task(&ds->conn, ds->opts,
-						pg_server_to_any(uuid, strlen(uuid), PG_UTF8), &ds->stats))
+		if (delete_task(&ds->conn, ds->opts, uuid, &ds->stats, ds->cid))
 			estate->es_processed++;
 	}
 	return slot;
@@ -1042,44 +1185,44 @@ bls_download_link(PG_FUNCTION_ARGS)
 	BlsResponse resp;
 	BlsHandle	h;
 	BlsScanStats stats = {0};
-	char	   *enc;
-	char	   *file_dir = NULL;
-	char	   *file_name = NULL;
-	char	   *link = NULL;
+	char	   *parts[3] = {NULL, NULL, NULL};	/* file_dir, file_name, link */
 	bool		found = false;
 
 	InitMaterializedSRF(fcinfo, 0);
 	server = bls_function_server(server_name);
 	opts = bls_get_server_options(server->serverid, NULL, GetUserId(), true);
 
-	enc = bce_uri_encode(pg_server_to_any(uuid, strlen(uuid), PG_UTF8),
-						 strlen(pg_server_to_any(uuid, strlen(uuid), PG_UTF8)), 0);
-	if (enc == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
+	/* what cannot be a task id is no task: never a path to another call */
+	if (!bls_is_task_id(uuid))
+		return (Datum) 0;
 	hr.method = "GET";
-	hr.target = psprintf("/v2/logstore/download/link/%s", enc);
-	bce_free(enc);
+	hr.target = psprintf("/v2/logstore/download/link/%s", uuid);
 	hr.not_found_code = "DownloadTaskNotFound";
 
 	conn = bls_connection_acquire(opts);
 	PG_TRY();
 	{
-		char		error[160];
-		BlsReply	reply = {0};
-		BlsParseStatus status;
-
 		h = bls_request_start(conn, opts, &hr, &stats, false);
 		PG_TRY();
 		{
 			bls_request_wait(conn, h, &resp);
 			if (resp.status != 404)
 			{
+				char		error[160];
+				BlsReply	reply = {0};
+				char	   *m[3] = {NULL, NULL, NULL};
+				BlsParseStatus status;
+
 				found = true;
-				status = bls_parse_link_result(resp.body, resp.len, &file_dir,
-											   &file_name, &link, &reply,
+				status = bls_parse_link_result(resp.body, resp.len, &m[0],
+											   &m[1], &m[2], &reply,
 											   error, sizeof(error));
+				/* malloc'd by the parser: copied before anything can fail */
+				for (int i = 0; i < 3; i++)
+				{
+					parts[i] = m[i] ? pstrdup(m[i]) : NULL;
+					free(m[i]);
+				}
 				if (status != BLS_PARSE_OK)
 					report_reply_error(status, &reply, error, resp.request_id,
 									   opts, NULL);
@@ -1102,18 +1245,11 @@ bls_download_link(PG_FUNCTION_ARGS)
 	{
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
-		const char *parts[3] = {file_dir, file_name, link};
 
 		/* the service's UTF-8, checked and converted to the database's */
 		for (int i = 0; i < 3; i++)
-		{
-			char	   *s = pg_any_to_server(parts[i], strlen(parts[i]), PG_UTF8);
-
-			values[i] = CStringGetTextDatum(s);
-		}
-		free(file_dir);
-		free(file_name);
-		free(link);
+			values[i] = CStringGetTextDatum(pg_any_to_server(parts[i], strlen(parts[i]),
+															 PG_UTF8));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

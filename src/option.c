@@ -329,6 +329,30 @@ bls_fdw_validator(PG_FUNCTION_ARGS)
 		}
 	}
 
+	/* only download_tasks is written to: a batch size elsewhere is a mistake */
+	if (catalog == ForeignTableRelationId)
+	{
+		const char *resource = "download_tasks";
+		bool		batch = false;
+
+		foreach(cell, options_list)
+		{
+			DefElem    *def = (DefElem *) lfirst(cell);
+
+			if (strcmp(def->defname, "resource") == 0)
+				resource = defGetString(def);
+			else if (strcmp(def->defname, "batch_size") == 0)
+				batch = true;
+		}
+		if (batch && strcmp(resource, "download_tasks") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("option \"batch_size\" is not valid for BLS resource \"%s\"",
+							resource),
+					 errdetail("Only download_tasks takes INSERT; resource \"%s\" is read-only.",
+							   resource)));
+	}
+
 	if (catalog == ForeignServerRelationId && !have_endpoint)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
@@ -381,8 +405,10 @@ bls_function_server(const char *server_name)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
 	if (server->fdwid != GetForeignDataWrapperByName("bls_fdw", false)->fdwid)
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-				 errmsg("server \"%s\" is not a bls_fdw server", server->servername)));
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("server \"%s\" is not a bls_fdw server", server->servername),
+				 errdetail("It uses foreign-data wrapper \"%s\".",
+						   GetForeignDataWrapper(server->fdwid)->fdwname)));
 	return server;
 }
 

@@ -62,10 +62,7 @@ bls_map_relation(Relation rel, const BlsResource *res, BlsRelMap *map)
 
 	map->resource = res;
 	map->natts = tupdesc->natts;
-	map->keys = palloc0(sizeof(char *) * Max(tupdesc->natts, 1));
-	for (int i = 1; i <= tupdesc->natts; i++)
-		if (!TupleDescAttr(tupdesc, i - 1)->attisdropped)
-			map->keys[i - 1] = bls_column_key(rel, i, res);
+	map->keys = bls_column_keys(rel, res);
 }
 
 /* The JSON key of the column node is a Var of, or NULL. */

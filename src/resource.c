@@ -339,6 +339,36 @@ bls_resource_alias(const BlsResource *res, const char *column)
 }
 
 /*
+ * bls_is_task_id
+ *		Can id be a download task's uuid?  Only the canonical text of a
+ *		UUID is: 36 characters, hex digits (either case) in groups of 8, 4,
+ *		4, 4 and 12 separated by hyphens, as the service gives them.
+ *		Anything else ('', "list", "..", "link/x") would name another route
+ *		or a dot segment if it went into a path, so such a value is no task
+ *		and no request is sent for it.  This is the one check of an id
+ *		before it becomes a path.
+ */
+bool
+bls_is_task_id(const char *id)
+{
+	int			i;
+
+	for (i = 0; id[i] != '\0'; i++)
+	{
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (id[i] != '-')
+				return false;
+		}
+		else if (!((id[i] >= '0' && id[i] <= '9') ||
+				   (id[i] >= 'a' && id[i] <= 'f') ||
+				   (id[i] >= 'A' && id[i] <= 'F')))
+			return false;
+	}
+	return i == 36;
+}
+
+/*
  * The parameter res's path names ("{logStoreName}"), palloc'd, or NULL.
  */
 char *

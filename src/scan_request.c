@@ -22,6 +22,7 @@
 #include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "nodes/value.h"
+#include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -163,18 +164,19 @@ bls_request_from_private(List *fdw_private)
 
 /*
  * bls_text_values
- *		The values a filter's expression allows, as C strings: its value,
- *		or the non-null elements of its array.  In the current context.
+ *		The values a filter's expression of type typid allows, as C
+ *		strings: its value, or the non-null elements of its array.  In the
+ *		current context.
  */
 List *
-bls_text_values(Datum value, bool isnull, bool is_array)
+bls_text_values(Datum value, bool isnull, bool is_array, Oid typid)
 {
 	List	   *result = NIL;
 
 	if (isnull)
 		return NIL;
 	if (!is_array)
-		return list_make1(TextDatumGetCString(value));
+		return list_make1(bls_datum_text(value, typid));
 	else
 	{
 		ArrayType  *arr = DatumGetArrayTypeP(value);
@@ -190,9 +192,35 @@ bls_text_values(Datum value, bool isnull, bool is_array)
 						  &elems, &nulls, &n);
 		for (int i = 0; i < n; i++)
 			if (!nulls[i])
-				result = lappend(result, TextDatumGetCString(elems[i]));
+				result = lappend(result, bls_datum_text(elems[i], ARR_ELEMTYPE(arr)));
 	}
 	return result;
+}
+
+/*
+ * bls_datum_text
+ *		A value of type typid as the text a request carries, in the server
+ *		encoding, palloc'd: through the type's output function, whatever
+ *		the type (a hand-written table may declare uuid as uuid, name or
+ *		char(n)), with the padding of a char(n) removed.
+ */
+char *
+bls_datum_text(Datum value, Oid typid)
+{
+	Oid			typoutput;
+	bool		isvarlena;
+	char	   *s;
+
+	getTypeOutputInfo(typid, &typoutput, &isvarlena);
+	s = OidOutputFunctionCall(typoutput, value);
+	if (getBaseType(typid) == BPCHAROID)
+	{
+		size_t		len = strlen(s);
+
+		while (len > 0 && s[len - 1] == ' ')
+			s[--len] = '\0';
+	}
+	return s;
 }
 
 /* s, in the server encoding, as UTF-8 for the service: a new copy. */
@@ -262,6 +290,19 @@ bls_request_sequences(const BlsScanRequest *req, List *filter_sets,
 		int			i = 0;
 		ListCell   *pc;
 		bool		found = false;
+
+		/* a value that cannot be an id finds nothing, and is never sent */
+		if (req->resource->lookup_param &&
+			strcmp(param, req->resource->lookup_param) == 0)
+		{
+			List	   *ids = NIL;
+			ListCell   *ic;
+
+			foreach(ic, (List *) lfirst(vc))
+				if (bls_is_task_id(lfirst(ic)))
+					ids = lappend(ids, lfirst(ic));
+			lfirst(vc) = ids;
+		}
 
 		foreach(pc, params)
 		{

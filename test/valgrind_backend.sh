@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run the installed bls_fdw in a single-user backend under valgrind's
 # memcheck, against the emulator: scans of log_records (marker pages, the
-# window, a LIMIT, errors), bls_log_query() and download_tasks.  Prints the
+# window, a LIMIT, errors), bls_log_query() and download_tasks, and writes:
+# COPY, rows routed to a foreign partition, deletes by uuid columns of other
+# types, ids that are not task ids, and a rollback the ledger names.  Prints the
 # errors valgrind reports in bls_fdw, libcurl or json-c, and exits 1 if
 # there are any.  PostgreSQL itself is not built for valgrind, so its own
 # known reports (WAL buffers written with uninitialised padding) are left out.
@@ -36,7 +38,24 @@ SELECT count(*) FROM log_records WHERE log_store_name = 'nginx-access' AND query
 SELECT count(*) FROM log_records WHERE log_store_name = 'nope' AND time >= '2024-05-01';
 SELECT count(*), count(DISTINCT project) FROM download_tasks;
 SELECT count(*) FROM log_stores WHERE project = 'default';
+COPY download_tasks (name, log_store_name, query_start_time, query_end_time) FROM '$work/copy.tsv';
+CREATE TABLE exports (uuid text, name text, log_store_name text, query_start_time timestamptz, query_end_time timestamptz) PARTITION BY LIST (log_store_name);
+CREATE FOREIGN TABLE exports_bls PARTITION OF exports FOR VALUES IN ('app-log') SERVER emu;
+INSERT INTO exports (name, log_store_name, query_start_time, query_end_time) SELECT 'vg-routed-' || i, 'app-log', '2024-11-01', '2024-11-02' FROM generate_series(1, 5) i;
+DELETE FROM exports WHERE name LIKE 'vg-routed-%';
+CREATE FOREIGN TABLE t_uuid (uuid uuid, name text) SERVER emu;
+CREATE FOREIGN TABLE t_char (uuid char(40), name text) SERVER emu;
+CREATE FOREIGN TABLE t_name (uuid name, name text) SERVER emu;
+DELETE FROM t_uuid WHERE name = 'vg-copy-1';
+DELETE FROM t_char WHERE name = 'vg-copy-2';
+DELETE FROM t_name WHERE name = 'vg-copy-3';
+DELETE FROM download_tasks WHERE uuid = ANY (ARRAY['list', '..', '']);
+SELECT count(*) FROM download_tasks WHERE name LIKE 'vg-copy-%';
+BEGIN;
+INSERT INTO download_tasks (name, log_store_name, query_start_time, query_end_time) SELECT 'vg-rolled-back', log_store_name, query_start_time, query_end_time FROM download_tasks WHERE name LIKE 'vg-%';
+ROLLBACK;
 EOF
+printf 'vg-copy-%s\tapp-log\t2024-11-01 00:00:00+00\t2024-11-02 00:00:00+00\n' 1 2 3 4 >"$work/copy.tsv"
 chown postgres "$work/q.sql"
 su postgres -c "cd $work && valgrind -q --log-file=$work/vg.log $bindir/postgres --single -D $work/data postgres <$work/q.sql" >"$work/out.txt" 2>&1 || true
 

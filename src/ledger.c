@@ -1,0 +1,202 @@
+/*-------------------------------------------------------------------------
+ *
+ * ledger.c
+ *		  What the current transaction did on BLS, for the user to be told
+ *		  when a rollback does not undo it.
+ *
+ * BLS has no transactions: a task created or deleted stays so whatever
+ * becomes of the transaction that did it.  Every create and delete is
+ * written here, with the (sub)transaction nesting level and the command
+ * that did it.  When a subtransaction commits its entries become its
+ * parent's; when it aborts (ROLLBACK TO SAVEPOINT, a PL/pgSQL exception
+ * caught), or the transaction aborts (an error, ROLLBACK), a WARNING lists
+ * what stays done, and the entries are dropped: the user has been told.  A
+ * commit drops them silently.
+ *
+ * The entries of the running command also let a scan skip the tasks its
+ * own statement created (INSERT INTO download_tasks SELECT ... FROM
+ * download_tasks must not read its own creates: the Halloween problem).
+ *
+ * The entries live in a context of their own under TopMemoryContext, reset
+ * at the end of each top-level transaction that used it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "lib/stringinfo.h"
+#include "utils/memutils.h"
+
+#include "bls_fdw.h"
+
+/* How many entries a WARNING names; a count follows for the rest. */
+#define BLS_LEDGER_SHOWN	20
+
+typedef struct BlsLedgerEntry
+{
+	BlsLedgerKind kind;
+	int			level;			/* transaction nesting level that owns it */
+	CommandId	cid;			/* the command that did it */
+	char	   *uuid;			/* NULL for BLS_LEDGER_MAYBE_CREATED */
+	char	   *name;			/* printable, or NULL if unknown */
+} BlsLedgerEntry;
+
+static MemoryContext ledger_cxt = NULL;
+static List *ledger = NIL;
+static bool callbacks_registered = false;
+
+/* The entries of levels >= level, named in a WARNING, then dropped. */
+static void
+warn_and_drop(int level)
+{
+	StringInfoData buf;
+	List	   *kept = NIL;
+	int			n = 0;
+	int			shown = 0;
+	ListCell   *lc;
+	MemoryContext oldcxt;
+
+	if (ledger == NIL)
+		return;
+	oldcxt = MemoryContextSwitchTo(ledger_cxt);
+	initStringInfo(&buf);
+	foreach(lc, ledger)
+	{
+		BlsLedgerEntry *e = (BlsLedgerEntry *) lfirst(lc);
+
+		if (e->level < level)
+		{
+			kept = lappend(kept, e);
+			continue;
+		}
+		n++;
+		if (shown++ >= BLS_LEDGER_SHOWN)
+			continue;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, "\n");
+		switch (e->kind)
+		{
+			case BLS_LEDGER_CREATED:
+				appendStringInfo(&buf, "created download task %s", e->uuid);
+				break;
+			case BLS_LEDGER_MAYBE_CREATED:
+				appendStringInfoString(&buf, "may have created a download task (uuid unknown)");
+				break;
+			case BLS_LEDGER_DELETED:
+				appendStringInfo(&buf, "deleted download task %s", e->uuid);
+				break;
+		}
+		if (e->name)
+			appendStringInfo(&buf, " \"%s\"", e->name);
+	}
+	if (n > BLS_LEDGER_SHOWN)
+		appendStringInfo(&buf, "\nand %d more", n - BLS_LEDGER_SHOWN);
+	ledger = kept;
+	if (n > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg_plural("the rollback does not undo %d change made on BLS",
+							   "the rollback does not undo %d changes made on BLS",
+							   n, n),
+				 errdetail_internal("%s", buf.data),
+				 errhint("BLS has no transactions: delete the tasks that should not exist, and create again those that should.")));
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static void
+ledger_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			warn_and_drop(0);
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			break;
+		default:
+			return;
+	}
+	ledger = NIL;
+	if (ledger_cxt)
+		MemoryContextReset(ledger_cxt);
+}
+
+static void
+ledger_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	ListCell   *lc;
+
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		warn_and_drop(level);
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		/* the parent now owns what the subtransaction did */
+		foreach(lc, ledger)
+		{
+			BlsLedgerEntry *e = (BlsLedgerEntry *) lfirst(lc);
+
+			if (e->level >= level)
+				e->level = level - 1;
+		}
+	}
+}
+
+/*
+ * bls_ledger_add
+ *		Write down a create or delete that was done on BLS (or may have
+ *		been: BLS_LEDGER_MAYBE_CREATED, uuid NULL) by command cid.  name is
+ *		the task's name as the user wrote it, or NULL.  Copies both.
+ */
+void
+bls_ledger_add(BlsLedgerKind kind, const char *uuid, const char *name,
+			   CommandId cid)
+{
+	BlsLedgerEntry *e;
+	MemoryContext oldcxt;
+
+	if (!callbacks_registered)
+	{
+		ledger_cxt = AllocSetContextCreate(TopMemoryContext, "bls_fdw ledger",
+										   ALLOCSET_SMALL_SIZES);
+		RegisterXactCallback(ledger_xact_callback, NULL);
+		RegisterSubXactCallback(ledger_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	oldcxt = MemoryContextSwitchTo(ledger_cxt);
+	e = palloc(sizeof(BlsLedgerEntry));
+	e->kind = kind;
+	e->level = GetCurrentTransactionNestLevel();
+	e->cid = cid;
+	e->uuid = uuid ? pstrdup(uuid) : NULL;
+	e->name = name ? bls_printable(name, 100) : NULL;
+	ledger = lappend(ledger, e);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * bls_ledger_created_by
+ *		Did command cid create the task uuid (len bytes, not terminated)?
+ */
+bool
+bls_ledger_created_by(CommandId cid, const char *uuid, size_t len)
+{
+	ListCell   *lc;
+
+	if (cid == InvalidCommandId)
+		return false;
+	foreach(lc, ledger)
+	{
+		BlsLedgerEntry *e = (BlsLedgerEntry *) lfirst(lc);
+
+		if (e->kind == BLS_LEDGER_CREATED && e->cid == cid &&
+			strlen(e->uuid) == len && memcmp(e->uuid, uuid, len) == 0)
+			return true;
+	}
+	return false;
+}
