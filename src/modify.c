@@ -1008,6 +1008,45 @@ blsExplainDirectModify(ForeignScanState *node, ExplainState *es)
 							   ((BlsDirectState *) node->fdw_state)->stats.requests, es);
 }
 
+/*
+ * Send GetDownloadTaskLink and parse its answer into malloc'd strings;
+ * false for a task the service does not know.  The request is released
+ * here, on an ERROR too; the connection is the caller's.
+ */
+static bool
+fetch_link(BlsConnection *conn, const BlsOptions *opts,
+		   const BlsHttpRequest *hr, BlsScanStats *stats,
+		   char **file_dir, char **file_name, char **link)
+{
+	BlsHandle	h = bls_request_start(conn, opts, hr, stats, false);
+	BlsResponse resp;
+
+	PG_TRY();
+	{
+		bls_request_wait(conn, h, &resp);
+		if (resp.status != 404)
+		{
+			char		error[160];
+			BlsReply	reply = {0};
+			BlsParseStatus status;
+
+			status = bls_parse_link_result(resp.body, resp.len, file_dir,
+										   file_name, link, &reply,
+										   error, sizeof(error));
+			if (status != BLS_PARSE_OK)
+				report_reply_error(status, &reply, error, resp.request_id,
+								   opts, NULL);
+			bls_reply_free(&reply);
+		}
+	}
+	PG_FINALLY();
+	{
+		bls_request_release(conn, h);
+	}
+	PG_END_TRY();
+	return resp.status != 404;
+}
+
 PG_FUNCTION_INFO_V1(bls_download_link);
 
 /*
@@ -1028,8 +1067,6 @@ bls_download_link(PG_FUNCTION_ARGS)
 	BlsOptions *opts;
 	BlsConnection *conn;
 	BlsHttpRequest hr = {0};
-	BlsResponse resp;
-	BlsHandle	h;
 	BlsScanStats stats = {0};
 	char	   *enc;
 	char	   *file_dir = NULL;
@@ -1055,31 +1092,8 @@ bls_download_link(PG_FUNCTION_ARGS)
 	conn = bls_connection_acquire(opts);
 	PG_TRY();
 	{
-		char		error[160];
-		BlsReply	reply = {0};
-		BlsParseStatus status;
-
-		h = bls_request_start(conn, opts, &hr, &stats, false);
-		PG_TRY();
-		{
-			bls_request_wait(conn, h, &resp);
-			if (resp.status != 404)
-			{
-				found = true;
-				status = bls_parse_link_result(resp.body, resp.len, &file_dir,
-											   &file_name, &link, &reply,
-											   error, sizeof(error));
-				if (status != BLS_PARSE_OK)
-					report_reply_error(status, &reply, error, resp.request_id,
-									   opts, NULL);
-				bls_reply_free(&reply);
-			}
-		}
-		PG_FINALLY();
-		{
-			bls_request_release(conn, h);
-		}
-		PG_END_TRY();
+		found = fetch_link(conn, opts, &hr, &stats, &file_dir, &file_name,
+						   &link);
 	}
 	PG_FINALLY();
 	{
