@@ -230,7 +230,7 @@ remote_total(BlsOptions *opts, const BlsRelMap *map, const BlsQuals *quals)
 	BlsPager   *pg;
 	BlsListRequest lr = {0};
 	BlsPage    *page;
-	double		total;
+	volatile double total;		/* set within PG_TRY */
 
 	req.resource = map->resource;
 	if (map->resource->paging != BLS_PAGING_NUMBER)
@@ -1593,7 +1593,7 @@ explain_request(ForeignScanState *node, BlsScanState *st, ForeignScan *fsplan)
 	{
 		BlsParam   *p = palloc(sizeof(BlsParam) * (lr.nparams + 2));
 
-		if (lr.nparams > 0)
+		if (lr.nparams > 0)		/* else lr.params may be NULL */
 			memcpy(p, lr.params, sizeof(BlsParam) * lr.nparams);
 		p[lr.nparams++] = st->window[0];
 		p[lr.nparams++] = st->window[1];

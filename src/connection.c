@@ -557,6 +557,25 @@ append_header(BlsTransfer *t, const char *name, const char *value)
 }
 
 /*
+ * append_header() of a malloc'd value, which is freed here, on an ERROR
+ * too.  Apart from send_attempt() so that no setjmp() shares a frame with
+ * its locals.
+ */
+static void
+append_header_free(BlsTransfer *t, const char *name, char *value)
+{
+	PG_TRY();
+	{
+		append_header(t, name, value);
+	}
+	PG_FINALLY();
+	{
+		free(value);
+	}
+	PG_END_TRY();
+}
+
+/*
  * Sign and send one attempt of t's request; it runs in the background
  * until drive_transfers() sees it finish.  Each attempt is signed afresh,
  * so a retry never carries a stale timestamp.
@@ -606,15 +625,7 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("could not sign the request to BLS")));
-	PG_TRY();
-	{
-		append_header(t, "Authorization", auth);
-	}
-	PG_FINALLY();
-	{
-		free(auth);
-	}
-	PG_END_TRY();
+	append_header_free(t, "Authorization", auth);
 	for (int i = 0; i < nsign; i++)
 		if (strcmp(sign[i].name, "content-length") != 0)
 			append_header(t, sign[i].name, sign[i].value);
@@ -812,6 +823,16 @@ handle_transfer(BlsConnection *conn, BlsHandle h)
 	return t;
 }
 
+/* The index of a transfer of conn that is not in use, or -1. */
+static int
+free_slot(const BlsConnection *conn)
+{
+	for (int slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
+		if (!conn->xfers[slot].in_use)
+			return slot;
+	return -1;
+}
+
 /*
  * bls_request_start
  *		Start req in the background and return its handle;
@@ -826,21 +847,15 @@ BlsHandle
 bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 				  const BlsHttpRequest *req, BlsScanStats *stats, bool try)
 {
-	BlsTransfer *t = NULL;
+	BlsTransfer *t;
 	BlsHandle	h = {-1, 0};
 	const char *q;
 	size_t		pathlen;
 	size_t		decoded_len;
 	char	   *sent;
 
-	for (int slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
-		if (!conn->xfers[slot].in_use)
-		{
-			t = &conn->xfers[slot];
-			h.slot = slot;
-			break;
-		}
-	if (t == NULL)
+	h.slot = free_slot(conn);
+	if (h.slot < 0)
 	{
 		if (try)
 			return h;
@@ -850,6 +865,7 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 						opts->server_name),
 				 errhint("Close cursors over its tables, or lower their readahead option.")));
 	}
+	t = &conn->xfers[h.slot];
 
 	if (t->easy == NULL && (t->easy = curl_easy_init()) == NULL)
 		ereport(ERROR,

@@ -1162,6 +1162,51 @@ blsExplainDirectModify(ForeignScanState *node, ExplainState *es)
 							   ((BlsDirectState *) node->fdw_state)->stats.requests, es);
 }
 
+/*
+ * Send GetDownloadTaskLink and parse its answer into malloc'd strings;
+ * false for a task the service does not know.  The request is released
+ * here, on an ERROR too; the connection is the caller's.
+ */
+static bool
+fetch_link(BlsConnection *conn, const BlsOptions *opts,
+		   const BlsHttpRequest *hr, BlsScanStats *stats, char *parts[3])
+{
+	BlsHandle	h = bls_request_start(conn, opts, hr, stats, false);
+	BlsResponse resp;
+
+	PG_TRY();
+	{
+		bls_request_wait(conn, h, &resp);
+		if (resp.status != 404)
+		{
+			char		error[160];
+			BlsReply	reply = {0};
+			char	   *m[3] = {NULL, NULL, NULL};
+			BlsParseStatus status;
+
+			status = bls_parse_link_result(resp.body, resp.len, &m[0],
+										   &m[1], &m[2], &reply,
+										   error, sizeof(error));
+			/* malloc'd by the parser: copied before anything can fail */
+			for (int i = 0; i < 3; i++)
+			{
+				parts[i] = m[i] ? pstrdup(m[i]) : NULL;
+				free(m[i]);
+			}
+			if (status != BLS_PARSE_OK)
+				report_reply_error(status, &reply, error, resp.request_id,
+								   opts, NULL);
+			bls_reply_free(&reply);
+		}
+	}
+	PG_FINALLY();
+	{
+		bls_request_release(conn, h);
+	}
+	PG_END_TRY();
+	return resp.status != 404;
+}
+
 PG_FUNCTION_INFO_V1(bls_download_link);
 
 /*
@@ -1182,8 +1227,6 @@ bls_download_link(PG_FUNCTION_ARGS)
 	BlsOptions *opts;
 	BlsConnection *conn;
 	BlsHttpRequest hr = {0};
-	BlsResponse resp;
-	BlsHandle	h;
 	BlsScanStats stats = {0};
 	char	   *parts[3] = {NULL, NULL, NULL};	/* file_dir, file_name, link */
 	bool		found = false;
@@ -1202,38 +1245,7 @@ bls_download_link(PG_FUNCTION_ARGS)
 	conn = bls_connection_acquire(opts);
 	PG_TRY();
 	{
-		h = bls_request_start(conn, opts, &hr, &stats, false);
-		PG_TRY();
-		{
-			bls_request_wait(conn, h, &resp);
-			if (resp.status != 404)
-			{
-				char		error[160];
-				BlsReply	reply = {0};
-				char	   *m[3] = {NULL, NULL, NULL};
-				BlsParseStatus status;
-
-				found = true;
-				status = bls_parse_link_result(resp.body, resp.len, &m[0],
-											   &m[1], &m[2], &reply,
-											   error, sizeof(error));
-				/* malloc'd by the parser: copied before anything can fail */
-				for (int i = 0; i < 3; i++)
-				{
-					parts[i] = m[i] ? pstrdup(m[i]) : NULL;
-					free(m[i]);
-				}
-				if (status != BLS_PARSE_OK)
-					report_reply_error(status, &reply, error, resp.request_id,
-									   opts, NULL);
-				bls_reply_free(&reply);
-			}
-		}
-		PG_FINALLY();
-		{
-			bls_request_release(conn, h);
-		}
-		PG_END_TRY();
+		found = fetch_link(conn, opts, &hr, &stats, parts);
 	}
 	PG_FINALLY();
 	{
