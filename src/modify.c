@@ -51,6 +51,7 @@
 
 #include "bce_auth.h"
 #include "bls_fdw.h"
+#include "pg_compat.h"
 
 #define BLS_CREATE_PATH		"/v2/logstore/download"
 #define BLS_DELETE_PATH		"/v2/logstore/download/"
@@ -246,8 +247,7 @@ static BlsModifyState *
 begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation)
 {
 	Relation	rel = rinfo->ri_RelationDesc;
-	RangeTblEntry *rte = exec_rt_fetch(rinfo->ri_RangeTableIndex, estate);
-	Oid			userid = rte->checkAsUser ? rte->checkAsUser : GetUserId();
+	Oid			userid = bls_result_rel_user(rinfo, estate);
 	MemoryContext cxt = AllocSetContextCreate(estate->es_query_cxt,
 											  "bls_fdw modify",
 											  ALLOCSET_SMALL_SIZES);
@@ -910,7 +910,7 @@ blsBeginDirectModify(ForeignScanState *node, int eflags)
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
 	RangeTblEntry *rte = exec_rt_fetch(fsplan->resultRelation, estate);
-	Oid			userid = rte->checkAsUser ? rte->checkAsUser : GetUserId();
+	Oid			userid = bls_scan_user(fsplan, estate, fsplan->resultRelation);
 	BlsScanRequest *req = bls_request_from_private(fsplan->fdw_private);
 	MemoryContext cxt;
 	BlsDirectState *ds;
@@ -1008,6 +1008,48 @@ blsExplainDirectModify(ForeignScanState *node, ExplainState *es)
 							   ((BlsDirectState *) node->fdw_state)->stats.requests, es);
 }
 
+/*
+ * Send GetDownloadTaskLink on conn and read its answer into malloc'd
+ * strings: false for a task the service does not know.  The request is
+ * released however this ends (a function of its own, as PG_TRY blocks do
+ * not nest in one function without warnings).
+ */
+static bool
+fetch_download_link(BlsConnection *conn, BlsOptions *opts, BlsHttpRequest *hr,
+					char **file_dir, char **file_name, char **link)
+{
+	BlsScanStats stats = {0};
+	BlsResponse resp;
+	BlsHandle	h = bls_request_start(conn, opts, hr, &stats, false);
+	bool		found = false;
+
+	PG_TRY();
+	{
+		char		error[160];
+		BlsReply	reply = {0};
+		BlsParseStatus status;
+
+		bls_request_wait(conn, h, &resp);
+		if (resp.status != 404)
+		{
+			found = true;
+			status = bls_parse_link_result(resp.body, resp.len, file_dir,
+										   file_name, link, &reply,
+										   error, sizeof(error));
+			if (status != BLS_PARSE_OK)
+				report_reply_error(status, &reply, error, resp.request_id,
+								   opts, NULL);
+			bls_reply_free(&reply);
+		}
+	}
+	PG_FINALLY();
+	{
+		bls_request_release(conn, h);
+	}
+	PG_END_TRY();
+	return found;
+}
+
 PG_FUNCTION_INFO_V1(bls_download_link);
 
 /*
@@ -1028,9 +1070,6 @@ bls_download_link(PG_FUNCTION_ARGS)
 	BlsOptions *opts;
 	BlsConnection *conn;
 	BlsHttpRequest hr = {0};
-	BlsResponse resp;
-	BlsHandle	h;
-	BlsScanStats stats = {0};
 	char	   *enc;
 	char	   *file_dir = NULL;
 	char	   *file_name = NULL;
@@ -1055,31 +1094,8 @@ bls_download_link(PG_FUNCTION_ARGS)
 	conn = bls_connection_acquire(opts);
 	PG_TRY();
 	{
-		char		error[160];
-		BlsReply	reply = {0};
-		BlsParseStatus status;
-
-		h = bls_request_start(conn, opts, &hr, &stats, false);
-		PG_TRY();
-		{
-			bls_request_wait(conn, h, &resp);
-			if (resp.status != 404)
-			{
-				found = true;
-				status = bls_parse_link_result(resp.body, resp.len, &file_dir,
-											   &file_name, &link, &reply,
-											   error, sizeof(error));
-				if (status != BLS_PARSE_OK)
-					report_reply_error(status, &reply, error, resp.request_id,
-									   opts, NULL);
-				bls_reply_free(&reply);
-			}
-		}
-		PG_FINALLY();
-		{
-			bls_request_release(conn, h);
-		}
-		PG_END_TRY();
+		found = fetch_download_link(conn, opts, &hr, &file_dir, &file_name,
+									&link);
 	}
 	PG_FINALLY();
 	{
