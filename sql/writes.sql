@@ -129,8 +129,12 @@ ALTER SERVER emu OPTIONS (DROP batch_size);
 --
 -- conditions on uuid describe the tasks: no list request
 --
-SELECT uuid AS some_uuid FROM download_tasks WHERE state = 'SUCCESS' ORDER BY uuid LIMIT 1 \gset
-SELECT uuid AS other_uuid FROM download_tasks WHERE state = 'FAILED' ORDER BY uuid LIMIT 1 \gset
+-- (of the generated tasks: those created by the suites turn SUCCESS by the
+-- clock, so which one comes first would depend on how fast they ran)
+SELECT uuid AS some_uuid FROM download_tasks WHERE state = 'SUCCESS'
+  AND created_time < '2024-11-06' ORDER BY uuid LIMIT 1 \gset
+SELECT uuid AS other_uuid FROM download_tasks WHERE state = 'FAILED'
+  AND created_time < '2024-11-06' ORDER BY uuid LIMIT 1 \gset
 EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM download_tasks WHERE uuid = :'some_uuid';
 \! python3 test/bls_emulator.py ctl log-clear
 SELECT uuid = :'some_uuid' AS same, state FROM download_tasks WHERE uuid = :'some_uuid';
@@ -265,12 +269,16 @@ DROP OWNED BY bls_writer;
 DROP ROLE bls_writer;
 
 -- EXPLAIN ANALYZE shows the requests of a modification
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+\set ECHO none
+\i sql/include/explain_analyze.sql
+\set ECHO all
+SELECT explain_analyze($$EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 INSERT INTO download_tasks (name, log_store_name, query_start_time, query_end_time)
-VALUES ('explained', 'app-log', '2024-11-01', '2024-11-02');
+VALUES ('explained', 'app-log', '2024-11-01', '2024-11-02')$$) AS "QUERY PLAN";
 SELECT uuid AS ex FROM download_tasks WHERE name = 'explained' \gset
 SET plan_cache_mode = force_generic_plan;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE del(:'ex');
+SELECT explain_analyze(format('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) EXECUTE del(%L)',
+                              :'ex')) AS "QUERY PLAN";
 RESET plan_cache_mode;
 
 -- the counters include the writes

@@ -6,7 +6,9 @@
 # anything failed.
 #
 # BLS_SUITES="writes logrecords" runs only those pg_regress suites (and
-# nothing else), for a quick loop while working on them.
+# nothing else), for a quick loop while working on them.  BLS_PG_VERSION=17
+# tests against another installed PostgreSQL than pg_config's (see
+# scripts/pg-version.sh); test/run_matrix.sh runs it for each version.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -14,6 +16,8 @@ export BLS_RUN_DIR="$top/.run"
 mkdir -p "$BLS_RUN_DIR"
 
 scripts/install-deps.sh || exit 1
+BLS_PG_VERSION=$(scripts/pg-version.sh) || exit 1
+export BLS_PG_VERSION PG_CONFIG=/usr/lib/postgresql/$BLS_PG_VERSION/bin/pg_config
 make -s -j2 >"$BLS_RUN_DIR/build.out" 2>&1 && make -s install >>"$BLS_RUN_DIR/build.out" 2>&1 \
 	|| { cat "$BLS_RUN_DIR/build.out"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -82,11 +86,12 @@ export BLS_HANG_URL=https://127.0.0.1:$(cat "$BLS_RUN_DIR/hang.port" 2>/dev/null
 rm -f regression.diffs regression.out
 # pg_cron for the reporting suite: its jobs run in background workers in the
 # test database (no libpq connection, so no password needed)
-pg_virtualenv -t -v 15 -o shared_preload_libraries=pg_cron -o cron.database_name=contrib_regression \
+pg_virtualenv -t -v "$BLS_PG_VERSION" -o shared_preload_libraries=pg_cron -o cron.database_name=contrib_regression \
 	-o cron.use_background_workers=on make -s installcheck ${suites:+REGRESS="$suites"} >"$BLS_RUN_DIR/regress.out" 2>&1
 rc=$?
-ok=$(grep -cE '^(test| ) *[a-z_]+ +\.\.\. ok' "$BLS_RUN_DIR/regress.out")
-nok=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$BLS_RUN_DIR/regress.out")
+# pg_regress says "test x ... ok" before PostgreSQL 16, "ok 1 - x" (TAP) since
+ok=$(grep -cE '^(test| ) *[a-z_]+ +\.\.\. ok|^ok [0-9]+ +[-+] ' "$BLS_RUN_DIR/regress.out")
+nok=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+ ' "$BLS_RUN_DIR/regress.out")
 if [ $rc -ne 0 ] && [ "$nok" -eq 0 ]; then nok=1; fi
 passed=$((passed + ok)); failed=$((failed + nok))
 echo "regress: $ok passed, $nok failed"
