@@ -54,10 +54,14 @@ host_suite=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 mkdir -p "$root/logs"
 bg_pids=()
 run_pid=
+# Stop what we started in the background: unshare ignores SIGTERM while it
+# waits, so KILL it (and a subshell around it); everything in its namespace
+# goes with it (--kill-child).
 cleanup() {
-	# an unshare'd run takes everything it started with it (--kill-child)
-	[ -n "$run_pid" ] && kill "$run_pid" 2>/dev/null
-	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null; done
+	local p
+	for p in $run_pid "${bg_pids[@]}"; do
+		kill -KILL $(ps -o pid= --ppid "$p") "$p" 2>/dev/null
+	done
 	wait 2>/dev/null
 }
 trap cleanup EXIT
@@ -124,12 +128,16 @@ on_host() {
 	[ "$(suite_of "$1")" = "$host_suite" ]
 }
 
-# the chroots needed, made in the background meanwhile
+# the chroots needed, made in the background meanwhile, each in a PID
+# namespace of its own so that debootstrap and apt go with it
+export top root mirror
+export -f prepare_chroot in_ns
 declare -A prep_pid
 for v in "${versions[@]}"; do
 	on_host "$v" && continue
 	suite=$(suite_of "$v")
-	prepare_chroot "$suite" "$v" >"$root/logs/chroot-$suite.log" 2>&1 &
+	unshare --mount --pid --fork --kill-child --mount-proc \
+		bash -c 'prepare_chroot "$@"' _ "$suite" "$v" >"$root/logs/chroot-$suite.log" 2>&1 &
 	prep_pid[$v]=$!
 	bg_pids+=($!)
 done
