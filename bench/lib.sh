@@ -111,7 +111,8 @@ bench_machine() {
 		"$(awk '/^MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo) RAM," \
 		"$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}"), $(uname -r)"
 	echo "   PostgreSQL $($pgbin/postgres --version | awk '{print $3}')," \
-		"$(curl --version | head -1 | awk '{print $1, $2}') CLI, libcurl $(dpkg-query -W -f '${Version}' libcurl4 2>/dev/null)," \
+		"$(curl --version | head -1 | awk '{print $1, $2}') CLI, libcurl $(dpkg-query -W -f '${Version}' libcurl4 2>/dev/null ||
+			dpkg-query -W -f '${Version}' libcurl4t64 2>/dev/null)," \
 		"json-c $(dpkg-query -W -f '${Version}' libjson-c5 2>/dev/null), $(python3 --version)"
 	echo "   $(date -u '+%Y-%m-%d %H:%M UTC'); jit off; emulators on loopback"
 }
