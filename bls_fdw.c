@@ -52,6 +52,7 @@
 #include "utils/rel.h"
 
 #include "bls_fdw.h"
+#include "pg_compat.h"
 #include "request.h"
 
 PG_MODULE_MAGIC;
@@ -606,10 +607,10 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 			total += disable_cost;
 		}
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL,
-										 param_info->ppi_rows,
-										 startup, total, NIL,
-										 required_outer, NULL, NIL));
+				 bls_create_foreignscan_path(root, baserel, NULL,
+											 param_info->ppi_rows,
+											 startup, total, NIL,
+											 required_outer, NULL, NIL));
 	}
 }
 
@@ -650,9 +651,9 @@ blsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		}
 	}
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup, total, NIL,
-									 baserel->lateral_relids, NULL, NIL));
+			 bls_create_foreignscan_path(root, baserel, NULL, baserel->rows,
+										 startup, total, NIL,
+										 baserel->lateral_relids, NULL, NIL));
 
 	/*
 	 * The service sorts for free, but only within one request sequence; the
@@ -663,12 +664,12 @@ blsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		bls_pathkey_order(linitial(root->query_pathkeys), baserel->relid,
 						  &fpinfo->map, &order_by, &order))
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-										 startup, total,
-										 list_make1(linitial(root->query_pathkeys)),
-										 baserel->lateral_relids, NULL,
-										 list_make2(makeString(pstrdup(order_by)),
-													makeString(pstrdup(order)))));
+				 bls_create_foreignscan_path(root, baserel, NULL, baserel->rows,
+											 startup, total,
+											 list_make1(linitial(root->query_pathkeys)),
+											 baserel->lateral_relids, NULL,
+											 list_make2(makeString(pstrdup(order_by)),
+														makeString(pstrdup(order)))));
 
 	add_parameterized_paths(root, baserel, fpinfo);
 }
@@ -986,8 +987,7 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
-	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
-	Oid			userid = rte->checkAsUser ? rte->checkAsUser : GetUserId();
+	Oid			userid = bls_scan_user(fsplan, estate, fsplan->scan.scanrelid);
 	BlsScanState *st;
 	ListCell   *lc;
 	int			nfilters;

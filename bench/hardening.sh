@@ -5,7 +5,7 @@
 #
 # Builds and installs the extension, starts its own BLS emulator (in its own
 # run directory), a silent TCP listener (test/hang_server.py) and a
-# throwaway PostgreSQL 15 cluster (pg_virtualenv -t), then prints:
+# throwaway PostgreSQL cluster (pg_virtualenv -t; scripts/pg-version.sh), then prints:
 #   - faults: a matrix of emulator faults, each followed by a check that
 #     the backend and the postmaster survived (one line per case);
 #   - cancels: pg_cancel_backend and statement_timeout while (a) connecting
@@ -67,7 +67,7 @@ for _ in $(seq 1 100); do [ -s "$run/hang.port" ] && break; sleep 0.05; done
 export BLS_HANG_PORT=$(cat "$run/hang.port")
 
 # the cluster exists only while bench/hardening.py runs; bounded in time
-timeout 1800 pg_virtualenv -t -v 15 \
+timeout 1800 pg_virtualenv -t -v "$(scripts/pg-version.sh)" \
 	python3 bench/hardening.py --reps "$reps" --scans "$scans" --summary "$run/summary" \
 	2> >(grep -v -e '^Creating new PostgreSQL cluster' -e '^Dropping cluster' >&2)
 rc=$?

@@ -3,7 +3,10 @@
 # sourced from the top of the source tree, not run.
 #
 #   bench_init NAME          a private run directory /tmp/bls-NAME.XXXXXX ($run,
-#                            also BLS_RUN_DIR) and an EXIT trap that stops
+#                            also BLS_RUN_DIR), the PostgreSQL major version
+#                            ($pgv, from scripts/pg-version.sh: BLS_PG_VERSION=18
+#                            for another installed one) and its $pgbin, and
+#                            an EXIT trap that stops
 #                            what bench_start_emulator started and the pids in
 #                            $bench_pids, then removes the directory
 #   bench_need_cmd PKG CMD   note PKG as missing unless CMD is on the PATH
@@ -18,7 +21,7 @@
 #   bench_start_emulator NAME VAR [OPTION...]
 #                            a BLS emulator (--seed 42) in $run; its URL in VAR
 #   bench_machine            print the machine, the versions and the date
-#   bench_pg_run CMD...      CMD inside a throwaway PostgreSQL 15 cluster
+#   bench_pg_run CMD...      CMD inside a throwaway PostgreSQL $pgv cluster
 #                            (pg_virtualenv -t, pg_opts) on a free port,
 #                            bounded to 20 minutes
 
@@ -32,6 +35,9 @@ bench_init() {
 	pg_opts=(-o jit=off)
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT TERM
+	pgv=$(scripts/pg-version.sh) || exit 1
+	pgbin=/usr/lib/postgresql/$pgv/bin
+	export PG_CONFIG=$pgbin/pg_config
 }
 
 bench_cleanup() {
@@ -75,7 +81,7 @@ bench_build_install() {
 		cat "$run/build.out"; echo "build failed" >&2; return 1
 	fi
 	# (captured first: grep -q closing the pipe early would fail it under pipefail)
-	described=$(/usr/lib/postgresql/15/bin/postgres --describe-config 2>/dev/null)
+	described=$($pgbin/postgres --describe-config 2>/dev/null)
 	if grep -q '^extension_destdir' <<<"$described"; then
 		if ! make -s install DESTDIR="$run/inst" >"$run/install.out" 2>&1; then
 			cat "$run/install.out"; echo "install failed" >&2; return 1
@@ -104,8 +110,9 @@ bench_machine() {
 	echo "   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
 		"$(awk '/^MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo) RAM," \
 		"$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}"), $(uname -r)"
-	echo "   PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version | awk '{print $3}')," \
-		"$(curl --version | head -1 | awk '{print $1, $2}') CLI, libcurl $(dpkg-query -W -f '${Version}' libcurl4 2>/dev/null)," \
+	echo "   PostgreSQL $($pgbin/postgres --version | awk '{print $3}')," \
+		"$(curl --version | head -1 | awk '{print $1, $2}') CLI, libcurl $(dpkg-query -W -f '${Version}' libcurl4 2>/dev/null ||
+			dpkg-query -W -f '${Version}' libcurl4t64 2>/dev/null)," \
 		"json-c $(dpkg-query -W -f '${Version}' libjson-c5 2>/dev/null), $(python3 --version)"
 	echo "   $(date -u '+%Y-%m-%d %H:%M UTC'); jit off; emulators on loopback"
 }
@@ -126,6 +133,6 @@ for _ in range(200):
         continue
     print(p)
     break') || return 1
-	PGPORT=$port timeout 1200 pg_virtualenv -t -v 15 "${pg_opts[@]}" "$@" \
+	PGPORT=$port timeout 1200 pg_virtualenv -t -v "$pgv" "${pg_opts[@]}" "$@" \
 		2> >(grep -v -e '^Creating new PostgreSQL cluster' -e '^Dropping cluster' >&2)
 }

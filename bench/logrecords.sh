@@ -6,7 +6,7 @@
 # Builds the extension from this tree into a private directory (as
 # bench/perf.sh does, through bench/lib.sh), starts two BLS emulators on
 # loopback in their own run directory (one checking signatures, for bls_fdw;
-# one --no-auth, for curl) and a throwaway PostgreSQL 15 cluster
+# one --no-auth, for curl) and a throwaway PostgreSQL cluster
 # (pg_virtualenv -t), and prints, for prod-web/nginx-access (8 records a
 # second: 12,500 s hold 100,000 records):
 #   1. bls_fdw: rows/s of a 100,000-record scan (median of REPS, default 5),

@@ -7,8 +7,9 @@
 # directory (loaded through Debian's extension_destdir, so the system's
 # PostgreSQL directory is left alone; plain `make install` where that setting
 # does not exist), builds bench/floor.c, starts its own BLS emulators on
-# loopback (in their own run directory) and a throwaway PostgreSQL 15 cluster
-# (pg_virtualenv -t), and prints:
+# loopback (in their own run directory) and a throwaway PostgreSQL cluster
+# (pg_virtualenv -t; of scripts/pg-version.sh's version, BLS_PG_VERSION=18
+# for another installed one), and prints:
 #   1. bls_fdw: full scans of 100,000 tasks fetching every column, page_size
 #      1000 and 100 (readahead 4, the default) and 1000 with readahead 0:
 #      rows/s (median of REPS, default 5) and the backend's CPU per row

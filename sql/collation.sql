@@ -16,7 +16,7 @@ CREATE TABLE local_tasks AS SELECT * FROM download_tasks;
 
 -- case, accents and punctuation ignored; case and accents ignored; case
 -- ignored
-CREATE COLLATION loose (provider = icu, locale = 'und-u-ks-level1-ka-shifted', deterministic = false);
+CREATE COLLATION loose (provider = icu, locale = 'und-u-ka-shifted-ks-level1', deterministic = false);
 CREATE COLLATION ci_ai (provider = icu, locale = 'und-u-ks-level1', deterministic = false);
 CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 

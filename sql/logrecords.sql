@@ -127,9 +127,12 @@ WHERE log_store_name = 'nginx-access'
 \! python3 test/bls_emulator.py ctl calls QueryLogRecord | wc -l
 
 -- EXPLAIN ANALYZE counts the marker pages: 4 for 3600 records
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+\set ECHO none
+\i sql/include/explain_analyze.sql
+\set ECHO all
+SELECT explain_analyze($$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM log_records WHERE log_store_name = 'nginx-access'
-  AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:15:00+00';
+  AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:15:00+00'$$) AS "QUERY PLAN";
 -- a generic plan: the log store is known at run time only, the window too
 -- when it depends on a parameter that EXPLAIN cannot see
 PREPARE g(text, timestamptz) AS

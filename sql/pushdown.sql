@@ -321,8 +321,11 @@ ALTER FOREIGN TABLE download_tasks OPTIONS (DROP estimated_rows, DROP use_remote
 
 -- EXPLAIN ANALYZE counts pages, requests, retries and rows
 \! python3 test/bls_emulator.py ctl fault '{"type": "http", "status": 503}'
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT count(*) FROM download_tasks WHERE project IN ('staging', 'analytics');
+\set ECHO none
+\i sql/include/explain_analyze.sql
+\set ECHO all
+SELECT explain_analyze($$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+SELECT count(*) FROM download_tasks WHERE project IN ('staging', 'analytics')$$) AS "QUERY PLAN";
 
 DROP FUNCTION uuids(text), plan_rows(text);
 DROP COLLATION ci;

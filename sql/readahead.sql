@@ -105,6 +105,9 @@ FROM (SELECT uuid, row_number() OVER () AS n FROM download_tasks) s;
 \! python3 test/bls_emulator.py ctl reset
 
 -- EXPLAIN ANALYZE counts the requests
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM download_tasks;
+\set ECHO none
+\i sql/include/explain_analyze.sql
+\set ECHO all
+SELECT explain_analyze('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) SELECT count(*) FROM download_tasks') AS "QUERY PLAN";
 
 DROP SERVER emu CASCADE;

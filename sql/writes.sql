@@ -271,12 +271,16 @@ DROP OWNED BY bls_writer;
 DROP ROLE bls_writer;
 
 -- EXPLAIN ANALYZE shows the requests of a modification
-EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+\set ECHO none
+\i sql/include/explain_analyze.sql
+\set ECHO all
+SELECT explain_analyze($$EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 INSERT INTO download_tasks (name, log_store_name, query_start_time, query_end_time)
-VALUES ('explained', 'app-log', '2024-11-01', '2024-11-02');
+VALUES ('explained', 'app-log', '2024-11-01', '2024-11-02')$$) AS "QUERY PLAN";
 SELECT uuid AS ex FROM download_tasks WHERE name = 'explained' \gset
 SET plan_cache_mode = force_generic_plan;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE del(:'ex');
+SELECT explain_analyze(format('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) EXECUTE del(%L)',
+                              :'ex')) AS "QUERY PLAN";
 RESET plan_cache_mode;
 
 -- the counters include the writes

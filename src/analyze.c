@@ -30,6 +30,7 @@
 #include "utils/sampling.h"
 
 #include "bls_fdw.h"
+#include "pg_compat.h"
 #include "request.h"
 
 /* State of one sampling pass, as in acquire_sample_rows(). */
@@ -152,7 +153,7 @@ sample_page(BlsSampleState *ss, const BlsOptions *opts, int page_no,
 	ss->default_id = page->default_id;
 	for (int i = 0; i < page->ntasks; i++)
 	{
-		vacuum_delay_point();
+		bls_analyze_delay_point();
 		bls_pager_read_item(ss->pager, page, i, &ss->fields);
 		sample_task(ss, i, page_no);
 	}

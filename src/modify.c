@@ -51,6 +51,7 @@
 
 #include "bce_auth.h"
 #include "bls_fdw.h"
+#include "pg_compat.h"
 
 #define BLS_CREATE_PATH		"/v2/logstore/download"
 #define BLS_DELETE_PATH		"/v2/logstore/download/"
@@ -267,9 +268,7 @@ static BlsModifyState *
 begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation)
 {
 	Relation	rel = rinfo->ri_RelationDesc;
-	Index		rti = rinfo->ri_RangeTableIndex;
-	RangeTblEntry *rte;
-	Oid			userid;
+	Oid			userid = bls_result_rel_user(rinfo, estate);
 	MemoryContext cxt = AllocSetContextCreate(estate->es_query_cxt,
 											  "bls_fdw modify",
 											  ALLOCSET_SMALL_SIZES);
@@ -277,11 +276,6 @@ begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation)
 	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 
-	/* a partition the parent routes rows to has no entry: the parent's */
-	if (rti == 0)
-		rti = rinfo->ri_RootResultRelInfo->ri_RangeTableIndex;
-	rte = exec_rt_fetch(rti, estate);
-	userid = rte->checkAsUser ? rte->checkAsUser : GetUserId();
 	ms->cxt = cxt;
 	ms->rel = rel;
 	ms->operation = operation;
@@ -1063,7 +1057,7 @@ blsBeginDirectModify(ForeignScanState *node, int eflags)
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
 	RangeTblEntry *rte = exec_rt_fetch(fsplan->resultRelation, estate);
-	Oid			userid = rte->checkAsUser ? rte->checkAsUser : GetUserId();
+	Oid			userid = bls_scan_user(fsplan, estate, fsplan->resultRelation);
 	BlsScanRequest *req = bls_request_from_private(fsplan->fdw_private);
 	MemoryContext cxt;
 	BlsDirectState *ds;

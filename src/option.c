@@ -33,6 +33,7 @@
 #include "utils/builtins.h"
 
 #include "bls_fdw.h"
+#include "pg_compat.h"
 
 typedef struct BlsOptionDef
 {
@@ -400,7 +401,7 @@ bls_function_server(const char *server_name)
 	ForeignServer *server = GetForeignServerByName(server_name, false);
 	AclResult	aclresult;
 
-	aclresult = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+	aclresult = bls_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
 	if (server->fdwid != GetForeignDataWrapperByName("bls_fdw", false)->fdwid)

@@ -50,6 +50,7 @@
 #include "utils/rel.h"
 
 #include "bls_fdw.h"
+#include "pg_compat.h"
 
 /*
  * bls_map_relation
@@ -721,9 +722,9 @@ bls_pathkey_order(PathKey *pk, Index relid, const BlsRelMap *map,
 	if (pk->pk_opfamily != get_opclass_family(GetDefaultOpClass(type, BTREE_AM_OID)))
 		return false;
 
-	if (pk->pk_strategy == BTLessStrategyNumber && !pk->pk_nulls_first)
+	if (bls_pathkey_ascending(pk) && !pk->pk_nulls_first)
 		*order = "asc";
-	else if (pk->pk_strategy == BTGreaterStrategyNumber && pk->pk_nulls_first)
+	else if (bls_pathkey_descending(pk) && pk->pk_nulls_first)
 		*order = "desc";
 	else
 		return false;

@@ -38,17 +38,19 @@
 #define BLS_JSON_MAX_DEPTH	64
 
 /*
- * What json-c lets through.
+ * What is JSON is decided here, not by json-c.
  *
- * Even with JSON_TOKENER_STRICT, json-c 0.16 accepts numbers with leading
- * zeros ("00", "-01"), "1." and NaN/Infinity, raw control characters inside
- * strings, and lone UTF-16 surrogate escapes (which it turns into U+FFFD).
- * Strict mode itself refuses nothing that RFC 8259 allows (checked with
- * exponents, "-0", escapes, surrogate pairs and whitespace), so every parse
- * keeps it and then walks the text once more with check_value(), which
- * follows RFC 8259's grammar exactly.  Running json-c first keeps its error
- * messages for the errors it does find.  Bytes that are not UTF-8 are let
- * through, as json-c does: the converter validates the encoding.
+ * json-c's JSON_TOKENER_STRICT is no fixed grammar: 0.16 accepts numbers
+ * with leading zeros ("00", "-01"), "1." and NaN/Infinity, raw control
+ * characters inside strings, and lone UTF-16 surrogate escapes (which it
+ * turns into U+FFFD), while 0.17 and 0.18 refuse every byte above 0x7F in
+ * a string ("invalid string sequence"), so that any non-ASCII text would
+ * fail.  So json-c parses in its default mode, which accepts all of RFC
+ * 8259, and every parse then walks the text once more with check_value(),
+ * which follows RFC 8259's grammar exactly; the text is JSON if and only if
+ * both accept it.  Running json-c first keeps its error messages for the
+ * errors it does find.  Bytes that are not UTF-8 are let through, as json-c
+ * does: the converter validates the encoding.
  *
  * The walk also notes what json-c's tree cannot tell apart: an object key
  * holding an escaped NUL (json-c keeps keys as C strings, so "name\u0000"
@@ -344,8 +346,6 @@ parse_document(const char *buf, size_t len, BlsParseStatus *status,
 		snprintf(errbuf, errlen, "Out of memory.");
 		return NULL;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-
 	obj = json_tokener_parse_ex(tok, buf, (int) len);
 	consumed = json_tokener_get_parse_end(tok);
 	jerr = json_tokener_get_error(tok);

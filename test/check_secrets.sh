@@ -23,7 +23,7 @@ cd "$top"
 
 if [ -z "${BLS_CHECK_SECRETS_CLUSTER:-}" ]; then
 	export BLS_CHECK_SECRETS_CLUSTER=1
-	exec pg_virtualenv -t -v 15 -o logging_collector=on -o log_min_messages=debug5 \
+	exec pg_virtualenv -t -v "$("$top/scripts/pg-version.sh")" -o logging_collector=on -o log_min_messages=debug5 \
 		-o log_statement=all -o log_error_verbosity=verbose \
 		-o log_min_error_statement=debug5 -o log_connections=on bash "$0" "$@"
 fi

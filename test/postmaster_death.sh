@@ -17,7 +17,7 @@ cd "$top"
 if [ -z "${BLS_PM_DEATH_CLUSTER:-}" ]; then
 	export BLS_PM_DEATH_CLUSTER=1
 	# the cluster is dead when pg_virtualenv cleans up: its complaint is not ours
-	pg_virtualenv -t -v 15 bash "$0" "$@"
+	pg_virtualenv -t -v "$("$top/scripts/pg-version.sh")" bash "$0" "$@"
 	exit 0
 fi
 

@@ -7,7 +7,9 @@
 #
 # BLS_SUITES="writes logrecords" runs only those pg_regress suites (and
 # nothing else), for a quick loop while working on them; with BLS_ASAN=1
-# also under the sanitizers (run_regress_asan below).
+# also under the sanitizers (run_regress_asan below).  BLS_PG_VERSION=17
+# tests against another installed PostgreSQL than pg_config's (see
+# scripts/pg-version.sh); test/run_matrix.sh runs it for each version.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -15,6 +17,8 @@ export BLS_RUN_DIR="$top/.run"
 mkdir -p "$BLS_RUN_DIR"
 
 scripts/install-deps.sh || exit 1
+BLS_PG_VERSION=$(scripts/pg-version.sh) || exit 1
+export BLS_PG_VERSION PG_CONFIG=/usr/lib/postgresql/$BLS_PG_VERSION/bin/pg_config
 make -s -j2 >"$BLS_RUN_DIR/build.out" 2>&1 && make -s install >>"$BLS_RUN_DIR/build.out" 2>&1 \
 	|| { cat "$BLS_RUN_DIR/build.out"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -106,15 +110,16 @@ export BLS_HANG_URL=https://127.0.0.1:$(cat "$BLS_RUN_DIR/hang.port" 2>/dev/null
 rm -f regression.diffs regression.out
 # pg_cron for the reporting suite: its jobs run in background workers in the
 # test database (no libpq connection, so no password needed)
-pgenv=(pg_virtualenv -t -v 15 -o shared_preload_libraries=pg_cron -o cron.database_name=contrib_regression
+pgenv=(pg_virtualenv -t -v "$BLS_PG_VERSION" -o shared_preload_libraries=pg_cron -o cron.database_name=contrib_regression
 	-o cron.use_background_workers=on)
 
 # Count the pg_regress results of pass $1: its output $2, exit status $3,
 # diffs $4.
 count_regress() {
 	local ok nok
-	ok=$(grep -cE '^(test| ) *[a-z_]+ +\.\.\. ok' "$2")
-	nok=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$2")
+	# pg_regress says "test x ... ok" before PostgreSQL 16, "ok 1 - x" (TAP) since
+	ok=$(grep -cE '^(test| ) *[a-z_]+ +\.\.\. ok|^ok [0-9]+ +[-+] ' "$2")
+	nok=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+ ' "$2")
 	if [ "$3" -ne 0 ] && [ "$nok" -eq 0 ]; then nok=1; fi
 	passed=$((passed + ok)); failed=$((failed + nok))
 	echo "$1: $ok passed, $nok failed"
@@ -142,7 +147,7 @@ run_regress_asan() {
 		CFLAGS="-O1 -g -fwrapv -fno-strict-aliasing -fno-omit-frame-pointer -Wno-ignored-attributes $san")
 
 	rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so)
-	so="$dir/inst$(pg_config --pkglibdir)/bls_fdw.so"
+	so="$dir/inst$("$PG_CONFIG" --pkglibdir)/bls_fdw.so"
 	copy_source "$dir" && mkdir "$dir/reports" && chmod 777 "$dir/reports" &&
 		{ "${build[@]}" -j2 && "${build[@]}" install DESTDIR="$dir/inst" &&
 			clang -shared -fPIC -O2 -o "$dir/init_first.so" test/asan_init_first.c -ldl &&
@@ -177,7 +182,7 @@ run_regress_asan() {
 		cat "$dir"/reports/* 2>/dev/null | head -60
 	fi
 }
-if [ -z "$suites" ] || [ "${BLS_ASAN:-0}" = 1 ]; then
+if { [ -z "$suites" ] && [ "${BLS_ASAN:-1}" != 0 ]; } || [ "${BLS_ASAN:-0}" = 1 ]; then
 	run_regress_asan
 fi
 

@@ -22,8 +22,9 @@
  * of a bare answer), so the splitter cut where json-c would; the total and
  * the default object's id must be json-c's too.  Hence when json-c
  * refuses a document, the page or one of its tasks is refused too.  The
- * reference parse is json-c's strict mode with a generous depth, so it is
- * more lenient than task_json.c, never less.
+ * reference parse is json-c's default mode (its strict mode differs between
+ * versions) with a generous depth, so it is more lenient than task_json.c,
+ * never less.
  *
  * A result set's rows are read the same way, by column name, with
  * want_row, and with bls_page_row_json (check_row_reader): the reader must
@@ -206,7 +207,6 @@ reference_parse(const char *data, size_t size, bool *valid)
 	while (size > 0 && strchr(" \t\r\n", data[size - 1]) != NULL &&
 		   data[size - 1] != '\0')
 		size--;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, data, (int) size);
 	jerr = json_tokener_get_error(tok);
 	if (obj == NULL && jerr == json_tokener_continue && size > 0)

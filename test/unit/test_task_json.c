@@ -73,12 +73,13 @@ check_status(BlsParseStatus got, BlsParseStatus want, const BlsPage *page,
 /*
  * Copy len bytes into a malloc'd buffer of exactly len bytes (no NUL after
  * them) and parse that.  The copy is freed before returning: the page must
- * not point into the input.
+ * not point into the input.  (calloc: an empty copy is still initialized,
+ * which gcc 16 checks.)
  */
 static BlsParseStatus
 parse_exact(const char *body, size_t len, BlsPage *page)
 {
-	char	   *copy = malloc(len > 0 ? len : 1);
+	char	   *copy = calloc(len > 0 ? len : 1, 1);
 	BlsParseStatus status;
 
 	if (copy == NULL)
@@ -100,7 +101,7 @@ static bool
 error_body_exact(const char *body, size_t len, char **code, char **message,
 				 char **request_id)
 {
-	char	   *copy = malloc(len > 0 ? len : 1);
+	char	   *copy = calloc(len > 0 ? len : 1, 1);
 	bool		result;
 
 	if (copy == NULL)
@@ -1292,7 +1293,7 @@ static BlsParseStatus
 parse_shape_exact(const char *body, size_t len, const BlsPageShape *shape,
 				  BlsPage *page)
 {
-	char	   *copy = malloc(len > 0 ? len : 1);
+	char	   *copy = calloc(len > 0 ? len : 1, 1);
 	BlsParseStatus status;
 
 	if (copy == NULL)
@@ -1945,7 +1946,7 @@ typedef struct ReplyOut
 static void
 reply_parse(ReplyKind kind, const char *body, size_t len, ReplyOut *out)
 {
-	char	   *copy = malloc(len > 0 ? len : 1);
+	char	   *copy = calloc(len > 0 ? len : 1, 1);
 
 	if (copy == NULL)
 	{
@@ -2027,7 +2028,7 @@ test_reply_common(void)
 		{"{\"success\":true", BLS_PARSE_NOT_JSON,
 		"The response body ends inside a JSON value, after 15 bytes."},
 		{"{\"success\":true}{}", BLS_PARSE_NOT_JSON,
-		"The response body is not valid JSON at byte 16: unexpected character."},
+		"The response body has unexpected data after the JSON value, at byte 16."},
 		/* what json-c takes but is not JSON */
 		{"{\"success\":true,\"n\":00}", BLS_PARSE_NOT_JSON,
 		"The response body is not valid JSON at byte 20: number with a leading zero."},
@@ -3277,6 +3278,70 @@ test_log_records_paths(void)
 	bls_page_free(&whole);
 }
 
+/*
+ * Text that is not ASCII reads the same whatever json-c is linked: json-c
+ * 0.18's strict mode refused every byte above 0x7F in a string, so on
+ * Debian 13 this ListProject page (the emulator's, with the default
+ * project described as "默认项目") failed "at byte 212: invalid string
+ * sequence", as did any task, envelope or error body holding such text.
+ */
+static void
+test_non_ascii_text(void)
+{
+	static const char page_text[] =
+		"{\"success\":true,\"code\":\"OK\",\"message\":\"\",\"result\":{\"order\":\"desc\","
+		"\"orderBy\":\"createdAt\",\"pageNo\":1,\"pageSize\":10,\"total\":3,"
+		"\"default\":{\"uuid\":\"b5f61324-2c4a-4365-8ee5-b070f513fc6b\",\"name\":\"default\","
+		"\"description\":\"\xe9\xbb\x98\xe8\xae\xa4\xe9\xa1\xb9\xe7\x9b\xae\",\"top\":false,"
+		"\"logStoreCount\":6,\"createdTime\":\"2023-03-14T02:00:00Z\","
+		"\"updatedTime\":\"2023-03-14T02:00:00Z\"},\"projects\":["
+		"{\"uuid\":\"f4424dfe-b38c-48b3-a93b-b8a802be2df6\",\"name\":\"iot-\xe8\xae\xbe\xe5\xa4\x87\","
+		"\"description\":\"IoT telemetry of the production devices\",\"top\":false,"
+		"\"logStoreCount\":2,\"createdTime\":\"2024-07-08T10:20:30Z\","
+		"\"updatedTime\":\"2024-10-28T17:45:00Z\"},"
+		"{\"uuid\":\"f1fc675a-78c8-4894-924b-0e276c17c8a8\",\"name\":\"\xe6\x95\xb0\xe6\x8d\xae\xe5\xb9\xb3\xe5\x8f\xb0\","
+		"\"description\":\"\xe6\x95\xb0\xe6\x8d\xae\xe5\xb9\xb3\xe5\x8f\xb0\xe7\xbb\x84\xe7\x9a\x84 ETL \xe4\xb8\x8e\xe5\xae\xa1\xe8\xae\xa1\xe6\x97\xa5\xe5\xbf\x97\","
+		"\"top\":true,\"logStoreCount\":5,\"createdTime\":\"2023-11-02T01:02:03Z\","
+		"\"updatedTime\":\"2024-06-30T16:00:00Z\"},"
+		"{\"uuid\":\"u-3\",\"tags\":[\"\xc3\xa9t\xc3\xa9\"],\"name\":\"\xf0\x9f\x98\x80\"}"
+		"]}}";
+	BlsPage		page;
+	BlsParseStatus status;
+	BlsJson    *t;
+	size_t		len;
+	char	   *code;
+	char	   *message;
+	char	   *request_id;
+
+	status = PARSE_SHAPE(page_text, &bls_shape_projects, &page);
+	check_status(status, BLS_PARSE_OK, &page, "non-ASCII: the ListProject page parses");
+	CHECK(page.ntasks == 3 && page.total == 3,
+		  "non-ASCII: three projects, total 3");
+	check_str(page.default_id, "b5f61324-2c4a-4365-8ee5-b070f513fc6b",
+			  "non-ASCII: the default's uuid, after its description");
+	CHECK(element_field_is(&page, 0, "name", "iot-\xe8\xae\xbe\xe5\xa4\x87") &&
+		  element_field_is(&page, 1, "description",
+						   "\xe6\x95\xb0\xe6\x8d\xae\xe5\xb9\xb3\xe5\x8f\xb0\xe7\xbb\x84\xe7\x9a\x84 ETL "
+						   "\xe4\xb8\x8e\xe5\xae\xa1\xe8\xae\xa1\xe6\x97\xa5\xe5\xbf\x97"),
+		  "non-ASCII: names and descriptions read from the text");
+	CHECK(element_field_is(&page, 2, "name", "\xf0\x9f\x98\x80") && page.read_json > 0,
+		  "non-ASCII: a task with an array, parsed by json-c, reads");
+	t = bls_page_task(&page, 2);
+	CHECK(t != NULL &&
+		  strcmp(bls_json_string(bls_task_field(t, "name"), &len), "\xf0\x9f\x98\x80") == 0 &&
+		  len == 4, "non-ASCII: json-c's string is the same bytes");
+	bls_page_free(&page);
+
+	CHECK(ERROR_BODY("{\"code\":\"NoSuchProject\",\"message\":\"\xe9\xa1\xb9\xe7\x9b\xae"
+					 "\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8\",\"requestId\":\"r-1\"}",
+					 &code, &message, &request_id) &&
+		  strcmp(message, "\xe9\xa1\xb9\xe7\x9b\xae\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8") == 0,
+		  "non-ASCII: an error body's message");
+	free(code);
+	free(message);
+	free(request_id);
+}
+
 int
 main(void)
 {
@@ -3314,6 +3379,7 @@ main(void)
 	test_log_records_names();
 	test_log_records_big();
 	test_log_records_paths();
+	test_non_ascii_text();
 
 	return tap_done();
 }
