@@ -22,7 +22,9 @@
 #
 # BLS_MATRIX_LOCK=/tmp/bls-pg.lock holds that lock around a run on this
 # machine's own PostgreSQL (for a machine shared with others); BLS_SUITES
-# and FUZZ_SECONDS are passed on to test/run_tests.sh.
+# and FUZZ_SECONDS are passed on to test/run_tests.sh, and so is BLS_ASAN
+# (by default the sanitizer pass runs on 15 only: once is enough to catch
+# what it catches, and it doubles a version's time).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 root=${BLS_MATRIX_DIR:-/var/tmp/bls_fdw-matrix}
@@ -148,7 +150,9 @@ for v in "${versions[@]}"; do
 	suite=$(suite_of "$v")
 	log=$root/logs/pg$v.log
 	start=$(date +%s)
-	pass_env=(BLS_PG_VERSION="$v" ${BLS_SUITES:+BLS_SUITES="$BLS_SUITES"}
+	# the sanitizer pass once, on 15, unless BLS_ASAN says otherwise
+	asan=${BLS_ASAN:-$([ "$v" = 15 ] && echo 1 || echo 0)}
+	pass_env=(BLS_PG_VERSION="$v" BLS_ASAN="$asan" ${BLS_SUITES:+BLS_SUITES="$BLS_SUITES"}
 			  ${FUZZ_SECONDS:+FUZZ_SECONDS="$FUZZ_SECONDS"})
 	if on_host "$v"; then
 		where="on this machine"
