@@ -42,14 +42,6 @@ include $(PGXS)
 # Every object sees the shared structs; rebuild all when a header changes.
 $(filter %.o,$(OBJS)): $(wildcard $(srcdir)/src/*.h)
 
-# A VPATH build (pg_buildext's, in build-NN/) puts objects in its own src/.
-ifdef VPATH
-$(filter src/%.o,$(OBJS)): | vpath-objdir
-vpath-objdir:
-	$(MKDIR_P) src
-.PHONY: vpath-objdir
-endif
-
 # pg_regress runs under test/emulators.sh, which provides the emulators.
 pg_regress_bin := $(top_builddir)/src/test/regress/pg_regress
 pg_regress_installcheck := $(subst $(pg_regress_bin),$(srcdir)/test/emulators.sh run $(pg_regress_bin),$(pg_regress_installcheck))
