@@ -31,9 +31,13 @@ start() {
 	echo "export BLS_EMULATOR_URL=$BLS_EMULATOR_URL"
 
 	# the https emulator; if this fails, the security suite fails for want
-	# of its variables
-	local tls="$BLS_RUN_DIR/tls" port
-	if "$top/test/tls_setup.sh" "$tls" >"$BLS_RUN_DIR/tls.out" 2>&1 &&
+	# of its variables.  Its CA goes to a directory of its own in /tmp: the
+	# database server, another OS user, must read it, and $BLS_RUN_DIR may
+	# be under a private one (pgxn check unpacks into a mode-0700 directory).
+	local tls port
+	if tls=$(mktemp -d /tmp/bls-tls.XXXXXX) && chmod 755 "$tls" &&
+		echo "$tls" >"$BLS_RUN_DIR/tls.dir" &&
+		"$top/test/tls_setup.sh" "$tls" >"$BLS_RUN_DIR/tls.out" 2>&1 &&
 		BLS_EMULATOR_NAME=emulator-tls "$emulator" start --tasks 50 \
 			--tls-cert "$tls/server.pem" --tls-key "$tls/server-key.pem" >>"$BLS_RUN_DIR/tls.out" 2>&1; then
 		port=$(cat "$BLS_RUN_DIR/emulator-tls.port")
@@ -61,6 +65,10 @@ stop() {
 	if [ -s "$BLS_RUN_DIR/hang.pid" ]; then
 		kill "$(cat "$BLS_RUN_DIR/hang.pid")" 2>/dev/null
 		rm -f "$BLS_RUN_DIR/hang.pid"
+	fi
+	if [ -s "$BLS_RUN_DIR/tls.dir" ]; then
+		rm -rf "$(cat "$BLS_RUN_DIR/tls.dir")"
+		rm -f "$BLS_RUN_DIR/tls.dir"
 	fi
 	return 0
 }
