@@ -28,7 +28,8 @@ PGFILEDESC = "bls_fdw - foreign data wrapper for Baidu AI Cloud Log Service"
 PG_CPPFLAGS = -I$(srcdir)/src
 SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
-# Suites by topic; all of them talk to the emulator that test/run_tests.sh starts.
+# Suites by topic; all of them talk to the emulator, which "make installcheck"
+# starts and stops itself (test/emulators.sh), or takes from its caller.
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
 	lifecycle streaming collation encoding invalidation catalog writes logrecords \
 	logrecords_plan writes_forms ledger
@@ -42,3 +43,15 @@ include $(PGXS)
 
 # Every object sees the shared structs; rebuild all when a header changes.
 $(filter %.o,$(OBJS)): $(wildcard $(srcdir)/src/*.h)
+
+# pg_regress runs under test/emulators.sh, which provides the emulators.
+pg_regress_bin := $(top_builddir)/src/test/regress/pg_regress
+pg_regress_installcheck := $(subst $(pg_regress_bin),$(srcdir)/test/emulators.sh run $(pg_regress_bin),$(pg_regress_installcheck))
+
+# The PGXN distribution: the committed tree less what .gitattributes marks
+# export-ignore, named by META.json's version.
+DIST_VERSION = $(shell python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' $(srcdir)/META.json)
+dist:
+	git -C $(srcdir) archive --format=zip --prefix=$(EXTENSION)-$(DIST_VERSION)/ \
+		-o $(abspath $(EXTENSION)-$(DIST_VERSION).zip) HEAD
+.PHONY: dist

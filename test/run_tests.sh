@@ -69,6 +69,8 @@ run_tap warnings check_warnings
 run_tap unit make -s -C test/unit check
 run_tap unit-sanitize make -s -C test/unit check-sanitize
 run_tap fuzz test/fuzz_check.sh
+# META.json against the PGXN spec; its version is bls_fdw.control's
+run_tap meta python3 test/check_meta.py
 
 # the emulator's own unittest suite
 out="$BLS_RUN_DIR/emulator-selftest.out"
@@ -83,30 +85,11 @@ echo "emulator-selftest: $((ran - (bad < ran ? bad : ran))) passed, $bad failed"
 [ "$bad" -eq 0 ] || tail -30 "$out"
 fi
 
-# pg_regress suites against the emulator
-eval "$(scripts/emulator.sh start --tasks 1000 --seed 42)" || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
-trap 'scripts/emulator.sh stop; BLS_EMULATOR_NAME=emulator-tls scripts/emulator.sh stop; [ -s "$BLS_RUN_DIR/hang.pid" ] && kill "$(cat "$BLS_RUN_DIR/hang.pid")" 2>/dev/null' EXIT
-export BLS_EMULATOR_URL
-# a second emulator serving https with a throwaway CA, for the security suite;
-# if this fails, that suite fails for want of its variables
-tls="$BLS_RUN_DIR/tls"
-if test/tls_setup.sh "$tls" >"$BLS_RUN_DIR/tls.out" 2>&1 &&
-	BLS_EMULATOR_NAME=emulator-tls scripts/emulator.sh start --tasks 50 \
-		--tls-cert "$tls/server.pem" --tls-key "$tls/server-key.pem" >>"$BLS_RUN_DIR/tls.out" 2>&1; then
-	tls_port=$(cat "$BLS_RUN_DIR/emulator-tls.port")
-	export BLS_EMULATOR_TLS_URL=https://127.0.0.1:$tls_port
-	export BLS_EMULATOR_TLS_WRONG_HOST_URL=https://localhost:$tls_port  # the certificate names only 127.0.0.1
-	export BLS_TLS_CA=$tls/ca.pem BLS_TLS_OTHER_CA=$tls/other-ca.pem
-else
-	echo "TLS setup failed:"; cat "$BLS_RUN_DIR/tls.out"
-fi
-# a listener that accepts and never answers: an https endpoint on it stays
-# in the connect phase (TLS handshake), for the cancel suite
-rm -f "$BLS_RUN_DIR/hang.port"
-python3 test/hang_server.py --port-file "$BLS_RUN_DIR/hang.port" \
-	--pid-file "$BLS_RUN_DIR/hang.pid" >/dev/null 2>&1 &
-for _ in $(seq 1 50); do [ -s "$BLS_RUN_DIR/hang.port" ] && break; sleep 0.1; done
-export BLS_HANG_URL=https://127.0.0.1:$(cat "$BLS_RUN_DIR/hang.port" 2>/dev/null)
+# pg_regress suites against the emulators (make installcheck would start its
+# own; these stay up for check-secrets below)
+vars=$(test/emulators.sh start) || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+eval "$vars"
+trap 'test/emulators.sh stop' EXIT
 rm -f regression.diffs regression.out
 # pg_cron for the reporting suite: its jobs run in background workers in the
 # test database (no libpq connection, so no password needed)
