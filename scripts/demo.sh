@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set everything up and run the demo: install the dependencies, build and
 # install bls_fdw, start the BLS emulator on loopback and a throwaway
-# PostgreSQL 15 cluster, and run a few real queries (demo/demo.sql).
+# PostgreSQL cluster (scripts/pg-version.sh), and run a few real queries
+# (demo/demo.sql).
 #
 # To run the same queries against the real service instead, see README.md.
 set -euo pipefail
@@ -18,4 +19,4 @@ trap 'scripts/emulator.sh stop' EXIT
 export BLS_EMULATOR_URL
 echo "BLS emulator listening at $BLS_EMULATOR_URL"
 
-pg_virtualenv -t -v 15 psql -X --echo-queries -v ON_ERROR_STOP=1 -f demo/demo.sql
+pg_virtualenv -t -v "$(scripts/pg-version.sh)" psql -X --echo-queries -v ON_ERROR_STOP=1 -f demo/demo.sql
