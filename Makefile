@@ -29,7 +29,7 @@ SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
 # Suites by topic; all of them talk to the emulator that test/run_tests.sh starts.
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
-	lifecycle streaming collation encoding invalidation catalog writes logrecords
+	lifecycle streaming collation encoding invalidation catalog writes logrecords distrust
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build
