@@ -1181,6 +1181,8 @@ compute_values(ForeignScanState *node, BlsScanState *st)
 	MemoryContextReset(st->values_cxt);
 	oldcxt = MemoryContextSwitchTo(st->values_cxt);
 	st->sequences = bls_request_sequences(st->req, sets, &st->nparams);
+	/* a sequence's parameters, with the window: once, not per sequence */
+	st->params = palloc(sizeof(BlsParam) * (st->nparams + 2));
 	MemoryContextSwitchTo(oldcxt);
 	/* the path's parameter (the log store) must be a name: check all first */
 	if (st->path_param)
@@ -1235,9 +1237,11 @@ next_item(BlsScanState *st)
 			if (st->pager == NULL)
 				st->pager = bls_pager_create(st->scan_cxt, st->opts,
 											 st->req->resource, &st->stats);
+			/* an item two sequences list is returned once */
+			if (st->seq == 0)
+				bls_pager_begin_scan(st->pager,
+									 list_length(st->sequences) > 1);
 			/* the sequence's parameters, and the window if there is one */
-			st->params = MemoryContextAlloc(st->values_cxt,
-											sizeof(BlsParam) * (n + 2));
 			memcpy(st->params, list_nth(st->sequences, st->seq),
 				   sizeof(BlsParam) * n);
 			if (st->req->resource->window_field)
@@ -1271,7 +1275,11 @@ beyond_bound(const BlsScanBound *b, TimestampTz v)
 		: (b->plan->strict ? v >= bound : v > bound);
 }
 
-/* Does this row meet every bound, exactly? */
+/*
+ * Does this row meet every bound, exactly?  A row of a time window must
+ * have a time: the service found it in the window by its time, so a row
+ * without one is a malformed answer, not a row to drop.
+ */
 static bool
 in_window(BlsScanState *st, TupleTableSlot *slot)
 {
@@ -1280,7 +1288,22 @@ in_window(BlsScanState *st, TupleTableSlot *slot)
 		BlsScanBound *b = &st->bounds[i];
 		AttrNumber	attno = b->plan->attno;
 
-		if (b->isnull || slot->tts_isnull[attno - 1] ||
+		if (slot->tts_isnull[attno - 1])
+		{
+			int			page_no;
+			int			index;
+
+			bls_pager_position(st->pager, &page_no, &index);
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+					 errmsg("BLS returned a %s without a time for column \"%s\"",
+							st->req->resource->item_name,
+							get_attname(RelationGetRelid(st->rel), attno, false)),
+					 errdetail("Field \"%s\" of %s %d of page %d is missing, null or empty.",
+							   st->req->resource->window_field,
+							   st->req->resource->item_name, index + 1, page_no)));
+		}
+		if (b->isnull ||
 			beyond_bound(b, DatumGetTimestampTz(slot->tts_values[attno - 1])))
 			return false;
 	}

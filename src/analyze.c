@@ -267,11 +267,12 @@ bls_acquire_sample_rows(Relation relation, int elevel,
 	*totaldeadrows = 0;
 
 	ereport(elevel,
-			(errmsg("\"%s\": read %d of " INT64_FORMAT " pages of BLS server \"%s\", containing %.0f tasks; %d tasks in sample, %.0f estimated total tasks",
+			(errmsg("\"%s\": read %d of " INT64_FORMAT " pages of BLS server \"%s\", containing %.0f %ss; %d %ss in sample, %.0f estimated total %ss",
 					RelationGetRelationName(relation), pages_read,
 					npages >= 0 ? npages : (int64) pages_read,
-					opts->server_name, ss.samplerows, ss.numrows,
-					*totalrows)));
+					opts->server_name, ss.samplerows, ss.res->item_name,
+					ss.numrows, ss.res->item_name, *totalrows,
+					ss.res->item_name)));
 	MemoryContextDelete(tmp_cxt);
 	return ss.numrows;
 }

@@ -457,6 +457,7 @@ typedef struct BlsPager BlsPager;
 
 extern BlsPager *bls_pager_create(MemoryContext parent, const BlsOptions *opts,
 								  const BlsResource *res, BlsScanStats *stats);
+extern void bls_pager_begin_scan(BlsPager *pg, bool several);
 extern void bls_pager_begin(BlsPager *pg, const BlsParam *params, int nparams,
 							const char *order_by, const char *order,
 							int page_size, int64 limit, bool lazy);

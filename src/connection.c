@@ -27,7 +27,8 @@
  * caller holds a BlsHandle: a slot and the generation the slot had when the
  * request started.  Every release bumps the generation, so a handle that
  * outlived its request is recognized: using one is an ERROR, releasing one
- * does nothing.  A connection counts its users (pagers); it is closed, by
+ * does nothing.  A read released while under way is detached rather than
+ * stopped, so that its keep-alive connection survives.  A connection counts its users (pagers); it is closed, by
  * bls_disconnect_all() or after its server or user mapping changed, only
  * when it has none.  At the end of a top-level transaction no scan is left,
  * so any request still under way is stopped then.
@@ -127,6 +128,9 @@ typedef struct BlsTransfer
 	uint32		generation;		/* bumped by every release */
 	bool		in_use;			/* handed out by bls_request_start() */
 	bool		attached;		/* in the multi handle: under way */
+	bool		detached;		/* released while under way, and left to
+								 * finish with its body dropped (see
+								 * bls_request_release()) */
 	bool		done;			/* finished; result and response are valid */
 	CURLcode	result;
 	struct curl_slist *headers; /* of the attempt under way */
@@ -257,6 +261,7 @@ release_transfer(BlsConnection *conn, BlsTransfer *t)
 	t->target = t->path = t->query = t->body = NULL;
 	t->what = t->not_found_code = NULL;
 	t->in_use = false;
+	t->detached = false;
 	t->done = false;
 	t->opts = NULL;
 	t->stats = NULL;
@@ -300,9 +305,11 @@ close_invalidated(void)
 /*
  * At the end of a top-level transaction no scan is left (a WITH HOLD
  * cursor has been materialized by then): stop any request still under way,
- * so that nothing runs between transactions, and close connections whose
- * server or user mapping changed.  Scans whose memory is freed after this
- * find their handles stale, which a release ignores.
+ * so that nothing of a scan runs between transactions, and close
+ * connections whose server or user mapping changed.  Scans whose memory is
+ * freed after this find their handles stale, which a release ignores.
+ * Detached reads (see bls_request_release()) are left to finish: they have
+ * no owner, and their answer is dropped.
  */
 static void
 bls_xact_callback(XactEvent event, void *arg)
@@ -317,7 +324,8 @@ bls_xact_callback(XactEvent event, void *arg)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
 		for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
-			if (conn->xfers[i].in_use || conn->xfers[i].attached)
+			if (conn->xfers[i].in_use ||
+				(conn->xfers[i].attached && !conn->xfers[i].detached))
 				release_transfer(conn, &conn->xfers[i]);
 	close_invalidated();
 }
@@ -454,6 +462,15 @@ write_callback(char *data, size_t size, size_t nmemb, void *arg)
 {
 	BlsTransfer *t = (BlsTransfer *) arg;
 	size_t		n = size * nmemb;
+
+	if (t->detached)
+	{
+		/* nobody wants it: count it, to stay within the cap, and drop it */
+		if (t->len + n > t->max_len)
+			return 0;
+		t->len += n;
+		return n;
+	}
 
 	if (t->len + n > t->max_len)
 	{
@@ -709,6 +726,12 @@ collect_finished(BlsConnection *conn)
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
+		if (t->detached)
+		{
+			/* its connection, if intact, is back in the pool */
+			release_transfer(conn, t);
+			continue;
+		}
 		t->result = msg->data.result;
 		if (t->result == CURLE_OK)
 			curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
@@ -823,13 +846,21 @@ handle_transfer(BlsConnection *conn, BlsHandle h)
 	return t;
 }
 
-/* The index of a transfer of conn that is not in use, or -1. */
+/* The index of a transfer of conn that is free (a detached one only when no other is), or -1. */
 static int
-free_slot(const BlsConnection *conn)
+free_slot(BlsConnection *conn)
 {
 	for (int slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
-		if (!conn->xfers[slot].in_use)
+		if (!conn->xfers[slot].in_use && !conn->xfers[slot].detached)
 			return slot;
+	/* else the slot of a detached transfer, if it has not finished yet */
+	bls_connection_progress(conn);
+	for (int slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
+		if (!conn->xfers[slot].in_use)
+		{
+			release_transfer(conn, &conn->xfers[slot]);
+			return slot;
+		}
 	return -1;
 }
 
@@ -1114,9 +1145,17 @@ bls_request_may_have_acted(BlsConnection *conn, BlsHandle h)
 
 /*
  * bls_request_release
- *		Give back request h, stopping it if it is still under way.  A stale
- *		handle (its request already stopped) is ignored, so that this is safe
- *		in reset callbacks; never raises an error.
+ *		Give back request h.  A stale handle (its request already stopped)
+ *		is ignored, so that this is safe in reset callbacks; never raises an
+ *		error.
+ *
+ * A read still under way is not stopped but detached: it finishes in the
+ * background whenever the connection's transfers move, its body dropped,
+ * and its keep-alive connection goes back to the pool.  Stopping it would
+ * close that connection, and a scan stopped early (EXISTS, a cursor closed,
+ * a LIMIT above a join) would cost the next one new connections (TCP and
+ * TLS handshakes).  Its slot is taken back when needed.  A request that
+ * must not be applied twice is stopped: it is its caller's to report.
  */
 void
 bls_request_release(BlsConnection *conn, BlsHandle h)
@@ -1126,8 +1165,20 @@ bls_request_release(BlsConnection *conn, BlsHandle h)
 	if (h.slot < 0 || h.slot >= BLS_MAX_TRANSFERS)
 		return;
 	t = &conn->xfers[h.slot];
-	if (t->in_use && t->generation == h.generation)
-		release_transfer(conn, t);
+	if (!t->in_use || t->generation != h.generation)
+		return;
+	if (t->attached && !t->not_idempotent && !t->too_large &&
+		!t->out_of_memory)
+	{
+		t->in_use = false;
+		t->detached = true;
+		t->opts = NULL;
+		t->stats = NULL;
+		t->len = 0;
+		t->generation++;
+		return;
+	}
+	release_transfer(conn, t);
 }
 
 /*

@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -270,6 +272,63 @@ convert_error_callback(void *arg)
 #define EPOCH_MS_SHIFT \
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000)
 
+/*
+ * A time in milliseconds since 1970, as the text of a number (an integer,
+ * or with a fraction or an exponent), into *ts.  False if s is not a
+ * number; an ERROR naming the column if it is one out of range.
+ */
+static bool
+epoch_ms_text(const BlsColumn *col, const char *s, size_t len,
+			  TimestampTz *ts)
+{
+	char		buf[64];
+	char	   *end;
+	bool		ok;
+
+	if (len == 0 || len >= sizeof(buf) ||
+		strspn(s, "0123456789+-.eE") < len)
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	if (strspn(buf, "0123456789-") == len)
+	{
+		/* an integer: exactly, as a double may not hold it */
+		int64		ms = strtoi64(buf, &end, 10);
+
+		if (*end != '\0' || end == buf)
+			return false;
+		ok = errno == 0 &&
+			ms >= (MIN_TIMESTAMP / 1000) + EPOCH_MS_SHIFT &&
+			ms <= (END_TIMESTAMP / 1000) + EPOCH_MS_SHIFT - 1;
+		if (ok)
+			*ts = (TimestampTz) ((ms - EPOCH_MS_SHIFT) * 1000);
+	}
+	else
+	{
+		double		ms = strtod(buf, &end);
+		double		us;
+
+		if (*end != '\0' || end == buf)
+			return false;
+		us = (ms - (double) EPOCH_MS_SHIFT) * 1000.0;
+		/* no NaN or infinity, and in range before the cast */
+		ok = errno == 0 && us >= (double) MIN_TIMESTAMP &&
+			us < (double) END_TIMESTAMP;
+		if (ok)
+		{
+			*ts = (TimestampTz) rint(us);
+			ok = IS_VALID_TIMESTAMP(*ts);
+		}
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("BLS returned a time in milliseconds that is out of range for column \"%s\"",
+						col->attname)));
+	return true;
+}
+
 static Datum
 convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 {
@@ -302,6 +361,11 @@ convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 		if (col->kind == BLS_COL_TIMESTAMP)
 		{
 			int64_t		usecs;
+			TimestampTz ts;
+
+			/* milliseconds since 1970, written as a string */
+			if (col->epoch_ms && epoch_ms_text(col, s, len, &ts))
+				return TimestampTzGetDatum(ts);
 
 			/*
 			 * Fast path: BLS's own UTC form maps straight onto a timestamp
@@ -318,9 +382,17 @@ convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 	}
 	else if (type == BLS_JSON_NUMBER && col->epoch_ms)
 	{
-		/* milliseconds since 1970, an integer */
+		/* milliseconds since 1970, an integer (or with a fraction) */
 		TimestampTz ts;
 
+		if (!v->is_int)
+		{
+			size_t		tlen;
+			const char *text = bls_value_text(v, &tlen);
+
+			if (epoch_ms_text(col, text, tlen, &ts))
+				return TimestampTzGetDatum(ts);
+		}
 		if (!v->is_int ||
 			v->ival < (MIN_TIMESTAMP / 1000) + EPOCH_MS_SHIFT ||
 			v->ival > (END_TIMESTAMP / 1000) + EPOCH_MS_SHIFT - 1)

@@ -53,12 +53,25 @@
 /* Items read between two looks at the transfers read ahead. */
 #define BLS_PROGRESS_ITEMS	64
 
-/* A slot of the open-addressing set of a page's ids. */
+/* A slot of an open-addressing set of ids. */
 typedef struct BlsIdSlot
 {
 	const char *id;				/* a copy; NULL if the slot is free */
 	uint32		hash;
 } BlsIdSlot;
+
+/*
+ * A set of strings (item ids, markers), growing in its memory context.  A
+ * hash set: a sorted array cost a dozen string comparisons a row,
+ * measurably.
+ */
+typedef struct BlsIdSet
+{
+	BlsIdSlot  *slots;
+	uint32		mask;			/* number of slots - 1; 0 when none */
+	uint32		count;
+	MemoryContext cxt;
+} BlsIdSet;
 
 struct BlsPager
 {
@@ -82,8 +95,7 @@ struct BlsPager
 	MemoryContext page_cxt[2];
 	int			cur;			/* page_cxt holding the current page */
 	BlsPage    *page;			/* current page, or NULL before the first */
-	BlsIdSlot  *prev_ids;		/* hash set of the previous page's ids */
-	uint32		prev_mask;		/* its size - 1; 0 when empty */
+	BlsIdSet	prev_ids;		/* the previous page's ids */
 	char	  **page_ids;		/* ids of the current page's items so far */
 	int			npage_ids;
 	int			page_new;		/* items of the current page not seen before */
@@ -97,6 +109,33 @@ struct BlsPager
 	const char *marker;			/* names the page after the current one */
 	int64		received;		/* items of the sequence's pages so far */
 	bool		truncation_told;	/* a NOTICE said the result was cut */
+	MemoryContext marker_cxt;	/* the sequence's markers, reset by its end */
+	BlsIdSet	markers;		/* every marker the sequence was given */
+	int			empty_marked;	/* empty pages in a row that named a next */
+
+	/*
+	 * The scan that the sequences are part of (bls_pager_begin_scan()):
+	 * with several sequences, the ids of the items returned, so that an
+	 * item two sequences list is returned once; and whether the item the
+	 * pages name beside their list (the default project) was returned.
+	 */
+	MemoryContext scan_ids_cxt;
+	bool		across;			/* de-duplicate across sequences */
+	BlsIdSet	returned;
+	bool		default_done;	/* returned, or listed: not to be added */
+	char	   *default_returned;	/* its id once returned, in scan_ids_cxt */
+	bool		read_default;	/* bls_pager_next() read it last */
+	bool		in_scan;		/* bls_pager_begin_scan() was called */
+
+	/*
+	 * Reading ahead waits until the reader asks for the page's second item:
+	 * a scan stopped after one row (EXISTS, a semi-join) then leaves no
+	 * request to abandon.
+	 */
+	bool		ahead_due;
+	int			ahead_page_size;
+	int64		ahead_total;
+	size_t		ahead_bytes;
 
 	/* its requests: the one waited for, and the pages read ahead */
 	BlsHandle	current;
@@ -106,6 +145,68 @@ struct BlsPager
 	/* a one-off page of bls_pager_fetch() */
 	MemoryContext fetch_cxt;
 };
+
+static void
+idset_init(BlsIdSet *set, MemoryContext cxt)
+{
+	set->slots = NULL;
+	set->mask = 0;
+	set->count = 0;
+	set->cxt = cxt;
+}
+
+/* The slot of id (hash h) in set: its own, or the free one it would take. */
+static uint32
+idset_slot(const BlsIdSet *set, const char *id, uint32 h)
+{
+	uint32		j;
+
+	for (j = h & set->mask; set->slots[j].id != NULL; j = (j + 1) & set->mask)
+		if (set->slots[j].hash == h && strcmp(set->slots[j].id, id) == 0)
+			break;
+	return j;
+}
+
+/* Is id in set? */
+static bool
+idset_contains(const BlsIdSet *set, const char *id)
+{
+	if (set->count == 0)
+		return false;
+	return set->slots[idset_slot(set, id, hash_bytes((const unsigned char *) id,
+													 strlen(id)))].id != NULL;
+}
+
+/* Add a copy of id to set; false if it was there already. */
+static bool
+idset_add(BlsIdSet *set, const char *id)
+{
+	uint32		h = hash_bytes((const unsigned char *) id, strlen(id));
+	uint32		j;
+
+	/* keep at least half the slots free */
+	if ((set->count + 1) * 2 > set->mask + (set->slots ? 1 : 0))
+	{
+		BlsIdSlot  *old = set->slots;
+		uint32		oldsize = old ? set->mask + 1 : 0;
+		uint32		size = Max(16, oldsize * 2);
+
+		set->slots = MemoryContextAllocZero(set->cxt, sizeof(BlsIdSlot) * size);
+		set->mask = size - 1;
+		for (uint32 i = 0; i < oldsize; i++)
+			if (old[i].id != NULL)
+				set->slots[idset_slot(set, old[i].id, old[i].hash)] = old[i];
+		if (old)
+			pfree(old);
+	}
+	j = idset_slot(set, id, h);
+	if (set->slots[j].id != NULL)
+		return false;
+	set->slots[j].id = MemoryContextStrdup(set->cxt, id);
+	set->slots[j].hash = h;
+	set->count++;
+	return true;
+}
 
 /* Give back the requests and the connection; never raises an error. */
 static void
@@ -158,6 +259,13 @@ bls_pager_create(MemoryContext parent, const BlsOptions *opts,
 											ALLOCSET_DEFAULT_SIZES);
 	pg->fetch_cxt = AllocSetContextCreate(cxt, "bls_fdw page",
 										  ALLOCSET_DEFAULT_SIZES);
+	pg->marker_cxt = AllocSetContextCreate(cxt, "bls_fdw markers",
+										   ALLOCSET_SMALL_SIZES);
+	pg->scan_ids_cxt = AllocSetContextCreate(cxt, "bls_fdw returned ids",
+											 ALLOCSET_DEFAULT_SIZES);
+	idset_init(&pg->prev_ids, pg->page_cxt[0]);
+	idset_init(&pg->markers, pg->marker_cxt);
+	idset_init(&pg->returned, pg->scan_ids_cxt);
 	cb->func = pager_reset_callback;
 	cb->arg = pg;
 	MemoryContextRegisterResetCallback(cxt, cb);
@@ -202,9 +310,13 @@ bls_pager_end(BlsPager *pg)
 	}
 	MemoryContextReset(pg->page_cxt[0]);
 	MemoryContextReset(pg->page_cxt[1]);
+	MemoryContextReset(pg->marker_cxt);
 	pg->page = NULL;
-	pg->prev_ids = NULL;
-	pg->prev_mask = 0;
+	idset_init(&pg->prev_ids, pg->page_cxt[0]);
+	idset_init(&pg->markers, pg->marker_cxt);
+	pg->empty_marked = 0;
+	pg->read_default = false;
+	pg->ahead_due = false;
 	pg->page_ids = NULL;
 	pg->npage_ids = 0;
 	pg->page_new = 0;
@@ -214,6 +326,26 @@ bls_pager_end(BlsPager *pg)
 	pg->last_page = false;
 	pg->marker = NULL;
 	pg->received = 0;
+}
+
+/*
+ * bls_pager_begin_scan
+ *		The sequences begun from now on are one scan's: an item is returned
+ *		once by them, the item the pages name beside their list (the default
+ *		project) included.  With several sequences, that takes remembering
+ *		the id of every item returned; with one, a sequence de-duplicates
+ *		only what shifts from one page to the next.  Without this call every
+ *		sequence is a scan of its own.
+ */
+void
+bls_pager_begin_scan(BlsPager *pg, bool several)
+{
+	MemoryContextReset(pg->scan_ids_cxt);
+	idset_init(&pg->returned, pg->scan_ids_cxt);
+	pg->across = several && pg->res->paging == BLS_PAGING_NUMBER;
+	pg->default_done = false;
+	pg->default_returned = NULL;
+	pg->in_scan = true;
 }
 
 /*
@@ -246,6 +378,12 @@ bls_pager_begin(BlsPager *pg, const BlsParam *params, int nparams,
 	pg->limit = limit;
 	pg->lazy = lazy;
 	pg->stats->sequences++;
+	if (!pg->in_scan)
+	{
+		/* a scan of its own */
+		bls_pager_begin_scan(pg, false);
+		pg->in_scan = false;
+	}
 }
 
 /*
@@ -427,51 +565,15 @@ read_ahead(BlsPager *pg, int page_size, int64 total, size_t page_bytes)
 }
 
 /*
- * Remember the ids of the current page's items, to recognize them if they
- * shift onto the next page.  A hash set: a sorted array cost a dozen string
- * comparisons a row, measurably.
+ * Remember the ids of the current page's items, in the current memory
+ * context, to recognize them if they shift onto the next page.
  */
 static void
 remember_ids(BlsPager *pg)
 {
-	uint32		size = 16;
-
-	pg->prev_ids = NULL;
-	pg->prev_mask = 0;
-	if (pg->npage_ids == 0)
-		return;
-	while (size < (uint32) pg->npage_ids * 2)
-		size <<= 1;
-	pg->prev_ids = palloc0(sizeof(BlsIdSlot) * size);
-	pg->prev_mask = size - 1;
+	idset_init(&pg->prev_ids, CurrentMemoryContext);
 	for (int i = 0; i < pg->npage_ids; i++)
-	{
-		const char *u = pg->page_ids[i];
-		uint32		h = hash_bytes((const unsigned char *) u, strlen(u));
-		uint32		j;
-
-		for (j = h & pg->prev_mask; pg->prev_ids[j].id != NULL;
-			 j = (j + 1) & pg->prev_mask)
-			;
-		pg->prev_ids[j].id = pstrdup(u);
-		pg->prev_ids[j].hash = h;
-	}
-}
-
-/* Was id on the previous page? */
-static bool
-seen_before(BlsPager *pg, const char *id)
-{
-	uint32		h;
-
-	if (pg->prev_mask == 0)
-		return false;
-	h = hash_bytes((const unsigned char *) id, strlen(id));
-	for (uint32 j = h & pg->prev_mask; pg->prev_ids[j].id != NULL;
-		 j = (j + 1) & pg->prev_mask)
-		if (pg->prev_ids[j].hash == h && strcmp(pg->prev_ids[j].id, id) == 0)
-			return true;
-	return false;
+		(void) idset_add(&pg->prev_ids, pg->page_ids[i]);
 }
 
 /*
@@ -497,6 +599,62 @@ void
 bls_pager_refuse(BlsPager *pg)
 {
 	pg->received--;
+}
+
+/*
+ * A sequence reached BLS_MAX_PAGES_PER_SEQUENCE pages: an ERROR whose hint
+ * names what can help this table.
+ */
+static void
+report_page_cap(BlsPager *pg)
+{
+	int			max = pg->res->max_page_size > 0 ? pg->res->max_page_size :
+		BLS_MAX_PAGE_SIZE;
+
+	if (pg->opts->page_size < max)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("BLS server \"%s\" served more than %d pages for one request",
+						pg->opts->server_name, BLS_MAX_PAGES_PER_SEQUENCE),
+				 errhint("Raise the option page_size of the foreign table or its server (now %d, at most %d for %ss), or narrow the query.",
+						 pg->opts->page_size, max, pg->res->item_name)));
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg("BLS server \"%s\" served more than %d pages for one request",
+					pg->opts->server_name, BLS_MAX_PAGES_PER_SEQUENCE),
+			 errhint(pg->res->window_field ?
+					 "The option page_size is at its maximum (%d): narrow the time window or the query." :
+					 "The option page_size is at its maximum (%d): narrow the query.",
+					 max)));
+}
+
+/*
+ * Check a marker page: a service whose markers lead back to a page already
+ * read, or that serves empty pages naming a next one, would be paged
+ * forever (up to BLS_MAX_PAGES_PER_SEQUENCE).  Remembers the page's marker.
+ */
+static void
+check_marker_page(BlsPager *pg, const BlsPage *page, int page_no,
+				  const char *request_id)
+{
+	if (page->next_marker == NULL)
+		return;
+	if (!idset_add(&pg->markers, page->next_marker))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("BLS server \"%s\" returned a marker it had returned before",
+						pg->opts->server_name),
+				 errdetail("Page %d named as the next page one that the request had read already: the service's markers form a cycle; request id \"%s\".",
+						   page_no, bls_printable(request_id, 80))));
+	pg->empty_marked = page->ntasks == 0 ? pg->empty_marked + 1 : 0;
+	if (pg->empty_marked >= 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("BLS server \"%s\" returned empty pages that name a next page",
+						pg->opts->server_name),
+				 errdetail("Pages %d and %d held no %ss but named a next page; request id \"%s\".",
+						   page_no - 1, page_no, pg->res->item_name,
+						   bls_printable(request_id, 80))));
 }
 
 /*
@@ -536,11 +694,7 @@ fetch_next_page(BlsPager *pg)
 						   pg->page_no, pg->page_no - 1),
 				 errhint("More than a page of items may also have been added while the scan read; rerun the query, or raise page_size.")));
 	if (page_no > BLS_MAX_PAGES_PER_SEQUENCE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("BLS server \"%s\" served more than %d pages for one request",
-						pg->opts->server_name, BLS_MAX_PAGES_PER_SEQUENCE),
-				 errhint("Raise page_size, or narrow the query.")));
+		report_page_cap(pg);
 
 	ensure_connection(pg);
 	MemoryContextReset(cxt);
@@ -605,38 +759,57 @@ fetch_next_page(BlsPager *pg)
 	/* the requests read ahead are built in the page's context, and go with it */
 	if (pg->res->paging == BLS_PAGING_MARKER)
 	{
-		/* a service that names the page it just served would loop */
-		if (page->next_marker && pg->marker && page_no > 1 &&
-			strcmp(page->next_marker, pg->marker) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("BLS server \"%s\" returned the marker it was given",
-							pg->opts->server_name),
-					 errdetail("Page %d named itself as the next page; request id \"%s\".",
-							   page_no, bls_printable(request_id, 80))));
+		check_marker_page(pg, page, page_no, request_id);
 		pg->received += page->ntasks;
-		if (!marker_sequence_done(pg) && pg->opts->readahead > 0 && !pg->lazy)
-		{
-			/* the next page is known now: ask for it while this one is read */
-			BlsHandle	h;
-
-			pg->marker = page->next_marker;
-			h = start_page(pg, page_no + 1, true);
-			if (h.slot >= 0)
-				pg->pending[pg->npending++] = h;
-		}
+		/* the next page is known now: ask for it while this one is read */
+		pg->ahead_due = !marker_sequence_done(pg) && pg->opts->readahead > 0 &&
+			!pg->lazy;
 	}
 	else
 	{
+		/* more items than asked for: the pages would not line up */
+		if (!lookup && page->ntasks > pg->page_size)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("BLS server \"%s\" returned more %ss than asked for",
+							pg->opts->server_name, pg->res->item_name),
+					 errdetail("Page %d holds %d %ss; %d were asked for. Request id \"%s\".",
+							   page_no, page->ntasks, pg->res->item_name,
+							   pg->page_size, bls_printable(request_id, 80))));
 		page_size = bls_page_effective_size(page, pg->page_size);
 		/* an item described by its id is all there is */
 		pg->last_page = lookup || bls_page_is_last(page, page_no, pg->page_size);
-		if (!pg->last_page)
-			read_ahead(pg, page_size, page->total, bytes);
+		pg->ahead_due = !pg->last_page;
+		pg->ahead_page_size = page_size;
+		pg->ahead_total = page->total;
+		pg->ahead_bytes = bytes;
 	}
 	MemoryContextSwitchTo(oldcxt);
+}
 
-	/* send what was read ahead now, not when it is waited for */
+/*
+ * Request the pages after the current one, as the sequence reads ahead,
+ * and send them now, not when they are waited for.  The requests are built
+ * in the current page's context, and go with it.
+ */
+static void
+start_readahead(BlsPager *pg)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(pg->page_cxt[pg->cur]);
+
+	pg->ahead_due = false;
+	if (pg->res->paging == BLS_PAGING_MARKER)
+	{
+		BlsHandle	h;
+
+		pg->marker = pg->page->next_marker;
+		h = start_page(pg, pg->page_no + 1, true);
+		if (h.slot >= 0)
+			pg->pending[pg->npending++] = h;
+	}
+	else
+		read_ahead(pg, pg->ahead_page_size, pg->ahead_total, pg->ahead_bytes);
+	MemoryContextSwitchTo(oldcxt);
 	if (pg->npending > 0)
 		bls_connection_progress(pg->conn);
 }
@@ -644,12 +817,14 @@ fetch_next_page(BlsPager *pg)
 /*
  * bls_page_effective_size
  *		The page size the service used for page: it may serve fewer per page
- *		than asked (asked), and then says how many.
+ *		than asked (asked), and then says how many.  One that says more than
+ *		asked is not believed: a page of asked items, or fewer, would then
+ *		look short, and end the scan early.
  */
 int
 bls_page_effective_size(const BlsPage *page, int asked)
 {
-	return page->page_size > 0 ? page->page_size : asked;
+	return page->page_size > 0 ? Min(page->page_size, asked) : asked;
 }
 
 /*
@@ -709,15 +884,92 @@ item_id(const BlsFields *fields, const int id_keys[2], MemoryContext cxt)
 }
 
 /*
+ * May the current page's default object (the default project) still be
+ * returned?  Not when the scan returned it or its list had it already.
+ */
+static bool
+default_pending(BlsPager *pg)
+{
+	return pg->res->default_flag != NULL && !pg->default_done &&
+		pg->page != NULL && pg->page->default_id != NULL &&
+		pg->default_returned == NULL;
+}
+
+/*
+ * Does the default object come before the item in fields, in the order the
+ * sequence asked for?  Compared by the sort field, whose values are times
+ * in one UTC form or names, both ordered by their bytes, as the service
+ * orders them.  False when that cannot be told: the object then comes
+ * after the list.
+ */
+static bool
+default_comes_first(BlsPager *pg, const BlsFields *fields)
+{
+	const char *order_by = pg->order_by ? pg->order_by : pg->res->default_order_by;
+	const char *order = pg->order ? pg->order : pg->res->default_order;
+	const BlsSortDef *sort = NULL;
+	const BlsValue *v = NULL;
+	const char *d;
+	size_t		dlen;
+	int			cmp;
+
+	if (order_by == NULL)
+		return false;
+	for (int i = 0; i < pg->res->nsorts; i++)
+		if (strcmp(pg->res->sorts[i].order_by, order_by) == 0)
+			sort = &pg->res->sorts[i];
+	if (sort == NULL)
+		return false;
+	for (int k = 0; k < fields->nkeys; k++)
+		if (strcmp(fields->keys[k], sort->field) == 0)
+			v = &fields->values[k];
+	d = bls_page_default_string(pg->page, sort->field, &dlen);
+	if (v == NULL || v->type != BLS_JSON_STRING || d == NULL)
+		return false;
+	cmp = memcmp(d, v->str, Min(dlen, v->len));
+	if (cmp == 0)
+		cmp = (dlen > v->len) - (dlen < v->len);
+	return order && strcmp(order, "asc") == 0 ? cmp < 0 : cmp > 0;
+}
+
+/*
+ * Return the page's default object as the next item: ListProject may name
+ * the default project only beside its list.  False if it is not pending.
+ */
+static bool
+next_default(BlsPager *pg, BlsFields *fields, const int id_keys[2])
+{
+	char	   *id;
+
+	if (!default_pending(pg) || !bls_page_read_default(pg->page, fields))
+		return false;
+	pg->default_done = true;
+	pg->read_default = true;
+	id = item_id(fields, id_keys, pg->scan_ids_cxt);
+	if (id == NULL || strcmp(id, pg->page->default_id) != 0)
+		return false;			/* not an item like the others: leave it */
+	if (pg->across && !idset_add(&pg->returned, id))
+		return false;
+	pg->default_returned = id;
+	return true;
+}
+
+/*
  * bls_pager_next
- *		Read the next item of the sequence not returned before into fields
+ *		Read the next item of the scan not returned before into fields
  *		(id_keys are the indexes of the resource's id fields in it, the
  *		second -1 if none); false when the sequence is done.  The values are
  *		valid until the next call.
+ *
+ * An item is skipped if it was on the page before (it shifted), or, in a
+ * scan of several sequences, if an earlier sequence returned it.  The item
+ * the pages name beside their list (the default project) is returned once
+ * per scan: where the list has it, else where the order puts it, or last.
  */
 bool
 bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 {
+	pg->read_default = false;
 	for (;;)
 	{
 		char	   *id;
@@ -727,29 +979,53 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 			if (pg->page != NULL &&
 				(pg->res->paging == BLS_PAGING_MARKER
 				 ? marker_sequence_done(pg) : pg->last_page))
-				return false;
+				return next_default(pg, fields, id_keys);
 			fetch_next_page(pg);
 			continue;
 		}
+		/* the caller wants a second item: it may want the next page too */
+		if (pg->ahead_due && pg->next_item > 0)
+			start_readahead(pg);
 
 		if (!bls_page_read_task(pg->page, pg->next_item, fields))
 			report_page_error(BLS_PARSE_NOT_JSON, pg->page, pg->page_request_id,
 							  pg->opts);
+		if (default_pending(pg) && default_comes_first(pg, fields))
+		{
+			if (next_default(pg, fields, id_keys))
+				return true;	/* the item is read again at the next call */
+			continue;			/* fields were overwritten: read it again */
+		}
 		pg->next_item++;
 		/* let the pages read ahead arrive meanwhile */
 		if (pg->npending > 0 && pg->next_item % BLS_PROGRESS_ITEMS == 0)
 			bls_connection_progress(pg->conn);
+
+		/* marker pages do not shift: nothing to de-duplicate */
+		if (pg->res->paging == BLS_PAGING_MARKER)
+			return true;
 		id = item_id(fields, id_keys, pg->page_cxt[pg->cur]);
-		if (id != NULL)
+		if (id == NULL)
 		{
-			pg->page_ids[pg->npage_ids++] = id;
-			if (seen_before(pg, id))
-			{
-				pg->stats->duplicates++;
-				continue;
-			}
+			pg->page_new++;
+			return true;
 		}
+		pg->page_ids[pg->npage_ids++] = id;
+		if (idset_contains(&pg->prev_ids, id))
+		{
+			pg->stats->duplicates++;
+			continue;
+		}
+		/* new to the sequence, whether or not the scan returned it */
 		pg->page_new++;
+		if ((pg->default_returned && strcmp(id, pg->default_returned) == 0) ||
+			(pg->across && !idset_add(&pg->returned, id)))
+		{
+			pg->stats->duplicates++;
+			continue;
+		}
+		if (pg->page->default_id && strcmp(id, pg->page->default_id) == 0)
+			pg->default_done = true;
 		return true;
 	}
 }

@@ -935,6 +935,7 @@ read_default(json_object *obj, const BlsPageShape *shape, BlsPage *page)
 		snprintf(page->error, sizeof(page->error), "Out of memory.");
 		return BLS_PARSE_NOMEM;
 	}
+	page->default_obj = def;
 	return BLS_PARSE_OK;
 }
 
@@ -1545,6 +1546,7 @@ fail:
 	free_columns(page);
 	free(page->default_id);
 	page->default_id = NULL;
+	page->default_obj = NULL;
 	page->root = NULL;
 	page->tasks = NULL;
 	page->ntasks = 0;
@@ -1561,6 +1563,7 @@ bls_page_free(BlsPage *page)
 		json_object_put(page->root);
 	free(page->default_id);
 	page->default_id = NULL;
+	page->default_obj = NULL;
 	page->root = NULL;
 	page->tasks = NULL;
 	page->ntasks = 0;
@@ -2626,6 +2629,22 @@ read_row(BlsPage *page, int i, BlsFields *f, TextBuf *b, bool keep)
 	return ok;
 }
 
+/* Read the fields of an item that json-c parsed. */
+static void
+read_object(json_object *obj, BlsFields *fields)
+{
+	fields->type = bls_json_type(obj);
+	for (int k = 0; k < fields->nkeys; k++)
+	{
+		json_object *v = bls_task_field(obj, fields->keys[k]);
+
+		if (v != NULL)
+			value_from_json(v, &fields->values[k]);
+		else
+			memset(&fields->values[k], 0, sizeof(BlsValue));
+	}
+}
+
 /*
  * bls_page_read_task
  *		Read the i'th task's fields into *fields.
@@ -2684,17 +2703,47 @@ bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
 		return false;
 	if (page->text != NULL)
 		page->read_json = i + 1;
-	fields->type = bls_json_type(task);
-	for (int k = 0; k < fields->nkeys; k++)
-	{
-		json_object *v = bls_task_field(task, fields->keys[k]);
-
-		if (v != NULL)
-			value_from_json(v, &fields->values[k]);
-		else
-			memset(&fields->values[k], 0, sizeof(BlsValue));
-	}
+	read_object(task, fields);
 	return true;
+}
+
+/*
+ * bls_page_read_default
+ *		Read the object the page names beside its list (the default
+ *		project) into fields, as bls_page_read_task() reads an item.  False
+ *		if the page names none.
+ */
+bool
+bls_page_read_default(BlsPage *page, BlsFields *fields)
+{
+	json_object *obj = page->default_obj;
+
+	release_read(page);
+	if (obj == NULL)
+		return false;
+	fields->row_json = NULL;
+	fields->row_json_len = 0;
+	read_object(obj, fields);
+	return true;
+}
+
+/*
+ * bls_page_default_string
+ *		The string member key of the page's default object, its length in
+ *		*len; NULL if there is no such object or member, or it is not a
+ *		string.  Valid until the page is freed.
+ */
+const char *
+bls_page_default_string(const BlsPage *page, const char *key, size_t *len)
+{
+	json_object *v;
+
+	if (page->default_obj == NULL ||
+		!json_object_object_get_ex(page->default_obj, key, &v) ||
+		!json_object_is_type(v, json_type_string))
+		return NULL;
+	*len = (size_t) json_object_get_string_len(v);
+	return json_object_get_string(v);
 }
 
 /*

@@ -134,6 +134,7 @@ typedef struct BlsPage
 	int			page_size;		/* effective page size; 0 when absent */
 	char	   *default_id;		/* malloc'd id of the shape's default
 								 * object, or NULL when absent */
+	BlsJson    *default_obj;	/* that object, borrowed from root */
 	const char *code;			/* service code/message/requestId, or NULL */
 	const char *message;
 	const char *request_id;
@@ -233,6 +234,9 @@ extern BlsJson *bls_page_task(BlsPage *page, int i);
 extern void bls_page_task_done(BlsPage *page, int i);
 extern void bls_fields_reset(BlsFields *fields);
 extern bool bls_page_read_task(BlsPage *page, int i, BlsFields *fields);
+extern bool bls_page_read_default(BlsPage *page, BlsFields *fields);
+extern const char *bls_page_default_string(const BlsPage *page,
+										   const char *key, size_t *len);
 extern const char *bls_value_text(const BlsValue *v, size_t *len);
 extern char *bls_page_row_json(BlsPage *page, int i, size_t *len);
 extern BlsJson *bls_task_field(BlsJson *task, const char *key);

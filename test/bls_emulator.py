@@ -586,7 +586,8 @@ FAULT_TYPES = {
     "truncated", "malformed", "html", "empty", "not_object", "missing_result",
     "missing_tasks", "tasks_not_array", "task_not_object", "wrong_type", "invalid_utf8",
     "total", "insert_head", "oversize", "extra_fields", "null_fields", "missing_fields",
-    "respelled", "ignore_page_no", "repeat_marker",
+    "respelled", "ignore_page_no", "repeat_marker", "page_size", "marker_cycle",
+    "empty_marked",
 }
 FAULT_TYPES_DOC = """Faults: POST /_emulator/faults with one JSON object or a list of them,
 or `bls_emulator.py ctl fault JSON`.  Queued in order; each POST to the list
@@ -660,6 +661,13 @@ Page faults (a successful page, altered):
                    {"type":"ignore_page_no","count":-1}
   repeat_marker    (QueryLogRecord) a page asked for with a marker names
                    that same marker as its nextMarker: a service that loops
+  page_size        "pageSize" set to value (1000), whatever was asked for: a
+                   service that echoes a larger page size than it serves
+  marker_cycle     (QueryLogRecord; use count -1) the first marker asked for
+                   is named again as nextMarker by every page asked for with
+                   another marker: a cycle of two pages, A -> B -> A ...
+  empty_marked     (QueryLogRecord) a page with no rows that still names its
+                   nextMarker (a fresh one)
 
 Data faults:
   insert_head      n (1) new tasks of project ("default") and logStoreName
@@ -680,7 +688,7 @@ CreateDownloadTask and DeleteDownloadTask (field created / deleted):
 RESULT_FAULTS = frozenset((
     "missing_result", "missing_tasks", "tasks_not_array", "task_not_object",
     "wrong_type", "null_fields", "missing_fields", "invalid_utf8", "total",
-    "extra_fields", "respelled", "oversize", "ignore_page_no",
+    "extra_fields", "respelled", "oversize", "ignore_page_no", "page_size",
 ))
 
 HTTP_DEFAULT_CODES = {
@@ -778,13 +786,15 @@ _ITEM_FAULTS = frozenset((
     "wrong_type", "invalid_utf8", "extra_fields", "null_fields", "missing_fields",
     "respelled", "oversize"))
 _LIST_FAULTS = frozenset((
-    "missing_result", "missing_tasks", "tasks_not_array", "task_not_object", "total"))
+    "missing_result", "missing_tasks", "tasks_not_array", "task_not_object", "total",
+    "page_size"))
 _DOWNLOAD_TASK_FAULTS = frozenset((
     "http", "success_false", "drop", "delay_headers", "malformed", "html", "empty",
     "not_object", "truncated", "extra_fields"))
 # QueryLogRecord: see "Log records"
 _LOGRECORD_FAULTS = _TRANSPORT_FAULTS | _ITEM_FAULTS.difference(("respelled",)) | \
-    _LIST_FAULTS.difference(("total",)) | {"repeat_marker"}
+    _LIST_FAULTS.difference(("total", "page_size")) | {"repeat_marker", "marker_cycle",
+                                                       "empty_marked"}
 CALL_FAULT_TYPES = {
     LIST_CALL: None,
     "CreateDownloadTask": _DOWNLOAD_TASK_FAULTS,
@@ -981,6 +991,9 @@ class State:
         self.log_seq = 0
         self.request_counter = 0
         self.list_conns = set()
+        # TCP connections accepted since the reset that carried API requests
+        self.conn_base = getattr(self, "conn_counter", 0)
+        self.new_conns = set()
         self.calls = dict.fromkeys(CALL_FAULT_TYPES, 0)  # logged requests per call
         self.config = dict(self.initial_config)
         self.dl.reset_locked()
@@ -1087,8 +1100,9 @@ class State:
                     f["count"] -= 1
                     if f["count"] == 0:
                         del self.faults[i]
-                # count < 0: applies forever (until reset)
-                return dict(f)
+                # count < 0: applies forever (until reset); marker_cycle
+                # keeps what it saw in the queued fault itself
+                return f if f["type"] == "marker_cycle" else dict(f)
             return None
 
     def answer_ticket(self):
@@ -1118,6 +1132,8 @@ class State:
             for j in range(pos, len(self.log)):
                 self.log[j]["seq"] = first + (j - pos)
             self.list_conns.add(entry["conn_id"])
+            if entry["conn_id"] > self.conn_base:
+                self.new_conns.add(entry["conn_id"])
             call = entry.setdefault("call", LIST_CALL)
             self.calls[call] = self.calls.get(call, 0) + 1
             if call == LIST_CALL:
@@ -1421,6 +1437,8 @@ def apply_result_fault(f, page):
         page.tasks = [b.replace(enc, b"bad\xc3\x28bytes\xff") for b in ts]
     elif t == "total":
         page.set_item("total", jbytes(f.get("value", 0)))
+    elif t == "page_size":
+        page.set_item("pageSize", jbytes(f.get("value", 1000)))
     elif t == "extra_fields":
         page.items.insert(0, ("_emulatorExtra", b'{"nested":[1,{"a":null}],"s":"x"}'))
         page.items.append(("nextMarker", b"null"))
@@ -1451,7 +1469,11 @@ def apply_result_fault(f, page):
 # Decisions where bls-api.md is silent:
 # - ListProject lists the default project in `projects` too, where the
 #   filters, order and page put it; `result.default` is always the default
-#   project, filtered or not.  `top` does not change the order.
+#   project, filtered or not.  `top` does not change the order.  Config
+#   project_default_listed false gives it only beside the list (`default`),
+#   the other reading of the API.
+# - Config logstore_project_match "substring" makes ListLogStore's `project`
+#   a case-sensitive substring of the project name, as a fuzzy filter.
 # - name / description / namePattern match as case-insensitive substrings
 #   (str.lower); ListLogStore's `project` is an exact name.  Without
 #   `project`, ListLogStore lists the log stores of every project (config
@@ -1483,7 +1505,8 @@ PROJECT_ORDER_BY = {"createdAt": "createdTime", "updatedAt": "updatedTime", "nam
 LOGSTORE_ORDER_BY = {"creationDateTime": "creationDateTime",
                      "lastModifiedTime": "lastModifiedTime", "name": "logStoreName"}
 
-CATALOG_CONFIG_DEFAULTS = {"project_total_key": "total", "logstore_default_project": None}
+CATALOG_CONFIG_DEFAULTS = {"project_total_key": "total", "logstore_default_project": None,
+                           "project_default_listed": True, "logstore_project_match": "exact"}
 
 # name, description, top, createdTime, updatedTime
 CATALOG_PROJECTS = (
@@ -1588,6 +1611,12 @@ def check_catalog_config(key, value):
     elif key == "logstore_default_project":
         if value is not None and (not isinstance(value, str) or not value):
             raise ValueError("logstore_default_project must be a project name or null")
+    elif key == "project_default_listed":
+        if not isinstance(value, bool):
+            raise ValueError("project_default_listed must be true or false")
+    elif key == "logstore_project_match":
+        if value not in ("exact", "substring"):
+            raise ValueError("logstore_project_match must be exact or substring")
 
 
 def catalog_call(path):
@@ -1637,9 +1666,10 @@ class Catalog:
             for name, desc, top, ct, ut in CATALOG_PROJECTS]
         self.default = next(p for p in self.projects if p["name"] == "default")
 
-    def list_projects(self, name_kw, desc_kw, order_by, order):
+    def list_projects(self, name_kw, desc_kw, order_by, order, with_default=True):
         """Every matching project in the asked order."""
-        rows = self.projects
+        rows = self.projects if with_default else [p for p in self.projects
+                                                   if p is not self.default]
         if name_kw is not None:
             kw = name_kw.lower()
             rows = [p for p in rows if kw in p["name"].lower()]
@@ -1655,11 +1685,12 @@ class Catalog:
             rows.reverse()
         return rows
 
-    def list_stores(self, project, name_kw, order_by, order):
+    def list_stores(self, project, name_kw, order_by, order, substring=False):
         """Every matching log store in the asked order."""
         rows = self.stores
         if project is not None:
-            rows = [s for s in rows if s["project"] == project]
+            rows = [s for s in rows
+                    if (project in s["project"] if substring else s["project"] == project)]
         if name_kw is not None:
             kw = name_kw.lower()
             rows = [s for s in rows if kw in s["logStoreName"].lower()]
@@ -1789,7 +1820,8 @@ def catalog_answer(call, catalog, path, query, body, cfg):
             raise AuthError(400, "MalformedJSON", "request body must be a JSON object")
         name, desc, order_by, order, pno, psize = validate_project_body(obj)
         eff = min(psize, cfg["max_page_size"])
-        rows = catalog.list_projects(name, desc, order_by, order)
+        rows = catalog.list_projects(name, desc, order_by, order,
+                                     cfg.get("project_default_listed", True))
         off = (pno - 1) * eff
         total_key = cfg.get("project_total_key", "total")
         head = [("order", jbytes(order)), ("orderBy", jbytes(order_by)),
@@ -1803,7 +1835,8 @@ def catalog_answer(call, catalog, path, query, body, cfg):
         if project is None:
             project = cfg.get("logstore_default_project")
         eff = min(psize, cfg["max_page_size"])
-        rows = catalog.list_stores(project, pattern, order_by, order)
+        rows = catalog.list_stores(project, pattern, order_by, order,
+                                   cfg.get("logstore_project_match") == "substring")
         off = (pno - 1) * eff
         head = [("order", jbytes(order)), ("orderBy", jbytes(order_by)),
                 ("pageNo", jbytes(pno)), ("pageSize", jbytes(eff)),
@@ -1866,6 +1899,8 @@ def apply_catalog_fault(f, ans):
         ans.items = items
     elif t == "total":
         ans.set_head(ans.total_key, jbytes(f.get("value", 0)))
+    elif t == "page_size":
+        ans.set_head("pageSize", jbytes(f.get("value", 1000)))
     elif t == "wrong_type":
         field = f.get("field", "logStoreCount" if ans.call == "ListProject" else "retention")
         value = f.get("value", "many")
@@ -3091,6 +3126,14 @@ def apply_logrecord_fault(f, doc, marker=None):
     elif t == "repeat_marker":
         if marker:
             doc["nextMarker"] = marker
+    elif t == "marker_cycle":
+        # the fault is one dict for all the requests it hits: it remembers
+        if marker:
+            first = f.setdefault("_first_marker", marker)
+            if marker != first:
+                doc["nextMarker"] = first
+    elif t == "empty_marked":
+        rs["rows"] = []
     elif t == "oversize":
         want = int(f.get("bytes", 1 << 20))
         cur = len(jbytes(doc)) + len(b'"_padding":"",')
@@ -3468,7 +3511,8 @@ class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandl
                 ok()
             elif cmd == "connections" and m == "GET":
                 with STATE.lock:
-                    ok({"connections": len(STATE.list_conns)})
+                    ok({"connections": len(STATE.list_conns),
+                        "accepted": len(STATE.new_conns)})
             elif cmd == "tasks" and m == "GET":
                 with STATE.lock:
                     idx = STATE.get_index(None, None, "createdTime", "desc")
@@ -3751,8 +3795,8 @@ def _ctl_download(base, cmd, arg, out):
 
 def ctl(argv):
     cmds = ("reset", "fault", "faults", "config", "log", "log-clear", "count", "gzipped",
-            "connections", "tasks", "stats", "wait-ready", "requests", "projects",
-            "logstores") + DOWNLOAD_CTL
+            "connections", "accepted", "tasks", "stats", "wait-ready", "requests",
+            "projects", "logstores") + DOWNLOAD_CTL
     if not argv or argv[0] not in cmds:
         sys.stderr.write("usage: bls_emulator.py ctl {%s} [ARG]\n" % "|".join(cmds))
         return 2
@@ -3799,9 +3843,10 @@ def ctl(argv):
             else:
                 for e in entries:
                     out.write("%d %s\n" % (e["status"], canonical_body(e["body"])))
-        elif cmd == "connections":
-            out.write("%d\n" % json.loads(_ctl_request(base, "GET", "connections"))[
-                "connections"])
+        elif cmd in ("connections", "accepted"):
+            # connections: that served API requests since the last reset;
+            # accepted: those of them opened since then
+            out.write("%d\n" % json.loads(_ctl_request(base, "GET", "connections"))[cmd])
         elif cmd == "tasks":
             sys.stdout.buffer.write(_ctl_request(base, "GET", "tasks", timeout=600))
         elif cmd == "requests":

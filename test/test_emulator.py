@@ -253,6 +253,17 @@ class EmulatorTest(unittest.TestCase):
         self.page({"pageNo": 3})
         self.assertEqual(self.ctl("connections").stdout, "2\n")
         self.assertEqual(self.ctl("count").stdout, "3\n")
+        # accepted: connections opened since the reset; one kept from before
+        # it is not counted (nor are the ctl's own)
+        self.assertEqual(self.ctl("accepted").stdout, "2\n")
+        c = self.conn()
+        self.page({"pageNo": 1}, conn=c)
+        self.ctl("reset")
+        self.page({"pageNo": 1}, conn=c)
+        self.assertEqual(self.ctl("accepted").stdout, "0\n")
+        self.page({"pageNo": 2})
+        self.assertEqual(self.ctl("accepted").stdout, "1\n")
+        c.close()
         stats = json.loads(self.ctl("stats").stdout)
         self.assertIn("cpu_seconds", stats)
 
@@ -803,6 +814,36 @@ class CatalogTest(unittest.TestCase):
                          sorted(map(json.dumps, self.projects()["projects"])))
         self.assertEqual(sorted(map(json.dumps, stores)), sorted(map(json.dumps, self.stores(
             {"pageSize": 100})["result"])))
+
+    # -- configs: the other readings of the API -----------------------------
+    def test_project_default_beside_only(self):
+        self.ctl("config", json.dumps({"project_default_listed": False}))
+        r = self.projects()
+        self.assertEqual(r["default"]["name"], "default")
+        self.assertEqual(r["total"], 7)
+        self.assertNotIn("default", [p["name"] for p in r["projects"]])
+        self.assertEqual(len(r["projects"]), 7)
+        self.ctl("config", json.dumps({"project_default_listed": "no"}), check=False)
+
+    def test_logstore_project_substring(self):
+        self.ctl("config", json.dumps({"logstore_project_match": "substring"}))
+        r = self.stores({"project": "prod"})
+        self.assertEqual({s["project"] for s in r["result"]}, {"prod-web"})
+        self.assertEqual(r["totalCount"], 5)
+        r = self.stores({"project": "a", "pageSize": "100"})
+        self.assertEqual({s["project"] for s in r["result"]},
+                         {"default", "analytics", "staging"})
+        self.ctl("config", json.dumps({"logstore_project_match": "exact"}))
+        self.assertEqual(self.stores({"project": "prod"})["totalCount"], 0)
+
+    def test_page_size_fault(self):
+        self.ctl("fault", json.dumps({"type": "page_size", "value": 10, "call": "ListLogStore"}))
+        r = self.stores({"pageSize": "3"})
+        self.assertEqual((r["pageSize"], len(r["result"])), (10, 3))
+        self.ctl("fault", json.dumps({"type": "page_size", "call": "ListProject"}))
+        r = self.projects({"pageSize": 2})
+        self.assertEqual((r["pageSize"], len(r["projects"])), (1000, 2))
+        self.assertEqual(self.projects({"pageSize": 2})["pageSize"], 2)
 
     # -- faults ---------------------------------------------------------------
     def test_catalog_faults(self):
@@ -1666,6 +1707,28 @@ class LogRecordTest(unittest.TestCase):
         second = self.query(limit="5", marker=first["nextMarker"])
         self.assertEqual(second["nextMarker"], first["nextMarker"])
         self.assertEqual(len(second["resultSet"]["rows"]), 5)
+
+    def test_marker_cycle_fault(self):
+        # A (page 1's next) -> B -> A -> B ...: a cycle of two pages
+        self.ctl("fault", json.dumps({"type": "marker_cycle", "count": -1,
+                                      "call": "QueryLogRecord"}))
+        first = self.query(limit="5")
+        a = first["nextMarker"]
+        b = self.query(limit="5", marker=a)["nextMarker"]
+        self.assertNotEqual(a, b)
+        self.assertEqual(self.query(limit="5", marker=b)["nextMarker"], a)
+        self.assertEqual(self.query(limit="5", marker=a)["nextMarker"], b)
+
+    def test_empty_marked_fault(self):
+        self.ctl("fault", json.dumps({"type": "empty_marked", "skip": 1,
+                                      "call": "QueryLogRecord"}))
+        first = self.query(limit="5")
+        self.assertEqual(len(first["resultSet"]["rows"]), 5)
+        second = self.query(limit="5", marker=first["nextMarker"])
+        self.assertEqual(second["resultSet"]["rows"], [])
+        self.assertNotEqual(second["nextMarker"], first["nextMarker"])
+        third = self.query(limit="5", marker=second["nextMarker"])
+        self.assertEqual(len(third["resultSet"]["rows"]), 5)
 
     def test_search_paging(self):
         doc = self.query(limit="5")
