@@ -25,8 +25,16 @@
  * after another, the next requested as soon as the current one arrives,
  * and a sequence ends at a page that names none or once the items kept
  * reach the limit (the caller may refuse some, bls_pager_refuse()).  There
- * is no total, nothing shifts, and so nothing to de-duplicate; a page that
- * names itself as the next is an error.
+ * is no total, nothing shifts, and so nothing to de-duplicate.  A marker
+ * the sequence was given before (a cycle of any length), or a second empty
+ * page in a row that names a next one, is an error.
+ *
+ * What the service says is checked, not trusted: a pageSize larger than
+ * asked for counts as the one asked for.  Several sequences of one scan
+ * (bls_pager_begin_scan()) return an item once, and the item a page names
+ * beside its list (the default project) is returned once per scan whether
+ * the list has it or not.  Reading ahead starts when the reader asks for a
+ * page's second item.
  *
  * Requests read ahead are handed to libcurl at once, and the transfers are
  * moved along every BLS_PROGRESS_ITEMS items, so that the pages arrive
@@ -767,15 +775,6 @@ fetch_next_page(BlsPager *pg)
 	}
 	else
 	{
-		/* more items than asked for: the pages would not line up */
-		if (!lookup && page->ntasks > pg->page_size)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("BLS server \"%s\" returned more %ss than asked for",
-							pg->opts->server_name, pg->res->item_name),
-					 errdetail("Page %d holds %d %ss; %d were asked for. Request id \"%s\".",
-							   page_no, page->ntasks, pg->res->item_name,
-							   pg->page_size, bls_printable(request_id, 80))));
 		page_size = bls_page_effective_size(page, pg->page_size);
 		/* an item described by its id is all there is */
 		pg->last_page = lookup || bls_page_is_last(page, page_no, pg->page_size);
