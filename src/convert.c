@@ -28,6 +28,7 @@
 #include "utils/timestamp.h"
 
 #include "bls_fdw.h"
+#include "pg_compat.h"
 
 typedef enum BlsColumnKind
 {
@@ -402,7 +403,7 @@ convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 							col->attname)));
 		ts = (TimestampTz) ((v->ival - EPOCH_MS_SHIFT) * 1000);
 		if (col->typmod >= 0)
-			AdjustTimestampForTypmod(&ts, col->typmod);
+			bls_adjust_timestamp_typmod(&ts, col->typmod);
 		return TimestampTzGetDatum(ts);
 	}
 	else if (type == BLS_JSON_NUMBER &&

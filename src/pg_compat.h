@@ -100,6 +100,15 @@ bls_result_rel_user(ResultRelInfo *rinfo, EState *estate)
 	pg_foreign_server_aclcheck((serverid), (roleid), (mode))
 #endif
 
+/* 16: AdjustTimestampForTypmod() reports to an escontext (NULL: an ERROR) */
+#if PG_VERSION_NUM >= 160000
+#define bls_adjust_timestamp_typmod(ts, typmod) \
+	AdjustTimestampForTypmod((ts), (typmod), NULL)
+#else
+#define bls_adjust_timestamp_typmod(ts, typmod) \
+	AdjustTimestampForTypmod((ts), (typmod))
+#endif
+
 /* 18 dropped the symbol of the POSIX collation; its OID is unchanged. */
 #ifndef POSIX_COLLATION_OID
 #define POSIX_COLLATION_OID 951
