@@ -850,6 +850,17 @@ handle_transfer(BlsConnection *conn, BlsHandle h)
 static int
 free_slot(BlsConnection *conn)
 {
+	/*
+	 * Detached reads whose answers have arrived finish first: their
+	 * keep-alive connections then go back to the pool in time for this
+	 * request, instead of it opening another while nothing drives them.
+	 */
+	for (int slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
+		if (conn->xfers[slot].detached)
+		{
+			bls_connection_progress(conn);
+			break;
+		}
 	for (int slot = 0; slot < BLS_MAX_TRANSFERS; slot++)
 		if (!conn->xfers[slot].in_use && !conn->xfers[slot].detached)
 			return slot;
