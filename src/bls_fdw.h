@@ -281,10 +281,10 @@ typedef struct BlsHttpRequest
 
 	/*
 	 * Every attempt must be seen (a delete, whose retry's 404 means "done"
-	 * only if an earlier attempt may have been applied): a connection of
-	 * its own, so that libcurl never resends it unseen.
+	 * only if an earlier attempt may have been applied): libcurl may not
+	 * resend it unseen, and a retry goes on a new connection.
 	 */
-	bool		own_connection;
+	bool		see_every_attempt;
 } BlsHttpRequest;
 
 /*
@@ -321,6 +321,21 @@ extern void bls_request_release(BlsConnection *conn, BlsHandle h);
 extern bool bls_request_may_have_acted(BlsConnection *conn, BlsHandle h);
 extern void bls_connection_progress(BlsConnection *conn);
 extern char *bls_printable(const char *s, size_t maxlen);
+
+/*
+ * Who gives requests back (see connection.c): the requests of one user and
+ * its reference to their connection, released when the memory context the
+ * owner lives in is reset or deleted, on an ERROR too.
+ */
+typedef struct BlsRequestOwner BlsRequestOwner;
+
+extern BlsRequestOwner *bls_owner_create(MemoryContext cxt,
+										 const BlsOptions *opts);
+extern BlsConnection *bls_owner_connection(BlsRequestOwner *owner);
+extern BlsHandle bls_owner_start(BlsRequestOwner *owner,
+								 const BlsHttpRequest *req,
+								 BlsScanStats *stats, bool try);
+extern void bls_owner_release(BlsRequestOwner *owner);
 
 /* in pushdown.c */
 
@@ -466,7 +481,6 @@ extern bool bls_pager_next(BlsPager *pg, BlsFields *fields,
 extern const char *bls_pager_default_id(const BlsPager *pg);
 extern void bls_pager_end(BlsPager *pg);
 extern void bls_pager_position(const BlsPager *pg, int *page_no, int *index);
-extern const BlsPage *bls_pager_page(const BlsPager *pg);
 extern BlsPage *bls_pager_fetch(BlsPager *pg, const BlsListRequest *lr);
 extern void bls_pager_read_item(BlsPager *pg, BlsPage *page, int i,
 								BlsFields *fields);

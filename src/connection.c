@@ -20,10 +20,11 @@
  * body by returning a short count, and errors are raised after libcurl has
  * returned.
  *
- * Ownership.  A request belongs to whoever started it (a pager, see
- * pager.c), which releases it from a reset callback of its own memory
- * context, so an ERROR, a closed cursor or an aborted subtransaction frees
- * exactly the requests of the scans that went away, and nothing else.  A
+ * Ownership.  A request belongs to whoever started it (a pager, a write),
+ * through a request owner (bls_owner_create()) that lives in the user's
+ * memory context and releases what is left from that context's reset
+ * callback, so an ERROR, a closed cursor or an aborted subtransaction frees
+ * exactly the requests of the users that went away, and nothing else.  A
  * caller holds a BlsHandle: a slot and the generation the slot had when the
  * request started.  Every release bumps the generation, so a handle that
  * outlived its request is recognized: using one is an ERROR, releasing one
@@ -132,6 +133,8 @@ typedef struct BlsTransfer
 								 * finish with its body dropped (see
 								 * bls_request_release()) */
 	bool		done;			/* finished; result and response are valid */
+	BlsRequestOwner *owner;		/* who gives it back, if bls_owner_start()
+								 * started it */
 	CURLcode	result;
 	struct curl_slist *headers; /* of the attempt under way */
 	const char *method;			/* a string constant */
@@ -141,7 +144,9 @@ typedef struct BlsTransfer
 	char	   *body;			/* request body; NULL if none */
 	size_t		bodylen;
 	bool		not_idempotent; /* see BlsHttpRequest */
-	bool		own_connection; /* likewise */
+	bool		see_every_attempt;	/* likewise */
+	int			sends;			/* of the attempt under way, by libcurl */
+	bool		resend_stopped; /* libcurl's resend was refused */
 	char	   *what;
 	char	   *not_found_code;
 	const BlsOptions *opts;		/* the starting scan's; valid while in use */
@@ -263,6 +268,7 @@ release_transfer(BlsConnection *conn, BlsTransfer *t)
 	t->in_use = false;
 	t->detached = false;
 	t->done = false;
+	t->owner = NULL;
 	t->opts = NULL;
 	t->stats = NULL;
 	t->generation++;
@@ -592,6 +598,28 @@ append_header_free(BlsTransfer *t, const char *name, char *value)
 	PG_END_TRY();
 }
 
+#if LIBCURL_VERSION_NUM >= 0x075000
+/*
+ * libcurl calls this before each time it sends a request: once per
+ * attempt, unless it resends the attempt on its own on a new connection
+ * because the reused one died.  For a request whose every attempt must be
+ * seen, that resend is refused: the request may have reached the service
+ * already.  collect_finished() turns the refusal into the failure it
+ * stands for.
+ */
+static int
+prereq_callback(void *arg, char *remote_ip, char *local_ip,
+				int remote_port, int local_port)
+{
+	BlsTransfer *t = (BlsTransfer *) arg;
+
+	if (t->sends++ == 0)
+		return CURL_PREREQFUNC_OK;
+	t->resend_stopped = true;
+	return CURL_PREREQFUNC_ABORT;
+}
+#endif
+
 /*
  * Sign and send one attempt of t's request; it runs in the background
  * until drive_transfers() sees it finish.  Each attempt is signed afresh,
@@ -679,10 +707,28 @@ send_attempt(BlsConnection *conn, BlsTransfer *t)
 	/*
 	 * libcurl silently resends a request on a reused connection that the
 	 * server closed without answering.  A create must never go twice, and
-	 * every attempt of a delete must be seen: such a request gets a
-	 * connection of its own, on which libcurl does not retry.
+	 * every attempt of a delete must be seen: the pre-request callback stops
+	 * such a resend, and the attempt fails as a connection lost after
+	 * sending (see prereq_callback()).  A create goes on a connection of its
+	 * own; so does the retry of a delete, since the pool's other
+	 * connections may be as stale as the one that failed.  Without the
+	 * callback (libcurl before 7.80), every attempt of either does.
 	 */
-	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, t->own_connection ? 1L : 0L);
+	t->sends = 0;
+	t->resend_stopped = false;
+#if LIBCURL_VERSION_NUM >= 0x075000
+	if (t->not_idempotent || t->see_every_attempt)
+	{
+		curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, prereq_callback);
+		curl_easy_setopt(h, CURLOPT_PREREQDATA, t);
+	}
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT,
+					 (t->not_idempotent ||
+					  (t->see_every_attempt && t->attempts > 0)) ? 1L : 0L);
+#else
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT,
+					 (t->not_idempotent || t->see_every_attempt) ? 1L : 0L);
+#endif
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->request_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_response_bytes);
@@ -733,6 +779,12 @@ collect_finished(BlsConnection *conn)
 			continue;
 		}
 		t->result = msg->data.result;
+		if (t->resend_stopped)
+		{
+			/* what a connection of its own would have said: no answer */
+			t->result = CURLE_GOT_NOTHING;
+			strlcpy(t->errbuf, "Empty reply from server", sizeof(t->errbuf));
+		}
 		if (t->result == CURLE_OK)
 			curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
 		curl_multi_remove_handle(conn->multi, t->easy);
@@ -915,6 +967,7 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 				 errmsg("could not create a libcurl handle")));
 	/* claim the slot first, so that an ERROR below frees what is copied */
 	t->in_use = true;
+	t->owner = NULL;
 	h.generation = t->generation;
 	PG_TRY();
 	{
@@ -953,7 +1006,7 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 			t->body = malloc_strdup(req->body, req->bodylen);
 		t->bodylen = req->bodylen;
 		t->not_idempotent = req->not_idempotent;
-		t->own_connection = req->not_idempotent || req->own_connection;
+		t->see_every_attempt = req->see_every_attempt;
 		if (req->what)
 			t->what = malloc_strdup(req->what, strlen(req->what));
 		if (req->not_found_code)
@@ -1183,6 +1236,7 @@ bls_request_release(BlsConnection *conn, BlsHandle h)
 	{
 		t->in_use = false;
 		t->detached = true;
+		t->owner = NULL;
 		t->opts = NULL;
 		t->stats = NULL;
 		t->len = 0;
@@ -1190,6 +1244,100 @@ bls_request_release(BlsConnection *conn, BlsHandle h)
 		return;
 	}
 	release_transfer(conn, t);
+}
+
+/*
+ * A request owner: the requests one user (a pager, a write, a function
+ * call) starts with bls_owner_start(), and the user's reference to their
+ * connection.  It lives in a memory context of the user's, whose reset
+ * callback gives back whatever is left, so that an ERROR, a cancel, a
+ * closed cursor or an aborted (sub)transaction that frees that memory also
+ * stops those requests; on success the user releases each request with
+ * bls_request_release(), or all of them with bls_owner_release().  The
+ * transfers name their owner, so the owner needs no list of its own.
+ */
+struct BlsRequestOwner
+{
+	const BlsOptions *opts;
+	BlsConnection *conn;		/* acquired at the first use; NULL before */
+	MemoryContextCallback cb;
+};
+
+static void
+owner_reset_callback(void *arg)
+{
+	bls_owner_release((BlsRequestOwner *) arg);
+}
+
+/*
+ * bls_owner_create
+ *		A request owner for opts's server and user, in cxt, which gives its
+ *		requests back when cxt is reset or deleted.  opts must outlive it.
+ */
+BlsRequestOwner *
+bls_owner_create(MemoryContext cxt, const BlsOptions *opts)
+{
+	BlsRequestOwner *owner = MemoryContextAllocZero(cxt, sizeof(BlsRequestOwner));
+
+	owner->opts = opts;
+	owner->cb.func = owner_reset_callback;
+	owner->cb.arg = owner;
+	MemoryContextRegisterResetCallback(cxt, &owner->cb);
+	return owner;
+}
+
+/*
+ * bls_owner_connection
+ *		The owner's connection, acquired (bls_connection_acquire()) at the
+ *		first call.
+ */
+BlsConnection *
+bls_owner_connection(BlsRequestOwner *owner)
+{
+	if (owner->conn == NULL)
+		owner->conn = bls_connection_acquire(owner->opts);
+	return owner->conn;
+}
+
+/*
+ * bls_owner_start
+ *		bls_request_start() on the owner's connection, the request the
+ *		owner's until it is released.
+ */
+BlsHandle
+bls_owner_start(BlsRequestOwner *owner, const BlsHttpRequest *req,
+				BlsScanStats *stats, bool try)
+{
+	BlsConnection *conn = bls_owner_connection(owner);
+	BlsHandle	h = bls_request_start(conn, owner->opts, req, stats, try);
+
+	if (h.slot >= 0)
+		conn->xfers[h.slot].owner = owner;
+	return h;
+}
+
+/*
+ * bls_owner_release
+ *		Give back every request of the owner (bls_request_release()) and
+ *		its connection.  The owner may be used again.  Never raises an
+ *		error: it runs in a reset callback.
+ */
+void
+bls_owner_release(BlsRequestOwner *owner)
+{
+	BlsConnection *conn = owner->conn;
+
+	if (conn == NULL)
+		return;
+	for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
+	{
+		BlsTransfer *t = &conn->xfers[i];
+
+		if (t->in_use && t->owner == owner)
+			bls_request_release(conn, (BlsHandle) {i, t->generation});
+	}
+	owner->conn = NULL;
+	bls_connection_release(conn);
 }
 
 /*

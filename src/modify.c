@@ -98,8 +98,9 @@ typedef struct BlsModifyState
 	BlsOptions *opts;
 	const BlsResource *res;
 	CmdType		operation;
-	MemoryContext cxt;			/* its reset callback gives back what follows */
-	BlsConnection *conn;
+	MemoryContext cxt;			/* owner gives back its requests with it */
+	BlsRequestOwner *owner;
+	BlsConnection *conn;		/* the owner's, from the first request */
 	BlsHandle  *handles;		/* a batch's creates under way */
 	int			nhandles;
 	BlsScanStats stats;
@@ -123,21 +124,6 @@ typedef struct BlsModifyState
 	AttrNumber	row_junk;		/* the scanned row, for RETURNING */
 	int64		deleted;
 } BlsModifyState;
-
-/* Give back the requests and the connection; never raises an error. */
-static void
-modify_reset_callback(void *arg)
-{
-	BlsModifyState *ms = (BlsModifyState *) arg;
-
-	if (ms->conn == NULL)
-		return;
-	for (int i = 0; i < ms->nhandles; i++)
-		bls_request_release(ms->conn, ms->handles[i]);
-	ms->nhandles = 0;
-	bls_connection_release(ms->conn);
-	ms->conn = NULL;
-}
 
 /* Refuse what BLS cannot do; the message says why. */
 static void
@@ -273,7 +259,6 @@ begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation)
 											  "bls_fdw modify",
 											  ALLOCSET_SMALL_SIZES);
 	BlsModifyState *ms = MemoryContextAllocZero(cxt, sizeof(BlsModifyState));
-	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 
 	ms->cxt = cxt;
@@ -287,9 +272,7 @@ begin_modify(EState *estate, ResultRelInfo *rinfo, CmdType operation)
 	ms->row_cxt = AllocSetContextCreate(cxt, "bls_fdw modify row",
 										ALLOCSET_SMALL_SIZES);
 	ms->handles = palloc0(sizeof(BlsHandle) * BLS_MAX_BATCH_SIZE);
-	cb->func = modify_reset_callback;
-	cb->arg = ms;
-	MemoryContextRegisterResetCallback(cxt, cb);
+	ms->owner = bls_owner_create(cxt, ms->opts);
 	MemoryContextSwitchTo(oldcxt);
 	return ms;
 }
@@ -632,10 +615,9 @@ start_create(BlsModifyState *ms, const BlsBodyField *body)
 	free(json);
 	hr.not_idempotent = true;
 	hr.what = describe_row(body);
-	if (ms->conn == NULL)
-		ms->conn = bls_connection_acquire(ms->opts);
-	ms->handles[ms->nhandles] = bls_request_start(ms->conn, ms->opts, &hr,
-												  &ms->stats, false);
+	ms->conn = bls_owner_connection(ms->owner);
+	ms->handles[ms->nhandles] = bls_owner_start(ms->owner, &hr, &ms->stats,
+												false);
 	ms->nhandles++;
 }
 
@@ -852,9 +834,10 @@ blsGetForeignModifyBatchSize(ResultRelInfo *rinfo)
  * as done by command cid.
  */
 static bool
-delete_task(BlsConnection **conn, const BlsOptions *opts, const char *uuid,
+delete_task(BlsRequestOwner *owner, const BlsOptions *opts, const char *uuid,
 			BlsScanStats *stats, CommandId cid)
 {
+	BlsConnection *conn;
 	BlsHttpRequest hr = {0};
 	BlsResponse resp;
 	BlsHandle	h;
@@ -872,33 +855,26 @@ delete_task(BlsConnection **conn, const BlsOptions *opts, const char *uuid,
 	hr.target = psprintf("%s%s", BLS_DELETE_PATH, enc);
 	bce_free(enc);
 	hr.not_found_code = "DownloadTaskNotFound";
-	hr.own_connection = true;
-	if (*conn == NULL)
-		*conn = bls_connection_acquire(opts);
-	h = bls_request_start(*conn, opts, &hr, stats, false);
-	PG_TRY();
+	hr.see_every_attempt = true;
+	/* on an ERROR, the owner gives the request back */
+	h = bls_owner_start(owner, &hr, stats, false);
+	conn = bls_owner_connection(owner);
+	bls_request_wait(conn, h, &resp);
+	existed = resp.status != 404 || resp.maybe_applied;
+	if (resp.status != 404)
 	{
-		bls_request_wait(*conn, h, &resp);
-		existed = resp.status != 404 || resp.maybe_applied;
-		if (resp.status != 404)
-		{
-			/* any 2xx; a body, if there is one, must not report a failure */
-			BlsReply	reply = {0};
-			char		error[160];
-			BlsParseStatus status = bls_parse_ack(resp.body, resp.len, &reply,
-												  error, sizeof(error));
+		/* any 2xx; a body, if there is one, must not report a failure */
+		BlsReply	reply = {0};
+		char		error[160];
+		BlsParseStatus status = bls_parse_ack(resp.body, resp.len, &reply,
+											  error, sizeof(error));
 
-			if (status != BLS_PARSE_OK)
-				report_reply_error(status, &reply, error, resp.request_id,
-								   opts, NULL);
-			bls_reply_free(&reply);
-		}
+		if (status != BLS_PARSE_OK)
+			report_reply_error(status, &reply, error, resp.request_id,
+							   opts, NULL);
+		bls_reply_free(&reply);
 	}
-	PG_FINALLY();
-	{
-		bls_request_release(*conn, h);
-	}
-	PG_END_TRY();
+	bls_request_release(conn, h);
 	if (existed)
 		bls_ledger_add(BLS_LEDGER_DELETED, uuid, NULL, cid);
 	return existed;
@@ -920,7 +896,7 @@ blsExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	if (isnull)
 		return NULL;			/* a task without a uuid cannot be named */
 	uuid = bls_datum_text(value, ms->uuid_type);
-	if (!delete_task(&ms->conn, ms->opts, uuid, &ms->stats, ms->cid))
+	if (!delete_task(ms->owner, ms->opts, uuid, &ms->stats, ms->cid))
 		return NULL;
 
 	/* RETURNING: the row as it was scanned */
@@ -1035,21 +1011,11 @@ typedef struct BlsDirectState
 	Oid			uuids_type;		/* its type */
 	bool		is_array;
 	CommandId	cid;
-	BlsConnection *conn;
+	BlsRequestOwner *owner;		/* in cxt */
 	BlsScanStats stats;
 	bool		done;
 	MemoryContext cxt;
 } BlsDirectState;
-
-static void
-direct_reset_callback(void *arg)
-{
-	BlsDirectState *ds = (BlsDirectState *) arg;
-
-	if (ds->conn)
-		bls_connection_release(ds->conn);
-	ds->conn = NULL;
-}
 
 void
 blsBeginDirectModify(ForeignScanState *node, int eflags)
@@ -1061,7 +1027,6 @@ blsBeginDirectModify(ForeignScanState *node, int eflags)
 	BlsScanRequest *req = bls_request_from_private(fsplan->fdw_private);
 	MemoryContext cxt;
 	BlsDirectState *ds;
-	MemoryContextCallback *cb;
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -1074,10 +1039,7 @@ blsBeginDirectModify(ForeignScanState *node, int eflags)
 	ds->uuids_type = exprType(linitial(fsplan->fdw_exprs));
 	ds->is_array = ((BlsPlanFilter *) linitial(req->filters))->is_array;
 	ds->cid = estate->es_output_cid;
-	cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
-	cb->func = direct_reset_callback;
-	cb->arg = ds;
-	MemoryContextRegisterResetCallback(cxt, cb);
+	ds->owner = bls_owner_create(cxt, ds->opts);
 	node->fdw_state = ds;
 }
 
@@ -1121,7 +1083,7 @@ blsIterateDirectModify(ForeignScanState *node)
 			continue;
 		prev = uuid;
 		CHECK_FOR_INTERRUPTS();
-		if (delete_task(&ds->conn, ds->opts, uuid, &ds->stats, ds->cid))
+		if (delete_task(ds->owner, ds->opts, uuid, &ds->stats, ds->cid))
 			estate->es_processed++;
 	}
 	return slot;
@@ -1157,47 +1119,41 @@ blsExplainDirectModify(ForeignScanState *node, ExplainState *es)
 }
 
 /*
- * Send GetDownloadTaskLink and parse its answer into malloc'd strings;
- * false for a task the service does not know.  The request is released
- * here, on an ERROR too; the connection is the caller's.
+ * Send GetDownloadTaskLink and parse its answer into palloc'd strings;
+ * false for a task the service does not know.  On an ERROR, the owner
+ * gives the request back.
  */
 static bool
-fetch_link(BlsConnection *conn, const BlsOptions *opts,
+fetch_link(BlsRequestOwner *owner, const BlsOptions *opts,
 		   const BlsHttpRequest *hr, BlsScanStats *stats, char *parts[3])
 {
-	BlsHandle	h = bls_request_start(conn, opts, hr, stats, false);
+	BlsHandle	h = bls_owner_start(owner, hr, stats, false);
+	BlsConnection *conn = bls_owner_connection(owner);
 	BlsResponse resp;
 
-	PG_TRY();
+	bls_request_wait(conn, h, &resp);
+	if (resp.status != 404)
 	{
-		bls_request_wait(conn, h, &resp);
-		if (resp.status != 404)
-		{
-			char		error[160];
-			BlsReply	reply = {0};
-			char	   *m[3] = {NULL, NULL, NULL};
-			BlsParseStatus status;
+		char		error[160];
+		BlsReply	reply = {0};
+		char	   *m[3] = {NULL, NULL, NULL};
+		BlsParseStatus status;
 
-			status = bls_parse_link_result(resp.body, resp.len, &m[0],
-										   &m[1], &m[2], &reply,
-										   error, sizeof(error));
-			/* malloc'd by the parser: copied before anything can fail */
-			for (int i = 0; i < 3; i++)
-			{
-				parts[i] = m[i] ? pstrdup(m[i]) : NULL;
-				free(m[i]);
-			}
-			if (status != BLS_PARSE_OK)
-				report_reply_error(status, &reply, error, resp.request_id,
-								   opts, NULL);
-			bls_reply_free(&reply);
+		status = bls_parse_link_result(resp.body, resp.len, &m[0],
+									   &m[1], &m[2], &reply,
+									   error, sizeof(error));
+		/* malloc'd by the parser: copied before anything can fail */
+		for (int i = 0; i < 3; i++)
+		{
+			parts[i] = m[i] ? pstrdup(m[i]) : NULL;
+			free(m[i]);
 		}
+		if (status != BLS_PARSE_OK)
+			report_reply_error(status, &reply, error, resp.request_id,
+							   opts, NULL);
+		bls_reply_free(&reply);
 	}
-	PG_FINALLY();
-	{
-		bls_request_release(conn, h);
-	}
-	PG_END_TRY();
+	bls_request_release(conn, h);
 	return resp.status != 404;
 }
 
@@ -1219,11 +1175,11 @@ bls_download_link(PG_FUNCTION_ARGS)
 	char	   *uuid = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	ForeignServer *server;
 	BlsOptions *opts;
-	BlsConnection *conn;
+	BlsRequestOwner *owner;
 	BlsHttpRequest hr = {0};
 	BlsScanStats stats = {0};
 	char	   *parts[3] = {NULL, NULL, NULL};	/* file_dir, file_name, link */
-	bool		found = false;
+	bool		found;
 
 	InitMaterializedSRF(fcinfo, 0);
 	server = bls_function_server(server_name);
@@ -1236,16 +1192,10 @@ bls_download_link(PG_FUNCTION_ARGS)
 	hr.target = psprintf("/v2/logstore/download/link/%s", uuid);
 	hr.not_found_code = "DownloadTaskNotFound";
 
-	conn = bls_connection_acquire(opts);
-	PG_TRY();
-	{
-		found = fetch_link(conn, opts, &hr, &stats, parts);
-	}
-	PG_FINALLY();
-	{
-		bls_connection_release(conn);
-	}
-	PG_END_TRY();
+	/* the call's memory gives the request back on an ERROR */
+	owner = bls_owner_create(CurrentMemoryContext, opts);
+	found = fetch_link(owner, opts, &hr, &stats, parts);
+	bls_owner_release(owner);
 
 	if (found)
 	{

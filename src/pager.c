@@ -44,10 +44,11 @@
  * caller's.  Each page lives in one of two page contexts that alternate: the
  * next page's context first receives a copy of the current page's ids, then
  * the current page's context is reset, so one page is held at a time.  The
- * pager owns its requests and a reference to its connection; a reset
- * callback on its context gives them back, so an ERROR, a closed cursor or
- * an aborted subtransaction that frees the pager's memory also stops its
- * requests, and nothing else can stop them.
+ * pager's request owner (connection.c), in its context, holds its requests
+ * and a reference to its connection, and gives them back when that context
+ * goes, so an ERROR, a closed cursor or an aborted subtransaction that
+ * frees the pager's memory also stops its requests, and nothing else can
+ * stop them.
  *
  *-------------------------------------------------------------------------
  */
@@ -87,7 +88,8 @@ struct BlsPager
 	const BlsOptions *opts;
 	const BlsResource *res;
 	BlsScanStats *stats;
-	BlsConnection *conn;		/* acquired at the first request */
+	BlsRequestOwner *owner;		/* gives back its requests and connection */
+	BlsConnection *conn;		/* the owner's, from the first request */
 
 	/* the sequence being read, in seq_cxt */
 	MemoryContext seq_cxt;
@@ -216,23 +218,6 @@ idset_add(BlsIdSet *set, const char *id)
 	return true;
 }
 
-/* Give back the requests and the connection; never raises an error. */
-static void
-pager_reset_callback(void *arg)
-{
-	BlsPager   *pg = (BlsPager *) arg;
-
-	if (pg->conn == NULL)
-		return;
-	bls_request_release(pg->conn, pg->current);
-	for (int i = 0; i < pg->npending; i++)
-		bls_request_release(pg->conn, pg->pending[i]);
-	pg->npending = 0;
-	pg->current.slot = -1;
-	bls_connection_release(pg->conn);
-	pg->conn = NULL;
-}
-
 static void
 free_page_callback(void *arg)
 {
@@ -252,7 +237,6 @@ bls_pager_create(MemoryContext parent, const BlsOptions *opts,
 	MemoryContext cxt = AllocSetContextCreate(parent, "bls_fdw pager",
 											  ALLOCSET_SMALL_SIZES);
 	BlsPager   *pg = MemoryContextAllocZero(cxt, sizeof(BlsPager));
-	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
 
 	pg->cxt = cxt;
 	pg->opts = opts;
@@ -274,9 +258,7 @@ bls_pager_create(MemoryContext parent, const BlsOptions *opts,
 	idset_init(&pg->prev_ids, pg->page_cxt[0]);
 	idset_init(&pg->markers, pg->marker_cxt);
 	idset_init(&pg->returned, pg->scan_ids_cxt);
-	cb->func = pager_reset_callback;
-	cb->arg = pg;
-	MemoryContextRegisterResetCallback(cxt, cb);
+	pg->owner = bls_owner_create(cxt, opts);
 	return pg;
 }
 
@@ -291,7 +273,7 @@ static void
 ensure_connection(BlsPager *pg)
 {
 	if (pg->conn == NULL)
-		pg->conn = bls_connection_acquire(pg->opts);
+		pg->conn = bls_owner_connection(pg->owner);
 }
 
 /* Stop the requests read ahead. */
@@ -419,7 +401,7 @@ start_page(BlsPager *pg, int page_no, bool try)
 			lr.page_size = (int) Min(pg->page_size, pg->limit - pg->received);
 	}
 	bls_build_list_request(pg->res, &lr, &hr);
-	h = bls_request_start(pg->conn, pg->opts, &hr, pg->stats, try);
+	h = bls_owner_start(pg->owner, &hr, pg->stats, try);
 	if (hr.body)
 		pfree((char *) hr.body);
 	return h;
@@ -1053,16 +1035,6 @@ bls_pager_position(const BlsPager *pg, int *page_no, int *index)
 }
 
 /*
- * bls_pager_page
- *		The current page of the sequence, or NULL before the first.
- */
-const BlsPage *
-bls_pager_page(const BlsPager *pg)
-{
-	return pg->page;
-}
-
-/*
  * bls_pager_fetch
  *		Request one page outside any sequence (ANALYZE's sample pages, a
  *		remote estimate) and return it parsed.  It stays valid until the
@@ -1078,7 +1050,7 @@ bls_pager_fetch(BlsPager *pg, const BlsListRequest *lr)
 	ensure_connection(pg);
 	MemoryContextReset(pg->fetch_cxt);
 	bls_build_list_request(pg->res, lr, &hr);
-	h = bls_request_start(pg->conn, pg->opts, &hr, pg->stats, false);
+	h = bls_owner_start(pg->owner, &hr, pg->stats, false);
 	return receive_page(pg, h, pg->fetch_cxt, lr->page_no,
 						bls_lookup_value(pg->res, lr->params, lr->nparams) != NULL,
 						pg->page_request_id, &bytes);

@@ -3748,6 +3748,18 @@ def canonical_body(text):
 
 
 DOWNLOAD_CTL = ("task-count", "calls", "advance", "release", "inflight", "max-inflight")
+# conn-calls: which requests shared a keep-alive connection (see _ctl_conn_calls)
+DOWNLOAD_CTL += ("conn-calls",)
+
+
+def _ctl_conn_calls(base, out):
+    """ctl conn-calls: "cN status method call" per logged request, N numbering
+    its TCP connection in the order the log first names it: requests with
+    the same N went over one keep-alive connection, a new N is a new one."""
+    numbers = {}
+    for e in json.loads(_ctl_request(base, "GET", "log")):
+        n = numbers.setdefault(e["conn_id"], len(numbers) + 1)
+        out.write("c%d %d %s %s\n" % (n, e["status"], e["method"], e.get("call", LIST_CALL)))
 
 
 def _ctl_download(base, cmd, arg, out):
@@ -3787,6 +3799,8 @@ def _ctl_download(base, cmd, arg, out):
     elif cmd == "inflight":
         out.write(json.dumps(json.loads(_ctl_request(base, "GET", "inflight")),
                              sort_keys=True) + "\n")
+    elif cmd == "conn-calls":
+        _ctl_conn_calls(base, out)
     elif cmd == "max-inflight":
         doc = json.loads(_ctl_request(base, "GET", "inflight"))
         out.write("%d\n" % (doc["max_in_flight_total"] if arg is None else

@@ -1156,6 +1156,18 @@ class DownloadTaskTest(unittest.TestCase):
         self.assertEqual((status, json.loads(payload)),
                          (200, {"success": True, "code": "OK", "message": ""}))
 
+    def test_conn_calls(self):
+        # which requests shared a keep-alive connection
+        uid = self.create(name="conns")
+        c = self.conn()
+        self.req("DELETE", self.path(uid), conn=c)
+        self.req("GET", self.path(uid), conn=c)
+        c.close()
+        self.req("DELETE", self.path(uid))
+        self.assertEqual(self.ctl("conn-calls").stdout.splitlines(), [
+            "c1 200 POST CreateDownloadTask", "c2 204 DELETE DeleteDownloadTask",
+            "c2 404 GET DescribeDownloadTask", "c3 404 DELETE DeleteDownloadTask"])
+
     # -- lifecycle ----------------------------------------------------------
     def test_lifecycle(self):
         cfg = json.loads(self.control("GET", "stats"))["config"]
