@@ -132,6 +132,8 @@ typedef struct BlsScanState
 	bool		replaying;
 
 	MemoryContext row_cxt;		/* reset for every row */
+	MemoryContext echo_cxt;		/* the columns' echoed values, reset for
+								 * every sequence (bls_echo_reset()) */
 	BlsScanStats stats;
 	CommandId	output_cid;		/* the statement's, if it writes: its own
 								 * creates are skipped (own_create()) */
@@ -1053,6 +1055,8 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 										   "bls_fdw values", ALLOCSET_SMALL_SIZES);
 	st->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										"bls_fdw row", ALLOCSET_SMALL_SIZES);
+	st->echo_cxt = AllocSetContextCreate(st->scan_cxt, "bls_fdw echoed values",
+										 ALLOCSET_SMALL_SIZES);
 
 	/*
 	 * Keep the rows only when a re-scan with the same values can happen:
@@ -1256,6 +1260,9 @@ next_item(BlsScanState *st)
 			bls_pager_begin(st->pager, st->params, n,
 							st->req->order_by, st->req->order,
 							st->page_size, Max(st->req->limit, 0), st->lazy);
+			/* the echoed columns show this sequence's parameters */
+			MemoryContextReset(st->echo_cxt);
+			bls_echo_reset(st->cols, st->ncols, st->echo_cxt);
 			st->in_sequence = true;
 		}
 		if (bls_pager_next(st->pager, &st->fields, st->id_keys))

@@ -511,6 +511,12 @@ typedef struct BlsColumn
 	const BlsFilterDef *echo;	/* a filter whose value the column may be
 								 * (see BlsEcho), or NULL */
 	int			field;			/* its key in the scan's BlsFields */
+
+	/* the echoed value, converted once per sequence (bls_echo_reset()) */
+	MemoryContext echo_cxt;		/* NULL: converted for every row */
+	bool		echo_ready;
+	bool		echo_isnull;
+	Datum		echo_value;
 } BlsColumn;
 
 extern char **bls_column_keys(Relation rel, const BlsResource *res);
@@ -525,6 +531,7 @@ extern void bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 						   int page_no, const char *default_id,
 						   const BlsParam *params, int nparams,
 						   Datum *values, bool *nulls);
+extern void bls_echo_reset(BlsColumn *cols, int ncols, MemoryContext cxt);
 extern bool bls_utc_text(TimestampTz ts, bool round_up, char *buf,
 						 size_t buflen);
 

@@ -166,6 +166,8 @@ bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum,
 	col->echo = bls_resource_filter(res, col->key);
 	if (col->echo && col->echo->echo == BLS_ECHO_NONE)
 		col->echo = NULL;
+	col->echo_cxt = NULL;
+	col->echo_ready = false;
 	/* any precision: timestamptz(3), as IMPORT declares it, keeps the ms */
 	col->epoch_ms = res->epoch_ms_field &&
 		strcmp(col->key, res->epoch_ms_field) == 0 &&
@@ -450,6 +452,50 @@ convert_value(const BlsColumn *col, const BlsValue *v, bool *isnull)
 }
 
 /*
+ * bls_echo_reset
+ *		A sequence with new request parameters begins: the columns that
+ *		echo a parameter convert it again, at the first row that shows it,
+ *		into cxt, where it stays for the rows that follow.  The caller
+ *		resets cxt (after this sequence's rows are gone).  Without this call
+ *		an echoed value is converted for every row.
+ */
+void
+bls_echo_reset(BlsColumn *cols, int ncols, MemoryContext cxt)
+{
+	for (int i = 0; i < ncols; i++)
+	{
+		cols[i].echo_cxt = cxt;
+		cols[i].echo_ready = false;
+	}
+}
+
+/*
+ * Convert the request parameter that col echoes (see bls_store_task()) into
+ * col->echo_value, in col->echo_cxt if there is one.
+ */
+static void
+convert_echo(const BlsResource *res, BlsColumn *col, const BlsParam *params,
+			 int nparams)
+{
+	const char *sent = bls_param_value(res, params, nparams, col->echo->param);
+	BlsValue	echo = {0};
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	if (sent)
+	{
+		echo.present = true;
+		echo.type = BLS_JSON_STRING;
+		echo.str = sent;
+		echo.len = strlen(sent);
+	}
+	if (col->echo_cxt)
+		MemoryContextSwitchTo(col->echo_cxt);
+	col->echo_value = convert_value(col, &echo, &col->echo_isnull);
+	MemoryContextSwitchTo(oldcxt);
+	col->echo_ready = true;
+}
+
+/*
  * bls_store_task
  *		Convert the task in f (just read with bls_page_read_task(), the
  *		task_index'th of page page_no) into values/nulls for the ncols columns
@@ -500,9 +546,9 @@ bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 			is_default = default_id != NULL && id->type == BLS_JSON_STRING &&
 				id->len == strlen(default_id) &&
 				memcmp(id->str, default_id, id->len) == 0;
-			values[idx] = InputFunctionCall(&col->infunc,
-											is_default ? "true" : "false",
-											col->typioparam, col->typmod);
+			values[idx] = col->typid == BOOLOID ? BoolGetDatum(is_default) :
+				InputFunctionCall(&col->infunc, is_default ? "true" : "false",
+								  col->typioparam, col->typmod);
 			nulls[idx] = false;
 			continue;
 		}
@@ -522,18 +568,12 @@ bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 			  f->values[col->field].type != BLS_JSON_NULL))
 		{
 			/* what the request asked for: the item need not say it */
-			const char *sent = bls_param_value(res, params, nparams,
-											   col->echo->param);
-			BlsValue	echo = {0};
-
-			if (sent)
-			{
-				echo.present = true;
-				echo.type = BLS_JSON_STRING;
-				echo.str = sent;
-				echo.len = strlen(sent);
-			}
-			values[idx] = convert_value(col, &echo, &nulls[idx]);
+			if (!col->echo_ready)
+				convert_echo(res, col, params, nparams);
+			values[idx] = col->echo_value;
+			nulls[idx] = col->echo_isnull;
+			if (col->echo_cxt == NULL)
+				col->echo_ready = false;	/* converted for this row only */
 			continue;
 		}
 		values[idx] = convert_value(col, &f->values[col->field], &nulls[idx]);

@@ -106,7 +106,8 @@ struct BlsPager
 	int			cur;			/* page_cxt holding the current page */
 	BlsPage    *page;			/* current page, or NULL before the first */
 	BlsIdSet	prev_ids;		/* the previous page's ids */
-	char	  **page_ids;		/* ids of the current page's items so far */
+	BlsIdSlot  *page_ids;		/* ids of the current page's items so far,
+								 * with their hashes */
 	int			npage_ids;
 	int			page_new;		/* items of the current page not seen before */
 	int64		prev_total;		/* the previous page's total, or -1 */
@@ -177,21 +178,26 @@ idset_slot(const BlsIdSet *set, const char *id, uint32 h)
 	return j;
 }
 
-/* Is id in set? */
+/* The hash of id, computed once per id: it travels with the id. */
+static uint32
+id_hash(const char *id)
+{
+	return hash_bytes((const unsigned char *) id, strlen(id));
+}
+
+/* Is id (hash h) in set? */
 static bool
-idset_contains(const BlsIdSet *set, const char *id)
+idset_contains(const BlsIdSet *set, const char *id, uint32 h)
 {
 	if (set->count == 0)
 		return false;
-	return set->slots[idset_slot(set, id, hash_bytes((const unsigned char *) id,
-													 strlen(id)))].id != NULL;
+	return set->slots[idset_slot(set, id, h)].id != NULL;
 }
 
-/* Add a copy of id to set; false if it was there already. */
+/* Add a copy of id (hash h) to set; false if it was there already. */
 static bool
-idset_add(BlsIdSet *set, const char *id)
+idset_add(BlsIdSet *set, const char *id, uint32 h)
 {
-	uint32		h = hash_bytes((const unsigned char *) id, strlen(id));
 	uint32		j;
 
 	/* keep at least half the slots free */
@@ -563,7 +569,8 @@ remember_ids(BlsPager *pg)
 {
 	idset_init(&pg->prev_ids, CurrentMemoryContext);
 	for (int i = 0; i < pg->npage_ids; i++)
-		(void) idset_add(&pg->prev_ids, pg->page_ids[i]);
+		(void) idset_add(&pg->prev_ids, pg->page_ids[i].id,
+						 pg->page_ids[i].hash);
 }
 
 /*
@@ -629,7 +636,8 @@ check_marker_page(BlsPager *pg, const BlsPage *page, int page_no,
 {
 	if (page->next_marker == NULL)
 		return;
-	if (!idset_add(&pg->markers, page->next_marker))
+	if (!idset_add(&pg->markers, page->next_marker,
+				   id_hash(page->next_marker)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("BLS server \"%s\" returned a marker it had returned before",
@@ -741,7 +749,7 @@ fetch_next_page(BlsPager *pg)
 	pg->page = page;
 	pg->cur = next;
 	pg->next_item = 0;
-	pg->page_ids = palloc(sizeof(char *) * Max(page->ntasks, 1));
+	pg->page_ids = palloc(sizeof(BlsIdSlot) * Max(page->ntasks, 1));
 	pg->npage_ids = 0;
 	pg->page_new = 0;
 	strlcpy(pg->page_request_id, request_id, sizeof(pg->page_request_id));
@@ -929,7 +937,7 @@ next_default(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 	id = item_id(fields, id_keys, pg->scan_ids_cxt);
 	if (id == NULL || strcmp(id, pg->page->default_id) != 0)
 		return false;			/* not an item like the others: leave it */
-	if (pg->across && !idset_add(&pg->returned, id))
+	if (pg->across && !idset_add(&pg->returned, id, id_hash(id)))
 		return false;
 	pg->default_returned = id;
 	return true;
@@ -954,6 +962,7 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 	for (;;)
 	{
 		char	   *id;
+		uint32		h;
 
 		if (pg->page == NULL || pg->next_item >= pg->page->ntasks)
 		{
@@ -991,8 +1000,10 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 			pg->page_new++;
 			return true;
 		}
-		pg->page_ids[pg->npage_ids++] = id;
-		if (idset_contains(&pg->prev_ids, id))
+		h = id_hash(id);
+		pg->page_ids[pg->npage_ids].id = id;
+		pg->page_ids[pg->npage_ids++].hash = h;
+		if (idset_contains(&pg->prev_ids, id, h))
 		{
 			pg->stats->duplicates++;
 			continue;
@@ -1000,7 +1011,7 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 		/* new to the sequence, whether or not the scan returned it */
 		pg->page_new++;
 		if ((pg->default_returned && strcmp(id, pg->default_returned) == 0) ||
-			(pg->across && !idset_add(&pg->returned, id)))
+			(pg->across && !idset_add(&pg->returned, id, h)))
 		{
 			pg->stats->duplicates++;
 			continue;
