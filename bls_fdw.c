@@ -765,16 +765,6 @@ choose_order(const BlsResource *res, ForeignPath *best_path, BlsQuals *quals,
 	}
 }
 
-/* The first column of map that holds field, for EXPLAIN. */
-static AttrNumber
-field_attno(const BlsRelMap *map, const char *field)
-{
-	for (int i = 0; i < map->natts; i++)
-		if (map->keys[i] && strcmp(map->keys[i], field) == 0)
-			return i + 1;
-	return InvalidAttrNumber;
-}
-
 /*
  * blsGetForeignPlan
  *		Write down the request of the chosen path: what the request enforces
@@ -816,7 +806,7 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	{
 		bool		is_bound;
 		const char *missing = missing_condition(res, &q, &is_bound);
-		AttrNumber	attno = missing ? field_attno(&fpinfo->map, missing) : 0;
+		AttrNumber	attno = missing ? bls_field_attno(&fpinfo->map, missing) : 0;
 		const char *column = attno ? get_attname(foreigntableid, attno, false) : missing;
 
 		if (missing && is_bound)
@@ -855,7 +845,7 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		def = unsent_filter(needed, &q);
 		if (def)
 		{
-			AttrNumber	attno = field_attno(&fpinfo->map, def->field);
+			AttrNumber	attno = bls_field_attno(&fpinfo->map, def->field);
 			const char *column = get_attname(foreigntableid, attno, false);
 			const char *dflt = bls_param_value(res, NULL, 0, def->param);
 
@@ -897,7 +887,7 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		BlsPlanFilter *pf = palloc0(sizeof(BlsPlanFilter));
 
 		pf->param = (char *) f->def->param;
-		pf->attno = field_attno(&fpinfo->map, f->def->field);
+		pf->attno = bls_field_attno(&fpinfo->map, f->def->field);
 		pf->is_array = f->is_array;
 		pf->expr = f->value;
 		req.filters = lappend(req.filters, pf);

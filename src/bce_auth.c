@@ -40,6 +40,7 @@
 #include <openssl/hmac.h>
 
 #include "bce_auth.h"
+#include "testing.h"
 
 #define BCE_AUTH_VERSION	"bce-auth-v1"
 

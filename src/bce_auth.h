@@ -40,8 +40,6 @@ extern void bce_format_timestamp(time_t t, char *buf);
 extern char *bce_uri_encode(const char *s, size_t len, int keep_slash);
 extern char *bce_percent_decode(const char *s, size_t len, size_t *outlen);
 extern char *bce_normalize_query(const char *query);
-extern int	bce_signing_key(const char *sk, const char *auth_prefix,
-							char out_hex[BCE_HEX_DIGEST_LEN]);
 extern char *bce_sign(const char *method, const char *path, const char *query,
 					  const BceHeader *headers, int nheaders,
 					  const char *ak, const char *sk,

@@ -389,6 +389,7 @@ typedef struct BlsQuals
 
 extern void bls_map_relation(Relation rel, const BlsResource *res,
 							 BlsRelMap *map);
+extern AttrNumber bls_field_attno(const BlsRelMap *map, const char *field);
 extern void bls_classify_clause(PlannerInfo *root, Index relid,
 								const BlsRelMap *map, RestrictInfo *rinfo,
 								BlsQuals *quals);
@@ -452,6 +453,7 @@ extern List *bls_request_sequences(const BlsScanRequest *req, List *filter_sets,
 extern bool bls_sequences_equal(List *a, List *b, int nparams);
 extern List *bls_text_values(Datum value, bool isnull, bool is_array,
 							 Oid typid);
+extern List *bls_distinct_strings(List *values);
 extern char *bls_datum_text(Datum value, Oid typid);
 extern void bls_build_list_request(const BlsResource *res,
 								   const BlsListRequest *lr,

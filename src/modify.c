@@ -171,26 +171,14 @@ blsIsForeignRelUpdatable(Relation rel)
 	return (1 << CMD_INSERT) | (1 << CMD_DELETE);
 }
 
-/* The column of rel that reads field, or InvalidAttrNumber. */
+/* The column of rel that holds the task's uuid, or InvalidAttrNumber. */
 static AttrNumber
-field_column(Relation rel, const BlsResource *res, const char *field)
+uuid_column(Relation rel, const BlsResource *res)
 {
-	TupleDesc	tupdesc = RelationGetDescr(rel);
+	BlsRelMap	map;
 
-	for (int i = 1; i <= tupdesc->natts; i++)
-	{
-		char	   *key;
-		bool		match;
-
-		if (TupleDescAttr(tupdesc, i - 1)->attisdropped)
-			continue;
-		key = bls_column_key(rel, i, res);
-		match = strcmp(key, field) == 0;
-		pfree(key);
-		if (match)
-			return i;
-	}
-	return InvalidAttrNumber;
+	bls_map_relation(rel, res, &map);
+	return bls_field_attno(&map, "uuid");
 }
 
 /*
@@ -208,7 +196,7 @@ blsAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
 	Var		   *var;
 
 	check_operation(target_relation, opts->resource, root->parse->commandType);
-	attno = field_column(target_relation, opts->resource, "uuid");
+	attno = uuid_column(target_relation, opts->resource);
 	if (attno == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
@@ -363,7 +351,7 @@ blsBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	else
 	{
 		Plan	   *subplan = outerPlanState(mtstate)->plan;
-		AttrNumber	attno = field_column(ms->rel, ms->res, "uuid");
+		AttrNumber	attno = uuid_column(ms->rel, ms->res);
 
 		ms->uuid_type = TupleDescAttr(tupdesc, attno - 1)->atttypid;
 
@@ -1043,12 +1031,6 @@ blsBeginDirectModify(ForeignScanState *node, int eflags)
 	node->fdw_state = ds;
 }
 
-static int
-cstring_compare(const ListCell *a, const ListCell *b)
-{
-	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
-}
-
 /*
  * blsIterateDirectModify
  *		Delete every distinct uuid once; the row count is the number of
@@ -1061,8 +1043,7 @@ blsIterateDirectModify(ForeignScanState *node)
 	EState	   *estate = node->ss.ps.state;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	List	   *uuids = NIL;
-	const char *prev = NULL;
+	List	   *uuids;
 	bool		isnull;
 	Datum		value;
 	ListCell   *lc;
@@ -1073,15 +1054,12 @@ blsIterateDirectModify(ForeignScanState *node)
 	ds->done = true;
 
 	value = ExecEvalExpr(ds->uuids, econtext, &isnull);
-	uuids = bls_text_values(value, isnull, ds->is_array, ds->uuids_type);
-	list_sort(uuids, cstring_compare);
+	uuids = bls_distinct_strings(bls_text_values(value, isnull, ds->is_array,
+												 ds->uuids_type));
 	foreach(lc, uuids)
 	{
 		const char *uuid = (const char *) lfirst(lc);
 
-		if (prev && strcmp(prev, uuid) == 0)
-			continue;
-		prev = uuid;
 		CHECK_FOR_INTERRUPTS();
 		if (delete_task(ds->owner, ds->opts, uuid, &ds->stats, ds->cid))
 			estate->es_processed++;

@@ -66,6 +66,19 @@ bls_map_relation(Relation rel, const BlsResource *res, BlsRelMap *map)
 	map->keys = bls_column_keys(rel, res);
 }
 
+/*
+ * bls_field_attno
+ *		The first column of map that reads field, or InvalidAttrNumber.
+ */
+AttrNumber
+bls_field_attno(const BlsRelMap *map, const char *field)
+{
+	for (int i = 0; i < map->natts; i++)
+		if (map->keys[i] && strcmp(map->keys[i], field) == 0)
+			return i + 1;
+	return InvalidAttrNumber;
+}
+
 /* The JSON key of the column node is a Var of, or NULL. */
 static const char *
 var_key(Node *node, Index relid, const BlsRelMap *map)

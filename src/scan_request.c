@@ -239,6 +239,24 @@ string_compare(const ListCell *a, const ListCell *b)
 	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
 }
 
+/*
+ * bls_distinct_strings
+ *		The C strings of values, sorted (by strcmp) and each once: a new
+ *		list in the current context; values is sorted in place.
+ */
+List *
+bls_distinct_strings(List *values)
+{
+	List	   *distinct = NIL;
+	ListCell   *lc;
+
+	list_sort(values, string_compare);
+	foreach(lc, values)
+		if (distinct == NIL || strcmp(llast(distinct), lfirst(lc)) != 0)
+			distinct = lappend(distinct, lfirst(lc));
+	return distinct;
+}
+
 /* The strings in both a and b. */
 static List *
 intersect_strings(List *a, List *b)
@@ -325,14 +343,8 @@ bls_request_sequences(const BlsScanRequest *req, List *filter_sets,
 	nfilters = list_length(params);
 	foreach(lc, sets)
 	{
-		List	   *set = (List *) lfirst(lc);
-		List	   *distinct = NIL;
-		ListCell   *sc;
+		List	   *distinct = bls_distinct_strings((List *) lfirst(lc));
 
-		list_sort(set, string_compare);
-		foreach(sc, set)
-			if (distinct == NIL || strcmp(llast(distinct), lfirst(sc)) != 0)
-				distinct = lappend(distinct, lfirst(sc));
 		if (distinct == NIL)
 		{
 			*nparams = nfilters + nkeywords;

@@ -26,6 +26,7 @@
 
 #include "bce_auth.h"
 #include "tap.h"
+#include "testing.h"
 
 /* The part of an Authorization value after its last '/' (the signature) */
 static const char *
