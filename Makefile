@@ -33,6 +33,7 @@ SHLIB_LINK = -lcurl -ljson-c -lcrypto
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
 	lifecycle streaming collation encoding invalidation catalog writes logrecords \
 	logrecords_plan writes_forms ledger distrust
+REGRESS += json_reader
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build

@@ -511,6 +511,7 @@ extern void bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 						   int page_no, const char *default_id,
 						   const BlsParam *params, int nparams,
 						   Datum *values, bool *nulls);
+extern Datum bls_row_jsonb(const BlsFields *f);
 extern bool bls_utc_text(TimestampTz ts, bool round_up, char *buf,
 						 size_t buflen);
 

@@ -698,9 +698,6 @@ locate_tasks(const char *buf, const char *end, const BlsPageShape *shape,
 static void
 release_read(BlsPage *page)
 {
-	for (int i = 0; i < page->nvobjs; i++)
-		json_object_put(page->vobjs[i]);
-	page->nvobjs = 0;
 	free(page->row_json);
 	page->row_json = NULL;
 	if (page->read_json > 0)
@@ -713,9 +710,8 @@ static void
 free_split(BlsPage *page)
 {
 	release_read(page);
-	free(page->vobjs);
-	page->vobjs = NULL;
-	page->vobjcap = 0;
+	free(page->scratch.data);
+	memset(&page->scratch, 0, sizeof(page->scratch));
 	if (page->parsed)
 		for (int i = 0; i < page->ntasks; i++)
 			if (page->parsed[i])
@@ -1144,7 +1140,8 @@ read_columns(json_object *rs, const BlsPageShape *shape, BlsPage *page)
 	if (n > 0 &&
 		((page->columns = calloc(n, sizeof(char *))) == NULL ||
 		 (page->column_lens = calloc(n, sizeof(size_t))) == NULL ||
-		 (page->column_types = calloc(n, sizeof(char *))) == NULL))
+		 (page->column_types = calloc(n, sizeof(char *))) == NULL ||
+		 (page->row_values = calloc(n, sizeof(BlsValue))) == NULL))
 	{
 		snprintf(page->error, sizeof(page->error), "Out of memory.");
 		return BLS_PARSE_NOMEM;
@@ -1299,6 +1296,8 @@ free_columns(BlsPage *page)
 	free(page->columns);
 	free(page->column_lens);
 	free(page->column_types);
+	free(page->row_values);
+	page->row_values = NULL;
 	page->columns = NULL;
 	page->column_lens = NULL;
 	page->column_types = NULL;
@@ -1745,14 +1744,15 @@ bls_json_int64(BlsJson *v, int64_t *out)
  *
  * Building the tree costs an allocation and a hash insertion per member,
  * which profiling showed as most of a scan's CPU.  A task is usually a flat
- * object of plain strings and integers, so bls_page_read_task() reads those
- * straight from the page's text and leaves everything else to json-c: a
- * string with escapes or a number that is not a small integer is parsed
- * alone by json-c; a nested value, a repeated key, an escaped key, or
- * anything that is not strictly valid JSON has the whole task parsed by
- * json-c.  So the reader only ever saves work: what it accepts, json-c
- * accepts with the same values (test/fuzz checks the two against each
- * other).
+ * object of strings, numbers and literals, so bls_page_read_task() reads
+ * those straight from the page's text, following RFC 8259's grammar
+ * exactly: a string's escapes are decoded into the page's scratch buffer,
+ * and a number is classified as json-c would hold it (an int64, a uint64, a
+ * saturated integer or a double) without converting it.  A nested value, a
+ * repeated key, or anything that is not valid JSON has the whole task
+ * parsed by json-c, which then says what is wrong.  So the reader only ever
+ * saves work: what it accepts, json-c accepts with the same values
+ * (test/fuzz checks the two against each other).
  */
 
 static bool
@@ -1762,72 +1762,315 @@ is_digit(char c)
 }
 
 /*
- * p is just past a string's opening quote: its closing quote, or NULL if
- * the string does not end or holds a control character (json-c decides
- * those).  *escaped says whether it holds a backslash escape.
+ * Room for what reading a text of len bytes may decode: its strings'
+ * contents, each at most as long as its spelling, and each string's text as
+ * json-c prints it, no longer either (see read_string).  Reserved before a
+ * read, so that the values of one read never move.
  */
-static const char *
-scan_string(const char *p, const char *end, bool *escaped)
+static bool
+scratch_reserve(BlsScratch *s, size_t len)
 {
-	*escaped = false;
-	for (; p < end; p++)
-	{
-		unsigned char c = (unsigned char) *p;
+	size_t		need = 2 * len + 16;
 
-		if (c == '"')
+	s->len = 0;
+	if (s->cap >= need)
+		return true;
+	free(s->data);
+	s->cap = 0;
+	if ((s->data = malloc(need)) == NULL)
+		return false;
+	s->cap = need;
+	return true;
+}
+
+/* The bytes that end a run of a string's contents: '"', '\\', controls. */
+static const bool string_stop[256] = {
+	[0x00] = true, [0x01] = true, [0x02] = true, [0x03] = true,
+	[0x04] = true, [0x05] = true, [0x06] = true, [0x07] = true,
+	[0x08] = true, [0x09] = true, [0x0A] = true, [0x0B] = true,
+	[0x0C] = true, [0x0D] = true, [0x0E] = true, [0x0F] = true,
+	[0x10] = true, [0x11] = true, [0x12] = true, [0x13] = true,
+	[0x14] = true, [0x15] = true, [0x16] = true, [0x17] = true,
+	[0x18] = true, [0x19] = true, [0x1A] = true, [0x1B] = true,
+	[0x1C] = true, [0x1D] = true, [0x1E] = true, [0x1F] = true,
+	['"'] = true, ['\\'] = true
+};
+
+/* The first byte at or after p that ends a run of plain contents, or end. */
+static inline const char *
+skip_plain(const char *p, const char *end)
+{
+	while (end - p >= 4)
+	{
+		if (string_stop[(unsigned char) p[0]])
 			return p;
-		if (c < 0x20)
-			return NULL;
-		if (c == '\\')
-		{
-			*escaped = true;
-			p++;
-		}
+		if (string_stop[(unsigned char) p[1]])
+			return p + 1;
+		if (string_stop[(unsigned char) p[2]])
+			return p + 2;
+		if (string_stop[(unsigned char) p[3]])
+			return p + 3;
+		p += 4;
 	}
-	return NULL;
+	while (p < end && !string_stop[(unsigned char) *p])
+		p++;
+	return p;
+}
+
+/* Append code point u (a valid scalar value) to d as UTF-8; the new end. */
+static char *
+put_utf8(char *d, long u)
+{
+	if (u < 0x80)
+		*d++ = (char) u;
+	else if (u < 0x800)
+	{
+		*d++ = (char) (0xC0 | (u >> 6));
+		*d++ = (char) (0x80 | (u & 0x3F));
+	}
+	else if (u < 0x10000)
+	{
+		*d++ = (char) (0xE0 | (u >> 12));
+		*d++ = (char) (0x80 | ((u >> 6) & 0x3F));
+		*d++ = (char) (0x80 | (u & 0x3F));
+	}
+	else
+	{
+		*d++ = (char) (0xF0 | (u >> 18));
+		*d++ = (char) (0x80 | ((u >> 12) & 0x3F));
+		*d++ = (char) (0x80 | ((u >> 6) & 0x3F));
+		*d++ = (char) (0x80 | (u & 0x3F));
+	}
+	return d;
 }
 
 /*
- * The end of the number at p as JSON's grammar has it, or NULL.  *is_int
- * is set, with *ival, for an integer in the int64 range, INT64_MIN included
- * (at most 19 digits, which a uint64 holds exactly); "-0" is left to json-c.
- * A leading zero ends the number after the zero, so the caller, finding no
- * delimiter, leaves the task to json-c and check_value(), which refuse it.
+ * s[0..len) as a JSON string exactly as json-c prints one (json_escape_str
+ * with JSON_C_TO_STRING_NOSLASHESCAPE): '"', '\\' and the control
+ * characters escaped, those with a short escape as \b \f \n \r \t and the
+ * others as \u00xx in lower-case hex; every other byte as it is.  Writes to
+ * d, which has room; returns the end.
+ */
+static char *
+put_json_string(char *d, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*d++ = '"';
+	for (const char *p = s; p < s + len; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+		const char *esc = NULL;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+		{
+			*d++ = (char) c;
+			continue;
+		}
+		switch (c)
+		{
+			case '"':
+				esc = "\\\"";
+				break;
+			case '\\':
+				esc = "\\\\";
+				break;
+			case '\b':
+				esc = "\\b";
+				break;
+			case '\f':
+				esc = "\\f";
+				break;
+			case '\n':
+				esc = "\\n";
+				break;
+			case '\r':
+				esc = "\\r";
+				break;
+			case '\t':
+				esc = "\\t";
+				break;
+		}
+		if (esc != NULL)
+		{
+			*d++ = esc[0];
+			*d++ = esc[1];
+		}
+		else
+		{
+			memcpy(d, "\\u00", 4);
+			d[4] = hex[c >> 4];
+			d[5] = hex[c & 0xF];
+			d += 6;
+		}
+	}
+	*d++ = '"';
+	return d;
+}
+
+/*
+ * p is at a string's opening quote: its end, with its contents in *str and
+ * *len, or NULL if it is not a JSON string (a control character, a bad
+ * escape, a lone surrogate, no closing quote).  Contents without escapes
+ * are borrowed from the text; escaped ones are decoded into s, which has
+ * room (scratch_reserve).  If raw is not NULL, *raw and *rawlen get the
+ * string as json-c prints it: its own text when that is already spelled so
+ * (the usual case, escaped quotes included), else a canonical copy in s.
  */
 static const char *
-scan_number(const char *p, const char *end, bool *is_int, int64_t *ival)
+read_string(BlsScratch *s, const char *p, const char *end, const char **str,
+			size_t *len, const char **raw, size_t *rawlen)
 {
-	bool		neg = false;
-	int			ndigits = 0;
-	uint64_t	acc = 0;
+	const char *start = p;
+	const char *run;
+	char	   *d;
+	bool		canonical = true;
 
-	if (p < end && *p == '-')
+	/* the common case: no escape */
+	p = skip_plain(p + 1, end);
+	if (p >= end || (unsigned char) *p < 0x20)
+		return NULL;
+	if (*p == '"')
+	{
+		*str = start + 1;
+		*len = p - start - 1;
+		if (raw != NULL)
+		{
+			*raw = start;
+			*rawlen = p + 1 - start;
+		}
+		return p + 1;
+	}
+
+	/* decode: copy the runs between escapes */
+	d = s->data + s->len;
+	*str = d;
+	run = start + 1;
+	for (;;)
+	{
+		long		u;
+
+		p = skip_plain(p, end);
+		if (p >= end || (unsigned char) *p < 0x20)
+			return NULL;
+		if (*p == '"')
+			break;
+		memcpy(d, run, p - run);
+		d += p - run;
+		if (p + 1 >= end)
+			return NULL;
+		switch (p[1])
+		{
+			case '"':
+			case '\\':
+				*d++ = p[1];
+				break;
+			case '/':
+				*d++ = '/';
+				canonical = false;	/* json-c prints it bare */
+				break;
+			case 'b':
+				*d++ = '\b';
+				break;
+			case 'f':
+				*d++ = '\f';
+				break;
+			case 'n':
+				*d++ = '\n';
+				break;
+			case 'r':
+				*d++ = '\r';
+				break;
+			case 't':
+				*d++ = '\t';
+				break;
+			case 'u':
+				if ((u = u_escape(p, end)) < 0 || (u >= 0xDC00 && u <= 0xDFFF))
+					return NULL;
+				/* json-c writes only \u00xx, lower case, for the controls */
+				if (u >= 0x20 || u == '\b' || u == '\f' || u == '\n' ||
+					u == '\r' || u == '\t' || (p[5] >= 'A' && p[5] <= 'F'))
+					canonical = false;
+				if (u >= 0xD800 && u <= 0xDBFF)
+				{
+					long		lo = u_escape(p + 6, end);
+
+					if (lo < 0xDC00 || lo > 0xDFFF)
+						return NULL;
+					u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+					p += 6;
+				}
+				d = put_utf8(d, u);
+				p += 4;
+				break;
+			default:
+				return NULL;
+		}
+		p += 2;
+		run = p;
+	}
+	memcpy(d, run, p - run);
+	d += p - run;
+	*len = d - *str;
+	s->len += *len;
+	if (raw != NULL)
+	{
+		if (canonical)
+		{
+			*raw = start;
+			*rawlen = p + 1 - start;
+		}
+		else
+		{
+			*raw = d;
+			*rawlen = put_json_string(d, *str, *len) - d;
+			s->len += *rawlen;
+		}
+	}
+	return p + 1;
+}
+
+/*
+ * p is at a number: its end, with *out describing it as json-c holds it, or
+ * NULL if it is not a JSON number.  An integer (no fraction, no exponent)
+ * in the int64 range is exact in ival; above it and below 2^64 - 1 json-c
+ * holds a uint64, which is no int64 but not clamped either; beyond those it
+ * saturates (at INT64_MIN, or at UINT64_MAX, which is taken as saturated
+ * too), and the value is clamped.  "-0" is the integer 0, which json-c
+ * prints "0"; any other number keeps its spelling.
+ */
+static const char *
+read_number(const char *p, const char *end, BlsValue *out)
+{
+	const char *start = p;
+	const char *digits;
+	bool		neg = false;
+	bool		integer = true;
+	uint64_t	acc = 0;
+	size_t		ndigits;
+
+	if (*p == '-')
 	{
 		neg = true;
 		p++;
 	}
+	digits = p;
 	if (p < end && *p == '0')
-	{
 		p++;
-		ndigits = 1;
-	}
 	else if (p < end && *p >= '1' && *p <= '9')
-	{
-		for (; p < end && is_digit(*p); p++, ndigits++)
+		for (; p < end && is_digit(*p); p++)
 			acc = acc * 10 + (uint64_t) (*p - '0');	/* wraps past 19 digits:
 													 * unused then */
-	}
 	else
 		return NULL;
-	*is_int = ndigits <= 19 && !(neg && acc == 0) &&
-		acc <= (neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX);
+	ndigits = p - digits;
 	if (p < end && *p == '.')
 	{
 		if (++p >= end || !is_digit(*p))
 			return NULL;
 		while (p < end && is_digit(*p))
 			p++;
-		*is_int = false;
+		integer = false;
 	}
 	if (p < end && (*p == 'e' || *p == 'E'))
 	{
@@ -1837,87 +2080,54 @@ scan_number(const char *p, const char *end, bool *is_int, int64_t *ival)
 			return NULL;
 		while (p < end && is_digit(*p))
 			p++;
-		*is_int = false;
+		integer = false;
 	}
-	if (*is_int)
+	/* "01": the caller finds no delimiter after the "0" and falls back */
+	out->type = BLS_JSON_NUMBER;
+	out->raw = start;
+	out->rawlen = p - start;
+	if (!integer)
+		return p;
+	if (ndigits <= 19 &&
+		acc <= (neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX))
 	{
+		out->is_int = true;
 		/* -(int64_t) 2^63 would overflow: INT64_MIN is spelled out */
-		if (neg)
-			*ival = acc == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) acc;
+		if (!neg)
+			out->ival = (int64_t) acc;
+		else if (acc == (uint64_t) INT64_MAX + 1)
+			out->ival = INT64_MIN;
 		else
-			*ival = (int64_t) acc;
+			out->ival = -(int64_t) acc;
+		if (neg && acc == 0)
+		{
+			out->raw = "0";
+			out->rawlen = 1;
+		}
 	}
+	else if (neg || ndigits > 20 ||
+			 (ndigits == 20 && memcmp(digits, "18446744073709551615", 20) >= 0))
+		out->clamped = true;
 	return p;
-}
-
-/* Describe json-c's value v as a BlsValue. */
-static void
-value_from_json(json_object *v, BlsValue *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->present = true;
-	out->json = v;
-	out->type = bls_json_type(v);
-	if (out->type == BLS_JSON_STRING)
-		out->str = bls_json_string(v, &out->len);
-	else if (out->type == BLS_JSON_NUMBER)
-	{
-		out->clamped = bls_json_number_clamped(v);
-		out->is_int = bls_json_int64(v, &out->ival);
-	}
-}
-
-/* Have json-c parse the single value [s, e) into *out. */
-static bool
-parse_value(BlsPage *page, const char *s, const char *e, BlsValue *out)
-{
-	BlsParseStatus status;
-	char		errbuf[112];
-	json_object *v;
-
-	if (page->nvobjs == page->vobjcap)
-	{
-		int			cap = page->vobjcap ? page->vobjcap * 2 : 8;
-		BlsJson   **more = realloc(page->vobjs, sizeof(BlsJson *) * cap);
-
-		if (more == NULL)
-			return false;
-		page->vobjs = more;
-		page->vobjcap = cap;
-	}
-	v = parse_document(s, e - s, &status, errbuf, sizeof(errbuf));
-	if (v == NULL)
-		return false;
-	page->vobjs[page->nvobjs++] = v;
-	value_from_json(v, out);
-	return true;
 }
 
 /*
  * Read the value at p into *out: the end of the value, or NULL to leave the
- * task to json-c.
+ * task to json-c (a nested value, or not JSON).
  */
 static const char *
-read_value(BlsPage *page, const char *p, const char *end, BlsValue *out)
+read_value(BlsScratch *s, const char *p, const char *end, BlsValue *out)
 {
 	const char *q;
-	bool		flag;
 
 	memset(out, 0, sizeof(*out));
 	out->present = true;
-	out->raw = p;
 	switch (*p)
 	{
 		case '"':
-			if ((q = scan_string(p + 1, end, &flag)) == NULL)
-				return NULL;
-			q++;
-			if (flag)
-				return parse_value(page, p, q, out) ? q : NULL;
 			out->type = BLS_JSON_STRING;
-			out->str = p + 1;
-			out->len = q - p - 2;
-			break;
+			return read_string(s, p, end, &out->str, &out->len,
+							   &out->raw, &out->rawlen);
 		case 't':
 		case 'f':
 			q = p + (*p == 't' ? 4 : 5);
@@ -1935,14 +2145,9 @@ read_value(BlsPage *page, const char *p, const char *end, BlsValue *out)
 			/* objects and arrays: json-c counts their depth in the task's */
 			if (*p != '-' && !is_digit(*p))
 				return NULL;
-			if ((q = scan_number(p, end, &flag, &out->ival)) == NULL)
-				return NULL;
-			if (!flag)
-				return parse_value(page, p, q, out) ? q : NULL;
-			out->type = BLS_JSON_NUMBER;
-			out->is_int = true;
-			break;
+			return read_number(p, end, out);
 	}
+	out->raw = p;
 	out->rawlen = q - p;
 	return q;
 }
@@ -1974,6 +2179,8 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 {
 	memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	f->type = BLS_JSON_OBJECT;
+	if (!scratch_reserve(&page->scratch, end - p))
+		return false;
 	p = skip_ws(p, end);
 	if (p >= end || *p != '{')
 		return false;
@@ -1983,42 +2190,30 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 	for (int m = 0;; m++)
 	{
 		const char *k;
-		const char *kend;
-		bool		escaped;
+		size_t		klen;
 		int			key;
 		BlsValue	unwanted;
 		BlsValue   *v;
 
-		if (p >= end || *p != '"')
+		/*
+		 * An escaped key is compared decoded, with its length: "name\u0000"
+		 * is five bytes and does not match "name" (json-c's own lookups, by
+		 * C string, would).
+		 */
+		if (p >= end || *p != '"' ||
+			(p = read_string(&page->scratch, p, end, &k, &klen,
+							 NULL, NULL)) == NULL)
 			return false;
-		k = p + 1;
-		if ((kend = scan_string(k, end, &escaped)) == NULL)
-			return false;
-		if (escaped)
-		{
-			BlsValue	kv;
-
-			/*
-			 * json-c decodes the key as a string value, which keeps its
-			 * length: a key spelled "name\u0000" is five bytes and does not
-			 * match "name" (json-c's own lookups, by C string, would).
-			 */
-			if (!parse_value(page, p, kend + 1, &kv) ||
-				kv.type != BLS_JSON_STRING)
-				return false;
-			key = find_key(f, m, kv.str, kv.len);
-		}
-		else
-			key = find_key(f, m, k, kend - k);
+		key = find_key(f, m, k, klen);
 		v = key >= 0 ? &f->values[key] : &unwanted;
 		/* json-c keeps the last of repeated keys: let it */
 		if (key >= 0 && v->present)
 			return false;
-		p = skip_ws(kend + 1, end);
+		p = skip_ws(p, end);
 		if (p >= end || *p != ':')
 			return false;
 		p = skip_ws(p + 1, end);
-		if (p >= end || (p = read_value(page, p, end, v)) == NULL)
+		if (p >= end || (p = read_value(&page->scratch, p, end, v)) == NULL)
 			return false;
 		p = skip_ws(p, end);
 		if (p < end && *p == ',')
@@ -2029,6 +2224,23 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 		if (p < end && *p == '}')
 			return skip_ws(p + 1, end) == end;
 		return false;
+	}
+}
+
+/* Describe json-c's value v as a BlsValue. */
+static void
+value_from_json(json_object *v, BlsValue *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->present = true;
+	out->json = v;
+	out->type = bls_json_type(v);
+	if (out->type == BLS_JSON_STRING)
+		out->str = bls_json_string(v, &out->len);
+	else if (out->type == BLS_JSON_NUMBER)
+	{
+		out->clamped = bls_json_number_clamped(v);
+		out->is_int = bls_json_int64(v, &out->ival);
 	}
 }
 
@@ -2295,45 +2507,41 @@ holds_clamped(json_object *v)
 }
 
 /*
- * Append column m of row i, the value v, to the row's JSON text b, as
- * "name":value (after a ',' unless it is the first).  raw is v's text in
- * the page, or NULL if the page was parsed whole.
+ * Type column m of row i, the value v, into *out: the value as the row's
+ * JSON has it, with out->raw its JSON text.  raw is v's text in the page,
+ * or NULL if the page was parsed whole.
  *
- * A value is written as it came, except for a column typed as a number (an
+ * A value is taken as it came, except in a column typed as a number (an
  * integer or a decimal type, see column_kind), which takes a number, or a
- * string holding exactly a JSON number, written as that number; and a
- * column typed boolean, which takes true or false, or the string "true" or
- * "false".  Null is fine in any column; anything else in a typed column
- * is an error (false, with page->error set).
+ * string holding exactly a JSON number, which becomes that number; and in
+ * a column typed boolean, which takes true or false, or the string "true"
+ * or "false", which becomes that boolean.  Null is fine in any column;
+ * anything else in a typed column is an error (false, with page->error
+ * set).
  *
- * Values are written as json-c prints them (which keeps a number's
- * spelling, but for -0, written 0), so that a row reads the same whether
- * its text was read here or by json-c.  Text is copied from the page where
- * that is the same: a plain value, or a string with only the escapes json-c
- * writes (canonical_string), so that a long record is copied once rather
- * than decoded and printed again.  An integer beyond 64 bits, which json-c
- * holds saturated, is copied from the page as it is spelled there, and so
- * is an object or array holding one; in a page parsed whole there is no
- * such text, and it is an error rather than a wrong number.  (So is an
- * INT64_MIN that shares a page parsed whole with an integer below it, see
- * mark_saturated().)
+ * The text is what json-c prints (which keeps a number's spelling, but for
+ * -0, written 0), so that a row reads the same whether its text was read
+ * here or by json-c: the reader's own text where that is the same (a plain
+ * value, or a string with only the escapes json-c writes, so that a long
+ * record is copied rather than decoded and printed again).  An integer
+ * beyond 64 bits, which json-c holds saturated, keeps its spelling in the
+ * page, and so does an object or array holding one; in a page parsed whole
+ * there is no such text, and it is an error rather than a wrong number.
+ * (So is an INT64_MIN that shares a page parsed whole with an integer below
+ * it, see mark_saturated().)
  */
 static bool
-append_column(BlsPage *page, int i, int m, const BlsValue *v,
-			  const char *raw, size_t rawlen, TextBuf *b)
+type_column(BlsPage *page, int i, int m, const BlsValue *v,
+			const char *raw, size_t rawlen, BlsValue *out)
 {
 	ColumnKind kind = column_kind(page, m);
-	const char *t;
-	size_t		tlen;
 
-	if (m > 0)
-		text_append(b, ",", 1);
-	append_json_string(b, page->columns[m], page->column_lens[m]);
-	text_append(b, ":", 1);
+	*out = *v;
 	switch (v->type)
 	{
 		case BLS_JSON_NULL:
-			text_append(b, "null", 4);
+			out->raw = "null";
+			out->rawlen = 4;
 			return true;
 		case BLS_JSON_NUMBER:
 			if (kind == COLUMN_BOOLEAN)
@@ -2343,14 +2551,19 @@ append_column(BlsPage *page, int i, int m, const BlsValue *v,
 			if (raw == NULL)
 				return column_error(page, i, m,
 									"holds an integer beyond the 64-bit range.");
-			text_append(b, raw, rawlen);
+			out->raw = raw;
+			out->rawlen = rawlen;
 			return true;
 		case BLS_JSON_STRING:
 			if (kind == COLUMN_NUMBER)
 			{
 				if (!is_json_number(v->str, v->len))
 					return type_error(page, i, m, "a string that is not a number");
-				text_append(b, v->str, v->len);
+				memset(out, 0, sizeof(*out));
+				out->present = true;
+				out->type = BLS_JSON_NUMBER;
+				out->raw = v->str;
+				out->rawlen = v->len;
 				return true;
 			}
 			if (kind == COLUMN_BOOLEAN)
@@ -2358,15 +2571,25 @@ append_column(BlsPage *page, int i, int m, const BlsValue *v,
 				if ((v->len == 4 && memcmp(v->str, "true", 4) == 0) ||
 					(v->len == 5 && memcmp(v->str, "false", 5) == 0))
 				{
-					text_append(b, v->str, v->len);
+					memset(out, 0, sizeof(*out));
+					out->present = true;
+					out->type = BLS_JSON_BOOLEAN;
+					out->raw = v->str;
+					out->rawlen = v->len;
 					return true;
 				}
 				return type_error(page, i, m,
 								  "a string other than \"true\" and \"false\"");
 			}
-			if (raw != NULL && canonical_string(raw, raw + rawlen))
+			if (v->json == NULL ||
+				(raw != NULL && canonical_string(raw, raw + rawlen)))
 			{
-				text_append(b, raw, rawlen);
+				/* the reader's text is canonical already */
+				if (v->json != NULL)
+				{
+					out->raw = raw;
+					out->rawlen = rawlen;
+				}
 				return true;
 			}
 			break;
@@ -2384,12 +2607,23 @@ append_column(BlsPage *page, int i, int m, const BlsValue *v,
 			if (raw == NULL)
 				return column_error(page, i, m,
 									"holds an integer beyond the 64-bit range.");
-			text_append(b, raw, rawlen);
+			out->raw = raw;
+			out->rawlen = rawlen;
 			return true;
 	}
-	t = bls_value_text(v, &tlen);
-	text_append(b, t, tlen);
+	out->raw = bls_value_text(v, &out->rawlen);
 	return true;
+}
+
+/* Append column m, typed by type_column(), to the row's JSON text b. */
+static void
+append_column(BlsPage *page, int m, const BlsValue *typed, TextBuf *b)
+{
+	if (m > 0)
+		text_append(b, ",", 1);
+	append_json_string(b, page->columns[m], page->column_lens[m]);
+	text_append(b, ":", 1);
+	text_append(b, typed->raw, typed->rawlen);
 }
 
 /* "Log record 3 of the page ...": false, with page->error set */
@@ -2411,9 +2645,12 @@ row_error(BlsPage *page, int i, const char *what)
  */
 static bool
 read_row_flat(BlsPage *page, int i, const char *p, const char *end,
-			  BlsFields *f, TextBuf *b)
+			  BlsScratch *s, BlsFields *f, BlsValue *row, TextBuf *b)
 {
 	int			m = 0;
+
+	if (!scratch_reserve(s, end - p))
+		return false;
 
 	if (f != NULL && f->nkeys > 0)
 		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
@@ -2445,10 +2682,18 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 				if (key >= 0)
 					v = &f->values[key];
 			}
-			if ((q = read_value(page, p, end, v)) == NULL)
+			if ((q = read_value(s, p, end, v)) == NULL)
 				return false;
-			if (b != NULL && !append_column(page, i, m, v, p, q - p, b))
-				return false;
+			if (row != NULL || b != NULL)
+			{
+				BlsValue	typed;
+				BlsValue   *t = row != NULL ? &row[m] : &typed;
+
+				if (!type_column(page, i, m, v, p, q - p, t))
+					return false;
+				if (b != NULL)
+					append_column(page, m, t, b);
+			}
 			p = skip_ws(q, end);
 			if (p < end && *p == ',')
 			{
@@ -2473,26 +2718,26 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 }
 
 /*
- * Read row i from json-c's tree of it, row, into f (if not NULL) and its
- * JSON into b (if not NULL); false if it is not an array of as many values
- * as there are columns, or a value's column refuses it, with page->error
- * saying why.  [p, end) is the row's text in the page, or p is NULL: each
- * value's text is taken from it for append_column().
+ * Read row i from json-c's tree of it, tree, into f, its typed values into
+ * row and its JSON into b (each may be NULL); false if it is not an array
+ * of as many values as there are columns, or a value's column refuses it,
+ * with page->error saying why.  [p, end) is the row's text in the page, or
+ * p is NULL: each value's text is taken from it for type_column().
  */
 static bool
-read_row_tree(BlsPage *page, int i, json_object *row, const char *p,
-			  const char *end, BlsFields *f, TextBuf *b)
+read_row_tree(BlsPage *page, int i, json_object *tree, const char *p,
+			  const char *end, BlsFields *f, BlsValue *row, TextBuf *b)
 {
 	size_t		n;
 	char		what[96];
 
-	if (bls_json_type(row) != BLS_JSON_ARRAY)
+	if (bls_json_type(tree) != BLS_JSON_ARRAY)
 	{
 		snprintf(what, sizeof(what), "is a JSON %s, not an array.",
-				 bls_json_type_name(bls_json_type(row)));
+				 bls_json_type_name(bls_json_type(tree)));
 		return row_error(page, i, what);
 	}
-	n = json_object_array_length(row);
+	n = json_object_array_length(tree);
 	if (n != (size_t) page->ncolumns)
 	{
 		snprintf(what, sizeof(what), "has %zu value%s for %d column%s.",
@@ -2509,7 +2754,7 @@ read_row_tree(BlsPage *page, int i, json_object *row, const char *p,
 		p = skip_ws(skip_ws(p, end) + 1, end);
 	for (int m = 0; m < page->ncolumns; m++)
 	{
-		json_object *e = json_object_array_get_idx(row, m);
+		json_object *e = json_object_array_get_idx(tree, m);
 		BlsValue	v;
 		const char *raw = NULL;
 		size_t		rawlen = 0;
@@ -2535,9 +2780,16 @@ read_row_tree(BlsPage *page, int i, json_object *row, const char *p,
 			if (key >= 0)
 				f->values[key] = v;
 		}
-		if (b != NULL &&
-			!append_column(page, i, m, &v, raw, rawlen, b))
-			return false;
+		if (row != NULL || b != NULL)
+		{
+			BlsValue	typed;
+			BlsValue   *t = row != NULL ? &row[m] : &typed;
+
+			if (!type_column(page, i, m, &v, raw, rawlen, t))
+				return false;
+			if (b != NULL)
+				append_column(page, m, t, b);
+		}
 	}
 	if (b != NULL)
 	{
@@ -2553,29 +2805,22 @@ read_row_tree(BlsPage *page, int i, json_object *row, const char *p,
 	return true;
 }
 
-/* Free the values json-c parsed for the reader from the index from on. */
-static void
-release_values(BlsPage *page, int from)
-{
-	for (int k = from; k < page->nvobjs; k++)
-		json_object_put(page->vobjs[k]);
-	page->nvobjs = from;
-}
-
 /*
- * Read row i of a result set (in range) into f and its JSON into b (either
- * may be NULL).  If keep, what json-c parsed for it stays with the page
- * until the next read (bls_page_read_task: f's values point into it);
- * otherwise it is freed before returning, leaving the page as it was
- * (bls_page_row_json, which must not disturb the latest read).
+ * Read row i of a result set (in range) into f, its values typed by their
+ * columns into row (ncolumns of them) and its JSON into b (each may be
+ * NULL).  If keep, what was decoded or json-c parsed for it stays
+ * with the page until the next read (bls_page_read_task: f's values point
+ * into it); otherwise it is freed before returning, leaving the page as it
+ * was (bls_page_row_json, which must not disturb the latest read).
  */
 static bool
-read_row(BlsPage *page, int i, BlsFields *f, TextBuf *b, bool keep)
+read_row(BlsPage *page, int i, BlsFields *f, BlsValue *row, TextBuf *b,
+		 bool keep)
 {
-	int			nvobjs = page->nvobjs;
+	BlsScratch	own_scratch = {NULL, 0, 0};
 	const char *p = NULL;
 	const char *end = NULL;
-	json_object *row;
+	json_object *tree;
 	json_object *own = NULL;
 	bool		ok;
 
@@ -2593,27 +2838,25 @@ read_row(BlsPage *page, int i, BlsFields *f, TextBuf *b, bool keep)
 	{
 		p = page->text + page->spans[2 * i];
 		end = page->text + page->spans[2 * i + 1];
-		if (read_row_flat(page, i, p, end, f, b))
-		{
-			if (!keep)
-				release_values(page, nvobjs);
+		ok = read_row_flat(page, i, p, end,
+						   keep ? &page->scratch : &own_scratch, f, row, b);
+		free(own_scratch.data);
+		if (ok)
 			return true;
-		}
-		release_values(page, nvobjs);
 		if (b != NULL)
 			b->len = 0;
 	}
 
 	/* json-c reads it, or says what is wrong with it */
 	if (page->text == NULL)
-		row = json_object_array_get_idx(page->tasks, (size_t) i);
+		tree = json_object_array_get_idx(page->tasks, (size_t) i);
 	else
 	{
-		if ((row = page->parsed[i]) == NULL)
+		if ((tree = page->parsed[i]) == NULL)
 		{
 			if (!parse_task(page, i, &own))
 				return false;
-			row = own;
+			tree = own;
 		}
 		if (keep)
 		{
@@ -2624,7 +2867,7 @@ read_row(BlsPage *page, int i, BlsFields *f, TextBuf *b, bool keep)
 			own = NULL;
 		}
 	}
-	ok = read_row_tree(page, i, row, p, end, f, b);
+	ok = read_row_tree(page, i, tree, p, end, f, row, b);
 	json_object_put(own);
 	return ok;
 }
@@ -2675,16 +2918,28 @@ bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
 	}
 	fields->row_json = NULL;
 	fields->row_json_len = 0;
+	fields->row_values = NULL;
+	fields->row_ncolumns = 0;
 	if (page->shape != NULL && page->shape->columns_key != NULL)
 	{
 		TextBuf		b = {NULL, 0, 0, false};
+		bool		text = fields->want_row && !fields->row_values_only;
 
-		if (!read_row(page, i, fields, fields->want_row ? &b : NULL, true))
+		if (!read_row(page, i, fields,
+					  fields->want_row ? page->row_values : NULL,
+					  text ? &b : NULL, true))
 		{
 			free(b.data);
 			return false;
 		}
 		if (fields->want_row)
+		{
+			fields->row_values = page->row_values;
+			fields->row_ncolumns = page->ncolumns;
+			fields->row_names = page->columns;
+			fields->row_name_lens = page->column_lens;
+		}
+		if (text)
 		{
 			page->row_json = b.data;
 			fields->row_json = b.data;
@@ -2777,7 +3032,7 @@ bls_page_row_json(BlsPage *page, int i, size_t *len)
 				 item_name(page), i + 1);
 		return NULL;
 	}
-	if (!read_row(page, i, NULL, &b, false))
+	if (!read_row(page, i, NULL, NULL, &b, false))
 	{
 		free(b.data);
 		return NULL;

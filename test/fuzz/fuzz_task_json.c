@@ -186,6 +186,14 @@ same_value(const BlsValue *v, BlsJson *j)
 		FUZZ_ASSERT(v->clamped == bls_json_number_clamped(j));
 		FUZZ_ASSERT(v->is_int == bls_json_int64(j, &i));
 		FUZZ_ASSERT(!v->is_int || v->ival == i);
+
+		/*
+		 * json-c prints the number it saturated; the reader keeps the
+		 * spelling of the page, which no conversion takes (a clamped
+		 * number is an error), and which a row's JSON copies.
+		 */
+		if (v->clamped && v->json == NULL)
+			return;
 	}
 	s = bls_value_text(v, &len);
 	t = bls_json_text(j, &tlen);
