@@ -3043,8 +3043,9 @@ bls_page_row_json(BlsPage *page, int i, size_t *len)
 
 /*
  * A value as JSON text (a string comes back quoted), for json columns and
- * input functions.  Not NUL-terminated: use *len.  A value read from the
- * page needed no escaping, so its text there is what json-c would print.
+ * input functions.  Not NUL-terminated: use *len.  The reader keeps a
+ * value's text as json-c would print it (see read_string and read_number),
+ * but for an integer beyond 64 bits, spelled as in the page.
  */
 const char *
 bls_value_text(const BlsValue *v, size_t *len)
