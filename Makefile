@@ -7,6 +7,7 @@ OBJS = \
 	src/analyze.o \
 	src/bce_auth.o \
 	src/connection.o \
+	src/json_reader.o \
 	src/convert.o \
 	src/ledger.o \
 	src/log_query.o \

@@ -7,7 +7,7 @@
 #
 # Renders PAGES (default 10) pages of 1000 tasks with the emulator's own
 # generator and page encoder (test/bls_emulator.py, seed 42), builds
-# bench/json_parsers.c with -O2 against src/task_json.c, json-c and
+# bench/json_parsers.c with -O2 against src/task_json.c, src/json_reader.c, json-c and
 # /usr/lib/postgresql/15/lib/libpgcommon.a + libpgport.a (needs
 # postgresql-server-dev-15), and prints MB/s and tasks/s for each parser,
 # median of REPS (default 9) runs, side by side.
@@ -72,6 +72,7 @@ PY
 build() {
 	gcc -O2 -std=gnu99 -Wall -Wextra -I"$1" -I"$pginc" \
 		-o "$2" "$top/bench/json_parsers.c" "$1/task_json.c" \
+		$(ls "$1/json_reader.c" 2>/dev/null) \
 		"$pglib/libpgcommon.a" "$pglib/libpgport.a" -ljson-c -lm
 }
 
@@ -96,7 +97,7 @@ if [ -n "$rev" ]; then
 		git -C "$top" show "$rev:$f" > "$work/rev/$(basename "$f")"
 	done
 	build "$work/rev" "$work/json_parsers.rev"
-	echo "# lines of the JSON reader: $rev $(cat "$work"/rev/task_json*.[ch] | wc -l), this tree $(cat "$top"/src/task_json*.[ch] | wc -l)"
+	echo "# lines of the JSON code (task_json.[ch], json_reader.[ch]): $rev $(cat "$work"/rev/{task_json,json_reader}.[ch] 2>/dev/null | wc -l), this tree $(cat "$top"/src/{task_json,json_reader}.[ch] | wc -l)"
 	run "$rev" "$work/json_parsers.rev"
 fi
 run "this tree" "$work/json_parsers"

@@ -197,6 +197,7 @@ bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols,
 	f->keys = palloc(sizeof(char *) * (ncols + nids));
 	f->keylens = palloc(sizeof(size_t) * (ncols + nids));
 	f->nkeys = 0;
+	f->want_row = false;
 	id_keys[1] = -1;
 	for (int i = 0; i < ncols + nids; i++)
 	{

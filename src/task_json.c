@@ -32,243 +32,8 @@
 
 #include <json-c/json.h>
 
+#include "json_reader.h"
 #include "task_json.h"
-
-/* Nesting deeper than this is not a BLS response; json-c's default is 32. */
-#define BLS_JSON_MAX_DEPTH	64
-
-/*
- * What is JSON is decided here, not by json-c.
- *
- * json-c's JSON_TOKENER_STRICT is no fixed grammar: 0.16 accepts numbers
- * with leading zeros ("00", "-01"), "1." and NaN/Infinity, raw control
- * characters inside strings, and lone UTF-16 surrogate escapes (which it
- * turns into U+FFFD), while 0.17 and 0.18 refuse every byte above 0x7F in
- * a string ("invalid string sequence"), so that any non-ASCII text would
- * fail.  So json-c parses in its default mode, which accepts all of RFC
- * 8259, and every parse then walks the text once more with check_value(),
- * which follows RFC 8259's grammar exactly; the text is JSON if and only if
- * both accept it.  Running json-c first keeps its error messages for the
- * errors it does find.  Bytes that are not UTF-8 are let through, as json-c
- * does: the converter validates the encoding.
- *
- * The walk also notes what json-c's tree cannot tell apart: an object key
- * holding an escaped NUL (json-c keeps keys as C strings, so "name\u0000"
- * becomes "name"), and integers below INT64_MIN (json-c saturates them at
- * INT64_MIN).
- */
-typedef struct JsonCheck
-{
-	const char *err_at;			/* where the text stops being JSON */
-	const char *reason;
-	const char *nul_key;		/* first key with an escaped NUL, or NULL */
-	bool		below_min;		/* an integer below INT64_MIN */
-} JsonCheck;
-
-static const char *check_value(const char *p, const char *end, int depth,
-							   JsonCheck *c);
-static const char *skip_ws(const char *p, const char *end);
-
-static const char *
-check_fail(JsonCheck *c, const char *at, const char *reason)
-{
-	c->err_at = at;
-	c->reason = reason;
-	return NULL;
-}
-
-static int
-hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* The code unit of the \uXXXX escape at p, or -1. */
-static long
-u_escape(const char *p, const char *end)
-{
-	long		u = 0;
-
-	if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
-		return -1;
-	for (int i = 2; i < 6; i++)
-	{
-		int			h = hex_value(p[i]);
-
-		if (h < 0)
-			return -1;
-		u = u * 16 + h;
-	}
-	return u;
-}
-
-/* p is at a string's opening quote: the end of the string, or NULL. */
-static const char *
-check_string(const char *p, const char *end, bool key, JsonCheck *c)
-{
-	const char *start = p;
-
-	for (p++; p < end; p++)
-	{
-		unsigned char ch = (unsigned char) *p;
-		long		u;
-
-		if (ch == '"')
-			return p + 1;
-		if (ch < 0x20)
-			return check_fail(c, p, "control character inside a string");
-		if (ch != '\\')
-			continue;
-		if (p + 1 >= end)
-			break;
-		if (strchr("\"\\/bfnrt", p[1]) != NULL && p[1] != '\0')
-		{
-			p++;
-			continue;
-		}
-		if ((u = u_escape(p, end)) < 0)
-			return check_fail(c, p, "invalid escape in a string");
-		if (u >= 0xDC00 && u <= 0xDFFF)
-			return check_fail(c, p, "lone low surrogate escape in a string");
-		if (u >= 0xD800 && u <= 0xDBFF)
-		{
-			long		lo = u_escape(p + 6, end);
-
-			if (lo < 0xDC00 || lo > 0xDFFF)
-				return check_fail(c, p, "lone high surrogate escape in a string");
-			p += 6;
-		}
-		if (u == 0 && key && c->nul_key == NULL)
-			c->nul_key = start;
-		p += 5;
-	}
-	return check_fail(c, end, "unterminated string");
-}
-
-/* p is at a number: its end, or NULL. */
-static const char *
-check_number(const char *p, const char *end, JsonCheck *c)
-{
-	const char *start = p;
-	const char *digits;
-	bool		integer = true;
-	bool		big;
-
-	if (p < end && *p == '-')
-		p++;
-	digits = p;
-	if (p < end && *p == '0')
-	{
-		p++;
-		if (p < end && *p >= '0' && *p <= '9')
-			return check_fail(c, start, "number with a leading zero");
-	}
-	else if (p < end && *p >= '1' && *p <= '9')
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	else
-		return check_fail(c, start, "invalid number");
-	/* below INT64_MIN: more than 19 digits, or 19 above 2^63 */
-	big = *start == '-' &&
-		(p - digits > 19 ||
-		 (p - digits == 19 && memcmp(digits, "9223372036854775808", 19) > 0));
-	if (p < end && *p == '.')
-	{
-		integer = false;
-		if (++p >= end || *p < '0' || *p > '9')
-			return check_fail(c, start, "number without digits after its point");
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (p < end && (*p == 'e' || *p == 'E'))
-	{
-		integer = false;
-		if (++p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || *p < '0' || *p > '9')
-			return check_fail(c, start, "number without digits in its exponent");
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (integer && big)
-		c->below_min = true;	/* json-c saturates only integers */
-	return p;
-}
-
-/*
- * p is at a value (no whitespace before it): the end of the value, or NULL.
- * depth is how many levels of nesting are left; json-c has checked the
- * depth already, this only bounds the recursion.
- */
-static const char *
-check_value(const char *p, const char *end, int depth, JsonCheck *c)
-{
-	char		close;
-
-	if (p >= end)
-		return check_fail(c, p, "unexpected end of data");
-	switch (*p)
-	{
-		case '"':
-			return check_string(p, end, false, c);
-		case 't':
-			if (end - p >= 4 && memcmp(p, "true", 4) == 0)
-				return p + 4;
-			return check_fail(c, p, "invalid literal");
-		case 'f':
-			if (end - p >= 5 && memcmp(p, "false", 5) == 0)
-				return p + 5;
-			return check_fail(c, p, "invalid literal");
-		case 'n':
-			if (end - p >= 4 && memcmp(p, "null", 4) == 0)
-				return p + 4;
-			return check_fail(c, p, "invalid literal");
-		case '{':
-		case '[':
-			break;
-		default:
-			if (*p == '-' || (*p >= '0' && *p <= '9'))
-				return check_number(p, end, c);
-			return check_fail(c, p, "not a JSON value (NaN and Infinity are not JSON numbers)");
-	}
-	if (depth <= 0)
-		return check_fail(c, p, "nesting too deep");
-	close = *p == '{' ? '}' : ']';
-	p = skip_ws(p + 1, end);
-	if (p < end && *p == close)
-		return p + 1;
-	for (;;)
-	{
-		if (close == '}')
-		{
-			if (p >= end || *p != '"')
-				return check_fail(c, p, "object key expected");
-			if ((p = check_string(p, end, true, c)) == NULL)
-				return NULL;
-			p = skip_ws(p, end);
-			if (p >= end || *p != ':')
-				return check_fail(c, p, "':' expected");
-			p = skip_ws(p + 1, end);
-		}
-		if ((p = check_value(p, end, depth - 1, c)) == NULL)
-			return NULL;
-		p = skip_ws(p, end);
-		if (p < end && *p == ',')
-		{
-			p = skip_ws(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == close)
-			return p + 1;
-		return check_fail(c, p, "',' or the end of the container expected");
-	}
-}
 
 /* The marker check_saturated() leaves on json-c integers it saturated. */
 static int	saturated_marker;
@@ -311,18 +76,21 @@ mark_saturated(json_object *v)
  * Parse exactly buf[0..len): trailing garbage, truncation or an empty body
  * are errors.  Returns NULL and fills errbuf on failure.
  *
- * Each parse has a tokener of its own: json_tokener_reset() keeps a
- * pending half of a surrogate pair, so a reused tokener could decode a
- * task's escapes differently after a task it refused.
+ * bls_json_check() decides whether the text is JSON, and says where it is not;
+ * json-c only builds the tree of text that is, so that what is accepted
+ * does not depend on json-c's version.  Each parse has a tokener of its
+ * own: json_tokener_reset() keeps a pending half of a surrogate pair.
  */
 static json_object *
 parse_document(const char *buf, size_t len, BlsParseStatus *status,
 			   char *errbuf, size_t errlen)
 {
+	BlsJsonCheck	c = {NULL, NULL, NULL, false};
+	const char *start;
+	const char *end;
+	const char *vend;
 	json_tokener *tok;
 	json_object *obj;
-	size_t		consumed;
-	enum json_tokener_error jerr;
 
 	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\n' ||
 					   buf[len - 1] == '\r' || buf[len - 1] == '\t'))
@@ -333,167 +101,70 @@ parse_document(const char *buf, size_t len, BlsParseStatus *status,
 		snprintf(errbuf, errlen, "The response body is empty.");
 		return NULL;
 	}
+	*status = BLS_PARSE_NOT_JSON;
 	if (len > (size_t) INT32_MAX)
 	{
-		*status = BLS_PARSE_NOT_JSON;
 		snprintf(errbuf, errlen, "The response body is too large to parse.");
 		return NULL;
 	}
-
-	if ((tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH)) == NULL)
+	end = buf + len;
+	start = bls_json_skip_ws(buf, end);
+	if ((vend = bls_json_check(start, end, BLS_JSON_MAX_DEPTH, &c)) == NULL)
 	{
-		*status = BLS_PARSE_NOMEM;
-		snprintf(errbuf, errlen, "Out of memory.");
-		return NULL;
-	}
-	obj = json_tokener_parse_ex(tok, buf, (int) len);
-	consumed = json_tokener_get_parse_end(tok);
-	jerr = json_tokener_get_error(tok);
-	if (obj == NULL && jerr == json_tokener_continue)
-	{
-		/*
-		 * A top-level number or literal ("123", "true") ends only at a
-		 * delimiter, so json-c waits for more; a NUL ends it.  A truly
-		 * truncated body still fails, and keeps the "continue" error.
-		 */
-		obj = json_tokener_parse_ex(tok, "", 1);
-		if (json_tokener_get_error(tok) == json_tokener_success)
-		{
-			jerr = json_tokener_success;
-			consumed = len;
-		}
-	}
-	if (jerr == json_tokener_success && obj == NULL)
-	{
-		/* the whole body is the JSON literal null */
-		*status = BLS_PARSE_NOT_OBJECT;
-		snprintf(errbuf, errlen, "The response is a JSON null, not an object.");
-	}
-	else if (obj == NULL)
-	{
-		*status = BLS_PARSE_NOT_JSON;
-		if (jerr == json_tokener_continue)
+		if (c.err_at >= end)
 			snprintf(errbuf, errlen,
 					 "The response body ends inside a JSON value, after %zu bytes.",
 					 len);
 		else
 			snprintf(errbuf, errlen, "The response body is not valid JSON at byte %zu: %s.",
-					 consumed, json_tokener_error_desc(jerr));
+					 (size_t) (c.err_at - buf), c.reason);
+		return NULL;
 	}
-	else if (consumed != len)
+	if (vend != end)
 	{
-		*status = BLS_PARSE_NOT_JSON;
 		snprintf(errbuf, errlen,
-				 "The response body has unexpected data after the JSON value, at byte %zu.", consumed);
-		json_object_put(obj);
-		obj = NULL;
+				 "The response body has unexpected data after the JSON value, at byte %zu.",
+				 (size_t) (bls_json_skip_ws(vend, end) - buf));
+		return NULL;
 	}
+	if (c.nul_key != NULL)
+	{
+		snprintf(errbuf, errlen,
+				 "The response body has an object key holding an escaped NUL (\\u0000) at byte %zu, which is not supported.",
+				 (size_t) (c.nul_key - buf));
+		return NULL;
+	}
+	if (*start == 'n')
+	{
+		/* the whole body is the JSON literal null */
+		*status = BLS_PARSE_NOT_OBJECT;
+		snprintf(errbuf, errlen, "The response is a JSON null, not an object.");
+		return NULL;
+	}
+
+	/* json-c counts the levels below the top one */
+	if ((tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH + 1)) == NULL)
+		obj = NULL;
 	else
 	{
-		JsonCheck	c = {NULL, NULL, NULL, false};
-		const char *start = skip_ws(buf, buf + len);
+		obj = json_tokener_parse_ex(tok, start, (int) (end - start));
 
-		if (check_value(start, buf + len, BLS_JSON_MAX_DEPTH, &c) == NULL)
-		{
-			*status = BLS_PARSE_NOT_JSON;
-			snprintf(errbuf, errlen, "The response body is not valid JSON at byte %zu: %s.",
-					 (size_t) (c.err_at - buf), c.reason);
-			json_object_put(obj);
-			obj = NULL;
-		}
-		else if (c.nul_key != NULL)
-		{
-			*status = BLS_PARSE_NOT_JSON;
-			snprintf(errbuf, errlen,
-					 "The response body has an object key holding an escaped NUL (\\u0000) at byte %zu, which is not supported.",
-					 (size_t) (c.nul_key - buf));
-			json_object_put(obj);
-			obj = NULL;
-		}
-		else if (c.below_min)
-			mark_saturated(obj);
+		/* a top-level number ("123") ends only at a delimiter: a NUL */
+		if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+			obj = json_tokener_parse_ex(tok, "", 1);
+		json_tokener_free(tok);
 	}
-	json_tokener_free(tok);
-	return obj;
-}
-
-/*
- * Delimiting JSON without parsing it, to find the tasks array and its
- * elements.  These only find where values end; json-c validates them.  Any
- * surprise (a cut-off value, escapes in a key, a repeated key) makes the
- * caller parse the page whole instead, so they can only save work, never
- * change an answer.
- */
-static const char *
-skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/*
- * p is at a '"': the end of the string, or NULL if it does not end.  Jumps
- * from quote to quote with memchr (most of a page is string contents); a
- * quote preceded by an odd number of backslashes is escaped.
- */
-static const char *
-skip_string(const char *p, const char *end)
-{
-	const char *start = p + 1;
-
-	p = start;
-	while (p < end && (p = memchr(p, '"', end - p)) != NULL)
+	if (obj == NULL)
 	{
-		const char *b = p;
-
-		while (b > start && b[-1] == '\\')
-			b--;
-		if ((p - b) % 2 == 0)
-			return p + 1;
-		p++;
-	}
-	return NULL;
-}
-
-/* The end of the value at p, or NULL if cut off or nested too deep. */
-static const char *
-skip_value(const char *p, const char *end)
-{
-	int			depth = 0;
-
-	if (p >= end)
+		/* it is JSON: json-c could not allocate its tree */
+		*status = BLS_PARSE_NOMEM;
+		snprintf(errbuf, errlen, "Out of memory.");
 		return NULL;
-	if (*p == '"')
-		return skip_string(p, end);
-	if (*p != '{' && *p != '[')
-	{
-		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
-			   *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-			p++;
-		return p;
 	}
-	while (p < end)
-	{
-		if (*p == '"')
-		{
-			if ((p = skip_string(p, end)) == NULL)
-				return NULL;
-			continue;
-		}
-		if (*p == '{' || *p == '[')
-		{
-			if (++depth > BLS_JSON_MAX_DEPTH)
-				return NULL;
-		}
-		else if (*p == '}' || *p == ']')
-		{
-			if (--depth == 0)
-				return p + 1;
-		}
-		p++;
-	}
-	return NULL;
+	if (c.below_min)
+		mark_saturated(obj);
+	*status = BLS_PARSE_OK;
+	return obj;
 }
 
 /*
@@ -510,13 +181,13 @@ split_array(const char *p, const char *end, BlsPage *page)
 	page->spans = malloc(sizeof(size_t) * 2 * cap);
 	if (page->spans == NULL)
 		return NULL;
-	p = skip_ws(p + 1, end);
+	p = bls_json_skip_ws(p + 1, end);
 	if (p < end && *p == ']')
 		goto done;
 	for (;;)
 	{
 		const char *v = p;
-		const char *vaft = skip_value(v, end);
+		const char *vaft = bls_json_skip_value(v, end);
 
 		if (vaft == NULL || vaft == v || n == INT32_MAX)
 			return NULL;
@@ -532,10 +203,10 @@ split_array(const char *p, const char *end, BlsPage *page)
 		page->spans[2 * n] = v - start;
 		page->spans[2 * n + 1] = vaft - start;
 		n++;
-		p = skip_ws(vaft, end);
+		p = bls_json_skip_ws(vaft, end);
 		if (p < end && *p == ',')
 		{
-			p = skip_ws(p + 1, end);
+			p = bls_json_skip_ws(p + 1, end);
 			continue;
 		}
 		if (p < end && *p == ']')
@@ -562,10 +233,10 @@ typedef const char *(*member_fn) (const char *key, size_t keylen,
 static const char *
 walk_object(const char *p, const char *end, member_fn member, void *arg)
 {
-	p = skip_ws(p, end);
+	p = bls_json_skip_ws(p, end);
 	if (p >= end || *p != '{')
 		return NULL;
-	p = skip_ws(p + 1, end);
+	p = bls_json_skip_ws(p + 1, end);
 	if (p < end && *p == '}')
 		return p + 1;
 	for (;;)
@@ -577,21 +248,21 @@ walk_object(const char *p, const char *end, member_fn member, void *arg)
 		if (p >= end || *p != '"')
 			return NULL;
 		k = p + 1;
-		if ((kend = skip_string(p, end)) == NULL)
+		if ((kend = bls_json_skip_string(p, end)) == NULL)
 			return NULL;
 		/* an escaped key might spell one we look for: leave it to json-c */
 		if (memchr(k, '\\', kend - 1 - k) != NULL)
 			return NULL;
-		p = skip_ws(kend, end);
+		p = bls_json_skip_ws(kend, end);
 		if (p >= end || *p != ':')
 			return NULL;
-		p = skip_ws(p + 1, end);
+		p = bls_json_skip_ws(p + 1, end);
 		if ((vaft = member(k, kend - 1 - k, p, end, arg)) == NULL)
 			return NULL;
-		p = skip_ws(vaft, end);
+		p = bls_json_skip_ws(vaft, end);
 		if (p < end && *p == ',')
 		{
-			p = skip_ws(p + 1, end);
+			p = bls_json_skip_ws(p + 1, end);
 			continue;
 		}
 		return (p < end && *p == '}') ? p + 1 : NULL;
@@ -638,7 +309,7 @@ locate_member(const char *key, size_t keylen, const char *value,
 	{
 		if (!key_is(key, keylen, ls->path[ls->depth]) || value >= end ||
 			*value != '{')
-			return skip_value(value, end);
+			return bls_json_skip_value(value, end);
 		if (ls->nseen[ls->depth]++ > 0)
 			return NULL;
 		ls->depth++;
@@ -654,7 +325,7 @@ locate_member(const char *key, size_t keylen, const char *value,
 		ls->te = split_array(value, end, ls->page);
 		return ls->te;
 	}
-	return skip_value(value, end);
+	return bls_json_skip_value(value, end);
 }
 
 /*
@@ -1755,362 +1426,6 @@ bls_json_int64(BlsJson *v, int64_t *out)
  * (test/fuzz checks the two against each other).
  */
 
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/*
- * Room for what reading a text of len bytes may decode: its strings'
- * contents, each at most as long as its spelling, and each string's text as
- * json-c prints it, no longer either (see read_string).  Reserved before a
- * read, so that the values of one read never move.
- */
-static bool
-scratch_reserve(BlsScratch *s, size_t len)
-{
-	size_t		need = 2 * len + 16;
-
-	s->len = 0;
-	if (s->cap >= need)
-		return true;
-	free(s->data);
-	s->cap = 0;
-	if ((s->data = malloc(need)) == NULL)
-		return false;
-	s->cap = need;
-	return true;
-}
-
-/* The bytes that end a run of a string's contents: '"', '\\', controls. */
-static const bool string_stop[256] = {
-	[0x00] = true, [0x01] = true, [0x02] = true, [0x03] = true,
-	[0x04] = true, [0x05] = true, [0x06] = true, [0x07] = true,
-	[0x08] = true, [0x09] = true, [0x0A] = true, [0x0B] = true,
-	[0x0C] = true, [0x0D] = true, [0x0E] = true, [0x0F] = true,
-	[0x10] = true, [0x11] = true, [0x12] = true, [0x13] = true,
-	[0x14] = true, [0x15] = true, [0x16] = true, [0x17] = true,
-	[0x18] = true, [0x19] = true, [0x1A] = true, [0x1B] = true,
-	[0x1C] = true, [0x1D] = true, [0x1E] = true, [0x1F] = true,
-	['"'] = true, ['\\'] = true
-};
-
-/* The first byte at or after p that ends a run of plain contents, or end. */
-static inline const char *
-skip_plain(const char *p, const char *end)
-{
-	while (end - p >= 4)
-	{
-		if (string_stop[(unsigned char) p[0]])
-			return p;
-		if (string_stop[(unsigned char) p[1]])
-			return p + 1;
-		if (string_stop[(unsigned char) p[2]])
-			return p + 2;
-		if (string_stop[(unsigned char) p[3]])
-			return p + 3;
-		p += 4;
-	}
-	while (p < end && !string_stop[(unsigned char) *p])
-		p++;
-	return p;
-}
-
-/* Append code point u (a valid scalar value) to d as UTF-8; the new end. */
-static char *
-put_utf8(char *d, long u)
-{
-	if (u < 0x80)
-		*d++ = (char) u;
-	else if (u < 0x800)
-	{
-		*d++ = (char) (0xC0 | (u >> 6));
-		*d++ = (char) (0x80 | (u & 0x3F));
-	}
-	else if (u < 0x10000)
-	{
-		*d++ = (char) (0xE0 | (u >> 12));
-		*d++ = (char) (0x80 | ((u >> 6) & 0x3F));
-		*d++ = (char) (0x80 | (u & 0x3F));
-	}
-	else
-	{
-		*d++ = (char) (0xF0 | (u >> 18));
-		*d++ = (char) (0x80 | ((u >> 12) & 0x3F));
-		*d++ = (char) (0x80 | ((u >> 6) & 0x3F));
-		*d++ = (char) (0x80 | (u & 0x3F));
-	}
-	return d;
-}
-
-/*
- * s[0..len) as a JSON string exactly as json-c prints one (json_escape_str
- * with JSON_C_TO_STRING_NOSLASHESCAPE): '"', '\\' and the control
- * characters escaped, those with a short escape as \b \f \n \r \t and the
- * others as \u00xx in lower-case hex; every other byte as it is.  Writes to
- * d, which has room; returns the end.
- */
-static char *
-put_json_string(char *d, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	*d++ = '"';
-	for (const char *p = s; p < s + len; p++)
-	{
-		unsigned char c = (unsigned char) *p;
-		const char *esc = NULL;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-		{
-			*d++ = (char) c;
-			continue;
-		}
-		switch (c)
-		{
-			case '"':
-				esc = "\\\"";
-				break;
-			case '\\':
-				esc = "\\\\";
-				break;
-			case '\b':
-				esc = "\\b";
-				break;
-			case '\f':
-				esc = "\\f";
-				break;
-			case '\n':
-				esc = "\\n";
-				break;
-			case '\r':
-				esc = "\\r";
-				break;
-			case '\t':
-				esc = "\\t";
-				break;
-		}
-		if (esc != NULL)
-		{
-			*d++ = esc[0];
-			*d++ = esc[1];
-		}
-		else
-		{
-			memcpy(d, "\\u00", 4);
-			d[4] = hex[c >> 4];
-			d[5] = hex[c & 0xF];
-			d += 6;
-		}
-	}
-	*d++ = '"';
-	return d;
-}
-
-/*
- * p is at a string's opening quote: its end, with its contents in *str and
- * *len, or NULL if it is not a JSON string (a control character, a bad
- * escape, a lone surrogate, no closing quote).  Contents without escapes
- * are borrowed from the text; escaped ones are decoded into s, which has
- * room (scratch_reserve).  If raw is not NULL, *raw and *rawlen get the
- * string as json-c prints it: its own text when that is already spelled so
- * (the usual case, escaped quotes included), else a canonical copy in s.
- */
-static const char *
-read_string(BlsScratch *s, const char *p, const char *end, const char **str,
-			size_t *len, const char **raw, size_t *rawlen)
-{
-	const char *start = p;
-	const char *run;
-	char	   *d;
-	bool		canonical = true;
-
-	/* the common case: no escape */
-	p = skip_plain(p + 1, end);
-	if (p >= end || (unsigned char) *p < 0x20)
-		return NULL;
-	if (*p == '"')
-	{
-		*str = start + 1;
-		*len = p - start - 1;
-		if (raw != NULL)
-		{
-			*raw = start;
-			*rawlen = p + 1 - start;
-		}
-		return p + 1;
-	}
-
-	/* decode: copy the runs between escapes */
-	d = s->data + s->len;
-	*str = d;
-	run = start + 1;
-	for (;;)
-	{
-		long		u;
-
-		p = skip_plain(p, end);
-		if (p >= end || (unsigned char) *p < 0x20)
-			return NULL;
-		if (*p == '"')
-			break;
-		memcpy(d, run, p - run);
-		d += p - run;
-		if (p + 1 >= end)
-			return NULL;
-		switch (p[1])
-		{
-			case '"':
-			case '\\':
-				*d++ = p[1];
-				break;
-			case '/':
-				*d++ = '/';
-				canonical = false;	/* json-c prints it bare */
-				break;
-			case 'b':
-				*d++ = '\b';
-				break;
-			case 'f':
-				*d++ = '\f';
-				break;
-			case 'n':
-				*d++ = '\n';
-				break;
-			case 'r':
-				*d++ = '\r';
-				break;
-			case 't':
-				*d++ = '\t';
-				break;
-			case 'u':
-				if ((u = u_escape(p, end)) < 0 || (u >= 0xDC00 && u <= 0xDFFF))
-					return NULL;
-				/* json-c writes only \u00xx, lower case, for the controls */
-				if (u >= 0x20 || u == '\b' || u == '\f' || u == '\n' ||
-					u == '\r' || u == '\t' || (p[5] >= 'A' && p[5] <= 'F'))
-					canonical = false;
-				if (u >= 0xD800 && u <= 0xDBFF)
-				{
-					long		lo = u_escape(p + 6, end);
-
-					if (lo < 0xDC00 || lo > 0xDFFF)
-						return NULL;
-					u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-					p += 6;
-				}
-				d = put_utf8(d, u);
-				p += 4;
-				break;
-			default:
-				return NULL;
-		}
-		p += 2;
-		run = p;
-	}
-	memcpy(d, run, p - run);
-	d += p - run;
-	*len = d - *str;
-	s->len += *len;
-	if (raw != NULL)
-	{
-		if (canonical)
-		{
-			*raw = start;
-			*rawlen = p + 1 - start;
-		}
-		else
-		{
-			*raw = d;
-			*rawlen = put_json_string(d, *str, *len) - d;
-			s->len += *rawlen;
-		}
-	}
-	return p + 1;
-}
-
-/*
- * p is at a number: its end, with *out describing it as json-c holds it, or
- * NULL if it is not a JSON number.  An integer (no fraction, no exponent)
- * in the int64 range is exact in ival; above it and below 2^64 - 1 json-c
- * holds a uint64, which is no int64 but not clamped either; beyond those it
- * saturates (at INT64_MIN, or at UINT64_MAX, which is taken as saturated
- * too), and the value is clamped.  "-0" is the integer 0, which json-c
- * prints "0"; any other number keeps its spelling.
- */
-static const char *
-read_number(const char *p, const char *end, BlsValue *out)
-{
-	const char *start = p;
-	const char *digits;
-	bool		neg = false;
-	bool		integer = true;
-	uint64_t	acc = 0;
-	size_t		ndigits;
-
-	if (*p == '-')
-	{
-		neg = true;
-		p++;
-	}
-	digits = p;
-	if (p < end && *p == '0')
-		p++;
-	else if (p < end && *p >= '1' && *p <= '9')
-		for (; p < end && is_digit(*p); p++)
-			acc = acc * 10 + (uint64_t) (*p - '0');	/* wraps past 19 digits:
-													 * unused then */
-	else
-		return NULL;
-	ndigits = p - digits;
-	if (p < end && *p == '.')
-	{
-		if (++p >= end || !is_digit(*p))
-			return NULL;
-		while (p < end && is_digit(*p))
-			p++;
-		integer = false;
-	}
-	if (p < end && (*p == 'e' || *p == 'E'))
-	{
-		if (++p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || !is_digit(*p))
-			return NULL;
-		while (p < end && is_digit(*p))
-			p++;
-		integer = false;
-	}
-	/* "01": the caller finds no delimiter after the "0" and falls back */
-	out->type = BLS_JSON_NUMBER;
-	out->raw = start;
-	out->rawlen = p - start;
-	if (!integer)
-		return p;
-	if (ndigits <= 19 &&
-		acc <= (neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX))
-	{
-		out->is_int = true;
-		/* -(int64_t) 2^63 would overflow: INT64_MIN is spelled out */
-		if (!neg)
-			out->ival = (int64_t) acc;
-		else if (acc == (uint64_t) INT64_MAX + 1)
-			out->ival = INT64_MIN;
-		else
-			out->ival = -(int64_t) acc;
-		if (neg && acc == 0)
-		{
-			out->raw = "0";
-			out->rawlen = 1;
-		}
-	}
-	else if (neg || ndigits > 20 ||
-			 (ndigits == 20 && memcmp(digits, "18446744073709551615", 20) >= 0))
-		out->clamped = true;
-	return p;
-}
-
 /*
  * Read the value at p into *out: the end of the value, or NULL to leave the
  * task to json-c (a nested value, or not JSON).
@@ -2126,7 +1441,7 @@ read_value(BlsScratch *s, const char *p, const char *end, BlsValue *out)
 	{
 		case '"':
 			out->type = BLS_JSON_STRING;
-			return read_string(s, p, end, &out->str, &out->len,
+			return bls_json_read_string(s, p, end, &out->str, &out->len,
 							   &out->raw, &out->rawlen);
 		case 't':
 		case 'f':
@@ -2143,9 +1458,9 @@ read_value(BlsScratch *s, const char *p, const char *end, BlsValue *out)
 			break;
 		default:
 			/* objects and arrays: json-c counts their depth in the task's */
-			if (*p != '-' && !is_digit(*p))
+			if (*p != '-' && (*p < '0' || *p > '9'))
 				return NULL;
-			return read_number(p, end, out);
+			return bls_json_read_number(p, end, out);
 	}
 	out->raw = p;
 	out->rawlen = q - p;
@@ -2179,14 +1494,14 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 {
 	memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	f->type = BLS_JSON_OBJECT;
-	if (!scratch_reserve(&page->scratch, end - p))
+	if (!bls_scratch_reserve(&page->scratch, end - p))
 		return false;
-	p = skip_ws(p, end);
+	p = bls_json_skip_ws(p, end);
 	if (p >= end || *p != '{')
 		return false;
-	p = skip_ws(p + 1, end);
+	p = bls_json_skip_ws(p + 1, end);
 	if (p < end && *p == '}')
-		return skip_ws(p + 1, end) == end;
+		return bls_json_skip_ws(p + 1, end) == end;
 	for (int m = 0;; m++)
 	{
 		const char *k;
@@ -2201,7 +1516,7 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 		 * C string, would).
 		 */
 		if (p >= end || *p != '"' ||
-			(p = read_string(&page->scratch, p, end, &k, &klen,
+			(p = bls_json_read_string(&page->scratch, p, end, &k, &klen,
 							 NULL, NULL)) == NULL)
 			return false;
 		key = find_key(f, m, k, klen);
@@ -2209,20 +1524,20 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 		/* json-c keeps the last of repeated keys: let it */
 		if (key >= 0 && v->present)
 			return false;
-		p = skip_ws(p, end);
+		p = bls_json_skip_ws(p, end);
 		if (p >= end || *p != ':')
 			return false;
-		p = skip_ws(p + 1, end);
+		p = bls_json_skip_ws(p + 1, end);
 		if (p >= end || (p = read_value(&page->scratch, p, end, v)) == NULL)
 			return false;
-		p = skip_ws(p, end);
+		p = bls_json_skip_ws(p, end);
 		if (p < end && *p == ',')
 		{
-			p = skip_ws(p + 1, end);
+			p = bls_json_skip_ws(p + 1, end);
 			continue;
 		}
 		if (p < end && *p == '}')
-			return skip_ws(p + 1, end) == end;
+			return bls_json_skip_ws(p + 1, end) == end;
 		return false;
 	}
 }
@@ -2313,63 +1628,18 @@ text_append(TextBuf *b, const char *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
-/*
- * Append s[0..len) as a JSON string, escaped exactly as json-c prints one
- * (json_escape_str with JSON_C_TO_STRING_NOSLASHESCAPE): '"', '\\' and the
- * control characters, those with a short escape as \b \f \n \r \t and the
- * others as \u00xx in lower-case hex; every other byte as it is.
- */
+/* Append s[0..len) as a JSON string, as json-c prints one (bls_json_put_string). */
 static void
 append_json_string(TextBuf *b, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
-	const char *e = s + len;
-
-	text_append(b, "\"", 1);
-	for (const char *p = s; p < e; p++)
+	/* at most six bytes for each of its bytes, and the quotes */
+	if (len > (SIZE_MAX - 3) / 6 || !text_reserve(b, 6 * len + 2))
 	{
-		unsigned char c = (unsigned char) *p;
-		char		esc[7];
-		size_t		elen = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		esc[0] = '\\';
-		switch (c)
-		{
-			case '"':
-			case '\\':
-				esc[1] = (char) c;
-				break;
-			case '\b':
-				esc[1] = 'b';
-				break;
-			case '\f':
-				esc[1] = 'f';
-				break;
-			case '\n':
-				esc[1] = 'n';
-				break;
-			case '\r':
-				esc[1] = 'r';
-				break;
-			case '\t':
-				esc[1] = 't';
-				break;
-			default:
-				memcpy(esc + 1, "u00", 3);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 0xF];
-				elen = 6;
-				break;
-		}
-		text_append(b, run, p - run);
-		text_append(b, esc, elen);
-		run = p + 1;
+		b->nomem = true;
+		return;
 	}
-	text_append(b, run, e - run);
-	text_append(b, "\"", 1);
+	b->len = bls_json_put_string(b->data + b->len, s, len) - b->data;
+	b->data[b->len] = '\0';
 }
 
 /*
@@ -2394,7 +1664,7 @@ canonical_string(const char *p, const char *e)
 			p++;
 			continue;
 		}
-		if (p[1] != 'u' || (u = u_escape(p, e)) < 0 || u >= 0x20 ||
+		if (p[1] != 'u' || (u = bls_json_u_escape(p, e)) < 0 || u >= 0x20 ||
 			u == '\b' || u == '\f' || u == '\n' || u == '\r' || u == '\t' ||
 			(p[5] >= 'A' && p[5] <= 'F'))
 			return false;
@@ -2449,9 +1719,10 @@ column_kind(const BlsPage *page, int m)
 static bool
 is_json_number(const char *s, size_t len)
 {
-	JsonCheck	c = {NULL, NULL, NULL, false};
+	BlsValue	v;
 
-	return len > 0 && check_number(s, s + len, &c) == s + len;
+	memset(&v, 0, sizeof(v));
+	return len > 0 && bls_json_read_number(s, s + len, &v) == s + len;
 }
 
 /* "Column "x" of log record 3 <rest>": false, with page->error set */
@@ -2649,17 +1920,17 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 {
 	int			m = 0;
 
-	if (!scratch_reserve(s, end - p))
+	if (!bls_scratch_reserve(s, end - p))
 		return false;
 
 	if (f != NULL && f->nkeys > 0)
 		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	if (b != NULL)
 		text_append(b, "{", 1);
-	p = skip_ws(p, end);
+	p = bls_json_skip_ws(p, end);
 	if (p >= end || *p != '[')
 		return false;
-	p = skip_ws(p + 1, end);
+	p = bls_json_skip_ws(p + 1, end);
 	if (p < end && *p == ']')
 	{
 		if (page->ncolumns != 0)
@@ -2694,17 +1965,17 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 				if (b != NULL)
 					append_column(page, m, t, b);
 			}
-			p = skip_ws(q, end);
+			p = bls_json_skip_ws(q, end);
 			if (p < end && *p == ',')
 			{
-				p = skip_ws(p + 1, end);
+				p = bls_json_skip_ws(p + 1, end);
 				continue;
 			}
 			if (p < end && *p == ']' && m + 1 == page->ncolumns)
 				break;
 			return false;
 		}
-	if (skip_ws(p + 1, end) != end)
+	if (bls_json_skip_ws(p + 1, end) != end)
 		return false;
 	if (b != NULL)
 	{
@@ -2749,9 +2020,9 @@ read_row_tree(BlsPage *page, int i, json_object *tree, const char *p,
 		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	if (b != NULL)
 		text_append(b, "{", 1);
-	/* json-c took the row: it is an array, whose values skip_value() finds */
+	/* json-c took the row: it is an array, whose values bls_json_skip_value() finds */
 	if (p != NULL)
-		p = skip_ws(skip_ws(p, end) + 1, end);
+		p = bls_json_skip_ws(bls_json_skip_ws(p, end) + 1, end);
 	for (int m = 0; m < page->ncolumns; m++)
 	{
 		json_object *e = json_object_array_get_idx(tree, m);
@@ -2760,13 +2031,13 @@ read_row_tree(BlsPage *page, int i, json_object *tree, const char *p,
 		size_t		rawlen = 0;
 		const char *q;
 
-		if (p != NULL && (q = skip_value(p, end)) != NULL)
+		if (p != NULL && (q = bls_json_skip_value(p, end)) != NULL)
 		{
 			raw = p;
 			rawlen = q - p;
-			p = skip_ws(q, end);
+			p = bls_json_skip_ws(q, end);
 			if (p < end && *p == ',')
-				p = skip_ws(p + 1, end);
+				p = bls_json_skip_ws(p + 1, end);
 		}
 		else
 			p = NULL;
@@ -3044,7 +2315,7 @@ bls_page_row_json(BlsPage *page, int i, size_t *len)
 /*
  * A value as JSON text (a string comes back quoted), for json columns and
  * input functions.  Not NUL-terminated: use *len.  The reader keeps a
- * value's text as json-c would print it (see read_string and read_number),
+ * value's text as json-c would print it (see bls_json_read_string and bls_json_read_number),
  * but for an integer beyond 64 bits, spelled as in the page.
  */
 const char *

@@ -869,6 +869,7 @@ static void
 fields_over(BlsFields *f, const char **keys, size_t *keylens, BlsValue *values,
 			int nkeys)
 {
+	memset(f, 0, sizeof(*f));
 	for (int k = 0; k < nkeys; k++)
 		keylens[k] = strlen(keys[k]);
 	f->nkeys = nkeys;
@@ -2831,6 +2832,7 @@ test_log_records_rows(void)
 		BlsValue	v3[3];
 
 		fields_over(&f, k3, l3, v3, 3);
+		f.want_row = true;
 		CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"_emulatorExtra\",\"@seq\","
 						  "\"level\",\"extra\",\"traceId\"],\"rows\":["
 						  "[\"ignored\",1,\"INFO\",{\"x\":[1]},\"t-1\"],"
