@@ -35,6 +35,12 @@
 
 #include "json_reader.h"
 
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 static const char *
 check_fail(BlsJsonCheck *c, const char *at, const char *reason)
 {
@@ -56,8 +62,8 @@ hex_value(char ch)
 }
 
 /* The code unit of the \uXXXX escape at p, or -1. */
-long
-bls_json_u_escape(const char *p, const char *end)
+static long
+u_escape(const char *p, const char *end)
 {
 	long		u = 0;
 
@@ -114,14 +120,14 @@ check_string(const char *p, const char *end, bool key, BlsJsonCheck *c)
 			p++;
 			continue;
 		}
-		if ((u = bls_json_u_escape(p, end)) < 0)
+		if ((u = u_escape(p, end)) < 0)
 			return check_fail(c, escape_cut(p, end) ? end : p,
 							  "invalid escape in a string");
 		if (u >= 0xDC00 && u <= 0xDFFF)
 			return check_fail(c, p, "lone low surrogate escape in a string");
 		if (u >= 0xD800 && u <= 0xDBFF)
 		{
-			long		lo = bls_json_u_escape(p + 6, end);
+			long		lo = u_escape(p + 6, end);
 
 			if (lo < 0 && escape_cut(p + 6, end))
 				return check_fail(c, end, "unterminated string");
@@ -136,6 +142,117 @@ check_string(const char *p, const char *end, bool key, BlsJsonCheck *c)
 	return check_fail(c, end, "unterminated string");
 }
 
+/*
+ * p is at a number: its end, with *out describing it as json-c holds it, or
+ * NULL if it is not a JSON number, with *reason saying why (NULL: the data
+ * ends inside it).  An integer (no fraction, no exponent)
+ * in the int64 range is exact in ival; above it and below 2^64 - 1 json-c
+ * holds a uint64, which is no int64 but not clamped either; beyond those it
+ * saturates (at INT64_MIN, or at UINT64_MAX, which is taken as saturated
+ * too), and the value is clamped.  "-0" is the integer 0, which json-c
+ * prints "0"; any other number keeps its spelling.
+ */
+static const char *
+scan_number(const char *p, const char *end, BlsValue *out, const char **reason)
+{
+	const char *start = p;
+	const char *digits;
+	bool		neg = false;
+	bool		integer = true;
+	uint64_t	acc = 0;
+	size_t		ndigits;
+
+	if (*p == '-')
+	{
+		neg = true;
+		p++;
+	}
+	digits = p;
+	*reason = NULL;
+	if (p < end && *p == '0')
+	{
+		if (++p < end && is_digit(*p))
+		{
+			*reason = "number with a leading zero";
+			return NULL;
+		}
+	}
+	else if (p < end && *p >= '1' && *p <= '9')
+		for (; p < end && is_digit(*p); p++)
+			acc = acc * 10 + (uint64_t) (*p - '0');	/* wraps past 19 digits:
+													 * unused then */
+	else
+	{
+		if (p < end)
+			*reason = "invalid number";
+		return NULL;
+	}
+	ndigits = p - digits;
+	if (p < end && *p == '.')
+	{
+		if (++p >= end || !is_digit(*p))
+		{
+			if (p < end)
+				*reason = "number without digits after its point";
+			return NULL;
+		}
+		while (p < end && is_digit(*p))
+			p++;
+		integer = false;
+	}
+	if (p < end && (*p == 'e' || *p == 'E'))
+	{
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || !is_digit(*p))
+		{
+			if (p < end)
+				*reason = "number without digits in its exponent";
+			return NULL;
+		}
+		while (p < end && is_digit(*p))
+			p++;
+		integer = false;
+	}
+	memset(out, 0, sizeof(*out));
+	out->present = true;
+	out->type = BLS_JSON_NUMBER;
+	out->raw = start;
+	out->rawlen = p - start;
+	if (!integer)
+		return p;
+	if (ndigits <= 19 &&
+		acc <= (neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX))
+	{
+		out->is_int = true;
+		/* -(int64_t) 2^63 would overflow: INT64_MIN is spelled out */
+		if (!neg)
+			out->ival = (int64_t) acc;
+		else if (acc == (uint64_t) INT64_MAX + 1)
+			out->ival = INT64_MIN;
+		else
+			out->ival = -(int64_t) acc;
+		if (neg && acc == 0)
+		{
+			out->raw = "0";
+			out->rawlen = 1;
+		}
+	}
+	else if (neg || ndigits > 20 ||
+			 (ndigits == 20 && memcmp(digits, "18446744073709551615", 20) >= 0))
+		out->clamped = true;
+	return p;
+}
+
+/* bls_json_check()'s number scanner, for the reader: see scan_number(). */
+const char *
+bls_json_read_number(const char *p, const char *end, BlsValue *out)
+{
+	const char *reason;
+
+	return scan_number(p, end, out, &reason);
+}
+
 /* p is at the literal lit ("true", "false", "null"): its end, or NULL. */
 static const char *
 check_literal(const char *p, const char *end, const char *lit, BlsJsonCheck *c)
@@ -148,56 +265,6 @@ check_literal(const char *p, const char *end, const char *lit, BlsJsonCheck *c)
 	if (left < n && memcmp(p, lit, left) == 0)
 		return check_fail(c, end, "unexpected end of data");
 	return check_fail(c, p, "invalid literal");
-}
-
-/* p is at a number: its end, or NULL (at the end of the data: cut off). */
-static const char *
-check_number(const char *p, const char *end, BlsJsonCheck *c)
-{
-	const char *start = p;
-	const char *digits;
-	bool		integer = true;
-	bool		big;
-
-	if (p < end && *p == '-')
-		p++;
-	digits = p;
-	if (p < end && *p == '0')
-	{
-		p++;
-		if (p < end && *p >= '0' && *p <= '9')
-			return check_fail(c, start, "number with a leading zero");
-	}
-	else if (p < end && *p >= '1' && *p <= '9')
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	else
-		return check_fail(c, p >= end ? end : start, "invalid number");
-	/* below INT64_MIN: more than 19 digits, or 19 above 2^63 */
-	big = *start == '-' &&
-		(p - digits > 19 ||
-		 (p - digits == 19 && memcmp(digits, "9223372036854775808", 19) > 0));
-	if (p < end && *p == '.')
-	{
-		integer = false;
-		if (++p >= end || *p < '0' || *p > '9')
-			return check_fail(c, p >= end ? end : start, "number without digits after its point");
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (p < end && (*p == 'e' || *p == 'E'))
-	{
-		integer = false;
-		if (++p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || *p < '0' || *p > '9')
-			return check_fail(c, p >= end ? end : start, "number without digits in its exponent");
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (integer && big)
-		c->below_min = true;	/* json-c saturates only integers */
-	return p;
 }
 
 /*
@@ -231,7 +298,19 @@ bls_json_check(const char *p, const char *end, int depth, BlsJsonCheck *c)
 			return check_fail(c, p, "unexpected NUL byte");
 		default:
 			if (*p == '-' || (*p >= '0' && *p <= '9'))
-				return check_number(p, end, c);
+			{
+				BlsValue	v;
+				const char *reason;
+				const char *q = scan_number(p, end, &v, &reason);
+
+				if (q == NULL)
+					return check_fail(c, reason == NULL ? end : p,
+									  reason == NULL ? "unexpected end of data" : reason);
+				/* json-c saturates an integer below INT64_MIN at INT64_MIN */
+				if (v.clamped && *p == '-')
+					c->below_min = true;
+				return q;
+			}
 			return check_fail(c, p, "unexpected character");
 	}
 	if (depth <= 0)
@@ -344,12 +423,6 @@ bls_json_skip_value(const char *p, const char *end)
 		p++;
 	}
 	return NULL;
-}
-
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
 }
 
 /*
@@ -576,7 +649,7 @@ bls_json_read_string(BlsScratch *s, const char *p, const char *end, const char *
 				*d++ = '\t';
 				break;
 			case 'u':
-				if ((u = bls_json_u_escape(p, end)) < 0 || (u >= 0xDC00 && u <= 0xDFFF))
+				if ((u = u_escape(p, end)) < 0 || (u >= 0xDC00 && u <= 0xDFFF))
 					return NULL;
 				/* json-c writes only \u00xx, lower case, for the controls */
 				if (u >= 0x20 || u == '\b' || u == '\f' || u == '\n' ||
@@ -584,7 +657,7 @@ bls_json_read_string(BlsScratch *s, const char *p, const char *end, const char *
 					canonical = false;
 				if (u >= 0xD800 && u <= 0xDBFF)
 				{
-					long		lo = bls_json_u_escape(p + 6, end);
+					long		lo = u_escape(p + 6, end);
 
 					if (lo < 0xDC00 || lo > 0xDFFF)
 						return NULL;
@@ -621,84 +694,4 @@ bls_json_read_string(BlsScratch *s, const char *p, const char *end, const char *
 	return p + 1;
 }
 
-/*
- * p is at a number: its end, with *out describing it as json-c holds it, or
- * NULL if it is not a JSON number.  An integer (no fraction, no exponent)
- * in the int64 range is exact in ival; above it and below 2^64 - 1 json-c
- * holds a uint64, which is no int64 but not clamped either; beyond those it
- * saturates (at INT64_MIN, or at UINT64_MAX, which is taken as saturated
- * too), and the value is clamped.  "-0" is the integer 0, which json-c
- * prints "0"; any other number keeps its spelling.
- */
-const char *
-bls_json_read_number(const char *p, const char *end, BlsValue *out)
-{
-	const char *start = p;
-	const char *digits;
-	bool		neg = false;
-	bool		integer = true;
-	uint64_t	acc = 0;
-	size_t		ndigits;
-
-	if (*p == '-')
-	{
-		neg = true;
-		p++;
-	}
-	digits = p;
-	if (p < end && *p == '0')
-		p++;
-	else if (p < end && *p >= '1' && *p <= '9')
-		for (; p < end && is_digit(*p); p++)
-			acc = acc * 10 + (uint64_t) (*p - '0');	/* wraps past 19 digits:
-													 * unused then */
-	else
-		return NULL;
-	ndigits = p - digits;
-	if (p < end && *p == '.')
-	{
-		if (++p >= end || !is_digit(*p))
-			return NULL;
-		while (p < end && is_digit(*p))
-			p++;
-		integer = false;
-	}
-	if (p < end && (*p == 'e' || *p == 'E'))
-	{
-		if (++p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || !is_digit(*p))
-			return NULL;
-		while (p < end && is_digit(*p))
-			p++;
-		integer = false;
-	}
-	/* "01": the caller finds no delimiter after the "0" and falls back */
-	out->type = BLS_JSON_NUMBER;
-	out->raw = start;
-	out->rawlen = p - start;
-	if (!integer)
-		return p;
-	if (ndigits <= 19 &&
-		acc <= (neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX))
-	{
-		out->is_int = true;
-		/* -(int64_t) 2^63 would overflow: INT64_MIN is spelled out */
-		if (!neg)
-			out->ival = (int64_t) acc;
-		else if (acc == (uint64_t) INT64_MAX + 1)
-			out->ival = INT64_MIN;
-		else
-			out->ival = -(int64_t) acc;
-		if (neg && acc == 0)
-		{
-			out->raw = "0";
-			out->rawlen = 1;
-		}
-	}
-	else if (neg || ndigits > 20 ||
-			 (ndigits == 20 && memcmp(digits, "18446744073709551615", 20) >= 0))
-		out->clamped = true;
-	return p;
-}
 

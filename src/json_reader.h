@@ -28,7 +28,6 @@ extern const char *bls_json_check(const char *p, const char *end, int depth,
 extern const char *bls_json_skip_ws(const char *p, const char *end);
 extern const char *bls_json_skip_string(const char *p, const char *end);
 extern const char *bls_json_skip_value(const char *p, const char *end);
-extern long bls_json_u_escape(const char *p, const char *end);
 extern bool bls_scratch_reserve(BlsScratch *s, size_t len);
 extern const char *bls_json_read_string(BlsScratch *s, const char *p,
 										const char *end, const char **str,

@@ -1642,37 +1642,6 @@ append_json_string(TextBuf *b, const char *s, size_t len)
 	b->data[b->len] = '\0';
 }
 
-/*
- * Is the JSON string [p, e) (quotes included, valid JSON) spelled exactly as
- * json-c would print it, so that its text can be copied instead of printed
- * from the decoded string?  It is unless it has an escape that json-c does
- * not write: "\/", a \u escape of anything but a control character without
- * a short escape, or upper-case hex.  (A raw control character is not JSON,
- * and json-c writes every other byte as it is.)
- */
-static bool
-canonical_string(const char *p, const char *e)
-{
-	for (p++, e--; p < e; p++)
-	{
-		long		u;
-
-		if (*p != '\\')
-			continue;
-		if (strchr("\"\\bfnrt", p[1]) != NULL && p[1] != '\0')
-		{
-			p++;
-			continue;
-		}
-		if (p[1] != 'u' || (u = bls_json_u_escape(p, e)) < 0 || u >= 0x20 ||
-			u == '\b' || u == '\f' || u == '\n' || u == '\r' || u == '\t' ||
-			(p[5] >= 'A' && p[5] <= 'F'))
-			return false;
-		p += 5;
-	}
-	return true;
-}
-
 /* How a column's type types its values in a row's JSON */
 typedef enum ColumnKind
 {
@@ -1792,9 +1761,9 @@ holds_clamped(json_object *v)
  *
  * The text is what json-c prints (which keeps a number's spelling, but for
  * -0, written 0), so that a row reads the same whether its text was read
- * here or by json-c: the reader's own text where that is the same (a plain
- * value, or a string with only the escapes json-c writes, so that a long
- * record is copied rather than decoded and printed again).  An integer
+ * here or by json-c (bls_value_text: the reader keeps a string's text as it
+ * is in the page when json-c would print it so, so that a long record is
+ * copied rather than printed again).  An integer
  * beyond 64 bits, which json-c holds saturated, keeps its spelling in the
  * page, and so does an object or array holding one; in a page parsed whole
  * there is no such text, and it is an error rather than a wrong number.
@@ -1851,17 +1820,6 @@ type_column(BlsPage *page, int i, int m, const BlsValue *v,
 				}
 				return type_error(page, i, m,
 								  "a string other than \"true\" and \"false\"");
-			}
-			if (v->json == NULL ||
-				(raw != NULL && canonical_string(raw, raw + rawlen)))
-			{
-				/* the reader's text is canonical already */
-				if (v->json != NULL)
-				{
-					out->raw = raw;
-					out->rawlen = rawlen;
-				}
-				return true;
 			}
 			break;
 		case BLS_JSON_BOOLEAN:
