@@ -144,23 +144,25 @@ parse_document(const char *buf, size_t len, BlsParseStatus *status,
 
 	/* json-c counts the levels below the top one */
 	if ((tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH + 1)) == NULL)
-		obj = NULL;
-	else
 	{
-		obj = json_tokener_parse_ex(tok, start, (int) (end - start));
-
-		/* a top-level number ("123") ends only at a delimiter: a NUL */
-		if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue)
-			obj = json_tokener_parse_ex(tok, "", 1);
-		json_tokener_free(tok);
-	}
-	if (obj == NULL)
-	{
-		/* it is JSON: json-c could not allocate its tree */
 		*status = BLS_PARSE_NOMEM;
 		snprintf(errbuf, errlen, "Out of memory.");
 		return NULL;
 	}
+	obj = json_tokener_parse_ex(tok, start, (int) (end - start));
+	/* a top-level number ("123") ends only at a delimiter: a NUL */
+	if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		obj = json_tokener_parse_ex(tok, "", 1);
+	if (obj == NULL)
+	{
+		/* it is JSON: json-c ran out of memory, or is not what we test */
+		*status = BLS_PARSE_NOMEM;
+		snprintf(errbuf, errlen, "json-c could not build the tree of the response body: %s.",
+				 json_tokener_error_desc(json_tokener_get_error(tok)));
+	}
+	json_tokener_free(tok);
+	if (obj == NULL)
+		return NULL;
 	if (c.below_min)
 		mark_saturated(obj);
 	*status = BLS_PARSE_OK;
