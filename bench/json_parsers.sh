@@ -76,17 +76,22 @@ build() {
 		"$pglib/libpgcommon.a" "$pglib/libpgport.a" -ljson-c -lm
 }
 
-# bls_fast's tasks/s of plain and escaped pages, and their ratio
+# bls_fast's tasks/s of plain and escaped pages, and their ratio: the ratio
+# of each of five rounds in turn, plain then escaped (so that both see the
+# same load on a shared machine), and their median
 run() {
-	local plain escaped
+	local r p e ratios=
 	echo "## $1: plain pages"
-	"$2" "$reps" "$work"/plain*.json | tee "$work/out.plain"
+	"$2" "$reps" "$work"/plain*.json
 	echo "## $1: every string escaped"
-	"$2" "$reps" "$work"/escaped*.json | tee "$work/out.escaped"
-	plain=$(awk '$1 == "bls_fast" { print $3 }' "$work/out.plain")
-	escaped=$(awk '$1 == "bls_fast" { print $3 }' "$work/out.escaped")
-	awk -v n="$1" -v p="$plain" -v e="$escaped" \
-		'BEGIN { printf "## %s: escaped pages read at %.2fx the tasks/s of plain ones\n", n, e / p }'
+	"$2" "$reps" "$work"/escaped*.json
+	for r in 1 2 3 4 5; do
+		p=$("$2" 3 "$work"/plain*.json | awk '$1 == "bls_fast" { print $3 }')
+		e=$("$2" 3 "$work"/escaped*.json | awk '$1 == "bls_fast" { print $3 }')
+		ratios="$ratios $(awk -v p="$p" -v e="$e" 'BEGIN { printf "%.3f", e / p }')"
+	done
+	echo "$ratios" | tr ' ' '\n' | sed '/^$/d' | sort -n |
+		awk -v n="$1" '{ r[NR] = $1 } END { printf "## %s: escaped pages read at %.2fx the tasks/s of plain ones (median of 5 rounds in turn:", n, r[3]; for (i = 1; i <= NR; i++) printf " %s", r[i]; print ")" }'
 }
 
 echo "# $(gcc --version | head -1); json-c $(pkg-config --modversion json-c 2>/dev/null || echo '?'); libpgcommon from $(pg_config --version 2>/dev/null || echo 'PostgreSQL 15')"

@@ -353,13 +353,6 @@ bls_json_check(const char *p, const char *end, int depth, BlsJsonCheck *c)
  * makes the caller parse the page whole instead, so they can only save
  * work, never change an answer.
  */
-const char *
-bls_json_skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
 
 /*
  * p is at a '"': the end of the string, or NULL if it does not end.  Jumps

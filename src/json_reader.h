@@ -23,9 +23,17 @@ typedef struct BlsJsonCheck
 	bool		below_min;		/* an integer below INT64_MIN */
 } BlsJsonCheck;
 
+/* The first byte at or after p that is not JSON white space, or end. */
+static inline const char *
+bls_json_skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
 extern const char *bls_json_check(const char *p, const char *end, int depth,
 								  BlsJsonCheck *c);
-extern const char *bls_json_skip_ws(const char *p, const char *end);
 extern const char *bls_json_skip_string(const char *p, const char *end);
 extern const char *bls_json_skip_value(const char *p, const char *end);
 extern bool bls_scratch_reserve(BlsScratch *s, size_t len);
