@@ -13,11 +13,14 @@
  * The list's elements (called tasks below, whatever they are) are kept as
  * text, since json-c's tree of a whole page is several times the page's
  * size, and read one at a time when asked for (bls_page_read_task); a task
- * that is not valid JSON is refused then.  A result set's tasks are rows,
- * arrays of values named by its columns, read like objects.  Turning the
- * fields read into column values is convert.c's job.  It never includes
- * postgres.h, so it can be unit-tested, built with sanitizers and fuzzed on
- * its own; the caller turns a non-OK status into a PostgreSQL error.
+ * that is not valid JSON is refused then.  What is JSON is decided by
+ * json_reader.c, which also reads the tasks' scalar values; json-c builds
+ * the trees of the envelope and of tasks holding nested values.  A result
+ * set's tasks are rows, arrays of values named by its columns, read like
+ * objects.  Turning the fields read into column values is convert.c's job.
+ * It never includes postgres.h, so it can be unit-tested, built with
+ * sanitizers and fuzzed on its own; the caller turns a non-OK status into a
+ * PostgreSQL error.
  *
  *-------------------------------------------------------------------------
  */

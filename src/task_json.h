@@ -2,8 +2,8 @@
  *
  * task_json.h
  *		  Parsing BLS response bodies (ListDownloadTask, ListProject,
- *		  ListLogStore, and the download-task calls) with json-c; no
- *		  PostgreSQL dependency.
+ *		  ListLogStore, QueryLogRecord and the download-task calls) with
+ *		  json_reader.c and json-c; no PostgreSQL dependency.
  *
  *-------------------------------------------------------------------------
  */
