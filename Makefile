@@ -7,6 +7,7 @@ OBJS = \
 	src/analyze.o \
 	src/bce_auth.o \
 	src/connection.o \
+	src/json_reader.o \
 	src/convert.o \
 	src/ledger.o \
 	src/log_query.o \
@@ -32,7 +33,7 @@ SHLIB_LINK = -lcurl -ljson-c -lcrypto
 # starts and stops itself (test/emulators.sh), or takes from its caller.
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
 	lifecycle streaming collation encoding invalidation catalog writes logrecords \
-	logrecords_plan writes_forms ledger distrust request_owner
+	logrecords_plan writes_forms ledger distrust request_owner json_reader
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build

@@ -96,6 +96,7 @@ run_bls(Page *pages, int npages, Seen *seen)
 		keys[k] = field_names[k];
 		keylens[k] = strlen(keys[k]);
 	}
+	memset(&f, 0, sizeof(f));
 	f.nkeys = NFIELDS;
 	f.keys = keys;
 	f.keylens = keylens;

@@ -3,24 +3,33 @@
 # semantic callbacks, frontend libpgcommon) and json-c's tree, reading every
 # field of every task of realistic ListDownloadTask pages:
 #
-#   bash bench/json_parsers.sh [-n REPS] [-p PAGES]
+#   bash bench/json_parsers.sh [-n REPS] [-p PAGES] [-r REV]
 #
 # Renders PAGES (default 10) pages of 1000 tasks with the emulator's own
 # generator and page encoder (test/bls_emulator.py, seed 42), builds
-# bench/json_parsers.c with -O2 against src/task_json.c, json-c and
+# bench/json_parsers.c with -O2 against src/task_json.c, src/json_reader.c, json-c and
 # /usr/lib/postgresql/15/lib/libpgcommon.a + libpgport.a (needs
 # postgresql-server-dev-15), and prints MB/s and tasks/s for each parser,
-# median of REPS (default 9) runs, side by side.  Starts no server; uses
-# one core; takes well under a minute.
+# median of REPS (default 9) runs, side by side.
+#
+# It reads the pages twice: as rendered ("plain"), and with every string
+# value of every task carrying an escape, a quote in its middle written \"
+# ("escaped", as in the @raw of a JSON log), and prints how fast the reader
+# reads the escaped pages against the plain ones.  With -r REV (a git
+# revision, e.g. main) the same is run with REV's src/task_json.c built the
+# same way, and the lines of the JSON reader of both are counted: before and
+# after, in one run.  Starts no server; uses one core; takes about a minute.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 reps=9
 pages=10
+rev=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-n) reps=$2; shift 2 ;;
 	-p) pages=$2; shift 2 ;;
-	*) echo "usage: $0 [-n REPS] [-p PAGES]" >&2; exit 2 ;;
+	-r) rev=$2; shift 2 ;;
+	*) echo "usage: $0 [-n REPS] [-p PAGES] [-r REV]" >&2; exit 2 ;;
 	esac
 done
 
@@ -35,20 +44,65 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 python3 - "$top/test" "$work" "$pages" <<'PY'
+import json
 import sys
 sys.path.insert(0, sys.argv[1])
 import bls_emulator as emu
 out, npages = sys.argv[2], int(sys.argv[3])
+
+
+def escaped(blob):
+    """The task with a quote in the middle of each of its strings."""
+    t = json.loads(blob)
+    for k, v in t.items():
+        if isinstance(v, str):
+            t[k] = v[:len(v) // 2] + '"' + v[len(v) // 2:]
+    return emu.encode_task(t)
+
+
 data = emu.DataSet(npages * 1000, 42)
 for p in range(npages):
     tasks = data.json[p * 1000:(p + 1) * 1000]
-    page = emu.Page("desc", "createdTime", p + 1, 1000, len(data), tasks)
-    with open("%s/page%03d.json" % (out, p + 1), "wb") as f:
-        f.write(page.body())
+    for kind, ts in (("plain", tasks), ("escaped", [escaped(b) for b in tasks])):
+        page = emu.Page("desc", "createdTime", p + 1, 1000, len(data), ts)
+        with open("%s/%s%03d.json" % (out, kind, p + 1), "wb") as f:
+            f.write(page.body())
 PY
 
-gcc -O2 -std=gnu99 -Wall -Wextra -I"$top/src" -I"$pginc" \
-	-o "$work/json_parsers" "$top/bench/json_parsers.c" "$top/src/task_json.c" \
-	"$pglib/libpgcommon.a" "$pglib/libpgport.a" -ljson-c -lm
+build() {
+	gcc -O2 -std=gnu99 -Wall -Wextra -I"$1" -I"$pginc" \
+		-o "$2" "$top/bench/json_parsers.c" "$1/task_json.c" \
+		$(ls "$1/json_reader.c" 2>/dev/null) \
+		"$pglib/libpgcommon.a" "$pglib/libpgport.a" -ljson-c -lm
+}
+
+# bls_fast's tasks/s of plain and escaped pages, and their ratio: the ratio
+# of each of five rounds in turn, plain then escaped (so that both see the
+# same load on a shared machine), and their median
+run() {
+	local r p e ratios=
+	echo "## $1: plain pages"
+	"$2" "$reps" "$work"/plain*.json
+	echo "## $1: every string escaped"
+	"$2" "$reps" "$work"/escaped*.json
+	for r in 1 2 3 4 5; do
+		p=$("$2" 3 "$work"/plain*.json | awk '$1 == "bls_fast" { print $3 }')
+		e=$("$2" 3 "$work"/escaped*.json | awk '$1 == "bls_fast" { print $3 }')
+		ratios="$ratios $(awk -v p="$p" -v e="$e" 'BEGIN { printf "%.3f", e / p }')"
+	done
+	echo "$ratios" | tr ' ' '\n' | sed '/^$/d' | sort -n |
+		awk -v n="$1" '{ r[NR] = $1 } END { printf "## %s: escaped pages read at %.2fx the tasks/s of plain ones (median of 5 rounds in turn:", n, r[3]; for (i = 1; i <= NR; i++) printf " %s", r[i]; print ")" }'
+}
+
 echo "# $(gcc --version | head -1); json-c $(pkg-config --modversion json-c 2>/dev/null || echo '?'); libpgcommon from $(pg_config --version 2>/dev/null || echo 'PostgreSQL 15')"
-"$work/json_parsers" "$reps" "$work"/page*.json
+build "$top/src" "$work/json_parsers"
+if [ -n "$rev" ]; then
+	mkdir "$work/rev"
+	for f in $(git -C "$top" ls-tree --name-only "$rev" src/); do
+		git -C "$top" show "$rev:$f" > "$work/rev/$(basename "$f")"
+	done
+	build "$work/rev" "$work/json_parsers.rev"
+	echo "# lines of the JSON code (task_json.[ch], json_reader.[ch]): $rev $(cat "$work"/rev/{task_json,json_reader}.[ch] 2>/dev/null | wc -l), this tree $(cat "$top"/src/{task_json,json_reader}.[ch] | wc -l)"
+	run "$rev" "$work/json_parsers.rev"
+fi
+run "this tree" "$work/json_parsers"

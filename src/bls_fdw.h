@@ -534,6 +534,7 @@ extern void bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 						   const BlsParam *params, int nparams,
 						   Datum *values, bool *nulls);
 extern void bls_echo_reset(BlsColumn *cols, int ncols, MemoryContext cxt);
+extern Datum bls_row_jsonb(const BlsFields *f);
 extern bool bls_utc_text(TimestampTz ts, bool round_up, char *buf,
 						 size_t buflen);
 

@@ -22,7 +22,9 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/datetime.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -192,10 +194,12 @@ bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols,
 				const BlsResource *res, int id_keys[2])
 {
 	int			nids = res->id_fields[1] ? 2 : 1;
+	bool		row_text = false;
 
 	f->keys = palloc(sizeof(char *) * (ncols + nids));
 	f->keylens = palloc(sizeof(size_t) * (ncols + nids));
 	f->nkeys = 0;
+	f->want_row = false;
 	id_keys[1] = -1;
 	for (int i = 0; i < ncols + nids; i++)
 	{
@@ -215,11 +219,17 @@ bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols,
 		{
 			cols[i].field = k;
 			if (cols[i].kind == BLS_COL_ROW)
+			{
 				f->want_row = true;
+				/* jsonb is built from the values, anything else from text */
+				if (cols[i].typid != JSONBOID)
+					row_text = true;
+			}
 		}
 		else
 			id_keys[i - ncols] = k;
 	}
+	f->row_values_only = f->want_row && !row_text;
 	f->values = palloc0(sizeof(BlsValue) * f->nkeys);
 	bls_fields_reset(f);
 }
@@ -552,6 +562,12 @@ bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 			nulls[idx] = false;
 			continue;
 		}
+		if (col->kind == BLS_COL_ROW && col->typid == JSONBOID)
+		{
+			nulls[idx] = f->row_values == NULL;
+			values[idx] = nulls[idx] ? (Datum) 0 : bls_row_jsonb(f);
+			continue;
+		}
 		if (col->kind == BLS_COL_ROW)
 		{
 			BlsValue	row = {0};
@@ -580,6 +596,108 @@ bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 	}
 
 	error_context_stack = errcallback.previous;
+}
+
+/*
+ * A string from the service as a jsonb string, refused where jsonb_in()
+ * refuses its JSON: holding a NUL (\u0000), or too long.  Converting it to
+ * the database encoding validates its UTF-8.
+ */
+static void
+jsonb_string(JsonbValue *jv, const char *s, size_t len)
+{
+	char	   *server;
+
+	if (memchr(s, '\0', len) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("unsupported Unicode escape sequence"),
+				 errdetail("\\u0000 cannot be converted to text.")));
+	server = pg_any_to_server(s, (int) len, PG_UTF8);
+	if (server != s)
+		len = strlen(server);
+	if (len > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("string too long to represent as jsonb string"),
+				 errdetail("Due to an implementation restriction, jsonb strings cannot exceed %d bytes.",
+						   JENTRY_OFFLENMASK)));
+	jv->type = jbvString;
+	jv->val.string.val = server;
+	jv->val.string.len = (int) len;
+}
+
+/*
+ * bls_row_jsonb
+ *		The row just read into f (with want_row) as a jsonb object,
+ *		{"column": value, ...}, built from its values rather than printed
+ *		and parsed again: the jsonb that jsonb_in() makes of
+ *		bls_page_row_json()'s text.
+ *
+ * Numbers keep their precision (numeric_in() of their text, as jsonb_in()
+ * takes them); an object or array, which the reader leaves as JSON text,
+ * goes through jsonb_in() alone.
+ */
+Datum
+bls_row_jsonb(const BlsFields *f)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *res;
+
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int m = 0; m < f->row_ncolumns; m++)
+	{
+		const BlsValue *v = &f->row_values[m];
+		JsonbValue	key;
+		JsonbValue	jv;
+
+		jsonb_string(&key, f->row_names[m], f->row_name_lens[m]);
+		(void) pushJsonbValue(&state, WJB_KEY, &key);
+		switch (v->type)
+		{
+			case BLS_JSON_NULL:
+				jv.type = jbvNull;
+				break;
+			case BLS_JSON_BOOLEAN:
+				jv.type = jbvBool;
+				jv.val.boolean = v->raw[0] == 't';
+				break;
+			case BLS_JSON_NUMBER:
+				jv.type = jbvNumeric;
+				if (v->is_int)
+					jv.val.numeric = int64_to_numeric(v->ival);
+				else
+					jv.val.numeric =
+						DatumGetNumeric(DirectFunctionCall3(numeric_in,
+															CStringGetDatum(pnstrdup(v->raw, v->rawlen)),
+															ObjectIdGetDatum(InvalidOid),
+															Int32GetDatum(-1)));
+				break;
+			case BLS_JSON_STRING:
+				jsonb_string(&jv, v->str, v->len);
+				break;
+			case BLS_JSON_OBJECT:
+			case BLS_JSON_ARRAY:
+				{
+					char	   *text = pg_any_to_server(v->raw, (int) v->rawlen,
+														PG_UTF8);
+					Jsonb	   *jb;
+
+					if (text == v->raw)
+						text = pnstrdup(v->raw, v->rawlen);
+					jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+															CStringGetDatum(text)));
+					/* pushJsonbValue() unpacks a container value */
+					jv.type = jbvBinary;
+					jv.val.binary.data = &jb->root;
+					jv.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+				}
+				break;
+		}
+		(void) pushJsonbValue(&state, WJB_VALUE, &jv);
+	}
+	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(res));
 }
 
 /*

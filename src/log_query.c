@@ -10,7 +10,7 @@
  * function instead.  It pages with the same pager as the table (marker
  * paging, retries, cancels, truncation), and each row becomes an object
  * keyed by column name with values typed by the answer's columnTypes
- * (bls_page_row_json()).
+ * (bls_row_jsonb()).
  *
  *-------------------------------------------------------------------------
  */
@@ -179,6 +179,7 @@ bls_log_query(PG_FUNCTION_ARGS)
 	fields.keylens = keylens;
 	fields.values = values;
 	fields.want_row = true;
+	fields.row_values_only = true;
 	bls_fields_reset(&fields);
 
 	row_cxt = AllocSetContextCreate(CurrentMemoryContext, "bls_log_query row",
@@ -189,18 +190,12 @@ bls_log_query(PG_FUNCTION_ARGS)
 	while (bls_pager_next(pager, &fields, id_keys))
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(row_cxt);
-		char	   *json;
 		Datum		value;
 		bool		isnull = false;
 
-		if (fields.row_json == NULL)
-			elog(ERROR, "BLS result row without its JSON text");
-		/* validates UTF-8 (a NUL is invalid too) and converts */
-		json = pg_any_to_server(fields.row_json, (int) fields.row_json_len,
-								PG_UTF8);
-		if (json == fields.row_json)
-			json = pnstrdup(json, fields.row_json_len);
-		value = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+		if (fields.row_values == NULL)
+			elog(ERROR, "BLS result row without its values");
+		value = bls_row_jsonb(&fields);
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 		MemoryContextSwitchTo(oldcxt);

@@ -13,11 +13,14 @@
  * The list's elements (called tasks below, whatever they are) are kept as
  * text, since json-c's tree of a whole page is several times the page's
  * size, and read one at a time when asked for (bls_page_read_task); a task
- * that is not valid JSON is refused then.  A result set's tasks are rows,
- * arrays of values named by its columns, read like objects.  Turning the
- * fields read into column values is convert.c's job.  It never includes
- * postgres.h, so it can be unit-tested, built with sanitizers and fuzzed on
- * its own; the caller turns a non-OK status into a PostgreSQL error.
+ * that is not valid JSON is refused then.  What is JSON is decided by
+ * json_reader.c, which also reads the tasks' scalar values; json-c builds
+ * the trees of the envelope and of tasks holding nested values.  A result
+ * set's tasks are rows, arrays of values named by its columns, read like
+ * objects.  Turning the fields read into column values is convert.c's job.
+ * It never includes postgres.h, so it can be unit-tested, built with
+ * sanitizers and fuzzed on its own; the caller turns a non-OK status into a
+ * PostgreSQL error.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,243 +35,8 @@
 
 #include <json-c/json.h>
 
+#include "json_reader.h"
 #include "task_json.h"
-
-/* Nesting deeper than this is not a BLS response; json-c's default is 32. */
-#define BLS_JSON_MAX_DEPTH	64
-
-/*
- * What is JSON is decided here, not by json-c.
- *
- * json-c's JSON_TOKENER_STRICT is no fixed grammar: 0.16 accepts numbers
- * with leading zeros ("00", "-01"), "1." and NaN/Infinity, raw control
- * characters inside strings, and lone UTF-16 surrogate escapes (which it
- * turns into U+FFFD), while 0.17 and 0.18 refuse every byte above 0x7F in
- * a string ("invalid string sequence"), so that any non-ASCII text would
- * fail.  So json-c parses in its default mode, which accepts all of RFC
- * 8259, and every parse then walks the text once more with check_value(),
- * which follows RFC 8259's grammar exactly; the text is JSON if and only if
- * both accept it.  Running json-c first keeps its error messages for the
- * errors it does find.  Bytes that are not UTF-8 are let through, as json-c
- * does: the converter validates the encoding.
- *
- * The walk also notes what json-c's tree cannot tell apart: an object key
- * holding an escaped NUL (json-c keeps keys as C strings, so "name\u0000"
- * becomes "name"), and integers below INT64_MIN (json-c saturates them at
- * INT64_MIN).
- */
-typedef struct JsonCheck
-{
-	const char *err_at;			/* where the text stops being JSON */
-	const char *reason;
-	const char *nul_key;		/* first key with an escaped NUL, or NULL */
-	bool		below_min;		/* an integer below INT64_MIN */
-} JsonCheck;
-
-static const char *check_value(const char *p, const char *end, int depth,
-							   JsonCheck *c);
-static const char *skip_ws(const char *p, const char *end);
-
-static const char *
-check_fail(JsonCheck *c, const char *at, const char *reason)
-{
-	c->err_at = at;
-	c->reason = reason;
-	return NULL;
-}
-
-static int
-hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* The code unit of the \uXXXX escape at p, or -1. */
-static long
-u_escape(const char *p, const char *end)
-{
-	long		u = 0;
-
-	if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
-		return -1;
-	for (int i = 2; i < 6; i++)
-	{
-		int			h = hex_value(p[i]);
-
-		if (h < 0)
-			return -1;
-		u = u * 16 + h;
-	}
-	return u;
-}
-
-/* p is at a string's opening quote: the end of the string, or NULL. */
-static const char *
-check_string(const char *p, const char *end, bool key, JsonCheck *c)
-{
-	const char *start = p;
-
-	for (p++; p < end; p++)
-	{
-		unsigned char ch = (unsigned char) *p;
-		long		u;
-
-		if (ch == '"')
-			return p + 1;
-		if (ch < 0x20)
-			return check_fail(c, p, "control character inside a string");
-		if (ch != '\\')
-			continue;
-		if (p + 1 >= end)
-			break;
-		if (strchr("\"\\/bfnrt", p[1]) != NULL && p[1] != '\0')
-		{
-			p++;
-			continue;
-		}
-		if ((u = u_escape(p, end)) < 0)
-			return check_fail(c, p, "invalid escape in a string");
-		if (u >= 0xDC00 && u <= 0xDFFF)
-			return check_fail(c, p, "lone low surrogate escape in a string");
-		if (u >= 0xD800 && u <= 0xDBFF)
-		{
-			long		lo = u_escape(p + 6, end);
-
-			if (lo < 0xDC00 || lo > 0xDFFF)
-				return check_fail(c, p, "lone high surrogate escape in a string");
-			p += 6;
-		}
-		if (u == 0 && key && c->nul_key == NULL)
-			c->nul_key = start;
-		p += 5;
-	}
-	return check_fail(c, end, "unterminated string");
-}
-
-/* p is at a number: its end, or NULL. */
-static const char *
-check_number(const char *p, const char *end, JsonCheck *c)
-{
-	const char *start = p;
-	const char *digits;
-	bool		integer = true;
-	bool		big;
-
-	if (p < end && *p == '-')
-		p++;
-	digits = p;
-	if (p < end && *p == '0')
-	{
-		p++;
-		if (p < end && *p >= '0' && *p <= '9')
-			return check_fail(c, start, "number with a leading zero");
-	}
-	else if (p < end && *p >= '1' && *p <= '9')
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	else
-		return check_fail(c, start, "invalid number");
-	/* below INT64_MIN: more than 19 digits, or 19 above 2^63 */
-	big = *start == '-' &&
-		(p - digits > 19 ||
-		 (p - digits == 19 && memcmp(digits, "9223372036854775808", 19) > 0));
-	if (p < end && *p == '.')
-	{
-		integer = false;
-		if (++p >= end || *p < '0' || *p > '9')
-			return check_fail(c, start, "number without digits after its point");
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (p < end && (*p == 'e' || *p == 'E'))
-	{
-		integer = false;
-		if (++p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || *p < '0' || *p > '9')
-			return check_fail(c, start, "number without digits in its exponent");
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (integer && big)
-		c->below_min = true;	/* json-c saturates only integers */
-	return p;
-}
-
-/*
- * p is at a value (no whitespace before it): the end of the value, or NULL.
- * depth is how many levels of nesting are left; json-c has checked the
- * depth already, this only bounds the recursion.
- */
-static const char *
-check_value(const char *p, const char *end, int depth, JsonCheck *c)
-{
-	char		close;
-
-	if (p >= end)
-		return check_fail(c, p, "unexpected end of data");
-	switch (*p)
-	{
-		case '"':
-			return check_string(p, end, false, c);
-		case 't':
-			if (end - p >= 4 && memcmp(p, "true", 4) == 0)
-				return p + 4;
-			return check_fail(c, p, "invalid literal");
-		case 'f':
-			if (end - p >= 5 && memcmp(p, "false", 5) == 0)
-				return p + 5;
-			return check_fail(c, p, "invalid literal");
-		case 'n':
-			if (end - p >= 4 && memcmp(p, "null", 4) == 0)
-				return p + 4;
-			return check_fail(c, p, "invalid literal");
-		case '{':
-		case '[':
-			break;
-		default:
-			if (*p == '-' || (*p >= '0' && *p <= '9'))
-				return check_number(p, end, c);
-			return check_fail(c, p, "not a JSON value (NaN and Infinity are not JSON numbers)");
-	}
-	if (depth <= 0)
-		return check_fail(c, p, "nesting too deep");
-	close = *p == '{' ? '}' : ']';
-	p = skip_ws(p + 1, end);
-	if (p < end && *p == close)
-		return p + 1;
-	for (;;)
-	{
-		if (close == '}')
-		{
-			if (p >= end || *p != '"')
-				return check_fail(c, p, "object key expected");
-			if ((p = check_string(p, end, true, c)) == NULL)
-				return NULL;
-			p = skip_ws(p, end);
-			if (p >= end || *p != ':')
-				return check_fail(c, p, "':' expected");
-			p = skip_ws(p + 1, end);
-		}
-		if ((p = check_value(p, end, depth - 1, c)) == NULL)
-			return NULL;
-		p = skip_ws(p, end);
-		if (p < end && *p == ',')
-		{
-			p = skip_ws(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == close)
-			return p + 1;
-		return check_fail(c, p, "',' or the end of the container expected");
-	}
-}
 
 /* The marker check_saturated() leaves on json-c integers it saturated. */
 static int	saturated_marker;
@@ -311,18 +79,21 @@ mark_saturated(json_object *v)
  * Parse exactly buf[0..len): trailing garbage, truncation or an empty body
  * are errors.  Returns NULL and fills errbuf on failure.
  *
- * Each parse has a tokener of its own: json_tokener_reset() keeps a
- * pending half of a surrogate pair, so a reused tokener could decode a
- * task's escapes differently after a task it refused.
+ * bls_json_check() decides whether the text is JSON, and says where it is not;
+ * json-c only builds the tree of text that is, so that what is accepted
+ * does not depend on json-c's version.  Each parse has a tokener of its
+ * own: json_tokener_reset() keeps a pending half of a surrogate pair.
  */
 static json_object *
 parse_document(const char *buf, size_t len, BlsParseStatus *status,
 			   char *errbuf, size_t errlen)
 {
+	BlsJsonCheck	c = {NULL, NULL, NULL, false};
+	const char *start;
+	const char *end;
+	const char *vend;
 	json_tokener *tok;
 	json_object *obj;
-	size_t		consumed;
-	enum json_tokener_error jerr;
 
 	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\n' ||
 					   buf[len - 1] == '\r' || buf[len - 1] == '\t'))
@@ -333,167 +104,72 @@ parse_document(const char *buf, size_t len, BlsParseStatus *status,
 		snprintf(errbuf, errlen, "The response body is empty.");
 		return NULL;
 	}
+	*status = BLS_PARSE_NOT_JSON;
 	if (len > (size_t) INT32_MAX)
 	{
-		*status = BLS_PARSE_NOT_JSON;
 		snprintf(errbuf, errlen, "The response body is too large to parse.");
 		return NULL;
 	}
-
-	if ((tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH)) == NULL)
+	end = buf + len;
+	start = bls_json_skip_ws(buf, end);
+	if ((vend = bls_json_check(start, end, BLS_JSON_MAX_DEPTH, &c)) == NULL)
 	{
-		*status = BLS_PARSE_NOMEM;
-		snprintf(errbuf, errlen, "Out of memory.");
-		return NULL;
-	}
-	obj = json_tokener_parse_ex(tok, buf, (int) len);
-	consumed = json_tokener_get_parse_end(tok);
-	jerr = json_tokener_get_error(tok);
-	if (obj == NULL && jerr == json_tokener_continue)
-	{
-		/*
-		 * A top-level number or literal ("123", "true") ends only at a
-		 * delimiter, so json-c waits for more; a NUL ends it.  A truly
-		 * truncated body still fails, and keeps the "continue" error.
-		 */
-		obj = json_tokener_parse_ex(tok, "", 1);
-		if (json_tokener_get_error(tok) == json_tokener_success)
-		{
-			jerr = json_tokener_success;
-			consumed = len;
-		}
-	}
-	if (jerr == json_tokener_success && obj == NULL)
-	{
-		/* the whole body is the JSON literal null */
-		*status = BLS_PARSE_NOT_OBJECT;
-		snprintf(errbuf, errlen, "The response is a JSON null, not an object.");
-	}
-	else if (obj == NULL)
-	{
-		*status = BLS_PARSE_NOT_JSON;
-		if (jerr == json_tokener_continue)
+		if (c.err_at >= end)
 			snprintf(errbuf, errlen,
 					 "The response body ends inside a JSON value, after %zu bytes.",
 					 len);
 		else
 			snprintf(errbuf, errlen, "The response body is not valid JSON at byte %zu: %s.",
-					 consumed, json_tokener_error_desc(jerr));
-	}
-	else if (consumed != len)
-	{
-		*status = BLS_PARSE_NOT_JSON;
-		snprintf(errbuf, errlen,
-				 "The response body has unexpected data after the JSON value, at byte %zu.", consumed);
-		json_object_put(obj);
-		obj = NULL;
-	}
-	else
-	{
-		JsonCheck	c = {NULL, NULL, NULL, false};
-		const char *start = skip_ws(buf, buf + len);
-
-		if (check_value(start, buf + len, BLS_JSON_MAX_DEPTH, &c) == NULL)
-		{
-			*status = BLS_PARSE_NOT_JSON;
-			snprintf(errbuf, errlen, "The response body is not valid JSON at byte %zu: %s.",
 					 (size_t) (c.err_at - buf), c.reason);
-			json_object_put(obj);
-			obj = NULL;
-		}
-		else if (c.nul_key != NULL)
-		{
-			*status = BLS_PARSE_NOT_JSON;
-			snprintf(errbuf, errlen,
-					 "The response body has an object key holding an escaped NUL (\\u0000) at byte %zu, which is not supported.",
-					 (size_t) (c.nul_key - buf));
-			json_object_put(obj);
-			obj = NULL;
-		}
-		else if (c.below_min)
-			mark_saturated(obj);
+		return NULL;
+	}
+	if (vend != end)
+	{
+		snprintf(errbuf, errlen,
+				 "The response body has unexpected data after the JSON value, at byte %zu.",
+				 (size_t) (bls_json_skip_ws(vend, end) - buf));
+		return NULL;
+	}
+	if (c.nul_key != NULL)
+	{
+		snprintf(errbuf, errlen,
+				 "The response body has an object key holding an escaped NUL (\\u0000) at byte %zu, which is not supported.",
+				 (size_t) (c.nul_key - buf));
+		return NULL;
+	}
+	if (*start == 'n')
+	{
+		/* the whole body is the JSON literal null */
+		*status = BLS_PARSE_NOT_OBJECT;
+		snprintf(errbuf, errlen, "The response is a JSON null, not an object.");
+		return NULL;
+	}
+
+	/* json-c counts the levels below the top one */
+	if ((tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH + 1)) == NULL)
+	{
+		*status = BLS_PARSE_NOMEM;
+		snprintf(errbuf, errlen, "Out of memory.");
+		return NULL;
+	}
+	obj = json_tokener_parse_ex(tok, start, (int) (end - start));
+	/* a top-level number ("123") ends only at a delimiter: a NUL */
+	if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		obj = json_tokener_parse_ex(tok, "", 1);
+	if (obj == NULL)
+	{
+		/* it is JSON: json-c ran out of memory, or is not what we test */
+		*status = BLS_PARSE_NOMEM;
+		snprintf(errbuf, errlen, "json-c could not build the tree of the response body: %s.",
+				 json_tokener_error_desc(json_tokener_get_error(tok)));
 	}
 	json_tokener_free(tok);
-	return obj;
-}
-
-/*
- * Delimiting JSON without parsing it, to find the tasks array and its
- * elements.  These only find where values end; json-c validates them.  Any
- * surprise (a cut-off value, escapes in a key, a repeated key) makes the
- * caller parse the page whole instead, so they can only save work, never
- * change an answer.
- */
-static const char *
-skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/*
- * p is at a '"': the end of the string, or NULL if it does not end.  Jumps
- * from quote to quote with memchr (most of a page is string contents); a
- * quote preceded by an odd number of backslashes is escaped.
- */
-static const char *
-skip_string(const char *p, const char *end)
-{
-	const char *start = p + 1;
-
-	p = start;
-	while (p < end && (p = memchr(p, '"', end - p)) != NULL)
-	{
-		const char *b = p;
-
-		while (b > start && b[-1] == '\\')
-			b--;
-		if ((p - b) % 2 == 0)
-			return p + 1;
-		p++;
-	}
-	return NULL;
-}
-
-/* The end of the value at p, or NULL if cut off or nested too deep. */
-static const char *
-skip_value(const char *p, const char *end)
-{
-	int			depth = 0;
-
-	if (p >= end)
+	if (obj == NULL)
 		return NULL;
-	if (*p == '"')
-		return skip_string(p, end);
-	if (*p != '{' && *p != '[')
-	{
-		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
-			   *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-			p++;
-		return p;
-	}
-	while (p < end)
-	{
-		if (*p == '"')
-		{
-			if ((p = skip_string(p, end)) == NULL)
-				return NULL;
-			continue;
-		}
-		if (*p == '{' || *p == '[')
-		{
-			if (++depth > BLS_JSON_MAX_DEPTH)
-				return NULL;
-		}
-		else if (*p == '}' || *p == ']')
-		{
-			if (--depth == 0)
-				return p + 1;
-		}
-		p++;
-	}
-	return NULL;
+	if (c.below_min)
+		mark_saturated(obj);
+	*status = BLS_PARSE_OK;
+	return obj;
 }
 
 /*
@@ -510,13 +186,13 @@ split_array(const char *p, const char *end, BlsPage *page)
 	page->spans = malloc(sizeof(size_t) * 2 * cap);
 	if (page->spans == NULL)
 		return NULL;
-	p = skip_ws(p + 1, end);
+	p = bls_json_skip_ws(p + 1, end);
 	if (p < end && *p == ']')
 		goto done;
 	for (;;)
 	{
 		const char *v = p;
-		const char *vaft = skip_value(v, end);
+		const char *vaft = bls_json_skip_value(v, end);
 
 		if (vaft == NULL || vaft == v || n == INT32_MAX)
 			return NULL;
@@ -532,10 +208,10 @@ split_array(const char *p, const char *end, BlsPage *page)
 		page->spans[2 * n] = v - start;
 		page->spans[2 * n + 1] = vaft - start;
 		n++;
-		p = skip_ws(vaft, end);
+		p = bls_json_skip_ws(vaft, end);
 		if (p < end && *p == ',')
 		{
-			p = skip_ws(p + 1, end);
+			p = bls_json_skip_ws(p + 1, end);
 			continue;
 		}
 		if (p < end && *p == ']')
@@ -562,10 +238,10 @@ typedef const char *(*member_fn) (const char *key, size_t keylen,
 static const char *
 walk_object(const char *p, const char *end, member_fn member, void *arg)
 {
-	p = skip_ws(p, end);
+	p = bls_json_skip_ws(p, end);
 	if (p >= end || *p != '{')
 		return NULL;
-	p = skip_ws(p + 1, end);
+	p = bls_json_skip_ws(p + 1, end);
 	if (p < end && *p == '}')
 		return p + 1;
 	for (;;)
@@ -577,21 +253,21 @@ walk_object(const char *p, const char *end, member_fn member, void *arg)
 		if (p >= end || *p != '"')
 			return NULL;
 		k = p + 1;
-		if ((kend = skip_string(p, end)) == NULL)
+		if ((kend = bls_json_skip_string(p, end)) == NULL)
 			return NULL;
 		/* an escaped key might spell one we look for: leave it to json-c */
 		if (memchr(k, '\\', kend - 1 - k) != NULL)
 			return NULL;
-		p = skip_ws(kend, end);
+		p = bls_json_skip_ws(kend, end);
 		if (p >= end || *p != ':')
 			return NULL;
-		p = skip_ws(p + 1, end);
+		p = bls_json_skip_ws(p + 1, end);
 		if ((vaft = member(k, kend - 1 - k, p, end, arg)) == NULL)
 			return NULL;
-		p = skip_ws(vaft, end);
+		p = bls_json_skip_ws(vaft, end);
 		if (p < end && *p == ',')
 		{
-			p = skip_ws(p + 1, end);
+			p = bls_json_skip_ws(p + 1, end);
 			continue;
 		}
 		return (p < end && *p == '}') ? p + 1 : NULL;
@@ -638,7 +314,7 @@ locate_member(const char *key, size_t keylen, const char *value,
 	{
 		if (!key_is(key, keylen, ls->path[ls->depth]) || value >= end ||
 			*value != '{')
-			return skip_value(value, end);
+			return bls_json_skip_value(value, end);
 		if (ls->nseen[ls->depth]++ > 0)
 			return NULL;
 		ls->depth++;
@@ -654,7 +330,7 @@ locate_member(const char *key, size_t keylen, const char *value,
 		ls->te = split_array(value, end, ls->page);
 		return ls->te;
 	}
-	return skip_value(value, end);
+	return bls_json_skip_value(value, end);
 }
 
 /*
@@ -698,9 +374,6 @@ locate_tasks(const char *buf, const char *end, const BlsPageShape *shape,
 static void
 release_read(BlsPage *page)
 {
-	for (int i = 0; i < page->nvobjs; i++)
-		json_object_put(page->vobjs[i]);
-	page->nvobjs = 0;
 	free(page->row_json);
 	page->row_json = NULL;
 	if (page->read_json > 0)
@@ -713,9 +386,8 @@ static void
 free_split(BlsPage *page)
 {
 	release_read(page);
-	free(page->vobjs);
-	page->vobjs = NULL;
-	page->vobjcap = 0;
+	free(page->scratch.data);
+	memset(&page->scratch, 0, sizeof(page->scratch));
 	if (page->parsed)
 		for (int i = 0; i < page->ntasks; i++)
 			if (page->parsed[i])
@@ -1144,7 +816,8 @@ read_columns(json_object *rs, const BlsPageShape *shape, BlsPage *page)
 	if (n > 0 &&
 		((page->columns = calloc(n, sizeof(char *))) == NULL ||
 		 (page->column_lens = calloc(n, sizeof(size_t))) == NULL ||
-		 (page->column_types = calloc(n, sizeof(char *))) == NULL))
+		 (page->column_types = calloc(n, sizeof(char *))) == NULL ||
+		 (page->row_values = calloc(n, sizeof(BlsValue))) == NULL))
 	{
 		snprintf(page->error, sizeof(page->error), "Out of memory.");
 		return BLS_PARSE_NOMEM;
@@ -1299,6 +972,8 @@ free_columns(BlsPage *page)
 	free(page->columns);
 	free(page->column_lens);
 	free(page->column_types);
+	free(page->row_values);
+	page->row_values = NULL;
 	page->columns = NULL;
 	page->column_lens = NULL;
 	page->column_types = NULL;
@@ -1745,179 +1420,34 @@ bls_json_int64(BlsJson *v, int64_t *out)
  *
  * Building the tree costs an allocation and a hash insertion per member,
  * which profiling showed as most of a scan's CPU.  A task is usually a flat
- * object of plain strings and integers, so bls_page_read_task() reads those
- * straight from the page's text and leaves everything else to json-c: a
- * string with escapes or a number that is not a small integer is parsed
- * alone by json-c; a nested value, a repeated key, an escaped key, or
- * anything that is not strictly valid JSON has the whole task parsed by
- * json-c.  So the reader only ever saves work: what it accepts, json-c
- * accepts with the same values (test/fuzz checks the two against each
- * other).
+ * object of strings, numbers and literals, so bls_page_read_task() reads
+ * those straight from the page's text, following RFC 8259's grammar
+ * exactly: a string's escapes are decoded into the page's scratch buffer,
+ * and a number is classified as json-c would hold it (an int64, a uint64, a
+ * saturated integer or a double) without converting it.  A nested value, a
+ * repeated key, or anything that is not valid JSON has the whole task
+ * parsed by json-c, which then says what is wrong.  So the reader only ever
+ * saves work: what it accepts, json-c accepts with the same values
+ * (test/fuzz checks the two against each other).
  */
-
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/*
- * p is just past a string's opening quote: its closing quote, or NULL if
- * the string does not end or holds a control character (json-c decides
- * those).  *escaped says whether it holds a backslash escape.
- */
-static const char *
-scan_string(const char *p, const char *end, bool *escaped)
-{
-	*escaped = false;
-	for (; p < end; p++)
-	{
-		unsigned char c = (unsigned char) *p;
-
-		if (c == '"')
-			return p;
-		if (c < 0x20)
-			return NULL;
-		if (c == '\\')
-		{
-			*escaped = true;
-			p++;
-		}
-	}
-	return NULL;
-}
-
-/*
- * The end of the number at p as JSON's grammar has it, or NULL.  *is_int
- * is set, with *ival, for an integer in the int64 range, INT64_MIN included
- * (at most 19 digits, which a uint64 holds exactly); "-0" is left to json-c.
- * A leading zero ends the number after the zero, so the caller, finding no
- * delimiter, leaves the task to json-c and check_value(), which refuse it.
- */
-static const char *
-scan_number(const char *p, const char *end, bool *is_int, int64_t *ival)
-{
-	bool		neg = false;
-	int			ndigits = 0;
-	uint64_t	acc = 0;
-
-	if (p < end && *p == '-')
-	{
-		neg = true;
-		p++;
-	}
-	if (p < end && *p == '0')
-	{
-		p++;
-		ndigits = 1;
-	}
-	else if (p < end && *p >= '1' && *p <= '9')
-	{
-		for (; p < end && is_digit(*p); p++, ndigits++)
-			acc = acc * 10 + (uint64_t) (*p - '0');	/* wraps past 19 digits:
-													 * unused then */
-	}
-	else
-		return NULL;
-	*is_int = ndigits <= 19 && !(neg && acc == 0) &&
-		acc <= (neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX);
-	if (p < end && *p == '.')
-	{
-		if (++p >= end || !is_digit(*p))
-			return NULL;
-		while (p < end && is_digit(*p))
-			p++;
-		*is_int = false;
-	}
-	if (p < end && (*p == 'e' || *p == 'E'))
-	{
-		if (++p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || !is_digit(*p))
-			return NULL;
-		while (p < end && is_digit(*p))
-			p++;
-		*is_int = false;
-	}
-	if (*is_int)
-	{
-		/* -(int64_t) 2^63 would overflow: INT64_MIN is spelled out */
-		if (neg)
-			*ival = acc == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) acc;
-		else
-			*ival = (int64_t) acc;
-	}
-	return p;
-}
-
-/* Describe json-c's value v as a BlsValue. */
-static void
-value_from_json(json_object *v, BlsValue *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->present = true;
-	out->json = v;
-	out->type = bls_json_type(v);
-	if (out->type == BLS_JSON_STRING)
-		out->str = bls_json_string(v, &out->len);
-	else if (out->type == BLS_JSON_NUMBER)
-	{
-		out->clamped = bls_json_number_clamped(v);
-		out->is_int = bls_json_int64(v, &out->ival);
-	}
-}
-
-/* Have json-c parse the single value [s, e) into *out. */
-static bool
-parse_value(BlsPage *page, const char *s, const char *e, BlsValue *out)
-{
-	BlsParseStatus status;
-	char		errbuf[112];
-	json_object *v;
-
-	if (page->nvobjs == page->vobjcap)
-	{
-		int			cap = page->vobjcap ? page->vobjcap * 2 : 8;
-		BlsJson   **more = realloc(page->vobjs, sizeof(BlsJson *) * cap);
-
-		if (more == NULL)
-			return false;
-		page->vobjs = more;
-		page->vobjcap = cap;
-	}
-	v = parse_document(s, e - s, &status, errbuf, sizeof(errbuf));
-	if (v == NULL)
-		return false;
-	page->vobjs[page->nvobjs++] = v;
-	value_from_json(v, out);
-	return true;
-}
 
 /*
  * Read the value at p into *out: the end of the value, or NULL to leave the
- * task to json-c.
+ * task to json-c (a nested value, or not JSON).
  */
 static const char *
-read_value(BlsPage *page, const char *p, const char *end, BlsValue *out)
+read_value(BlsScratch *s, const char *p, const char *end, BlsValue *out)
 {
 	const char *q;
-	bool		flag;
 
 	memset(out, 0, sizeof(*out));
 	out->present = true;
-	out->raw = p;
 	switch (*p)
 	{
 		case '"':
-			if ((q = scan_string(p + 1, end, &flag)) == NULL)
-				return NULL;
-			q++;
-			if (flag)
-				return parse_value(page, p, q, out) ? q : NULL;
 			out->type = BLS_JSON_STRING;
-			out->str = p + 1;
-			out->len = q - p - 2;
-			break;
+			return bls_json_read_string(s, p, end, &out->str, &out->len,
+							   &out->raw, &out->rawlen);
 		case 't':
 		case 'f':
 			q = p + (*p == 't' ? 4 : 5);
@@ -1933,16 +1463,11 @@ read_value(BlsPage *page, const char *p, const char *end, BlsValue *out)
 			break;
 		default:
 			/* objects and arrays: json-c counts their depth in the task's */
-			if (*p != '-' && !is_digit(*p))
+			if (*p != '-' && (*p < '0' || *p > '9'))
 				return NULL;
-			if ((q = scan_number(p, end, &flag, &out->ival)) == NULL)
-				return NULL;
-			if (!flag)
-				return parse_value(page, p, q, out) ? q : NULL;
-			out->type = BLS_JSON_NUMBER;
-			out->is_int = true;
-			break;
+			return bls_json_read_number(p, end, out);
 	}
+	out->raw = p;
 	out->rawlen = q - p;
 	return q;
 }
@@ -1974,61 +1499,68 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 {
 	memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	f->type = BLS_JSON_OBJECT;
-	p = skip_ws(p, end);
+	if (!bls_scratch_reserve(&page->scratch, end - p))
+		return false;
+	p = bls_json_skip_ws(p, end);
 	if (p >= end || *p != '{')
 		return false;
-	p = skip_ws(p + 1, end);
+	p = bls_json_skip_ws(p + 1, end);
 	if (p < end && *p == '}')
-		return skip_ws(p + 1, end) == end;
+		return bls_json_skip_ws(p + 1, end) == end;
 	for (int m = 0;; m++)
 	{
 		const char *k;
-		const char *kend;
-		bool		escaped;
+		size_t		klen;
 		int			key;
 		BlsValue	unwanted;
 		BlsValue   *v;
 
-		if (p >= end || *p != '"')
+		/*
+		 * An escaped key is compared decoded, with its length: "name\u0000"
+		 * is five bytes and does not match "name" (json-c's own lookups, by
+		 * C string, would).
+		 */
+		if (p >= end || *p != '"' ||
+			(p = bls_json_read_string(&page->scratch, p, end, &k, &klen,
+							 NULL, NULL)) == NULL)
 			return false;
-		k = p + 1;
-		if ((kend = scan_string(k, end, &escaped)) == NULL)
-			return false;
-		if (escaped)
-		{
-			BlsValue	kv;
-
-			/*
-			 * json-c decodes the key as a string value, which keeps its
-			 * length: a key spelled "name\u0000" is five bytes and does not
-			 * match "name" (json-c's own lookups, by C string, would).
-			 */
-			if (!parse_value(page, p, kend + 1, &kv) ||
-				kv.type != BLS_JSON_STRING)
-				return false;
-			key = find_key(f, m, kv.str, kv.len);
-		}
-		else
-			key = find_key(f, m, k, kend - k);
+		key = find_key(f, m, k, klen);
 		v = key >= 0 ? &f->values[key] : &unwanted;
 		/* json-c keeps the last of repeated keys: let it */
 		if (key >= 0 && v->present)
 			return false;
-		p = skip_ws(kend + 1, end);
+		p = bls_json_skip_ws(p, end);
 		if (p >= end || *p != ':')
 			return false;
-		p = skip_ws(p + 1, end);
-		if (p >= end || (p = read_value(page, p, end, v)) == NULL)
+		p = bls_json_skip_ws(p + 1, end);
+		if (p >= end || (p = read_value(&page->scratch, p, end, v)) == NULL)
 			return false;
-		p = skip_ws(p, end);
+		p = bls_json_skip_ws(p, end);
 		if (p < end && *p == ',')
 		{
-			p = skip_ws(p + 1, end);
+			p = bls_json_skip_ws(p + 1, end);
 			continue;
 		}
 		if (p < end && *p == '}')
-			return skip_ws(p + 1, end) == end;
+			return bls_json_skip_ws(p + 1, end) == end;
 		return false;
+	}
+}
+
+/* Describe json-c's value v as a BlsValue. */
+static void
+value_from_json(json_object *v, BlsValue *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->present = true;
+	out->json = v;
+	out->type = bls_json_type(v);
+	if (out->type == BLS_JSON_STRING)
+		out->str = bls_json_string(v, &out->len);
+	else if (out->type == BLS_JSON_NUMBER)
+	{
+		out->clamped = bls_json_number_clamped(v);
+		out->is_int = bls_json_int64(v, &out->ival);
 	}
 }
 
@@ -2101,94 +1633,18 @@ text_append(TextBuf *b, const char *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
-/*
- * Append s[0..len) as a JSON string, escaped exactly as json-c prints one
- * (json_escape_str with JSON_C_TO_STRING_NOSLASHESCAPE): '"', '\\' and the
- * control characters, those with a short escape as \b \f \n \r \t and the
- * others as \u00xx in lower-case hex; every other byte as it is.
- */
+/* Append s[0..len) as a JSON string, as json-c prints one (bls_json_put_string). */
 static void
 append_json_string(TextBuf *b, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
-	const char *e = s + len;
-
-	text_append(b, "\"", 1);
-	for (const char *p = s; p < e; p++)
+	/* at most six bytes for each of its bytes, and the quotes */
+	if (len > (SIZE_MAX - 3) / 6 || !text_reserve(b, 6 * len + 2))
 	{
-		unsigned char c = (unsigned char) *p;
-		char		esc[7];
-		size_t		elen = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		esc[0] = '\\';
-		switch (c)
-		{
-			case '"':
-			case '\\':
-				esc[1] = (char) c;
-				break;
-			case '\b':
-				esc[1] = 'b';
-				break;
-			case '\f':
-				esc[1] = 'f';
-				break;
-			case '\n':
-				esc[1] = 'n';
-				break;
-			case '\r':
-				esc[1] = 'r';
-				break;
-			case '\t':
-				esc[1] = 't';
-				break;
-			default:
-				memcpy(esc + 1, "u00", 3);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 0xF];
-				elen = 6;
-				break;
-		}
-		text_append(b, run, p - run);
-		text_append(b, esc, elen);
-		run = p + 1;
+		b->nomem = true;
+		return;
 	}
-	text_append(b, run, e - run);
-	text_append(b, "\"", 1);
-}
-
-/*
- * Is the JSON string [p, e) (quotes included, valid JSON) spelled exactly as
- * json-c would print it, so that its text can be copied instead of printed
- * from the decoded string?  It is unless it has an escape that json-c does
- * not write: "\/", a \u escape of anything but a control character without
- * a short escape, or upper-case hex.  (A raw control character is not JSON,
- * and json-c writes every other byte as it is.)
- */
-static bool
-canonical_string(const char *p, const char *e)
-{
-	for (p++, e--; p < e; p++)
-	{
-		long		u;
-
-		if (*p != '\\')
-			continue;
-		if (strchr("\"\\bfnrt", p[1]) != NULL && p[1] != '\0')
-		{
-			p++;
-			continue;
-		}
-		if (p[1] != 'u' || (u = u_escape(p, e)) < 0 || u >= 0x20 ||
-			u == '\b' || u == '\f' || u == '\n' || u == '\r' || u == '\t' ||
-			(p[5] >= 'A' && p[5] <= 'F'))
-			return false;
-		p += 5;
-	}
-	return true;
+	b->len = bls_json_put_string(b->data + b->len, s, len) - b->data;
+	b->data[b->len] = '\0';
 }
 
 /* How a column's type types its values in a row's JSON */
@@ -2237,9 +1693,10 @@ column_kind(const BlsPage *page, int m)
 static bool
 is_json_number(const char *s, size_t len)
 {
-	JsonCheck	c = {NULL, NULL, NULL, false};
+	BlsValue	v;
 
-	return len > 0 && check_number(s, s + len, &c) == s + len;
+	memset(&v, 0, sizeof(v));
+	return len > 0 && bls_json_read_number(s, s + len, &v) == s + len;
 }
 
 /* "Column "x" of log record 3 <rest>": false, with page->error set */
@@ -2295,45 +1752,41 @@ holds_clamped(json_object *v)
 }
 
 /*
- * Append column m of row i, the value v, to the row's JSON text b, as
- * "name":value (after a ',' unless it is the first).  raw is v's text in
- * the page, or NULL if the page was parsed whole.
+ * Type column m of row i, the value v, into *out: the value as the row's
+ * JSON has it, with out->raw its JSON text.  raw is v's text in the page,
+ * or NULL if the page was parsed whole.
  *
- * A value is written as it came, except for a column typed as a number (an
+ * A value is taken as it came, except in a column typed as a number (an
  * integer or a decimal type, see column_kind), which takes a number, or a
- * string holding exactly a JSON number, written as that number; and a
- * column typed boolean, which takes true or false, or the string "true" or
- * "false".  Null is fine in any column; anything else in a typed column
- * is an error (false, with page->error set).
+ * string holding exactly a JSON number, which becomes that number; and in
+ * a column typed boolean, which takes true or false, or the string "true"
+ * or "false", which becomes that boolean.  Null is fine in any column;
+ * anything else in a typed column is an error (false, with page->error
+ * set).
  *
- * Values are written as json-c prints them (which keeps a number's
- * spelling, but for -0, written 0), so that a row reads the same whether
- * its text was read here or by json-c.  Text is copied from the page where
- * that is the same: a plain value, or a string with only the escapes json-c
- * writes (canonical_string), so that a long record is copied once rather
- * than decoded and printed again.  An integer beyond 64 bits, which json-c
- * holds saturated, is copied from the page as it is spelled there, and so
- * is an object or array holding one; in a page parsed whole there is no
- * such text, and it is an error rather than a wrong number.  (So is an
- * INT64_MIN that shares a page parsed whole with an integer below it, see
- * mark_saturated().)
+ * The text is what json-c prints (which keeps a number's spelling, but for
+ * -0, written 0), so that a row reads the same whether its text was read
+ * here or by json-c (bls_value_text: the reader keeps a string's text as it
+ * is in the page when json-c would print it so, so that a long record is
+ * copied rather than printed again).  An integer
+ * beyond 64 bits, which json-c holds saturated, keeps its spelling in the
+ * page, and so does an object or array holding one; in a page parsed whole
+ * there is no such text, and it is an error rather than a wrong number.
+ * (So is an INT64_MIN that shares a page parsed whole with an integer below
+ * it, see mark_saturated().)
  */
 static bool
-append_column(BlsPage *page, int i, int m, const BlsValue *v,
-			  const char *raw, size_t rawlen, TextBuf *b)
+type_column(BlsPage *page, int i, int m, const BlsValue *v,
+			const char *raw, size_t rawlen, BlsValue *out)
 {
 	ColumnKind kind = column_kind(page, m);
-	const char *t;
-	size_t		tlen;
 
-	if (m > 0)
-		text_append(b, ",", 1);
-	append_json_string(b, page->columns[m], page->column_lens[m]);
-	text_append(b, ":", 1);
+	*out = *v;
 	switch (v->type)
 	{
 		case BLS_JSON_NULL:
-			text_append(b, "null", 4);
+			out->raw = "null";
+			out->rawlen = 4;
 			return true;
 		case BLS_JSON_NUMBER:
 			if (kind == COLUMN_BOOLEAN)
@@ -2343,14 +1796,19 @@ append_column(BlsPage *page, int i, int m, const BlsValue *v,
 			if (raw == NULL)
 				return column_error(page, i, m,
 									"holds an integer beyond the 64-bit range.");
-			text_append(b, raw, rawlen);
+			out->raw = raw;
+			out->rawlen = rawlen;
 			return true;
 		case BLS_JSON_STRING:
 			if (kind == COLUMN_NUMBER)
 			{
 				if (!is_json_number(v->str, v->len))
 					return type_error(page, i, m, "a string that is not a number");
-				text_append(b, v->str, v->len);
+				memset(out, 0, sizeof(*out));
+				out->present = true;
+				out->type = BLS_JSON_NUMBER;
+				out->raw = v->str;
+				out->rawlen = v->len;
 				return true;
 			}
 			if (kind == COLUMN_BOOLEAN)
@@ -2358,16 +1816,15 @@ append_column(BlsPage *page, int i, int m, const BlsValue *v,
 				if ((v->len == 4 && memcmp(v->str, "true", 4) == 0) ||
 					(v->len == 5 && memcmp(v->str, "false", 5) == 0))
 				{
-					text_append(b, v->str, v->len);
+					memset(out, 0, sizeof(*out));
+					out->present = true;
+					out->type = BLS_JSON_BOOLEAN;
+					out->raw = v->str;
+					out->rawlen = v->len;
 					return true;
 				}
 				return type_error(page, i, m,
 								  "a string other than \"true\" and \"false\"");
-			}
-			if (raw != NULL && canonical_string(raw, raw + rawlen))
-			{
-				text_append(b, raw, rawlen);
-				return true;
 			}
 			break;
 		case BLS_JSON_BOOLEAN:
@@ -2384,12 +1841,23 @@ append_column(BlsPage *page, int i, int m, const BlsValue *v,
 			if (raw == NULL)
 				return column_error(page, i, m,
 									"holds an integer beyond the 64-bit range.");
-			text_append(b, raw, rawlen);
+			out->raw = raw;
+			out->rawlen = rawlen;
 			return true;
 	}
-	t = bls_value_text(v, &tlen);
-	text_append(b, t, tlen);
+	out->raw = bls_value_text(v, &out->rawlen);
 	return true;
+}
+
+/* Append column m, typed by type_column(), to the row's JSON text b. */
+static void
+append_column(BlsPage *page, int m, const BlsValue *typed, TextBuf *b)
+{
+	if (m > 0)
+		text_append(b, ",", 1);
+	append_json_string(b, page->columns[m], page->column_lens[m]);
+	text_append(b, ":", 1);
+	text_append(b, typed->raw, typed->rawlen);
 }
 
 /* "Log record 3 of the page ...": false, with page->error set */
@@ -2411,18 +1879,21 @@ row_error(BlsPage *page, int i, const char *what)
  */
 static bool
 read_row_flat(BlsPage *page, int i, const char *p, const char *end,
-			  BlsFields *f, TextBuf *b)
+			  BlsScratch *s, BlsFields *f, BlsValue *row, TextBuf *b)
 {
 	int			m = 0;
+
+	if (!bls_scratch_reserve(s, end - p))
+		return false;
 
 	if (f != NULL && f->nkeys > 0)
 		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	if (b != NULL)
 		text_append(b, "{", 1);
-	p = skip_ws(p, end);
+	p = bls_json_skip_ws(p, end);
 	if (p >= end || *p != '[')
 		return false;
-	p = skip_ws(p + 1, end);
+	p = bls_json_skip_ws(p + 1, end);
 	if (p < end && *p == ']')
 	{
 		if (page->ncolumns != 0)
@@ -2445,21 +1916,29 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 				if (key >= 0)
 					v = &f->values[key];
 			}
-			if ((q = read_value(page, p, end, v)) == NULL)
+			if ((q = read_value(s, p, end, v)) == NULL)
 				return false;
-			if (b != NULL && !append_column(page, i, m, v, p, q - p, b))
-				return false;
-			p = skip_ws(q, end);
+			if (row != NULL || b != NULL)
+			{
+				BlsValue	typed;
+				BlsValue   *t = row != NULL ? &row[m] : &typed;
+
+				if (!type_column(page, i, m, v, p, q - p, t))
+					return false;
+				if (b != NULL)
+					append_column(page, m, t, b);
+			}
+			p = bls_json_skip_ws(q, end);
 			if (p < end && *p == ',')
 			{
-				p = skip_ws(p + 1, end);
+				p = bls_json_skip_ws(p + 1, end);
 				continue;
 			}
 			if (p < end && *p == ']' && m + 1 == page->ncolumns)
 				break;
 			return false;
 		}
-	if (skip_ws(p + 1, end) != end)
+	if (bls_json_skip_ws(p + 1, end) != end)
 		return false;
 	if (b != NULL)
 	{
@@ -2473,26 +1952,26 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 }
 
 /*
- * Read row i from json-c's tree of it, row, into f (if not NULL) and its
- * JSON into b (if not NULL); false if it is not an array of as many values
- * as there are columns, or a value's column refuses it, with page->error
- * saying why.  [p, end) is the row's text in the page, or p is NULL: each
- * value's text is taken from it for append_column().
+ * Read row i from json-c's tree of it, tree, into f, its typed values into
+ * row and its JSON into b (each may be NULL); false if it is not an array
+ * of as many values as there are columns, or a value's column refuses it,
+ * with page->error saying why.  [p, end) is the row's text in the page, or
+ * p is NULL: each value's text is taken from it for type_column().
  */
 static bool
-read_row_tree(BlsPage *page, int i, json_object *row, const char *p,
-			  const char *end, BlsFields *f, TextBuf *b)
+read_row_tree(BlsPage *page, int i, json_object *tree, const char *p,
+			  const char *end, BlsFields *f, BlsValue *row, TextBuf *b)
 {
 	size_t		n;
 	char		what[96];
 
-	if (bls_json_type(row) != BLS_JSON_ARRAY)
+	if (bls_json_type(tree) != BLS_JSON_ARRAY)
 	{
 		snprintf(what, sizeof(what), "is a JSON %s, not an array.",
-				 bls_json_type_name(bls_json_type(row)));
+				 bls_json_type_name(bls_json_type(tree)));
 		return row_error(page, i, what);
 	}
-	n = json_object_array_length(row);
+	n = json_object_array_length(tree);
 	if (n != (size_t) page->ncolumns)
 	{
 		snprintf(what, sizeof(what), "has %zu value%s for %d column%s.",
@@ -2504,24 +1983,24 @@ read_row_tree(BlsPage *page, int i, json_object *row, const char *p,
 		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	if (b != NULL)
 		text_append(b, "{", 1);
-	/* json-c took the row: it is an array, whose values skip_value() finds */
+	/* json-c took the row: it is an array, whose values bls_json_skip_value() finds */
 	if (p != NULL)
-		p = skip_ws(skip_ws(p, end) + 1, end);
+		p = bls_json_skip_ws(bls_json_skip_ws(p, end) + 1, end);
 	for (int m = 0; m < page->ncolumns; m++)
 	{
-		json_object *e = json_object_array_get_idx(row, m);
+		json_object *e = json_object_array_get_idx(tree, m);
 		BlsValue	v;
 		const char *raw = NULL;
 		size_t		rawlen = 0;
 		const char *q;
 
-		if (p != NULL && (q = skip_value(p, end)) != NULL)
+		if (p != NULL && (q = bls_json_skip_value(p, end)) != NULL)
 		{
 			raw = p;
 			rawlen = q - p;
-			p = skip_ws(q, end);
+			p = bls_json_skip_ws(q, end);
 			if (p < end && *p == ',')
-				p = skip_ws(p + 1, end);
+				p = bls_json_skip_ws(p + 1, end);
 		}
 		else
 			p = NULL;
@@ -2535,9 +2014,16 @@ read_row_tree(BlsPage *page, int i, json_object *row, const char *p,
 			if (key >= 0)
 				f->values[key] = v;
 		}
-		if (b != NULL &&
-			!append_column(page, i, m, &v, raw, rawlen, b))
-			return false;
+		if (row != NULL || b != NULL)
+		{
+			BlsValue	typed;
+			BlsValue   *t = row != NULL ? &row[m] : &typed;
+
+			if (!type_column(page, i, m, &v, raw, rawlen, t))
+				return false;
+			if (b != NULL)
+				append_column(page, m, t, b);
+		}
 	}
 	if (b != NULL)
 	{
@@ -2553,29 +2039,22 @@ read_row_tree(BlsPage *page, int i, json_object *row, const char *p,
 	return true;
 }
 
-/* Free the values json-c parsed for the reader from the index from on. */
-static void
-release_values(BlsPage *page, int from)
-{
-	for (int k = from; k < page->nvobjs; k++)
-		json_object_put(page->vobjs[k]);
-	page->nvobjs = from;
-}
-
 /*
- * Read row i of a result set (in range) into f and its JSON into b (either
- * may be NULL).  If keep, what json-c parsed for it stays with the page
- * until the next read (bls_page_read_task: f's values point into it);
- * otherwise it is freed before returning, leaving the page as it was
- * (bls_page_row_json, which must not disturb the latest read).
+ * Read row i of a result set (in range) into f, its values typed by their
+ * columns into row (ncolumns of them) and its JSON into b (each may be
+ * NULL).  If keep, what was decoded or json-c parsed for it stays
+ * with the page until the next read (bls_page_read_task: f's values point
+ * into it); otherwise it is freed before returning, leaving the page as it
+ * was (bls_page_row_json, which must not disturb the latest read).
  */
 static bool
-read_row(BlsPage *page, int i, BlsFields *f, TextBuf *b, bool keep)
+read_row(BlsPage *page, int i, BlsFields *f, BlsValue *row, TextBuf *b,
+		 bool keep)
 {
-	int			nvobjs = page->nvobjs;
+	BlsScratch	own_scratch = {NULL, 0, 0};
 	const char *p = NULL;
 	const char *end = NULL;
-	json_object *row;
+	json_object *tree;
 	json_object *own = NULL;
 	bool		ok;
 
@@ -2593,27 +2072,25 @@ read_row(BlsPage *page, int i, BlsFields *f, TextBuf *b, bool keep)
 	{
 		p = page->text + page->spans[2 * i];
 		end = page->text + page->spans[2 * i + 1];
-		if (read_row_flat(page, i, p, end, f, b))
-		{
-			if (!keep)
-				release_values(page, nvobjs);
+		ok = read_row_flat(page, i, p, end,
+						   keep ? &page->scratch : &own_scratch, f, row, b);
+		free(own_scratch.data);
+		if (ok)
 			return true;
-		}
-		release_values(page, nvobjs);
 		if (b != NULL)
 			b->len = 0;
 	}
 
 	/* json-c reads it, or says what is wrong with it */
 	if (page->text == NULL)
-		row = json_object_array_get_idx(page->tasks, (size_t) i);
+		tree = json_object_array_get_idx(page->tasks, (size_t) i);
 	else
 	{
-		if ((row = page->parsed[i]) == NULL)
+		if ((tree = page->parsed[i]) == NULL)
 		{
 			if (!parse_task(page, i, &own))
 				return false;
-			row = own;
+			tree = own;
 		}
 		if (keep)
 		{
@@ -2624,7 +2101,7 @@ read_row(BlsPage *page, int i, BlsFields *f, TextBuf *b, bool keep)
 			own = NULL;
 		}
 	}
-	ok = read_row_tree(page, i, row, p, end, f, b);
+	ok = read_row_tree(page, i, tree, p, end, f, row, b);
 	json_object_put(own);
 	return ok;
 }
@@ -2675,16 +2152,28 @@ bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
 	}
 	fields->row_json = NULL;
 	fields->row_json_len = 0;
+	fields->row_values = NULL;
+	fields->row_ncolumns = 0;
 	if (page->shape != NULL && page->shape->columns_key != NULL)
 	{
 		TextBuf		b = {NULL, 0, 0, false};
+		bool		text = fields->want_row && !fields->row_values_only;
 
-		if (!read_row(page, i, fields, fields->want_row ? &b : NULL, true))
+		if (!read_row(page, i, fields,
+					  fields->want_row ? page->row_values : NULL,
+					  text ? &b : NULL, true))
 		{
 			free(b.data);
 			return false;
 		}
 		if (fields->want_row)
+		{
+			fields->row_values = page->row_values;
+			fields->row_ncolumns = page->ncolumns;
+			fields->row_names = page->columns;
+			fields->row_name_lens = page->column_lens;
+		}
+		if (text)
 		{
 			page->row_json = b.data;
 			fields->row_json = b.data;
@@ -2777,7 +2266,7 @@ bls_page_row_json(BlsPage *page, int i, size_t *len)
 				 item_name(page), i + 1);
 		return NULL;
 	}
-	if (!read_row(page, i, NULL, &b, false))
+	if (!read_row(page, i, NULL, NULL, &b, false))
 	{
 		free(b.data);
 		return NULL;
@@ -2788,8 +2277,9 @@ bls_page_row_json(BlsPage *page, int i, size_t *len)
 
 /*
  * A value as JSON text (a string comes back quoted), for json columns and
- * input functions.  Not NUL-terminated: use *len.  A value read from the
- * page needed no escaping, so its text there is what json-c would print.
+ * input functions.  Not NUL-terminated: use *len.  The reader keeps a
+ * value's text as json-c would print it (see bls_json_read_string and bls_json_read_number),
+ * but for an integer beyond 64 bits, spelled as in the page.
  */
 const char *
 bls_value_text(const BlsValue *v, size_t *len)

@@ -2,8 +2,8 @@
  *
  * task_json.h
  *		  Parsing BLS response bodies (ListDownloadTask, ListProject,
- *		  ListLogStore, and the download-task calls) with json-c; no
- *		  PostgreSQL dependency.
+ *		  ListLogStore, QueryLogRecord and the download-task calls) with
+ *		  json_reader.c and json-c; no PostgreSQL dependency.
  *
  *-------------------------------------------------------------------------
  */
@@ -118,6 +118,32 @@ extern const BlsPageShape bls_shape_download_task;
 extern const BlsPageShape bls_shape_log_records;
 
 /*
+ * One field of a task, as the converter sees it.  Borrowed from the page
+ * until the next bls_page_read_task() on it or bls_page_free().
+ */
+typedef struct BlsValue
+{
+	bool		present;		/* (the reader's check for repeated keys) */
+	BlsJsonType type;			/* BLS_JSON_NULL also when missing */
+	const char *str;			/* a string's contents (not NUL-terminated) */
+	size_t		len;
+	bool		is_int;			/* a number held exactly in ival */
+	int64_t		ival;
+	bool		clamped;		/* a number outside the 64-bit range */
+	BlsJson    *json;			/* json-c's value, if json-c parsed it */
+	const char *raw;			/* else the value's JSON text in the page */
+	size_t		rawlen;
+} BlsValue;
+
+/* A buffer the reader decodes strings into; see scratch_reserve(). */
+typedef struct BlsScratch
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+} BlsScratch;
+
+/*
  * One parsed page.  root owns the whole document; every other pointer is
  * borrowed from it and lives until bls_page_free().  The list's elements
  * are called tasks here whatever they are.
@@ -151,6 +177,7 @@ typedef struct BlsPage
 								 * or in scan_info_key */
 	const char *truncated_reason;	/* NULL when absent or not a string */
 	const char *query_type;		/* "queryType" beside the list, or NULL */
+	BlsValue   *row_values;		/* malloc'd, ncolumns: see BlsFields.want_row */
 	char	   *row_json;		/* malloc'd: see BlsFields.want_row */
 
 	/*
@@ -162,30 +189,10 @@ typedef struct BlsPage
 	size_t	   *spans;			/* start and end of each task in text */
 	BlsJson   **parsed;			/* tasks parsed so far, or NULL */
 
-	/* what bls_page_read_task() had json-c parse for the latest task */
+	/* what bls_page_read_task() decoded or had json-c parse for the latest task */
 	int			read_json;		/* 1 + the task json-c parsed whole, or 0 */
-	BlsJson   **vobjs;			/* single values json-c parsed */
-	int			nvobjs;
-	int			vobjcap;
+	BlsScratch		scratch;		/* strings with escapes, decoded */
 } BlsPage;
-
-/*
- * One field of a task, as the converter sees it.  Borrowed from the page
- * until the next bls_page_read_task() on it or bls_page_free().
- */
-typedef struct BlsValue
-{
-	bool		present;		/* (the reader's check for repeated keys) */
-	BlsJsonType type;			/* BLS_JSON_NULL also when missing */
-	const char *str;			/* a string's contents (not NUL-terminated) */
-	size_t		len;
-	bool		is_int;			/* a number held exactly in ival */
-	int64_t		ival;
-	bool		clamped;		/* a number outside the 64-bit range */
-	BlsJson    *json;			/* json-c's value, if json-c parsed it */
-	const char *raw;			/* else the value's JSON text in the page */
-	size_t		rawlen;
-} BlsValue;
 
 /* Member positions of a task remembered by BlsFields (see below). */
 #define BLS_FIELD_HINTS 64
@@ -215,11 +222,19 @@ typedef struct BlsFields
 
 	/*
 	 * For a result set: if want_row, bls_page_read_task() also sets
-	 * row_json to the row as one JSON object, {"column": value, ...} in
-	 * the order of the columns, each value as bls_page_row_json() types it.
+	 * row_values to the row's value of each column (row_ncolumns of them,
+	 * named by row_names, which may hold a NUL: use row_name_lens), typed
+	 * by the column's type as bls_page_row_json() types it, each with its
+	 * JSON text in raw; and, unless row_values_only, row_json to the row as
+	 * one JSON object, {"column": value, ...} in the order of the columns.
 	 * Owned by the page until the next read or bls_page_free().
 	 */
 	bool		want_row;
+	bool		row_values_only;
+	const BlsValue *row_values; /* out */
+	int			row_ncolumns;	/* out */
+	const char **row_names;		/* out */
+	const size_t *row_name_lens;	/* out */
 	const char *row_json;		/* out */
 	size_t		row_json_len;	/* out */
 } BlsFields;

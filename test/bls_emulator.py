@@ -3141,14 +3141,50 @@ def apply_logrecord_fault(f, doc, marker=None):
     return jbytes(doc)
 
 
+class LogRecordCache:
+    """Rendered QueryLogRecord answers, for benchmarks (--logrecord-cache-mb,
+    default 0: off).  Records are computed from (seed, project, store, n), so
+    an answer depends only on the request's query string and the
+    configuration: it is keyed by both, and a fault is still applied to a
+    fresh answer.  Evicted oldest first beyond the budget."""
+
+    def __init__(self, mb):
+        self.budget = max(0, mb) << 20
+        self.bodies = {}
+        self.bytes = 0
+        self.lock = threading.Lock()
+
+    def body(self, key, render):
+        if self.budget == 0:
+            return render()
+        with self.lock:
+            out = self.bodies.get(key)
+        if out is not None:
+            return out
+        out = render()
+        with self.lock:
+            if len(out) <= self.budget and key not in self.bodies:
+                while self.bytes + len(out) > self.budget:
+                    self.bytes -= len(self.bodies.pop(next(iter(self.bodies))))
+                self.bodies[key] = out
+                self.bytes += len(out)
+        return out
+
+
+LOGRECORD_CACHE = LogRecordCache(0)
+
+
 class LogRecordHandler:
     """Handler method of QueryLogRecord (mixed into Handler)."""
 
     def _logrecord(self, name, body):
         def answer(path, query, cfg):
-            doc = logrecord_answer(STATE.logrecords, name, query, cfg)
             marker = query_params(query).get("marker")
-            return jbytes(doc), lambda f: apply_logrecord_fault(f, doc, marker)
+            key = (name, query, repr(sorted(cfg.items())))
+            out = LOGRECORD_CACHE.body(key, lambda: jbytes(
+                logrecord_answer(STATE.logrecords, name, query, cfg)))
+            return out, lambda f: apply_logrecord_fault(
+                f, logrecord_answer(STATE.logrecords, name, query, cfg), marker)
         self._serve_call(
             LOGRECORD_CALL, body, self.command == "GET", lambda query: None, answer,
             b'{"resultSet":{"queryType":"match","rows":[[\x00garbage]]<<not json')
@@ -3648,7 +3684,7 @@ def _write_atomic(path, text):
 
 
 def serve(args):
-    global STATE
+    global STATE, LOGRECORD_CACHE
     if not _is_loopback(args.host):
         sys.stderr.write("bls_emulator: refusing to listen on non-loopback address %s\n"
                          % args.host)
@@ -3660,6 +3696,7 @@ def serve(args):
         sys.stderr.write("bls_emulator: --max-page-size must be >= 1\n")
         return 2
     STATE = State(args)
+    LOGRECORD_CACHE = LogRecordCache(args.logrecord_cache_mb)
     # http.server parses each request's headers through http.client's
     # module-level function: this process is a server only
     if hasattr(http.client, "_read_headers"):
@@ -3913,6 +3950,9 @@ def build_parser():
     p.add_argument("--max-page-size", type=int, default=1000)
     p.add_argument("--page-cache-mb", type=int, default=256,
                    help="memory for rendered plain pages (0: render every page)")
+    p.add_argument("--logrecord-cache-mb", type=int, default=0,
+                   help="memory for rendered QueryLogRecord answers, for benchmarks "
+                        "(0, the default: render every answer)")
     add_download_args(p)
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")

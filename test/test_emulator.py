@@ -437,6 +437,34 @@ class PageCacheTest(unittest.TestCase):
             self.assertLessEqual(types or set(), emu.FAULT_TYPES)
 
 
+class LogRecordCacheTest(unittest.TestCase):
+    """--logrecord-cache-mb: an answer is rendered once per key, within budget."""
+
+    def test_cache(self):
+        renders = []
+
+        def render(n):
+            def f():
+                renders.append(n)
+                return b"x" * n
+            return f
+
+        c = emu.LogRecordCache(0)       # off: every answer rendered
+        self.assertEqual(c.body("a", render(3)), b"xxx")
+        self.assertEqual(c.body("a", render(3)), b"xxx")
+        self.assertEqual((renders, c.bodies), ([3, 3], {}))
+        c = emu.LogRecordCache(1)       # 1 MiB
+        renders.clear()
+        self.assertEqual(c.body("a", render(600 << 10)), b"x" * (600 << 10))
+        self.assertIs(c.body("a", render(1)), c.body("a", render(2)))
+        self.assertEqual(renders, [600 << 10])
+        c.body("b", render(600 << 10))  # evicts "a", the oldest
+        self.assertEqual((list(c.bodies), c.bytes), (["b"], 600 << 10))
+        c.body("big", render(2 << 20))  # beyond the budget: not kept
+        self.assertEqual(list(c.bodies), ["b"])
+        self.assertEqual(emu.build_parser().parse_args([]).logrecord_cache_mb, 0)
+
+
 class HeaderParseTest(unittest.TestCase):
     """parse_headers_fast gives the message http.client.parse_headers gives."""
 

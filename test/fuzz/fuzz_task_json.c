@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_task_json.c
- *		  libFuzzer target for src/task_json.c
+ *		  libFuzzer target for src/task_json.c and src/json_reader.c
  *
  * Feeds arbitrary bytes, exactly as many as libFuzzer gives (no NUL after
  * them), to bls_page_parse_shape with each page shape (ListDownloadTask,
@@ -24,7 +24,12 @@
  * refuses a document, the page or one of its tasks is refused too.  The
  * reference parse is json-c's default mode (its strict mode differs between
  * versions) with a generous depth, so it is more lenient than task_json.c,
- * never less.
+ * never less.  The other way (check_strict): when json-c accepts a document
+ * and the reader (src/json_reader.c, which alone decides what is JSON)
+ * refuses it, the reason it gives must be one of the ways json-c's default
+ * mode is laxer than RFC 8259 (leading zeros, NaN, raw control characters,
+ * lone surrogates, comments, a cut-off top-level number) or what bls_fdw
+ * does not take (nesting beyond 64, an escaped NUL in a key).
  *
  * A result set's rows are read the same way, by column name, with
  * want_row, and with bls_page_row_json (check_row_reader): the reader must
@@ -186,6 +191,14 @@ same_value(const BlsValue *v, BlsJson *j)
 		FUZZ_ASSERT(v->clamped == bls_json_number_clamped(j));
 		FUZZ_ASSERT(v->is_int == bls_json_int64(j, &i));
 		FUZZ_ASSERT(!v->is_int || v->ival == i);
+
+		/*
+		 * json-c prints the number it saturated; the reader keeps the
+		 * spelling of the page, which no conversion takes (a clamped
+		 * number is an error), and which a row's JSON copies.
+		 */
+		if (v->clamped && v->json == NULL)
+			return;
 	}
 	s = bls_value_text(v, &len);
 	t = bls_json_text(j, &tlen);
@@ -225,6 +238,59 @@ reference_parse(const char *data, size_t size, bool *valid)
 	}
 	json_tokener_free(tok);
 	return obj;
+}
+
+/*
+ * The reader against json-c the other way: a document json-c's lenient
+ * default mode accepts and the reader refuses must be refused for one of
+ * the ways that mode is laxer than RFC 8259 (or for what bls_fdw does not
+ * take, nesting deeper than 64 or an escaped NUL in a key); any other
+ * reason means the reader refused JSON.
+ */
+static void
+check_strict(const uint8_t *data, size_t size)
+{
+	static const char *const laxer[] = {
+		"number with a leading zero",
+		"number without digits after its point",
+		"number without digits in its exponent",
+		"invalid number",
+		"NaN and Infinity",
+		"control character inside a string",
+		"surrogate escape",
+		"invalid escape",
+		"invalid literal",
+		"unexpected character",
+		"object key expected",
+		"nesting too deep",
+		"escaped NUL",
+	};
+	char		error[200];
+	bool		valid;
+	json_object *doc = reference_parse((const char *) data, size, &valid);
+	BlsParseStatus status;
+	const char *at;
+	size_t		off;
+
+	json_object_put(doc);
+	status = bls_parse_ack((const char *) data, size, NULL, error, sizeof(error));
+	if (!valid || status != BLS_PARSE_NOT_JSON)
+		return;
+	for (size_t k = 0; k < sizeof(laxer) / sizeof(laxer[0]); k++)
+		if (strstr(error, laxer[k]) != NULL)
+			return;
+	/* json-c takes comments, in C and C++ style */
+	if ((at = strstr(error, "at byte ")) != NULL &&
+		sscanf(at, "at byte %zu", &off) == 1 && off < size && data[off] == '/')
+		return;
+	/* json-c takes a top-level number cut off at the end ("1e", "-") */
+	while (size > 0 && strchr(" \t\r\n", *data) != NULL && *data != '\0')
+		data++, size--;
+	if (strstr(error, "ends inside a JSON value") != NULL && size > 0 &&
+		(*data == '-' || (*data >= '0' && *data <= '9')))
+		return;
+	fprintf(stderr, "json-c accepts what the reader refuses: %s\n", error);
+	FUZZ_ASSERT(false);
 }
 
 /*
@@ -1319,6 +1385,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							  doc_status != BLS_PARSE_NOT_JSON &&
 							  doc_status != BLS_PARSE_NOT_OBJECT &&
 							  doc_status != BLS_PARSE_NOMEM));
+	check_strict(data, size);
 	if (is_object)
 		check_single(data, size, doc_status);
 	check_replies(data, size, is_object, doc_status, code, message,
