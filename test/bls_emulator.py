@@ -2652,9 +2652,11 @@ class Downloads:
 #                                equals value ("..." quotes are removed)
 #   match <word>                 the word in @raw, case-insensitive substring
 #   terms joined by " AND " (case-insensitive)
-#   [match ... |] select count(*) [as <name>]
-#   [match ... |] select <key>, count(*) [as <name>] group by <key>
-# Analysis ("sql"): columns [<key>,] count(*) (or the alias), types from
+#   [match ... |] select count(*)
+#   [match ... |] select <key>, count(*) group by <key>
+# and no other analysis (an alias, another aggregate: 400 InvalidParameter,
+# as strict as the forms bls-api.md confirms).
+# Analysis ("sql"): columns [<key>,] count(*), types from
 # LOGRECORD_FIELDS and "bigint"; groups in ascending key order; no marker
 # (a marker is 400); limit and sort are checked but do not apply; at most
 # config logrecord_max_analysis_rows (100000) rows, beyond which isTruncated
@@ -2721,9 +2723,9 @@ _LR_MSGS = ("request served", "cache miss", "order created", "payment declined",
             "user logged in")
 _M64 = (1 << 64) - 1
 _STREAM_RE = re.compile(r"[A-Za-z0-9_\-./]{1,192}\Z")
+# Only the forms bls-api.md section 6 confirms: no alias, no other aggregate.
 _SELECT_RE = re.compile(
     r"select\s+(?:(?P<key>[^\s,()]+)\s*,\s*)?count\(\s*\*\s*\)"
-    r"(?:\s+as\s+(?P<alias>[^\s,()]+))?"
     r"(?:\s+group\s+by\s+(?P<gkey>[^\s,()]+))?\s*\Z", re.I | re.S)
 
 
@@ -2916,7 +2918,7 @@ def parse_logrecord_query(q):
         m = _SELECT_RE.match(sql)
         if not m or (m.group("key") or None) != (m.group("gkey") or None):
             raise _bad_parameter("unsupported analysis statement: %s" % sql)
-        analysis = (m.group("key"), m.group("alias") or "count(*)")
+        analysis = (m.group("key"), "count(*)")
     return terms, analysis
 
 
