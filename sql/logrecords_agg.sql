@@ -283,6 +283,12 @@ SELECT min(time) FROM log_records WHERE log_store_name = 'nginx-access'
 SELECT host, count(*) FROM log_records WHERE log_store_name = 'nginx-access'
   AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:00:10+00' GROUP BY 1;
 \echo :LAST_ERROR_SQLSTATE
+\! python3 test/bls_emulator.py ctl fault '{"type": "extra_fields", "call": "QueryLogRecord"}'
+SELECT host, count(*) FROM log_records WHERE log_store_name = 'nginx-access'
+  AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:00:10+00' GROUP BY 1;
+\! python3 test/bls_emulator.py ctl fault '{"type": "swap_columns", "call": "QueryLogRecord"}'
+SELECT status, count(*) FROM log_records WHERE log_store_name = 'nginx-access'
+  AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:00:10+00' GROUP BY 1;
 -- a statement_timeout or cancel ends the analysis request
 \! python3 test/bls_emulator.py ctl reset
 \! python3 test/bls_emulator.py ctl fault '{"type": "delay_headers", "ms": 30000, "call": "QueryLogRecord"}'

@@ -888,6 +888,12 @@ compute_result(ForeignScanState *node, BlsAggState *st)
 		keys[k] = page->columns[k];
 		keylens[k] = page->column_lens[k];
 	}
+	/* the group's column comes first, by its name: never a count taken for it */
+	if (ncols == 2 && (keylens[0] != strlen(st->group_field) ||
+					   memcmp(keys[0], st->group_field, keylens[0]) != 0))
+		report_bad_answer(st, psprintf("The answer's first column is \"%s\", not \"%s\".",
+									   bls_printable(pnstrdup(keys[0], keylens[0]), 100),
+									   st->group_field), page);
 	if (ncols == 2 && keylens[0] == keylens[1] &&
 		memcmp(keys[0], keys[1], keylens[0]) == 0)
 		report_bad_answer(st, "The answer's two columns have the same name.", page);

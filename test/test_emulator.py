@@ -1730,6 +1730,16 @@ class LogRecordTest(unittest.TestCase):
         third = self.query(limit="5", marker=second["nextMarker"])
         self.assertEqual(len(third["resultSet"]["rows"]), 5)
 
+    def test_swap_columns_fault(self):
+        q = "select host, count(*) group by host"
+        want = self.query(query=q)["resultSet"]
+        self.ctl("fault", json.dumps({"type": "swap_columns", "call": "QueryLogRecord"}))
+        got = self.query(query=q)["resultSet"]
+        self.assertEqual(got["columns"], ["count(*)", "host"])
+        self.assertEqual(got["columnTypes"], ["bigint", "varchar"])
+        self.assertEqual(got["rows"], [[n, h] for h, n in want["rows"]])
+        self.assertEqual(self.query(query=q)["resultSet"], want)   # once
+
     def test_search_paging(self):
         doc = self.query(limit="5")
         self.assertEqual(list(doc), ["resultSet", "datasetScanInfo", "nextMarker"])
