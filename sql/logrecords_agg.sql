@@ -42,7 +42,7 @@ SELECT count(*) FROM log_records WHERE log_store_name = 'nginx-access'
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT count(*) FROM log_records WHERE log_store_name = 'nginx-access'
   AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-02 00:00:00+00';
-SELECT explain_analyze($$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT explain_analyze($$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT count(*) FROM log_records WHERE log_store_name = 'nginx-access'
   AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:10:00+00'$$) AS "QUERY PLAN";
 -- the same answer computed locally, from every page
@@ -133,7 +133,7 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT min(time), max(time), count(*) FROM log_records
   WHERE project = 'prod-web' AND log_store_name = 'nginx-access' AND query = 'status:500'
   AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:10:00+00';
-SELECT explain_analyze($$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT explain_analyze($$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
 SELECT max(time) - min(time) AS span FROM log_records WHERE log_store_name = 'nginx-access'
   AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:10:00+00'$$) AS "QUERY PLAN";
 SELECT max(time) - min(time) AS span FROM log_records WHERE log_store_name = 'nginx-access'
