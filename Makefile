@@ -4,6 +4,7 @@ MODULE_big = bls_fdw
 OBJS = \
 	$(WIN32RES) \
 	bls_fdw.o \
+	src/aggregate.o \
 	src/analyze.o \
 	src/bce_auth.o \
 	src/connection.o \
@@ -33,7 +34,8 @@ SHLIB_LINK = -lcurl -ljson-c -lcrypto
 # starts and stops itself (test/emulators.sh), or takes from its caller.
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
 	lifecycle streaming collation encoding invalidation catalog writes logrecords \
-	logrecords_plan writes_forms ledger distrust request_owner json_reader
+	logrecords_plan writes_forms ledger distrust request_owner json_reader \
+	logrecords_agg
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build

@@ -57,6 +57,8 @@
 
 PG_MODULE_MAGIC;
 
+void		_PG_init(void);
+
 /* Planner cost of one round trip to the service, like postgres_fdw's fdw_startup_cost. */
 #define BLS_REQUEST_COST		100.0
 /* Planner cost of receiving, parsing and converting one item. */
@@ -159,6 +161,13 @@ static void blsEndForeignScan(ForeignScanState *node);
 static void blsExplainForeignScan(ForeignScanState *node, ExplainState *es);
 static List *blsImportForeignSchema(ImportForeignSchemaStmt *stmt,
 									Oid serverOid);
+
+/* The module's settings. */
+void
+_PG_init(void)
+{
+	bls_aggregate_init();
+}
 
 Datum
 bls_fdw_handler(PG_FUNCTION_ARGS)
@@ -697,6 +706,19 @@ blsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 	RelOptInfo *baserel;
 	BlsRelInfo *fpinfo;
 
+	/*
+	 * Aggregates the service can compute (aggregate.c).  A relation proven
+	 * empty (WHERE false) was never sized: no fdw_private, nothing to send.
+	 */
+	if (stage == UPPERREL_GROUP_AGG)
+	{
+		fpinfo = (BlsRelInfo *) input_rel->fdw_private;
+		if (input_rel->reloptkind == RELOPT_BASEREL && fpinfo != NULL)
+			bls_add_aggregate_paths(root, input_rel, output_rel,
+									(GroupPathExtraData *) extra,
+									&fpinfo->map, &fpinfo->quals);
+		return;
+	}
 	if (stage != UPPERREL_FINAL || !fextra->limit_needed)
 		return;
 	if (parse->hasAggs || parse->groupClause || parse->groupingSets ||
@@ -791,6 +813,10 @@ blsGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	TupleDesc	tupdesc;
 	bool		whole_row;
 	ListCell   *lc;
+
+	/* an aggregate the service computes */
+	if (IS_UPPER_REL(baserel))
+		return bls_aggregate_plan(root, baserel, tlist, outer_plan);
 
 	foreach(lc, scan_clauses)
 	{
@@ -985,6 +1011,11 @@ blsBeginForeignScan(ForeignScanState *node, int eflags)
 	int			nfilters;
 	int			i = 0;
 
+	if (fsplan->scan.scanrelid == 0)
+	{
+		bls_aggregate_begin(node, eflags);
+		return;
+	}
 	st = palloc0(sizeof(BlsScanState));
 	node->fdw_state = st;
 	st->rel = node->ss.ss_currentRelation;
@@ -1330,6 +1361,13 @@ past_bound(BlsScanState *st, TupleTableSlot *slot)
 
 static TupleTableSlot *next_row(BlsScanState *st, TupleTableSlot *slot);
 
+/* Is node an aggregate the service computes (aggregate.c)? */
+static bool
+is_aggregate(ForeignScanState *node)
+{
+	return ((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0;
+}
+
 /*
  * Did the scan's own statement create this item?  A statement never sees
  * its own creates (INSERT INTO download_tasks SELECT ... FROM
@@ -1370,6 +1408,8 @@ blsIterateForeignScan(ForeignScanState *node)
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	MemoryContext oldcxt;
 
+	if (is_aggregate(node))
+		return bls_aggregate_next(node);
 	if (!st->started)
 	{
 		/* a re-scan with the same values replays what was returned */
@@ -1471,6 +1511,11 @@ blsReScanForeignScan(ForeignScanState *node)
 {
 	BlsScanState *st = (BlsScanState *) node->fdw_state;
 
+	if (is_aggregate(node))
+	{
+		bls_aggregate_rescan(node);
+		return;
+	}
 	st->started = false;
 }
 
@@ -1479,6 +1524,11 @@ blsEndForeignScan(ForeignScanState *node)
 {
 	BlsScanState *st = (BlsScanState *) node->fdw_state;
 
+	if (is_aggregate(node))
+	{
+		bls_aggregate_end(node);
+		return;
+	}
 	if (st == NULL || st->scan_cxt == NULL)
 		return;
 	/* stop the requests and free the pages now, not at the query's end */
@@ -1633,6 +1683,11 @@ blsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	BlsScanState *st = (BlsScanState *) node->fdw_state;
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 
+	if (is_aggregate(node))
+	{
+		bls_aggregate_explain(node, es);
+		return;
+	}
 	if (es->verbose)
 	{
 		Oid			relid = RelationGetRelid(st->rel);
@@ -1686,13 +1741,23 @@ blsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	{
 		ExplainPropertyInteger("BLS Request Sequences", NULL, st->stats.sequences, es);
 		ExplainPropertyInteger("BLS Pages", NULL, st->stats.pages, es);
-		ExplainPropertyInteger("BLS Requests", NULL, st->stats.requests, es);
-		ExplainPropertyInteger("BLS Retries", NULL, st->stats.retries, es);
-		ExplainPropertyInteger("BLS Rows Received", NULL, st->stats.rows, es);
-		if (es->verbose)
-			ExplainPropertyInteger("BLS Bytes Received", "bytes",
-								   st->stats.bytes, es);
+		bls_explain_requests(&st->stats, es);
 	}
+}
+
+/*
+ * bls_explain_requests
+ *		EXPLAIN ANALYZE's count of a scan's requests, retries, items and
+ *		(with VERBOSE) bytes received.
+ */
+void
+bls_explain_requests(const BlsScanStats *stats, ExplainState *es)
+{
+	ExplainPropertyInteger("BLS Requests", NULL, stats->requests, es);
+	ExplainPropertyInteger("BLS Retries", NULL, stats->retries, es);
+	ExplainPropertyInteger("BLS Rows Received", NULL, stats->rows, es);
+	if (es->verbose)
+		ExplainPropertyInteger("BLS Bytes Received", "bytes", stats->bytes, es);
 }
 
 /*

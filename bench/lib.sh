@@ -136,3 +136,17 @@ for _ in range(200):
 	PGPORT=$port timeout 1200 pg_virtualenv -t -v "$pgv" "${pg_opts[@]}" "$@" \
 		2> >(grep -v -e '^Creating new PostgreSQL cluster' -e '^Dropping cluster' >&2)
 }
+
+# Print the summary file a measuring script wrote ($1), or that it did not
+# finish; exit 1 if that script failed (its exit status $2).
+bench_summary_exit() {
+	echo
+	echo "== summary"
+	if [ -s "$1" ]; then
+		cat "$1"
+	else
+		echo "did not finish (exit $2)"
+	fi
+	[ "$2" = 0 ] || exit 1
+	exit 0
+}

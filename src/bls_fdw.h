@@ -53,6 +53,9 @@ typedef struct BlsOptions
 	int			batch_size;		/* creates an INSERT sends side by side */
 	bool		truncation_is_error;	/* on_truncation: a result the service
 										 * cut is an ERROR, else a NOTICE */
+	bool		whole_result;	/* a pushed aggregate: a result the service
+								 * cut is an ERROR whatever on_truncation
+								 * says */
 
 	/* ANALYZE (server, overridden by the table) */
 	int			analyze_max_pages;	/* pages ANALYZE may request */
@@ -235,6 +238,9 @@ typedef struct BlsResource
 	const char *window_end;
 	const char *epoch_ms_field; /* a time sent as milliseconds since 1970 */
 	const char *statement_param;	/* a search statement: not an analysis */
+	bool		analysis;		/* statement_param may end in an analysis
+								 * ("| select count(*)"): aggregates can be
+								 * pushed (aggregate.c) */
 	const char *row_field;		/* a pseudo-field: the item as a JSON object */
 	const BlsParamDefault *defaults;
 	int			ndefaults;
@@ -393,6 +399,8 @@ extern AttrNumber bls_field_attno(const BlsRelMap *map, const char *field);
 extern void bls_classify_clause(PlannerInfo *root, Index relid,
 								const BlsRelMap *map, RestrictInfo *rinfo,
 								BlsQuals *quals);
+extern const char *bls_var_key(Node *node, Index relid, const BlsRelMap *map,
+							   AttrNumber *attno);
 extern bool bls_is_filter_var(Node *node, Index relid, const BlsRelMap *map);
 extern bool bls_single_sequence(const BlsResource *res,
 								const BlsQuals *quals);
@@ -490,12 +498,34 @@ extern int	bls_page_effective_size(const BlsPage *page, int asked);
 extern bool bls_page_is_last(const BlsPage *page, int page_no, int asked);
 extern void bls_pager_destroy(BlsPager *pg);
 extern void bls_pager_refuse(BlsPager *pg);
+extern const char *bls_pager_request_id(const BlsPager *pg);
 extern void bls_report_truncation(const BlsOptions *opts, const BlsPage *page,
 								  const char *request_id, bool *told);
 
 /* in log_query.c */
 extern void bls_check_search_statement(const char *statement);
 extern void bls_check_log_store_name(const char *name);
+
+/* in aggregate.c */
+extern bool bls_aggregate_pushdown;
+extern void bls_aggregate_init(void);
+extern void bls_add_aggregate_paths(PlannerInfo *root, RelOptInfo *input_rel,
+									RelOptInfo *grouped_rel,
+									GroupPathExtraData *extra,
+									const BlsRelMap *map,
+									const BlsQuals *quals);
+extern ForeignScan *bls_aggregate_plan(PlannerInfo *root,
+									   RelOptInfo *grouped_rel, List *tlist,
+									   Plan *outer_plan);
+extern void bls_aggregate_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *bls_aggregate_next(ForeignScanState *node);
+extern void bls_aggregate_rescan(ForeignScanState *node);
+extern void bls_aggregate_end(ForeignScanState *node);
+extern void bls_aggregate_explain(ForeignScanState *node,
+								  struct ExplainState *es);
+/* in bls_fdw.c */
+extern void bls_explain_requests(const BlsScanStats *stats,
+								 struct ExplainState *es);
 
 /* in convert.c */
 typedef struct BlsColumn

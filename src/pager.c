@@ -454,6 +454,15 @@ bls_report_truncation(const BlsOptions *opts, const BlsPage *page,
 	const char *reason = page->truncated_reason && page->truncated_reason[0]
 		? page->truncated_reason : "none given";
 
+	/* an aggregate is never partial: on_truncation does not apply */
+	if (opts->whole_result)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("BLS server \"%s\" returned a truncated analysis result",
+						opts->server_name),
+				 errdetail("The service cut the result (reason: %s); request id \"%s\".",
+						   bls_printable(reason, 120), bls_printable(request_id, 80)),
+				 errhint("An aggregate computed by BLS is never partial, whatever on_truncation says; narrow the time window, or set bls_fdw.aggregate_pushdown to off to compute it locally.")));
 	if (opts->truncation_is_error)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
@@ -1065,4 +1074,15 @@ bls_pager_fetch(BlsPager *pg, const BlsListRequest *lr)
 	return receive_page(pg, h, pg->fetch_cxt, lr->page_no,
 						bls_lookup_value(pg->res, lr->params, lr->nparams) != NULL,
 						pg->page_request_id, &bytes);
+}
+
+/*
+ * bls_pager_request_id
+ *		The request id of the page bls_pager_fetch() returned last (the
+ *		response's x-bce-request-id), for error messages; "" if none.
+ */
+const char *
+bls_pager_request_id(const BlsPager *pg)
+{
+	return pg->page_request_id;
 }

@@ -56,6 +56,37 @@
 #endif
 
 /*
+ * create_foreign_upper_path(): 17 added fdw_restrictinfo (NIL: an upper
+ * path has no quals to recheck), 18 the count of disabled nodes (none).
+ */
+#if PG_VERSION_NUM >= 180000
+#define bls_create_foreign_upper_path(root, rel, target, rows, startup, total, \
+									  pathkeys, private) \
+	create_foreign_upper_path((root), (rel), (target), (rows), 0, (startup), \
+							  (total), (pathkeys), NULL, NIL, (private))
+#elif PG_VERSION_NUM >= 170000
+#define bls_create_foreign_upper_path(root, rel, target, rows, startup, total, \
+									  pathkeys, private) \
+	create_foreign_upper_path((root), (rel), (target), (rows), (startup), \
+							  (total), (pathkeys), NULL, NIL, (private))
+#else
+#define bls_create_foreign_upper_path(root, rel, target, rows, startup, total, \
+									  pathkeys, private) \
+	create_foreign_upper_path((root), (rel), (target), (rows), (startup), \
+							  (total), (pathkeys), NULL, (private))
+#endif
+
+/*
+ * The base relations a ForeignScan covers (of an upper relation: all the
+ * query's); 16 split out fs_base_relids, without outer joins.
+ */
+#if PG_VERSION_NUM >= 160000
+#define bls_scan_base_relids(fsplan)	((fsplan)->fs_base_relids)
+#else
+#define bls_scan_base_relids(fsplan)	((fsplan)->fs_relids)
+#endif
+
+/*
  * The user whose user mapping a scan (or a direct modification) uses: the
  * view owner's when the table is read through a view, else the current
  * user.  16 moved it from the range table entry to ForeignScan.checkAsUser.

@@ -79,9 +79,13 @@ bls_field_attno(const BlsRelMap *map, const char *field)
 	return InvalidAttrNumber;
 }
 
-/* The JSON key of the column node is a Var of, or NULL. */
-static const char *
-var_key(Node *node, Index relid, const BlsRelMap *map)
+/*
+ * bls_var_key
+ *		The JSON key of the column of relid node is a Var of (under any
+ *		RelabelTypes), or NULL; its attribute number in *attno if not NULL.
+ */
+const char *
+bls_var_key(Node *node, Index relid, const BlsRelMap *map, AttrNumber *attno)
 {
 	Var		   *var;
 
@@ -93,7 +97,16 @@ var_key(Node *node, Index relid, const BlsRelMap *map)
 	if (var->varno != relid || var->varlevelsup != 0 ||
 		var->varattno <= 0 || var->varattno > map->natts)
 		return NULL;
+	if (attno)
+		*attno = var->varattno;
 	return map->keys[var->varattno - 1];
+}
+
+/* The JSON key of the column node is a Var of, or NULL. */
+static const char *
+var_key(Node *node, Index relid, const BlsRelMap *map)
+{
+	return bls_var_key(node, relid, map, NULL);
 }
 
 /* The filter the column node is a Var of allows, or NULL. */

@@ -249,6 +249,7 @@ static const BlsResource resources[] = {
 		.window_end = "endDateTime",
 		.epoch_ms_field = "@timestamp",
 		.statement_param = "query",
+		.analysis = true,
 		.row_field = "*",
 		.defaults = log_record_defaults,
 		.ndefaults = lengthof(log_record_defaults),

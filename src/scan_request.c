@@ -561,7 +561,9 @@ bls_build_list_request(const BlsResource *res, const BlsListRequest *lr,
 							 lr->order), sep = '&';
 		if (res->paging == BLS_PAGING_MARKER)
 		{
-			appendStringInfo(&buf, "%climit=%d", sep, lr->page_size);
+			/* an analysis statement (page_size 0) takes no limit */
+			if (lr->page_size > 0)
+				appendStringInfo(&buf, "%climit=%d", sep, lr->page_size);
 			if (lr->marker)
 			{
 				appendStringInfoString(&buf, "&marker=");

@@ -587,7 +587,7 @@ FAULT_TYPES = {
     "missing_tasks", "tasks_not_array", "task_not_object", "wrong_type", "invalid_utf8",
     "total", "insert_head", "oversize", "extra_fields", "null_fields", "missing_fields",
     "respelled", "ignore_page_no", "repeat_marker", "page_size", "marker_cycle",
-    "empty_marked",
+    "empty_marked", "swap_columns",
 }
 FAULT_TYPES_DOC = """Faults: POST /_emulator/faults with one JSON object or a list of them,
 or `bls_emulator.py ctl fault JSON`.  Queued in order; each POST to the list
@@ -668,6 +668,9 @@ Page faults (a successful page, altered):
                    another marker: a cycle of two pages, A -> B -> A ...
   empty_marked     (QueryLogRecord) a page with no rows that still names its
                    nextMarker (a fresh one)
+  swap_columns     (QueryLogRecord) the answer's first two columns change
+                   places (names, types and every row's values): an
+                   analysis answering "select k, count(*)" as count, k
 
 Data faults:
   insert_head      n (1) new tasks of project ("default") and logStoreName
@@ -794,7 +797,7 @@ _DOWNLOAD_TASK_FAULTS = frozenset((
 # QueryLogRecord: see "Log records"
 _LOGRECORD_FAULTS = _TRANSPORT_FAULTS | _ITEM_FAULTS.difference(("respelled",)) | \
     _LIST_FAULTS.difference(("total", "page_size")) | {"repeat_marker", "marker_cycle",
-                                                       "empty_marked"}
+                                                       "empty_marked", "swap_columns"}
 CALL_FAULT_TYPES = {
     LIST_CALL: None,
     "CreateDownloadTask": _DOWNLOAD_TASK_FAULTS,
@@ -2652,9 +2655,11 @@ class Downloads:
 #                                equals value ("..." quotes are removed)
 #   match <word>                 the word in @raw, case-insensitive substring
 #   terms joined by " AND " (case-insensitive)
-#   [match ... |] select count(*) [as <name>]
-#   [match ... |] select <key>, count(*) [as <name>] group by <key>
-# Analysis ("sql"): columns [<key>,] count(*) (or the alias), types from
+#   [match ... |] select count(*)
+#   [match ... |] select <key>, count(*) group by <key>
+# and no other analysis (an alias, another aggregate: 400 InvalidParameter,
+# as strict as the forms bls-api.md confirms).
+# Analysis ("sql"): columns [<key>,] count(*), types from
 # LOGRECORD_FIELDS and "bigint"; groups in ascending key order; no marker
 # (a marker is 400); limit and sort are checked but do not apply; at most
 # config logrecord_max_analysis_rows (100000) rows, beyond which isTruncated
@@ -2721,9 +2726,9 @@ _LR_MSGS = ("request served", "cache miss", "order created", "payment declined",
             "user logged in")
 _M64 = (1 << 64) - 1
 _STREAM_RE = re.compile(r"[A-Za-z0-9_\-./]{1,192}\Z")
+# Only the forms bls-api.md section 6 confirms: no alias, no other aggregate.
 _SELECT_RE = re.compile(
     r"select\s+(?:(?P<key>[^\s,()]+)\s*,\s*)?count\(\s*\*\s*\)"
-    r"(?:\s+as\s+(?P<alias>[^\s,()]+))?"
     r"(?:\s+group\s+by\s+(?P<gkey>[^\s,()]+))?\s*\Z", re.I | re.S)
 
 
@@ -2916,7 +2921,7 @@ def parse_logrecord_query(q):
         m = _SELECT_RE.match(sql)
         if not m or (m.group("key") or None) != (m.group("gkey") or None):
             raise _bad_parameter("unsupported analysis statement: %s" % sql)
-        analysis = (m.group("key"), m.group("alias") or "count(*)")
+        analysis = (m.group("key"), "count(*)")
     return terms, analysis
 
 
@@ -3134,6 +3139,10 @@ def apply_logrecord_fault(f, doc, marker=None):
                 doc["nextMarker"] = first
     elif t == "empty_marked":
         rs["rows"] = []
+    elif t == "swap_columns":
+        for lst in [rs.get("columns", []), rs.get("columnTypes", [])] + rows:
+            if isinstance(lst, list) and len(lst) >= 2:
+                lst[0], lst[1] = lst[1], lst[0]
     elif t == "oversize":
         want = int(f.get("bytes", 1 << 20))
         cur = len(jbytes(doc)) + len(b'"_padding":"",')

@@ -1770,6 +1770,16 @@ class LogRecordTest(unittest.TestCase):
         third = self.query(limit="5", marker=second["nextMarker"])
         self.assertEqual(len(third["resultSet"]["rows"]), 5)
 
+    def test_swap_columns_fault(self):
+        q = "select host, count(*) group by host"
+        want = self.query(query=q)["resultSet"]
+        self.ctl("fault", json.dumps({"type": "swap_columns", "call": "QueryLogRecord"}))
+        got = self.query(query=q)["resultSet"]
+        self.assertEqual(got["columns"], ["count(*)", "host"])
+        self.assertEqual(got["columnTypes"], ["bigint", "varchar"])
+        self.assertEqual(got["rows"], [[n, h] for h, n in want["rows"]])
+        self.assertEqual(self.query(query=q)["resultSet"], want)   # once
+
     def test_search_paging(self):
         doc = self.query(limit="5")
         self.assertEqual(list(doc), ["resultSet", "datasetScanInfo", "nextMarker"])
@@ -1858,9 +1868,9 @@ class LogRecordTest(unittest.TestCase):
                          ("sql", ["count(*)"], ["bigint"], [[480]]))
         self.assertNotIn("nextMarker", doc)
         doc = self.query(project="prod-web",
-                         query="match * | select status, count(*) as n group by status")
+                         query="match * | select status, count(*) group by status")
         rs = doc["resultSet"]
-        self.assertEqual((rs["columns"], rs["columnTypes"]), (["status", "n"],
+        self.assertEqual((rs["columns"], rs["columnTypes"]), (["status", "count(*)"],
                                                               ["bigint", "bigint"]))
         every, _ = self.all_rows(project="prod-web", limit="1000")
         want = {}
@@ -1908,6 +1918,13 @@ class LogRecordTest(unittest.TestCase):
                     {"query": "match * | select max(status)"},
                     {"query": "select host, count(*) group by path"},
                     {"query": "select nope, count(*) group by nope"},
+                    # only the confirmed forms: no alias, no other aggregate
+                    {"query": "select count(*) as n"},
+                    {"query": "match * | select status, count(*) as n group by status"},
+                    {"query": "select min(@timestamp)"},
+                    {"query": "select count(status)"},
+                    {"query": "select count(*), count(*)"},
+                    {"query": "select count(*) where status = 500"},
                     {"startDateTime": None}, {"startDateTime": "2024-11-05 08:00:00"},
                     {"endDateTime": "2024-11-05T08:00:00.5Z"},
                     {"endDateTime": self.START},
@@ -2150,13 +2167,14 @@ class QueryRulesTest(unittest.TestCase):
         self.assertEqual(parse("selected"), ([(None, "selected")], None))
         # match ..., select ... and ... | select ... as they were
         self.assertEqual(parse("select count(*)"), ([], (None, "count(*)")))
-        self.assertEqual(parse("SELECT host, count(*) AS n GROUP BY host"),
-                         ([], ("host", "n")))
+        self.assertEqual(parse("SELECT host, count(*) GROUP BY host"),
+                         ([], ("host", "count(*)")))
         self.assertEqual(parse("match status:500 | select count(*)"),
                          ([("status", "500")], (None, "count(*)")))
         self.assertEqual(parse("| select count(*)"), ([], (None, "count(*)")))
         for bad in ("match", "MATCH  ", "status:", ":500", "error timeout", "select",
-                    "status:500 |", "status:500 | select max(status)", "a AND b c"):
+                    "status:500 |", "status:500 | select max(status)", "a AND b c",
+                    "SELECT host, count(*) AS n GROUP BY host"):
             with self.assertRaises(emu.AuthError, msg=bad) as cm:
                 parse(bad)
             self.assertEqual((cm.exception.status, cm.exception.code),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the installed bls_fdw in a single-user backend under valgrind's
 # memcheck, against the emulator: scans of log_records (marker pages, the
-# window, a LIMIT, errors), bls_log_query() and download_tasks, and writes:
+# window, a LIMIT, errors), aggregates BLS computes (a count, min and max of
+# the time, a GROUP BY), bls_log_query() and download_tasks, and writes:
 # COPY, rows routed to a foreign partition, deletes by uuid columns of other
 # types, ids that are not task ids, and a rollback the ledger names.  Prints the
 # errors valgrind reports in bls_fdw, libcurl or json-c, and exits 1 if
@@ -31,6 +32,8 @@ CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint '$BLS_EMULATOR_
 CREATE USER MAPPING FOR CURRENT_USER SERVER emu OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
 IMPORT FOREIGN SCHEMA bls FROM SERVER emu INTO public;
 SELECT count(*), count(fields), sum(length(message)) FROM log_records WHERE log_store_name = 'nginx-access' AND time >= '2024-05-01 00:00:00.5+00' AND time < '2024-05-01 00:10:00+00';
+SELECT count(*), min(time), max(time) FROM log_records WHERE log_store_name = 'nginx-access' AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:10:00+00';
+SELECT log_stream_name, count(*), count(time) FROM log_records WHERE log_store_name = 'nginx-access' AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 01:00:00+00' GROUP BY 1 HAVING count(*) > 1;
 SELECT count(*) FROM (SELECT time FROM log_records WHERE log_store_name = 'app-log' AND query = 'level:ERROR' AND time > '2024-05-01 00:00:00+00' ORDER BY time LIMIT 1500) s;
 SELECT count(*) FROM bls_log_query('emu', 'nginx-access', 'match status:500 | select host, count(*) group by host', '2024-05-01 00:00:00+00', '2024-05-01 01:00:00+00', 'prod-web');
 SELECT count(*) FROM bls_log_query('emu', 'app-log', 'match *', '2024-05-01 00:00:00+00', '2024-05-01 00:20:00+00');
