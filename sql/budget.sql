@@ -42,7 +42,9 @@ FROM pg_ls_dir('pg_bls_fdw/' || :'account') AS name;
 
 -- another backend holds the only slot (its answer takes 4 s): this one
 -- waits, and statement_timeout ends the wait
-SELECT dblink_connect('other', 'dbname=' || current_database());
+SELECT format('dbname=%s port=%s host=%s', current_database(), current_setting('port'),
+              trim(split_part(current_setting('unix_socket_directories'), ',', 1))) AS conninfo \gset
+SELECT dblink_connect('other', :'conninfo');
 \! python3 test/bls_emulator.py ctl fault '{"type": "delay_headers", "ms": 4000}'
 SELECT dblink_send_query('other', 'SELECT count(*) FROM tasks');
 DO $$
@@ -52,6 +54,7 @@ BEGIN
       WHERE query = 'SELECT count(*) FROM tasks' AND wait_event_type = 'Extension';
     EXIT WHEN FOUND;
     PERFORM pg_sleep(0.05);
+    PERFORM pg_stat_clear_snapshot();  -- else the transaction sees one snapshot
   END LOOP;
 END $$;
 SELECT clock_timestamp() AS t0 \gset
@@ -62,7 +65,7 @@ RESET statement_timeout;
 SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
 SELECT slot_waits, wait_ms >= 400 AS waited FROM bls_fdw_stats();
 -- a third backend waiting for the slot shows the wait event
-SELECT dblink_connect('third', 'dbname=' || current_database());
+SELECT dblink_connect('third', :'conninfo');
 SELECT dblink_send_query('third', 'SELECT count(*) /* third */ FROM tasks');
 DO $$
 BEGIN
@@ -72,9 +75,14 @@ BEGIN
         AND wait_event_type = 'Extension';
     EXIT WHEN FOUND;
     PERFORM pg_sleep(0.05);
+    PERFORM pg_stat_clear_snapshot();  -- else the transaction sees one snapshot
   END LOOP;
 END $$;
-SELECT wait_event_type FROM pg_stat_activity
+-- (named on PostgreSQL 17 and later)
+SELECT wait_event_type,
+       wait_event = CASE WHEN current_setting('server_version_num')::int >= 170000
+                         THEN 'BlsRequestBudget' ELSE 'Extension' END AS budget_wait_event
+FROM pg_stat_activity
 WHERE query LIKE '%/* third */%' AND query NOT LIKE '%pg_stat_activity%';
 -- the slow answer comes: both other backends get theirs, one after the other
 SELECT * FROM dblink_get_result('other') AS r(n bigint);
