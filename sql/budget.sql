@@ -2,7 +2,8 @@
 -- The account-wide request budget: max_concurrent_requests requests in
 -- flight at once across all backends for one endpoint and access key, and
 -- the back-off every backend keeps after a 429.  Other backends are dblink
--- connections to this database.
+-- connections to this database.  The access key is the suite's own, so that
+-- requests other suites abandoned (still running at the emulator) do not count.
 --
 \getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY default
@@ -20,7 +21,7 @@ CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw
   OPTIONS (endpoint :'emulator_url', max_concurrent_requests '0');
 ALTER SERVER emu OPTIONS (SET max_concurrent_requests '1');
 CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
+  OPTIONS (access_key_id 'emulator-budget-ak', secret_access_key 'emulator-budget-sk');
 CREATE FOREIGN TABLE tasks (uuid text) SERVER emu OPTIONS (max_concurrent_requests '1');
 CREATE FOREIGN TABLE tasks (uuid text) SERVER emu;
 
@@ -35,7 +36,7 @@ SELECT bool_and(name ~ '^[0-9a-f]{32}$') AS hashed,
        bool_and(name NOT LIKE '%emulator%') AS no_key
 FROM pg_ls_dir('pg_bls_fdw') AS name;
 SELECT substr(encode(sha256(convert_to(:'emulator_url', 'UTF8') || '\x00'::bytea ||
-                            convert_to('emulator-ak', 'UTF8')), 'hex'), 1, 32) AS account \gset
+                            convert_to('emulator-budget-ak', 'UTF8')), 'hex'), 1, 32) AS account \gset
 SELECT count(*) FILTER (WHERE name = 'slot.0') AS slot0,
        array_agg(name ORDER BY name) FILTER (WHERE name NOT LIKE 'slot.%') AS others
 FROM pg_ls_dir('pg_bls_fdw/' || :'account') AS name;
@@ -92,7 +93,7 @@ SELECT * FROM dblink_get_result('third') AS r(n bigint);
 SELECT * FROM dblink('third', 'SELECT slot_waits > 0, wait_ms > 0 FROM bls_fdw_stats()')
   AS r(slot_waited bool, waited bool);
 -- never more than one request in flight at the service
-\! python3 test/bls_emulator.py ctl max-inflight-ak emulator-ak
+\! python3 test/bls_emulator.py ctl max-inflight-ak emulator-budget-ak
 
 -- a 429 one backend meets holds back the others of the account: "other"
 -- meets it (Retry-After: 2, no retries) and fails; this backend then waits

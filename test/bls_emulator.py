@@ -60,6 +60,9 @@ BUILTIN_KEYS = {
     # ak: (sk, security token or None)
     "emulator-ak": ("emulator-sk", None),
     "emulator-sts-ak": ("emulator-sts-sk", "emulator-sts-token"),
+    # the request budget's suite: its in-flight maxima and 429 back-off are
+    # its own, whatever requests other suites abandoned are still running
+    "emulator-budget-ak": ("emulator-budget-sk", None),
 }
 
 TASK_FIELDS = (
