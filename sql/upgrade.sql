@@ -115,3 +115,12 @@ CREATE TEMP TABLE fresh AS
     AND deptype = 'e';
 (TABLE updated EXCEPT ALL TABLE fresh) UNION ALL (TABLE fresh EXCEPT ALL TABLE updated);
 SELECT count(*) AS objects FROM fresh;
+
+-- a database still at 1.3 with the 1.4 module loaded: bls_fdw_stats()
+-- answers with 1.3's columns (the counters of this session's dropped server)
+DROP EXTENSION bls_fdw;
+CREATE EXTENSION bls_fdw VERSION '1.3';
+SELECT server_name, pages > 0 AS pages FROM bls_fdw_stats() LIMIT 1;
+SELECT pg_get_function_result('bls_fdw_stats'::regproc);
+ALTER EXTENSION bls_fdw UPDATE;
+SELECT server_name, pages > 0 AS pages, slot_waits FROM bls_fdw_stats() LIMIT 1;
