@@ -6,6 +6,7 @@ OBJS = \
 	bls_fdw.o \
 	src/aggregate.o \
 	src/analyze.o \
+	src/budget.o \
 	src/bce_auth.o \
 	src/connection.o \
 	src/json_reader.o \
@@ -23,8 +24,8 @@ OBJS = \
 	src/task_json.o
 
 EXTENSION = bls_fdw
-DATA = bls_fdw--1.0.sql bls_fdw--1.1.sql bls_fdw--1.2.sql bls_fdw--1.3.sql \
-	bls_fdw--1.0--1.1.sql bls_fdw--1.1--1.2.sql bls_fdw--1.2--1.3.sql
+DATA = bls_fdw--1.0.sql bls_fdw--1.1.sql bls_fdw--1.2.sql bls_fdw--1.3.sql bls_fdw--1.4.sql \
+	bls_fdw--1.0--1.1.sql bls_fdw--1.1--1.2.sql bls_fdw--1.2--1.3.sql bls_fdw--1.3--1.4.sql
 PGFILEDESC = "bls_fdw - foreign data wrapper for Baidu AI Cloud Log Service"
 
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -35,7 +36,7 @@ SHLIB_LINK = -lcurl -ljson-c -lcrypto
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
 	lifecycle streaming collation encoding invalidation catalog writes logrecords \
 	logrecords_plan writes_forms ledger distrust request_owner json_reader \
-	logrecords_agg
+	logrecords_agg budget
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build

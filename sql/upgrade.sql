@@ -1,5 +1,5 @@
 --
--- Versioning: install 1.0, then ALTER EXTENSION bls_fdw UPDATE (1.1, 1.2, 1.3)
+-- Versioning: install 1.0, then ALTER EXTENSION bls_fdw UPDATE (1.1, 1.2, 1.3, 1.4)
 --
 \getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY default
@@ -93,6 +93,12 @@ SELECT count(*) FROM records_after WHERE log_store_name = 'nginx-access'
 DROP FOREIGN TABLE records_after;
 SELECT * FROM bls_log_query('emu', 'nginx-access', 'select count(*)',
                             '2024-05-01 00:00:00+00', '2024-05-01 00:00:10+00');
+-- 1.4's max_concurrent_requests and the budget's columns of bls_fdw_stats()
+ALTER SERVER emu OPTIONS (ADD max_concurrent_requests '2');
+SELECT count(*) FROM tasks;
+SELECT server_name, slot_waits, backoff_waits, wait_ms FROM bls_fdw_stats()
+WHERE server_name = 'emu';
+ALTER SERVER emu OPTIONS (DROP max_concurrent_requests);
 SELECT obj_description(oid, 'pg_foreign_data_wrapper') FROM pg_foreign_data_wrapper
 WHERE fdwname = 'bls_fdw';
 -- the updated extension has what a fresh install of the default version has
@@ -109,3 +115,12 @@ CREATE TEMP TABLE fresh AS
     AND deptype = 'e';
 (TABLE updated EXCEPT ALL TABLE fresh) UNION ALL (TABLE fresh EXCEPT ALL TABLE updated);
 SELECT count(*) AS objects FROM fresh;
+
+-- a database still at 1.3 with the 1.4 module loaded: bls_fdw_stats()
+-- answers with 1.3's columns (the counters of this session's dropped server)
+DROP EXTENSION bls_fdw;
+CREATE EXTENSION bls_fdw VERSION '1.3';
+SELECT server_name, pages > 0 AS pages FROM bls_fdw_stats() LIMIT 1;
+SELECT pg_get_function_result('bls_fdw_stats'::regproc);
+ALTER EXTENSION bls_fdw UPDATE;
+SELECT server_name, pages > 0 AS pages, slot_waits FROM bls_fdw_stats() LIMIT 1;

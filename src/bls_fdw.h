@@ -20,7 +20,7 @@
 #include "task_json.h"
 
 /* The extension's version, as bls_fdw_version() reports it. */
-#define BLS_FDW_VERSION "1.3"
+#define BLS_FDW_VERSION "1.4"
 
 /*
  * Everything a scan needs to talk to BLS: the server's options, the table's
@@ -45,6 +45,7 @@ typedef struct BlsOptions
 	char	   *ca_file;
 	bool		tls_verify;		/* verify the server's certificate and name */
 	int64		max_response_bytes;
+	int			max_concurrent_requests;	/* the account's budget; 0: none */
 
 	/* planner (server, overridden by the table) */
 	double		estimated_rows;
@@ -88,6 +89,13 @@ typedef struct BlsOptions
  */
 #define BLS_DEFAULT_BATCH_SIZE			10
 #define BLS_MAX_BATCH_SIZE				16
+
+/*
+ * Requests in flight at once across the cluster for one endpoint and
+ * access key (budget.c): BLS's query concurrency per account is 15.
+ */
+#define BLS_DEFAULT_MAX_CONCURRENT_REQUESTS	15
+#define BLS_MAX_CONCURRENT_REQUESTS		100
 #define BLS_MAX_ANALYZE_MAX_PAGES		100000
 
 /* Per-scan counters, shown by EXPLAIN ANALYZE. */
@@ -633,10 +641,24 @@ typedef enum BlsStatKind
 	BLS_STAT_RETRIES,			/* requests repeated after a failure */
 	BLS_STAT_THROTTLED,			/* waits after an HTTP 429 */
 	BLS_STAT_ERRORS,			/* requests that ended in an error */
+	BLS_STAT_SLOT_WAITS,		/* attempts that waited for a budget slot */
+	BLS_STAT_BACKOFF_WAITS,		/* attempts held back by an account's 429 */
 	BLS_NUM_STATS
 } BlsStatKind;
 
 extern void bls_stat_add(Oid serverid, BlsStatKind kind, int64 n);
 extern void bls_stat_add_time(Oid serverid, double ms);
+extern void bls_stat_add_wait_time(Oid serverid, double ms);
+
+/* in budget.c */
+typedef struct BlsBudget BlsBudget;
+
+extern BlsBudget *bls_budget_account(const BlsOptions *opts);
+extern int	bls_budget_take(BlsBudget *b, int limit, bool ahead);
+extern void bls_budget_release(BlsBudget *b, int slot);
+extern void bls_budget_wait_begin(BlsBudget *b);
+extern void bls_budget_wait_end(BlsBudget *b);
+extern TimestampTz bls_budget_backoff_until(BlsBudget *b, long max_ms);
+extern void bls_budget_backoff(BlsBudget *b, TimestampTz until);
 
 #endif							/* BLS_FDW_H */

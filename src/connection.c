@@ -67,6 +67,7 @@
 
 #include "bce_auth.h"
 #include "bls_fdw.h"
+#include "pg_compat.h"
 
 /* How long one wait for socket activity may last before checking interrupts. */
 #define BLS_POLL_MS				100
@@ -75,6 +76,15 @@
 #define BLS_BACKOFF_BASE_MS		300
 #define BLS_BACKOFF_MAX_MS		20000
 #define BLS_RETRY_AFTER_MAX_MS	60000
+
+/*
+ * How long a 429 holds back the other requests of the account, at most
+ * (see budget.c): the request that met it waits its whole Retry-After
+ * (up to BLS_RETRY_AFTER_MAX_MS), the others probe again after this, and a
+ * probe that meets a 429 holds everybody back again.  A request abandoned
+ * during a long Retry-After then does not stall the account for a minute.
+ */
+#define BLS_SHARED_BACKOFF_MAX_MS	5000
 
 /* A response buffer larger than this is released after use. */
 #define BLS_KEEP_BUFFER_BYTES	(256 * 1024)
@@ -156,6 +166,10 @@ typedef struct BlsTransfer
 	bool		maybe_applied;	/* an earlier attempt may have been applied */
 	TimestampTz retry_at;		/* resend then; 0 if not waiting */
 	TimestampTz sent_at;
+	BlsBudget  *budget;			/* the account's (see budget.c) */
+	bool		holds_slot;		/* a slot of budget, from the attempt's
+								 * start until its end */
+	int			budget_slot;
 
 	/* response of the last attempt */
 	char	   *buf;
@@ -245,6 +259,20 @@ drop_attempt(BlsTransfer *t)
 }
 
 /*
+ * The attempt of t is no longer in flight: give its budget slot back.
+ * Never raises an error.
+ */
+static void
+give_back_slot(BlsTransfer *t)
+{
+	if (t->holds_slot)
+	{
+		bls_budget_release(t->budget, t->budget_slot);
+		t->holds_slot = false;
+	}
+}
+
+/*
  * Stop a transfer and forget it.  Removing an unfinished handle from the
  * multi handle closes its (half-used) connection.
  */
@@ -256,6 +284,7 @@ release_transfer(BlsConnection *conn, BlsTransfer *t)
 		curl_multi_remove_handle(conn->multi, t->easy);
 		t->attached = false;
 	}
+	give_back_slot(t);
 	drop_attempt(t);
 	free(t->target);
 	free(t->path);
@@ -330,9 +359,19 @@ bls_xact_callback(XactEvent event, void *arg)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
 		for (int i = 0; i < BLS_MAX_TRANSFERS; i++)
+		{
 			if (conn->xfers[i].in_use ||
 				(conn->xfers[i].attached && !conn->xfers[i].detached))
 				release_transfer(conn, &conn->xfers[i]);
+
+			/*
+			 * A detached read finishes whenever this backend next moves its
+			 * transfers, which an idle session never does: its budget slot
+			 * goes back now, so that no session idles on one.  The rest of
+			 * its answer is all it still takes from the service.
+			 */
+			give_back_slot(&conn->xfers[i]);
+		}
 	close_invalidated();
 }
 
@@ -789,6 +828,7 @@ collect_finished(BlsConnection *conn)
 			curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
 		curl_multi_remove_handle(conn->multi, t->easy);
 		t->attached = false;
+		give_back_slot(t);
 		t->done = true;
 		curl_slist_free_all(t->headers);
 		t->headers = NULL;
@@ -819,7 +859,19 @@ drive_transfers(BlsConnection *conn, BlsTransfer *target, long timeout_ms)
 		collect_finished(conn);
 	if (mc == CURLM_OK && !target->done && timeout_ms > 0)
 	{
-		if (target->attached)
+		/*
+		 * Wait on the sockets whenever any transfer is under way, also while
+		 * the target waits to be retried: the pages read ahead then keep
+		 * arriving as they come, not once per BLS_POLL_MS.
+		 *
+		 * A signal that arrives between the CHECK_FOR_INTERRUPTS() before
+		 * this call and the poll below does not wake the poll (libcurl
+		 * cannot wait on the latch): the cancel is then seen when the poll
+		 * returns, after at most BLS_POLL_MS (100 ms).  That bound is why
+		 * the poll is short, and it is well within the second a cancel must
+		 * take.
+		 */
+		if (target->attached || running > 0)
 		{
 			/* the postmaster's death wakes the poll up, as WaitLatch does */
 			struct curl_waitfd pm = {postmaster_alive_fds[POSTMASTER_FD_WATCH],
@@ -864,6 +916,177 @@ bls_connection_progress(BlsConnection *conn)
 
 	if (curl_multi_perform(conn->multi, &running) == CURLM_OK)
 		collect_finished(conn);
+}
+
+/*
+ * The account's request budget (budget.c).  Every attempt of every request,
+ * whoever started it (a scan, its read-ahead, a write, a function), takes
+ * a slot in start_attempt() before it goes out and gives it back when it
+ * ends: in collect_finished() when its answer is in, in release_transfer()
+ * when it is stopped or its detached read finishes, and at the end of the
+ * transaction for a detached read still under way.  A slot is never held
+ * while a request waits to be retried, so a backend's slots are only ever
+ * held by transfers that finish on their own (within request_timeout_ms);
+ * a backend waiting for a slot moves all its transfers meanwhile, so it
+ * never waits for a slot it holds itself.
+ */
+
+/* Milliseconds between two looks at the slots while waiting for one. */
+#define BLS_SLOT_POLL_MIN_MS	1
+#define BLS_SLOT_POLL_MAX_MS	10
+
+typedef enum BlsSlotResult
+{
+	BLS_SLOT_TAKEN,
+	BLS_SLOT_BUSY,				/* every slot is in use */
+	BLS_SLOT_BACKOFF			/* the account backs off after a 429 */
+} BlsSlotResult;
+
+/*
+ * Try to take a slot for t's next attempt, now.  *until is set to the end
+ * of the account's back-off, if that is the answer.  A read-ahead (ahead)
+ * takes none while another request waits for one.
+ */
+static BlsSlotResult
+try_slot(BlsTransfer *t, bool ahead, TimestampTz *until)
+{
+	const BlsOptions *opts = t->opts;
+
+	if (t->holds_slot)
+		return BLS_SLOT_TAKEN;
+	*until = bls_budget_backoff_until(t->budget, BLS_SHARED_BACKOFF_MAX_MS);
+	if (*until > GetCurrentTimestamp())
+		return BLS_SLOT_BACKOFF;
+	if (opts->max_concurrent_requests == 0)
+		return BLS_SLOT_TAKEN;	/* no budget */
+	t->budget_slot = bls_budget_take(t->budget, opts->max_concurrent_requests,
+									 ahead);
+	if (t->budget_slot < 0)
+		return BLS_SLOT_BUSY;
+	t->holds_slot = true;
+	return BLS_SLOT_TAKEN;
+}
+
+/* t met a 429: every backend of its account holds back until until (bounded). */
+static void
+share_backoff(BlsTransfer *t, TimestampTz until)
+{
+	TimestampTz limit = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													BLS_SHARED_BACKOFF_MAX_MS);
+
+	bls_budget_backoff(t->budget, Min(until, limit));
+}
+
+/* Let libcurl move every transfer of this backend along, without waiting. */
+static void
+progress_all(void)
+{
+	HASH_SEQ_STATUS scan;
+	BlsConnection *conn;
+
+	hash_seq_init(&scan, ConnectionHash);
+	while ((conn = (BlsConnection *) hash_seq_search(&scan)) != NULL)
+		bls_connection_progress(conn);
+}
+
+/*
+ * The loop of wait_for_slot(): until t holds a slot (or may go: no budget),
+ * sleeping on the latch between looks, so that a cancel, a terminate or
+ * statement_timeout (whose handlers set the latch) ends the wait at once.
+ */
+static void
+wait_for_slot_loop(BlsTransfer *t)
+{
+	long		sleep_ms = BLS_SLOT_POLL_MIN_MS;
+	bool		counted_busy = false;
+	bool		counted_backoff = false;
+
+	for (;;)
+	{
+		TimestampTz until = 0;
+		BlsSlotResult r;
+		long		timeout;
+
+		/* this backend's finished transfers give their slots back first */
+		progress_all();
+		r = try_slot(t, false, &until);
+		if (r == BLS_SLOT_TAKEN)
+			return;
+		if (r == BLS_SLOT_BUSY && !counted_busy)
+		{
+			bls_stat_add(t->opts->serverid, BLS_STAT_SLOT_WAITS, 1);
+			counted_busy = true;
+		}
+		if (r == BLS_SLOT_BACKOFF && !counted_backoff)
+		{
+			bls_stat_add(t->opts->serverid, BLS_STAT_BACKOFF_WAITS, 1);
+			counted_backoff = true;
+		}
+		if (r == BLS_SLOT_BACKOFF)
+			timeout = Max(1, Min(TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+																 until),
+								 BLS_POLL_MS));
+		else
+		{
+			/* a flock cannot wake us: look again soon, then less often */
+			timeout = sleep_ms;
+			sleep_ms = Min(sleep_ms * 2, BLS_SLOT_POLL_MAX_MS);
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout, bls_budget_wait_event());
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Wait until t may send its next attempt: a slot of the account's budget
+ * is free and the account does not back off.  The wait honours cancel and
+ * statement_timeout, shows as a wait event, and is counted in
+ * bls_fdw_stats(); the backend is announced as waiting meanwhile (see
+ * budget.c), also when an ERROR ends the wait.
+ */
+static void
+wait_for_slot(BlsTransfer *t)
+{
+	TimestampTz until;
+	TimestampTz started;
+	BlsBudget  *b = t->budget;
+
+	if (try_slot(t, false, &until) == BLS_SLOT_TAKEN)
+		return;
+	started = GetCurrentTimestamp();
+	bls_budget_wait_begin(b);
+	PG_TRY();
+	{
+		wait_for_slot_loop(t);
+	}
+	PG_FINALLY();
+	{
+		bls_budget_wait_end(b);
+		/* a wait that a cancel ended counts too */
+		bls_stat_add_wait_time(t->opts->serverid,
+							   (double) (GetCurrentTimestamp() - started) / 1000.0);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Send t's next attempt once it holds a budget slot (see above): waiting
+ * for one if wait is set, else only if one is free now.  Returns whether
+ * the attempt went out.
+ */
+static bool
+start_attempt(BlsConnection *conn, BlsTransfer *t, bool wait, bool ahead)
+{
+	TimestampTz until;
+
+	if (wait)
+		wait_for_slot(t);
+	else if (try_slot(t, ahead, &until) != BLS_SLOT_TAKEN)
+		return false;
+	send_attempt(conn, t);
+	return true;
 }
 
 /* A malloc'd copy of s, or an ERROR. */
@@ -1017,7 +1240,22 @@ bls_request_start(BlsConnection *conn, const BlsOptions *opts,
 		t->attempts = 0;
 		t->resigned = false;
 		t->maybe_applied = false;
-		send_attempt(conn, t);
+		t->budget = bls_budget_account(opts);
+		if (!start_attempt(conn, t, false, try))
+		{
+			/*
+			 * No budget slot now.  A read-ahead is not started (the page is
+			 * read when it is needed); any other request is queued, and goes
+			 * out from bls_request_wait() once it has a slot.
+			 */
+			if (try)
+			{
+				release_transfer(conn, t);
+				h.slot = -1;
+			}
+			else
+				t->retry_at = GetCurrentTimestamp();
+		}
 	}
 	PG_CATCH();
 	{
@@ -1120,7 +1358,7 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 
 				if (left <= 0)
 				{
-					send_attempt(conn, t);
+					(void) start_attempt(conn, t, true, false);
 					continue;
 				}
 				timeout = Min(left, BLS_POLL_MS);
@@ -1149,7 +1387,7 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 			if (t->stats)
 				t->stats->retries++;
 			bls_stat_add(opts->serverid, BLS_STAT_RETRIES, 1);
-			send_attempt(conn, t);
+			(void) start_attempt(conn, t, true, false);
 			t->attempts--;		/* not one of max_retries */
 			continue;
 		}
@@ -1158,7 +1396,19 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 				t->attempts <= opts->max_retries;
 
 		if (t->result == CURLE_OK && t->status == 429)
+		{
 			bls_stat_add(opts->serverid, BLS_STAT_THROTTLED, 1);
+
+			/*
+			 * The account is throttled: every backend of it holds back for
+			 * the Retry-After the service gave (bounded), or this request's
+			 * back-off, whether or not this one is retried.  (A retry holds
+			 * back for its own delay again below, with fresh jitter.)
+			 */
+			if (!again)
+				share_backoff(t, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+															 retry_delay_ms(t, t->attempts - 1)));
+		}
 		if (!again)
 		{
 			bls_stat_add(opts->serverid, BLS_STAT_ERRORS, 1);
@@ -1174,6 +1424,8 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 		t->done = false;
 		t->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												  retry_delay_ms(t, t->attempts - 1));
+		if (t->result == CURLE_OK && t->status == 429)
+			share_backoff(t, t->retry_at);
 	}
 
 	if (t->not_idempotent)

@@ -51,6 +51,7 @@ static const BlsOptionDef valid_options[] = {
 	{"max_response_bytes", ForeignServerRelationId, false},
 	{"ca_file", ForeignServerRelationId, false},
 	{"tls_verify", ForeignServerRelationId, false},
+	{"max_concurrent_requests", ForeignServerRelationId, false},
 	{"access_key_id", UserMappingRelationId, false},
 	{"secret_access_key", UserMappingRelationId, true},
 	{"security_token", UserMappingRelationId, true},
@@ -235,6 +236,8 @@ validate_option(const BlsOptionDef *opt, DefElem *def)
 		(void) parse_int_option(name, value, 0, BLS_MAX_RETRIES_LIMIT);
 	else if (strcmp(name, "max_response_bytes") == 0)
 		(void) parse_int_option(name, value, 1024, (int64) 1024 * 1024 * 1024);
+	else if (strcmp(name, "max_concurrent_requests") == 0)
+		(void) parse_int_option(name, value, 0, BLS_MAX_CONCURRENT_REQUESTS);
 	else if (strcmp(name, "estimated_rows") == 0)
 		(void) parse_int_option(name, value, 0, PG_INT64_MAX);
 	else if (strcmp(name, "readahead") == 0)
@@ -452,6 +455,7 @@ bls_get_server_options(Oid serverid, ForeignTable *table, Oid userid,
 	opts->request_timeout_ms = BLS_DEFAULT_REQUEST_TIMEOUT_MS;
 	opts->max_retries = BLS_DEFAULT_MAX_RETRIES;
 	opts->max_response_bytes = BLS_DEFAULT_MAX_RESPONSE_BYTES;
+	opts->max_concurrent_requests = BLS_DEFAULT_MAX_CONCURRENT_REQUESTS;
 	opts->tls_verify = true;
 	opts->estimated_rows = BLS_DEFAULT_ESTIMATED_ROWS;
 	opts->readahead = BLS_DEFAULT_READAHEAD;
@@ -482,6 +486,9 @@ bls_get_server_options(Oid serverid, ForeignTable *table, Oid userid,
 			opts->max_retries = parse_int_option(def->defname, value, 0, BLS_MAX_RETRIES_LIMIT);
 		else if (strcmp(def->defname, "max_response_bytes") == 0)
 			opts->max_response_bytes = parse_int_option(def->defname, value, 1024, (int64) 1024 * 1024 * 1024);
+		else if (strcmp(def->defname, "max_concurrent_requests") == 0)
+			opts->max_concurrent_requests = parse_int_option(def->defname, value, 0,
+															 BLS_MAX_CONCURRENT_REQUESTS);
 		else if (strcmp(def->defname, "ca_file") == 0)
 			opts->ca_file = pstrdup(value);
 		else if (strcmp(def->defname, "tls_verify") == 0)

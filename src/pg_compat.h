@@ -164,4 +164,26 @@ bls_result_rel_user(ResultRelInfo *rinfo, EState *estate)
 #define bls_analyze_delay_point() vacuum_delay_point()
 #endif
 
+/*
+ * The wait event of a request waiting for the account's request budget
+ * (budget.c): 17 names it, as a custom wait event of the Extension type
+ * ("BlsRequestBudget" in pg_stat_activity); before, it is "Extension".
+ * WaitEventExtensionNew() needs no shared_preload_libraries.
+ */
+#if PG_VERSION_NUM >= 170000
+#include "utils/wait_event.h"
+static inline uint32
+bls_budget_wait_event(void)
+{
+	static uint32 event = 0;
+
+	if (event == 0)
+		event = WaitEventExtensionNew("BlsRequestBudget");
+	return event;
+}
+#else
+#include "utils/wait_event.h"
+#define bls_budget_wait_event() PG_WAIT_EXTENSION
+#endif
+
 #endif							/* BLS_PG_COMPAT_H */

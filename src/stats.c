@@ -32,6 +32,8 @@ typedef struct BlsServerStats
 	Oid			serverid;		/* hash key; must be first */
 	int64		counts[BLS_NUM_STATS];
 	double		time_ms;		/* time spent in requests */
+	double		wait_ms;		/* time waiting for a budget slot or a
+								 * back-off */
 } BlsServerStats;
 
 /* serverid -> BlsServerStats, in TopMemoryContext; NULL until first use */
@@ -63,6 +65,7 @@ server_entry(Oid serverid)
 	{
 		memset(entry->counts, 0, sizeof(entry->counts));
 		entry->time_ms = 0;
+		entry->wait_ms = 0;
 	}
 	return entry;
 }
@@ -89,6 +92,17 @@ bls_stat_add_time(Oid serverid, double ms)
 }
 
 /*
+ * bls_stat_add_wait_time
+ *		Add ms milliseconds to the time serverid's requests waited for the
+ *		request budget (a slot, or an account's back-off).
+ */
+void
+bls_stat_add_wait_time(Oid serverid, double ms)
+{
+	server_entry(serverid)->wait_ms += ms;
+}
+
+/*
  * bls_fdw_stats()
  *		One row per server this backend has used: its name (NULL if the
  *		server has been dropped since) and its counters.
@@ -107,7 +121,7 @@ bls_fdw_stats(PG_FUNCTION_ARGS)
 	hash_seq_init(&scan, server_stats);
 	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
-		Datum		values[1 + BLS_NUM_STATS + 1];	/* name, counters, time */
+		Datum		values[1 + BLS_NUM_STATS + 2];	/* name, counters, times */
 		bool		nulls[lengthof(values)];
 		ForeignServer *server;
 		int			i = 0;
@@ -126,7 +140,14 @@ bls_fdw_stats(PG_FUNCTION_ARGS)
 		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_THROTTLED]);
 		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_ERRORS]);
 		values[i++] = Float8GetDatum(entry->time_ms);
+		/* 1.4's columns; a 1.3 catalog that is not updated yet asks for fewer */
+		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_SLOT_WAITS]);
+		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_BACKOFF_WAITS]);
+		values[i++] = Float8GetDatum(entry->wait_ms);
 		Assert(i == lengthof(values));
+		if (rsinfo->setDesc->natts != i && rsinfo->setDesc->natts != i - 3)
+			elog(ERROR, "bls_fdw_stats() returns %d columns, not %d",
+				 i, rsinfo->setDesc->natts);
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 							 values, nulls);

@@ -14,6 +14,7 @@ Served API:   POST /v2/logstore/download/list   (bce-auth-v1 signed unless --no-
               DescribeDownloadTask, DeleteDownloadTask, GetDownloadTaskLink: see
               "Download-task calls" below)
 Control API:  /_emulator/{reset,faults,config,log,log/clear,connections,tasks,stats,health}
+              /_emulator/{accounts/inflight,accounts/inflight/clear}
               /_emulator/{projects,logstores}
               /_emulator/{tasks/count,advance,release,inflight,inflight/clear}
               (unsigned, never recorded in the request log)
@@ -59,6 +60,9 @@ BUILTIN_KEYS = {
     # ak: (sk, security token or None)
     "emulator-ak": ("emulator-sk", None),
     "emulator-sts-ak": ("emulator-sts-sk", "emulator-sts-token"),
+    # the request budget's suite: its in-flight maxima and 429 back-off are
+    # its own, whatever requests other suites abandoned are still running
+    "emulator-budget-ak": ("emulator-budget-sk", None),
 }
 
 TASK_FIELDS = (
@@ -2150,6 +2154,61 @@ class CatalogHandler:
 # "call" (every entry has it) and "uuid"; ctl log and ctl count still show the
 # list requests only, ctl calls every call.
 
+
+# --------------------------------------------------------------------------
+# Requests in flight per access key (the account-wide budget)
+#
+# Every served request signed with an access key counts as in flight from the
+# moment its handler starts until its answer starts to go out (as the
+# per-call gauge of Downloads), under that key.  bls_fdw's
+# max_concurrent_requests promises that the cluster never has more than so
+# many in flight for one endpoint and key; tests read the maximum here.
+#   GET  /_emulator/accounts/inflight        {"in_flight":{ak:n},"max_in_flight":{ak:n}}
+#                                            maxima since reset or clear
+#   POST /_emulator/accounts/inflight/clear  maxima := what is in flight now
+#   ctl max-inflight-ak AK                   the maximum for AK (0: none seen)
+
+def authorization_ak(value):
+    """The access key id of an Authorization header, or None (unsigned, malformed)."""
+    if not value:
+        return None
+    parts = value.strip().split("/")
+    if len(parts) != 6 or parts[0] != "bce-auth-v1" or not parts[1]:
+        return None
+    return parts[1]
+
+
+class AccountGauge:
+    """In-flight requests per access key, and their maxima."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.in_flight = {}
+        self.max_in_flight = {}
+
+    def enter(self, ak):
+        with self.lock:
+            n = self.in_flight.get(ak, 0) + 1
+            self.in_flight[ak] = n
+            if n > self.max_in_flight.get(ak, 0):
+                self.max_in_flight[ak] = n
+
+    def leave(self, ak):
+        with self.lock:
+            self.in_flight[ak] -= 1
+
+    def report(self):
+        with self.lock:
+            return {"in_flight": {k: v for k, v in self.in_flight.items() if v},
+                    "max_in_flight": dict(self.max_in_flight)}
+
+    def clear(self):
+        with self.lock:
+            self.max_in_flight = {k: v for k, v in self.in_flight.items() if v}
+
+
+ACCOUNTS = AccountGauge()
+
 DOWNLOAD_PATH = "/v2/logstore/download"
 DOWNLOAD_LINK_PREFIX = DOWNLOAD_PATH + "/link/"
 FAIL_MARKER = "__fail__"
@@ -3264,12 +3323,30 @@ class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandl
     def do_GET(self):
         with STATE.dl.gauge(self.command, self.path) as g:
             self._gauge = g
-            self._dispatch()
+            self._ak_enter()
+            try:
+                self._dispatch()
+            finally:
+                self._ak_leave()
+
+    def _ak_enter(self):
+        """Count this request in flight under its access key (see AccountGauge)."""
+        self._ak = None
+        if not self.path.startswith(CONTROL_PREFIX):
+            self._ak = authorization_ak(self.headers.get("Authorization"))
+            if self._ak is not None:
+                ACCOUNTS.enter(self._ak)
+
+    def _ak_leave(self):
+        ak, self._ak = getattr(self, "_ak", None), None
+        if ak is not None:
+            ACCOUNTS.leave(ak)
 
     def send_response(self, code, message=None):
         g = getattr(self, "_gauge", None)
         if g is not None:
             g.leave()
+        self._ak_leave()
         super().send_response(code, message)
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
@@ -3504,10 +3581,18 @@ class Handler(CatalogHandler, LogRecordHandler, http.server.BaseHTTPRequestHandl
         try:
             if self._download_control(cmd, m, body):
                 return
+            if cmd == "accounts/inflight" and m == "GET":
+                ok(ACCOUNTS.report())
+                return
+            if cmd == "accounts/inflight/clear" and m == "POST":
+                ACCOUNTS.clear()
+                ok()
+                return
             if cmd == "health" and m in ("GET", "HEAD"):
                 ok({"status": "ok", "tasks": len(STATE.data)})
             elif cmd == "reset" and m == "POST":
                 STATE.reset()
+                ACCOUNTS.clear()
                 ok()
             elif cmd == "faults" and m == "POST":
                 obj = json.loads(body.decode("utf-8"))
@@ -3856,7 +3941,7 @@ def _ctl_download(base, cmd, arg, out):
 def ctl(argv):
     cmds = ("reset", "fault", "faults", "config", "log", "log-clear", "count", "gzipped",
             "connections", "accepted", "tasks", "stats", "wait-ready", "requests",
-            "projects", "logstores") + DOWNLOAD_CTL
+            "projects", "logstores", "max-inflight-ak", "inflight-ak-clear") + DOWNLOAD_CTL
     if not argv or argv[0] not in cmds:
         sys.stderr.write("usage: bls_emulator.py ctl {%s} [ARG]\n" % "|".join(cmds))
         return 2
@@ -3923,6 +4008,13 @@ def ctl(argv):
                                  sort_keys=True) + "\n")
         elif cmd in DOWNLOAD_CTL:
             _ctl_download(base, cmd, arg, out)
+        elif cmd == "max-inflight-ak":
+            if arg is None:
+                raise SystemExit("bls_emulator ctl: max-inflight-ak needs an access key id")
+            doc = json.loads(_ctl_request(base, "GET", "accounts/inflight"))
+            out.write("%d\n" % doc["max_in_flight"].get(arg, 0))
+        elif cmd == "inflight-ak-clear":
+            _ctl_request(base, "POST", "accounts/inflight/clear", b"")
         elif cmd == "gzipped":
             out.write("%d\n" % json.loads(_ctl_request(base, "GET", "stats"))[
                 "gzip_responses"])

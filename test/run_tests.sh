@@ -175,6 +175,10 @@ run_tap check-secrets test/check_secrets.sh
 
 # a backend waiting on BLS exits when the postmaster dies
 run_tap postmaster-death test/postmaster_death.sh
+
+# the request budget across backends, and after backends killed holding or
+# waiting for a slot
+run_tap budget-cluster test/budget_cluster.sh
 fi
 
 echo "$passed passed, $failed failed"

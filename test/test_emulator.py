@@ -1699,6 +1699,51 @@ class DownloadTaskTest(unittest.TestCase):
                           g["max_in_flight"]["CreateDownloadTask"],
                           g["max_in_flight"]["ListDownloadTask"]), (1, 0, 1))
 
+    def test_inflight_per_access_key(self):
+        """The in-flight maximum per access key, which the request budget is checked by."""
+        self.fault('{"type":"delay_headers","call":"describe","ms":60000,"count":4}')
+        uid = self.create(name="ak gauge")
+        results = []
+
+        def one(ak, sk):
+            headers = emu.sign_request(ak, sk, "GET", self.path(uid),
+                                       {"Host": "127.0.0.1:%d" % self.port})
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=90)
+            c.request("GET", self.path(uid), None, headers)
+            results.append(c.getresponse().status)
+            c.close()
+        threads = [threading.Thread(target=one, args=k) for k in
+                   ((AK, SK), (AK, SK), (AK, SK), ("extra-ak", "extra-sk"))]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while json.loads(self.control("GET", "inflight"))["holding"] < 4:
+            self.assertLess(time.monotonic(), deadline, "requests not held")
+            time.sleep(0.02)
+        g = json.loads(self.control("GET", "accounts/inflight"))
+        self.assertEqual(g["in_flight"], {AK: 3, "extra-ak": 1})
+        # an unsigned request is refused and counts under no key
+        c = self.conn()
+        c.request("GET", self.path(uid))
+        self.assertEqual(c.getresponse().status, 401)
+        c.close()
+        self.ctl("release")
+        for t in threads:
+            t.join(60)
+        self.assertEqual(results, [200] * 4)
+        g = json.loads(self.control("GET", "accounts/inflight"))
+        self.assertEqual((g["in_flight"], g["max_in_flight"]), ({}, {AK: 3, "extra-ak": 1}))
+        self.assertEqual(self.ctl("max-inflight-ak", AK).stdout, "3\n")
+        self.assertEqual(self.ctl("max-inflight-ak", "nobody").stdout, "0\n")
+        # a clear (and a reset) start the maxima again from what is in flight
+        self.ctl("inflight-ak-clear")
+        self.describe(uid)
+        self.assertEqual(json.loads(self.control("GET", "accounts/inflight"))["max_in_flight"],
+                         {AK: 1})
+        self.control("POST", "reset", b"")
+        self.assertEqual(json.loads(self.control("GET", "accounts/inflight"))["max_in_flight"],
+                         {})
+
 
 class LogRecordTest(unittest.TestCase):
     """QueryLogRecord; a server of its own, set up like EmulatorTest's."""
