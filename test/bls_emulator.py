@@ -63,6 +63,9 @@ BUILTIN_KEYS = {
     # the request budget's suite: its in-flight maxima and 429 back-off are
     # its own, whatever requests other suites abandoned are still running
     "emulator-budget-ak": ("emulator-budget-sk", None),
+    # test/budget_cluster.sh's, for the same reason: the whole suite runs it
+    # after other tests whose abandoned requests may still be in flight
+    "emulator-cluster-ak": ("emulator-cluster-sk", None),
 }
 
 TASK_FIELDS = (

@@ -41,7 +41,7 @@ CREATE EXTENSION bls_fdw;
 CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw
   OPTIONS (endpoint '$BLS_EMULATOR_URL', max_concurrent_requests '2');
 CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
+  OPTIONS (access_key_id 'emulator-cluster-ak', secret_access_key 'emulator-cluster-sk');
 CREATE FOREIGN TABLE tasks (uuid text, name text) SERVER emu;
 SQL
 
@@ -59,7 +59,7 @@ six_scans() {
 	done
 	wait
 	grep -lxF "$want" "$dir"/* | wc -l
-	emu max-inflight-ak emulator-ak
+	emu max-inflight-ak emulator-cluster-ak
 	rm -rf "$dir"
 }
 
@@ -82,7 +82,7 @@ in_flight_now() {
 sys.path.insert(0, "test")
 import bls_emulator as e
 doc = json.loads(e._ctl_request(os.environ["BLS_EMULATOR_URL"], "GET", "accounts/inflight"))
-print(doc["in_flight"].get("emulator-ak", 0))'
+print(doc["in_flight"].get("emulator-cluster-ak", 0))'
 }
 
 # the pid of the backend running the query marked $1, once the emulator
@@ -111,7 +111,7 @@ recovered() {
 # flight beside its page (nothing in flight before it starts)
 both_slots_free() {
 	for _ in $(seq 1 100); do
-		[ "$(emu max-inflight-ak emulator-ak)" = 0 ] && break
+		[ "$(emu max-inflight-ak emulator-cluster-ak)" = 0 ] && break
 		emu inflight-ak-clear
 		sleep 0.1
 	done
@@ -119,7 +119,7 @@ both_slots_free() {
 	local got
 	got=$(sql "SELECT count(*), md5(string_agg(uuid || name, ',' ORDER BY uuid)) FROM tasks")
 	emu config '{"latency_ms": 0}' >/dev/null
-	[ "$got" = "$want" ] && [ "$(emu max-inflight-ak emulator-ak)" = 2 ]
+	[ "$got" = "$want" ] && [ "$(emu max-inflight-ak emulator-cluster-ak)" = 2 ]
 }
 
 # kill -KILL the backend running the query marked $1 (its $2nd request in
