@@ -44,6 +44,7 @@
 #include "parser/parsetree.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/ruleutils.h"
@@ -56,6 +57,19 @@
 #include "request.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/*
+ * _PG_init
+ *		The settings of the modules that have some.
+ */
+void
+_PG_init(void)
+{
+	bls_pager_define_gucs();
+	MarkGUCPrefixReserved("bls_fdw");
+}
 
 /* Planner cost of one round trip to the service, like postgres_fdw's fdw_startup_cost. */
 #define BLS_REQUEST_COST		100.0
