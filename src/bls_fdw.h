@@ -446,6 +446,8 @@ extern void bls_build_list_request(const BlsResource *res,
 								   const BlsListRequest *lr,
 								   BlsHttpRequest *out);
 extern char *bls_http_request_text(const BlsHttpRequest *req);
+extern void bls_check_window_order(TimestampTz start, TimestampTz end,
+								   bool for_task);
 extern bool bls_window_text(TimestampTz start, TimestampTz end,
 							char *start_buf, char *end_buf);
 

@@ -640,18 +640,8 @@ build_create(BlsModifyState *ms, TupleTableSlot *slot, BlsBodyField *body)
 					 errmsg("column \"%s\" must not be empty in a new download task",
 							column_name(rel, attno))));
 	}
-	/* compared as given: rounded outward, a start after the end may not be */
-	if (start && end && start_ts > end_ts)
-	{
-		/* timestamptz_to_str() returns a static buffer */
-		char	   *from = pstrdup(timestamptz_to_str(start_ts));
-		char	   *to = pstrdup(timestamptz_to_str(end_ts));
-
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("query_start_time is after query_end_time"),
-				 errdetail("The task would export from %s to %s.", from, to)));
-	}
+	if (start && end)
+		bls_check_window_order(start_ts, end_ts, true);
 }
 
 /* Start the create of body; the handle goes into ms->handles. */
