@@ -132,4 +132,7 @@ SELECT name FROM exports_local;
 
 \! python3 test/bls_emulator.py ctl reset
 DROP TABLE exports;
+DROP FUNCTION try(text);
+DROP FUNCTION copy_rows(text, int, int);
+DROP FUNCTION show_new();
 DROP SERVER emu CASCADE;

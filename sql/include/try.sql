@@ -5,7 +5,7 @@
 -- (the ledger) comes first, then the NOTICE, in a fixed order.  Loaded as
 -- sql/include/emu_server.sql is.
 --
-CREATE FUNCTION try(stmt text) RETURNS void LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION try(stmt text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   EXECUTE stmt;
   RAISE NOTICE 'no error';
