@@ -44,6 +44,7 @@
 #include "parser/parsetree.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/ruleutils.h"
@@ -58,6 +59,18 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+/*
+ * _PG_init
+ *		The settings of the modules that have some.
+ */
+void
+_PG_init(void)
+{
+	bls_pager_define_gucs();
+	bls_aggregate_init();
+	MarkGUCPrefixReserved("bls_fdw");
+}
 
 /* Planner cost of one round trip to the service, like postgres_fdw's fdw_startup_cost. */
 #define BLS_REQUEST_COST		100.0
@@ -161,13 +174,6 @@ static void blsEndForeignScan(ForeignScanState *node);
 static void blsExplainForeignScan(ForeignScanState *node, ExplainState *es);
 static List *blsImportForeignSchema(ImportForeignSchemaStmt *stmt,
 									Oid serverOid);
-
-/* The module's settings. */
-void
-_PG_init(void)
-{
-	bls_aggregate_init();
-}
 
 Datum
 bls_fdw_handler(PG_FUNCTION_ARGS)

@@ -6,17 +6,15 @@
 -- scan stopped early or re-scanned leaves behind: no connection closed, no
 -- memory kept.
 --
-\getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY terse
 -- the counts below count the records a scan reads; the counts BLS computes
 -- itself (aggregate pushdown) are logrecords_agg's
 SET bls_fdw.aggregate_pushdown = off;
 \! python3 test/bls_emulator.py ctl reset
 
-CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint :'emulator_url');
-CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
-IMPORT FOREIGN SCHEMA bls FROM SERVER emu INTO public;
+\set ECHO none
+\i sql/include/emu_server.sql
+\set ECHO all
 SET statement_timeout = '60s';
 
 --

@@ -10,25 +10,17 @@
 -- one at a time (batch_size 1) where the WARNING's uuids are shown, so that
 -- the emulator hands them out in a fixed order.
 --
-\getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY default
 \! python3 test/bls_emulator.py ctl reset
 \! python3 test/bls_emulator.py ctl config '{"task_waiting_ms": 600000, "task_running_ms": 600000}'
 
-CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw
-  OPTIONS (endpoint :'emulator_url', max_retries '2', batch_size '1');
-CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
-IMPORT FOREIGN SCHEMA bls LIMIT TO (download_tasks) FROM SERVER emu INTO public;
+\set emu_options ', max_retries ''2'', batch_size ''1'''
+\set emu_import 'LIMIT TO (download_tasks)'
+\set ECHO none
+\i sql/include/emu_server.sql
+\i sql/include/try.sql
+\set ECHO all
 
-CREATE FUNCTION try(stmt text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE stmt;
-  RAISE NOTICE 'no error';
-EXCEPTION
-  WHEN query_canceled THEN RAISE NOTICE 'caught %: %', SQLSTATE, SQLERRM;
-  WHEN OTHERS THEN RAISE NOTICE 'caught %: %', SQLSTATE, SQLERRM;
-END $$;
 CREATE FUNCTION ins(name text, n int DEFAULT 1, fmt text DEFAULT 'csv') RETURNS text LANGUAGE sql AS $$
   SELECT format('INSERT INTO download_tasks (name, log_store_name, query_start_time, query_end_time, format) '
                 'SELECT %L || CASE WHEN %s > 1 THEN ''-'' || i ELSE '''' END, ''app-log'', ''2024-11-01'', ''2024-11-02'', '

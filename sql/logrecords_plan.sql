@@ -10,17 +10,16 @@
 -- (default/nginx-access 4, prod-web/nginx-access 8), so every count below is
 -- known.
 --
-\getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY terse
 -- the counts below count the records a scan reads; the counts BLS computes
 -- itself (aggregate pushdown) are logrecords_agg's
 SET bls_fdw.aggregate_pushdown = off;
 \! python3 test/bls_emulator.py ctl reset
 
-CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint :'emulator_url');
-CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
-IMPORT FOREIGN SCHEMA bls LIMIT TO (log_records) FROM SERVER emu INTO public;
+\set emu_import 'LIMIT TO (log_records)'
+\set ECHO none
+\i sql/include/emu_server.sql
+\set ECHO all
 -- time is timestamptz(3): BLS times are milliseconds
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
 WHERE attrelid = 'log_records'::regclass AND attname = 'time';

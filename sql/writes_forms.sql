@@ -5,17 +5,16 @@
 -- uuid values that are not task ids, two columns on one field, and DELETEs
 -- whose outcome was ambiguous.  "ctl requests" shows what the emulator got.
 --
-\getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY terse
 \! python3 test/bls_emulator.py ctl reset
 -- new tasks stay WAITING for the whole suite
 \! python3 test/bls_emulator.py ctl config '{"task_waiting_ms": 600000, "task_running_ms": 600000}'
 
-CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw
-  OPTIONS (endpoint :'emulator_url', max_retries '2', batch_size '4');
-CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
-IMPORT FOREIGN SCHEMA bls LIMIT TO (download_tasks, projects) FROM SERVER emu INTO public;
+\set emu_options ', max_retries ''2'', batch_size ''4'''
+\set emu_import 'LIMIT TO (download_tasks, projects)'
+\set ECHO none
+\i sql/include/emu_server.sql
+\set ECHO all
 
 --
 -- COPY FROM: one create per row

@@ -15,6 +15,8 @@
  *
  * The pages come from the pager (pager.c), which sends, checks and counts
  * them as it does for scans; only the choice of page numbers is ANALYZE's.
+ * The object a page names beside its list (the default project) is in the
+ * sample as a scan returns it: once, unless a page read listed it.
  *
  *-------------------------------------------------------------------------
  */
@@ -52,6 +54,9 @@ typedef struct BlsSampleState
 	BlsFields	fields;			/* their fields, and the current task's */
 	const BlsResource *res;
 	const char *default_id;		/* of the page being sampled */
+	bool		default_listed; /* a page read listed its default object */
+	BlsPage    *last_page;		/* the page read last, valid to the end */
+	int			last_page_no;
 	int			id_keys[2];
 	Datum	   *values;
 	bool	   *nulls;
@@ -135,6 +140,40 @@ sample_task(BlsSampleState *ss, int task_index, int page_no)
 	ss->rowstoskip -= 1;
 }
 
+/* Is the item in ss->fields the object its page names beside its list? */
+static bool
+is_page_default(const BlsSampleState *ss, const BlsPage *page)
+{
+	const BlsValue *id;
+
+	if (page->default_id == NULL || ss->id_keys[0] < 0)
+		return false;
+	id = &ss->fields.values[ss->id_keys[0]];
+	return id->type == BLS_JSON_STRING &&
+		id->len == strlen(page->default_id) &&
+		memcmp(id->str, page->default_id, id->len) == 0;
+}
+
+/*
+ * ListProject may name the default project only beside its list; a scan
+ * returns it all the same, once (pager.c), and so the sample has it too,
+ * unless a page read listed it.
+ */
+static void
+sample_default(BlsSampleState *ss)
+{
+	BlsPage    *page = ss->last_page;
+
+	if (ss->res->default_flag == NULL || ss->default_listed ||
+		page == NULL || page->default_id == NULL)
+		return;
+	/* an object without the id it is named by is no item: left, as a scan does */
+	if (!bls_page_read_default(page, &ss->fields) || !is_page_default(ss, page))
+		return;
+	ss->default_id = page->default_id;
+	sample_task(ss, page->ntasks, ss->last_page_no);
+}
+
 /*
  * Fetch page page_no and offer its tasks to the sample.  Sets *total to the
  * page's "total" (-1 if absent) and *last if no page follows it; returns
@@ -151,10 +190,14 @@ sample_page(BlsSampleState *ss, const BlsOptions *opts, int page_no,
 	lr.page_size = opts->page_size;
 	page = bls_pager_fetch(ss->pager, &lr);
 	ss->default_id = page->default_id;
+	ss->last_page = page;
+	ss->last_page_no = page_no;
 	for (int i = 0; i < page->ntasks; i++)
 	{
 		bls_analyze_delay_point();
 		bls_pager_read_item(ss->pager, page, i, &ss->fields);
+		if (is_page_default(ss, page))
+			ss->default_listed = true;
 		sample_task(ss, i, page_no);
 	}
 	*total = page->total;
@@ -238,7 +281,7 @@ bls_acquire_sample_rows(Relation relation, int elevel,
 			int			ps;
 			bool		l;
 
-			if (page_no > BLS_MAX_PAGES_PER_SEQUENCE)
+			if (page_no > bls_max_pages_per_request)
 				break;
 			(void) sample_page(&ss, opts, (int) page_no, &t, &ps, &l);
 			pages_read++;
@@ -261,6 +304,7 @@ bls_acquire_sample_rows(Relation relation, int elevel,
 		}
 	}
 
+	sample_default(&ss);
 	MemoryContextSwitchTo(oldcxt);
 
 	*totalrows = total >= 0 ? Max((double) total, ss.samplerows) : ss.samplerows;

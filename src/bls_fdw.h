@@ -117,7 +117,11 @@ typedef struct BlsScanStats
 #define bls_ascii_isalnum(c) \
 	(((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
 
-/* A request sequence reads at most this many pages: a service that ignores pageNo must not page forever. */
+/*
+ * A request sequence reads at most bls_max_pages_per_request pages (the GUC
+ * bls_fdw.max_pages_per_request, at most this): a service that ignores
+ * pageNo must not page forever.
+ */
 #define BLS_MAX_PAGES_PER_SEQUENCE		1000000
 
 /* in option.c */
@@ -475,6 +479,8 @@ extern void bls_build_list_request(const BlsResource *res,
 								   const BlsListRequest *lr,
 								   BlsHttpRequest *out);
 extern char *bls_http_request_text(const BlsHttpRequest *req);
+extern void bls_check_window_order(TimestampTz start, TimestampTz end,
+								   bool for_task);
 extern bool bls_window_text(TimestampTz start, TimestampTz end,
 							char *start_buf, char *end_buf);
 
@@ -505,6 +511,8 @@ extern void bls_pager_read_item(BlsPager *pg, BlsPage *page, int i,
 extern int	bls_page_effective_size(const BlsPage *page, int asked);
 extern bool bls_page_is_last(const BlsPage *page, int page_no, int asked);
 extern void bls_pager_destroy(BlsPager *pg);
+extern PGDLLIMPORT int bls_max_pages_per_request;
+extern void bls_pager_define_gucs(void);
 extern void bls_pager_refuse(BlsPager *pg);
 extern const char *bls_pager_request_id(const BlsPager *pg);
 extern void bls_report_truncation(const BlsOptions *opts, const BlsPage *page,

@@ -16,6 +16,9 @@
  * The entries of the running command also let a scan skip the tasks its
  * own statement created (INSERT INTO download_tasks SELECT ... FROM
  * download_tasks must not read its own creates: the Halloween problem).
+ * A scan asks for every row it reads, so the creates are also in a hash
+ * table by command and uuid: a statement that creates many tasks while it
+ * reads many stays linear.
  *
  * The entries live in a context of their own under TopMemoryContext, reset
  * at the end of each top-level transaction that used it.
@@ -26,6 +29,7 @@
 
 #include "access/xact.h"
 #include "lib/stringinfo.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "bls_fdw.h"
@@ -42,9 +46,53 @@ typedef struct BlsLedgerEntry
 	char	   *name;			/* printable, or NULL if unknown */
 } BlsLedgerEntry;
 
+/* The key of a task created: every created task's uuid is a task id. */
+#define BLS_TASK_ID_LEN		36
+
+typedef struct BlsCreatedKey
+{
+	CommandId	cid;
+	char		uuid[BLS_TASK_ID_LEN + 1];
+} BlsCreatedKey;
+
 static MemoryContext ledger_cxt = NULL;
 static List *ledger = NIL;
+static HTAB *created = NULL;	/* BLS_LEDGER_CREATED entries, by key */
 static bool callbacks_registered = false;
+
+/* The key of task uuid (len bytes) created by command cid; false if none can be. */
+static bool
+created_key(BlsCreatedKey *key, CommandId cid, const char *uuid, size_t len)
+{
+	if (len != BLS_TASK_ID_LEN)
+		return false;
+	/* zeroed, padding too: the key is hashed and compared as bytes */
+	memset(key, 0, sizeof(BlsCreatedKey));
+	key->cid = cid;
+	memcpy(key->uuid, uuid, len);
+	return true;
+}
+
+/* Enter a created task into the hash table, made in ledger_cxt if need be. */
+static void
+enter_created(CommandId cid, const char *uuid)
+{
+	BlsCreatedKey key;
+
+	if (!created_key(&key, cid, uuid, strlen(uuid)))
+		return;
+	if (created == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(BlsCreatedKey);
+		ctl.entrysize = sizeof(BlsCreatedKey);
+		ctl.hcxt = ledger_cxt;
+		created = hash_create("bls_fdw ledger creates", 64, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	(void) hash_search(created, &key, HASH_ENTER, NULL);
+}
 
 /* The entries of levels >= level, named in a WARNING, then dropped. */
 static void
@@ -93,6 +141,19 @@ warn_and_drop(int level)
 	if (n > BLS_LEDGER_SHOWN)
 		appendStringInfo(&buf, "\nand %d more", n - BLS_LEDGER_SHOWN);
 	ledger = kept;
+	/* the creates named are dropped from the hash table too */
+	if (created != NULL && n > 0)
+	{
+		hash_destroy(created);
+		created = NULL;
+		foreach(lc, ledger)
+		{
+			BlsLedgerEntry *e = (BlsLedgerEntry *) lfirst(lc);
+
+			if (e->kind == BLS_LEDGER_CREATED)
+				enter_created(e->cid, e->uuid);
+		}
+	}
 	if (n > 0)
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
@@ -121,6 +182,7 @@ ledger_xact_callback(XactEvent event, void *arg)
 			return;
 	}
 	ledger = NIL;
+	created = NULL;				/* it lives in ledger_cxt */
 	if (ledger_cxt)
 		MemoryContextReset(ledger_cxt);
 }
@@ -176,6 +238,8 @@ bls_ledger_add(BlsLedgerKind kind, const char *uuid, const char *name,
 	e->uuid = uuid ? pstrdup(uuid) : NULL;
 	e->name = name ? bls_printable(name, 100) : NULL;
 	ledger = lappend(ledger, e);
+	if (kind == BLS_LEDGER_CREATED)
+		enter_created(cid, uuid);
 	MemoryContextSwitchTo(oldcxt);
 }
 
@@ -186,17 +250,10 @@ bls_ledger_add(BlsLedgerKind kind, const char *uuid, const char *name,
 bool
 bls_ledger_created_by(CommandId cid, const char *uuid, size_t len)
 {
-	ListCell   *lc;
+	BlsCreatedKey key;
 
-	if (cid == InvalidCommandId)
+	if (cid == InvalidCommandId || created == NULL ||
+		!created_key(&key, cid, uuid, len))
 		return false;
-	foreach(lc, ledger)
-	{
-		BlsLedgerEntry *e = (BlsLedgerEntry *) lfirst(lc);
-
-		if (e->kind == BLS_LEDGER_CREATED && e->cid == cid &&
-			strlen(e->uuid) == len && memcmp(e->uuid, uuid, len) == 0)
-			return true;
-	}
-	return false;
+	return hash_search(created, &key, HASH_FIND, NULL) != NULL;
 }

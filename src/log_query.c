@@ -141,21 +141,10 @@ bls_log_query(PG_FUNCTION_ARGS)
 	opts->page_size = opts->page_size_set ?
 		Min(opts->page_size, res->max_page_size) : res->max_page_size;
 
-	/* compared as given, before any rounding */
 	start = PG_GETARG_TIMESTAMPTZ(3);
 	end = PG_ARGISNULL(4) ? GetCurrentStatementStartTimestamp() :
 		PG_GETARG_TIMESTAMPTZ(4);
-	if (start > end)
-	{
-		/* timestamptz_to_str() returns a static buffer */
-		char	   *from = pstrdup(timestamptz_to_str(start));
-		char	   *to = pstrdup(timestamptz_to_str(end));
-
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("start_time is after end_time"),
-				 errdetail("The window would be from %s to %s.", from, to)));
-	}
+	bls_check_window_order(start, end, false);
 
 	params[nparams].key = "logStoreName";
 	params[nparams++].value = utf8_arg(fcinfo, 1);

@@ -8,9 +8,11 @@
  * what is surely wrong (a missing log store or time, start after end, a bad
  * format, order or limit, a value for a column only the service sets), so
  * that nothing is sent for such a row.  A batch (the batch_size option, as
- * postgres_fdw names it) sends its creates side by side.  A create is not
- * idempotent: it is resent only when the service certainly refused it (see
- * connection.c), and an error whose outcome is unknown names the task.
+ * postgres_fdw names it) sends its creates side by side; COPY is batched
+ * too (PostgreSQL 15 inserts its rows one by one: they are queued here).
+ * A create is not idempotent: it is resent only when the service certainly
+ * refused it (see connection.c), and an error whose outcome is unknown
+ * names the task.
  * RETURNING describes each new task (DescribeDownloadTask), so it shows the
  * service's view; PostgreSQL does not batch an INSERT with RETURNING.
  *
@@ -117,6 +119,17 @@ typedef struct BlsModifyState
 	int			id_keys[2];
 
 	CommandId	cid;			/* the statement's, for the ledger */
+
+#if PG_VERSION_NUM < 160000
+	/*
+	 * COPY on PostgreSQL 15, which inserts into a foreign table row by row:
+	 * rows checked and queued, sent batch_size at a time (see queue_copy_row)
+	 */
+	bool		copy_queue;
+	MemoryContext queue_cxt;	/* the queued bodies; reset per batch */
+	BlsBodyField (*queued)[BLS_NUM_CREATE_FIELDS];
+	int			nqueued;
+#endif
 
 	/* DELETE */
 	Oid			uuid_type;		/* the uuid column's type */
@@ -380,11 +393,39 @@ blsBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 	rinfo->ri_FdwState = ms;
 	init_insert(ms, rinfo, rinfo->ri_projectReturning != NULL ||
 				rinfo->ri_WithCheckOptions != NIL);
+#if PG_VERSION_NUM < 160000
+
+	/*
+	 * PostgreSQL 16 and later batch COPY into a foreign table themselves
+	 * (ExecForeignBatchInsert, with our batch size); 15 calls
+	 * ExecForeignInsert row by row, so COPY (the caller without a plan)
+	 * queues its rows here when the batch size allows batching at all.
+	 */
+	if (mtstate->ps.plan == NULL && blsGetForeignModifyBatchSize(rinfo) > 1)
+	{
+		ms->copy_queue = true;
+		ms->queue_cxt = AllocSetContextCreate(ms->cxt, "bls_fdw copy queue",
+											  ALLOCSET_SMALL_SIZES);
+		ms->queued = MemoryContextAlloc(ms->cxt,
+										sizeof(*ms->queued) * ms->batch_size);
+	}
+#endif
 }
+
+#if PG_VERSION_NUM < 160000
+static void flush_copy_queue(BlsModifyState *ms);
+#endif
 
 void
 blsEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
 {
+#if PG_VERSION_NUM < 160000
+	BlsModifyState *ms = (BlsModifyState *) rinfo->ri_FdwState;
+
+	/* the last rows COPY queued */
+	if (ms && ms->nqueued > 0)
+		flush_copy_queue(ms);
+#endif
 	blsEndForeignModify(estate, rinfo);
 }
 
@@ -570,18 +611,8 @@ build_create(BlsModifyState *ms, TupleTableSlot *slot, BlsBodyField *body)
 					 errmsg("column \"%s\" must not be empty in a new download task",
 							column_name(rel, attno))));
 	}
-	/* compared as given: rounded outward, a start after the end may not be */
-	if (start && end && start_ts > end_ts)
-	{
-		/* timestamptz_to_str() returns a static buffer */
-		char	   *from = pstrdup(timestamptz_to_str(start_ts));
-		char	   *to = pstrdup(timestamptz_to_str(end_ts));
-
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("query_start_time is after query_end_time"),
-				 errdetail("The task would export from %s to %s.", from, to)));
-	}
+	if (start && end)
+		bls_check_window_order(start_ts, end_ts, true);
 }
 
 /* Start the create of body; the handle goes into ms->handles. */
@@ -720,6 +751,17 @@ finish_batch(BlsModifyState *ms, BlsBodyField (*bodies)[BLS_NUM_CREATE_FIELDS],
 	return uuids;
 }
 
+/* Send the creates of bodies side by side; returns their uuids. */
+static char **
+send_batch(BlsModifyState *ms, BlsBodyField (*bodies)[BLS_NUM_CREATE_FIELDS],
+		   int n)
+{
+	ms->nhandles = 0;
+	for (int i = 0; i < n; i++)
+		start_create(ms, bodies[i]);
+	return finish_batch(ms, bodies, n);
+}
+
 /* Fill slot with the service's view of task uuid, for RETURNING. */
 static void
 describe_into(BlsModifyState *ms, const char *uuid, TupleTableSlot *slot)
@@ -765,10 +807,7 @@ blsExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	for (int i = 0; i < n; i++)
 		build_create(ms, slots[i], bodies[i]);
 
-	ms->nhandles = 0;
-	for (int i = 0; i < n; i++)
-		start_create(ms, bodies[i]);
-	uuids = finish_batch(ms, bodies, n);
+	uuids = send_batch(ms, bodies, n);
 	if (ms->describer)
 		for (int i = 0; i < n; i++)
 			describe_into(ms, uuids[i], slots[i]);
@@ -776,15 +815,57 @@ blsExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	return slots;
 }
 
-/* blsExecForeignInsert: a batch of one. */
+#if PG_VERSION_NUM < 160000
+/*
+ * Send the rows COPY queued, as one batch.  The queue is emptied first: an
+ * error leaves nothing to send again (the ledger names what was created).
+ */
+static void
+flush_copy_queue(BlsModifyState *ms)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(ms->queue_cxt);
+	int			n = ms->nqueued;
+
+	ms->nqueued = 0;
+	(void) send_batch(ms, ms->queued, n);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(ms->queue_cxt);
+}
+
+/*
+ * Check a row COPY gives and queue its create; a full queue is sent.  The
+ * row is checked now, so an error names its line and nothing of the queue
+ * is sent, as when PostgreSQL 16 checks a whole batch before sending it.
+ * Nothing reads the new row (no RETURNING, WITH CHECK OPTION or row
+ * triggers: blsGetForeignModifyBatchSize() said so), so the slot goes back
+ * as given and COPY counts it.
+ */
+static TupleTableSlot *
+queue_copy_row(BlsModifyState *ms, TupleTableSlot *slot)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(ms->queue_cxt);
+
+	build_create(ms, slot, ms->queued[ms->nqueued]);
+	MemoryContextSwitchTo(oldcxt);
+	if (++ms->nqueued == ms->batch_size)
+		flush_copy_queue(ms);
+	return slot;
+}
+#endif
+
+/* blsExecForeignInsert: a batch of one, or a row COPY queues. */
 TupleTableSlot *
 blsExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
 					 TupleTableSlot *slot, TupleTableSlot *planSlot)
 {
 	int			one = 1;
-	TupleTableSlot **result = blsExecForeignBatchInsert(estate, rinfo, &slot,
-														&planSlot, &one);
+	TupleTableSlot **result;
 
+#if PG_VERSION_NUM < 160000
+	if (((BlsModifyState *) rinfo->ri_FdwState)->copy_queue)
+		return queue_copy_row((BlsModifyState *) rinfo->ri_FdwState, slot);
+#endif
+	result = blsExecForeignBatchInsert(estate, rinfo, &slot, &planSlot, &one);
 	return result[0];
 }
 

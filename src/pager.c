@@ -18,7 +18,8 @@
  * differs from the page before it is dropped and asked for again.  A page
  * that brings nothing new means the service is not paging (it ignores
  * pageNo, say): that ends the scan with an error rather than looping, and
- * no sequence reads more than BLS_MAX_PAGES_PER_SEQUENCE pages.
+ * no sequence reads more than bls_fdw.max_pages_per_request pages (at most
+ * BLS_MAX_PAGES_PER_SEQUENCE, the default).
  *
  * Marker paging (QueryLogRecord) works the same way, except that each page
  * names the next (nextMarker) instead of being numbered: pages come one
@@ -55,9 +56,29 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "bls_fdw.h"
+
+/* The GUC bls_fdw.max_pages_per_request: the most pages of a sequence. */
+int			bls_max_pages_per_request = BLS_MAX_PAGES_PER_SEQUENCE;
+
+/*
+ * bls_pager_define_gucs
+ *		Define the pager's settings; called once, from _PG_init().
+ */
+void
+bls_pager_define_gucs(void)
+{
+	DefineCustomIntVariable("bls_fdw.max_pages_per_request",
+							"Most pages bls_fdw reads for one request sequence.",
+							"A service that ignores the page number or serves an endless list would be paged without end; past this many pages the scan fails.",
+							&bls_max_pages_per_request,
+							BLS_MAX_PAGES_PER_SEQUENCE, 1, BLS_MAX_PAGES_PER_SEQUENCE,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+}
 
 /* Items read between two looks at the transfers read ahead. */
 #define BLS_PROGRESS_ITEMS	64
@@ -556,7 +577,7 @@ read_ahead(BlsPager *pg, int page_size, int64 total, size_t page_bytes)
 	last = (total + page_size - 1) / page_size;
 	if (pg->limit > 0)
 		last = Min(last, (pg->limit + page_size - 1) / page_size);
-	last = Min(last, BLS_MAX_PAGES_PER_SEQUENCE);
+	last = Min(last, bls_max_pages_per_request);
 
 	while (pg->npending < window &&
 		   pg->page_no + pg->npending + 1 <= last)
@@ -608,7 +629,7 @@ bls_pager_refuse(BlsPager *pg)
 }
 
 /*
- * A sequence reached BLS_MAX_PAGES_PER_SEQUENCE pages: an ERROR whose hint
+ * A sequence reached bls_max_pages_per_request pages: an ERROR whose hint
  * names what can help this table.
  */
 static void
@@ -621,13 +642,13 @@ report_page_cap(BlsPager *pg)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("BLS server \"%s\" served more than %d pages for one request",
-						pg->opts->server_name, BLS_MAX_PAGES_PER_SEQUENCE),
+						pg->opts->server_name, bls_max_pages_per_request),
 				 errhint("Raise the option page_size of the foreign table or its server (now %d, at most %d for %ss), or narrow the query.",
 						 pg->opts->page_size, max, pg->res->item_name)));
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_ERROR),
 			 errmsg("BLS server \"%s\" served more than %d pages for one request",
-					pg->opts->server_name, BLS_MAX_PAGES_PER_SEQUENCE),
+					pg->opts->server_name, bls_max_pages_per_request),
 			 errhint(pg->res->window_field ?
 					 "The option page_size is at its maximum (%d): narrow the time window or the query." :
 					 "The option page_size is at its maximum (%d): narrow the query.",
@@ -637,7 +658,7 @@ report_page_cap(BlsPager *pg)
 /*
  * Check a marker page: a service whose markers lead back to a page already
  * read, or that serves empty pages naming a next one, would be paged
- * forever (up to BLS_MAX_PAGES_PER_SEQUENCE).  Remembers the page's marker.
+ * forever (up to bls_max_pages_per_request).  Remembers the page's marker.
  */
 static void
 check_marker_page(BlsPager *pg, const BlsPage *page, int page_no,
@@ -700,7 +721,7 @@ fetch_next_page(BlsPager *pg)
 				 errdetail("Every item of page %d was on page %d already; the service may be ignoring pageNo.",
 						   pg->page_no, pg->page_no - 1),
 				 errhint("More than a page of items may also have been added while the scan read; rerun the query, or raise page_size.")));
-	if (page_no > BLS_MAX_PAGES_PER_SEQUENCE)
+	if (page_no > bls_max_pages_per_request)
 		report_page_cap(pg);
 
 	ensure_connection(pg);

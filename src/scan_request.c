@@ -413,6 +413,34 @@ bls_sequences_equal(List *a, List *b, int nparams)
 }
 
 /*
+ * bls_check_window_order
+ *		Refuse a time window whose start is after its end, compared as
+ *		given: bls_window_text() rounds outward to whole seconds, which
+ *		could make such a window look valid.  for_task: the window of a new
+ *		download task (its query times), else bls_log_query()'s arguments.
+ */
+void
+bls_check_window_order(TimestampTz start, TimestampTz end, bool for_task)
+{
+	char	   *from;
+	char	   *to;
+
+	if (start <= end)
+		return;
+	/* timestamptz_to_str() returns a static buffer */
+	from = pstrdup(timestamptz_to_str(start));
+	to = pstrdup(timestamptz_to_str(end));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 for_task ?
+			 errmsg("query_start_time is after query_end_time") :
+			 errmsg("start_time is after end_time"),
+			 for_task ?
+			 errdetail("The task would export from %s to %s.", from, to) :
+			 errdetail("The window would be from %s to %s.", from, to)));
+}
+
+/*
  * bls_window_text
  *		The window [start, end) as BLS takes it, into start_buf and end_buf
  *		(32 bytes each): whole UTC seconds rounded outward, clamped to the

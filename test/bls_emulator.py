@@ -2116,7 +2116,10 @@ class CatalogHandler:
 #   The link is https://bls-download.bj.bcebos.com/<fileDir or
 #   "bls-emulator-download/"><fileName>?... (UriEncoded, '/' kept).
 # - Uuids of created tasks are deterministic: the n-th task created since the
-#   last reset gets the same uuid each run (for a given --seed).
+#   last reset gets the same uuid each run (for a given --seed).  With config
+#   uuid_by_name true, a task's uuid depends instead on its name and on how
+#   many tasks of that name were created before it since the reset, not on
+#   the order in which creates sent side by side arrive.
 # - config latency_ms delays these calls too.
 #
 # Faults for these calls name them in "call" (by API name or as create,
@@ -2235,6 +2238,7 @@ DOWNLOAD_CONFIG = {
     "task_fail": False,
     "task_rows": 1000,
     "delete_status": 204,
+    "uuid_by_name": False,
 }
 
 def validate_download_config(k, v):
@@ -2245,9 +2249,9 @@ def validate_download_config(k, v):
     elif k == "task_expire_ms":
         if v is not None and (not _is_int(v) or v < 0):
             raise ValueError("task_expire_ms must be null or a non-negative integer")
-    elif k == "task_fail":
+    elif k in ("task_fail", "uuid_by_name"):
         if not isinstance(v, bool):
-            raise ValueError("task_fail must be true or false")
+            raise ValueError("%s must be true or false" % k)
     elif k == "delete_status":
         if v not in (200, 204):
             raise ValueError("delete_status must be 200 or 204")
@@ -2459,6 +2463,7 @@ class Downloads:
         self.uuid_map = {}       # uuid -> data index, extended lazily
         self.map_len = 0
         self.created_count = 0
+        self.created_by_name = {}  # name -> tasks of that name created
         self.clock_offset = 0.0
         self.tasks_created = 0
         self.tasks_deleted = 0
@@ -2521,10 +2526,18 @@ class Downloads:
                             "download task %s does not exist" % uid)
         return idx
 
+    def create_seed_locked(self, name, cfg):
+        """The seed of a new task's uuid: by creation order, or by name (uuid_by_name)."""
+        if not cfg.get("uuid_by_name"):
+            return "%s:create:%d" % (self.st.data.seed, self.created_count)
+        n = self.created_by_name.get(name, 0)
+        self.created_by_name[name] = n + 1
+        return "%s:create-named:%s:%d" % (self.st.data.seed, name, n)
+
     def create(self, params, cfg):
         with self.st.lock:
             now = self.now()
-            rng = random.Random("%s:create:%d" % (self.st.data.seed, self.created_count))
+            rng = random.Random(self.create_seed_locked(params["name"], cfg))
             self.created_count += 1
             uid = uuid4_from_bits(rng.getrandbits(128))
             rec = CreatedTask(uid, params, now, cfg)

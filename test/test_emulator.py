@@ -1107,6 +1107,22 @@ class DownloadTaskTest(unittest.TestCase):
         gen = self.page({"pageNo": 7, "pageSize": 10})["tasks"][3]
         self.assertEqual(self.describe(gen["uuid"]), gen)
 
+    def test_uuid_by_name(self):
+        # the uuid follows the name (and its repeats), not the order of arrival
+        self.slow_lifecycle()
+        self.config('{"uuid_by_name": true}')
+        a1, b1, a2 = self.create(name="a"), self.create(name="b"), self.create(name="a")
+        self.assertEqual(len({a1, b1, a2}), 3)
+        self.setUp()
+        self.config('{"uuid_by_name": true}')
+        self.assertEqual((self.create(name="b"), self.create(name="a"), self.create(name="a")),
+                         (b1, a1, a2))
+        self.assertEqual(self.describe(b1)["name"], "b")
+        # off by default: by order again
+        self.setUp()
+        self.assertNotEqual(self.create(name="a"), a1)
+        self.config('{"uuid_by_name": 1}', ok=False)
+
     def test_create_validation(self):
         ok = dict(self.SPAN, logStoreName="app-log")
         bad = [
