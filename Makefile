@@ -32,7 +32,7 @@ SHLIB_LINK = -lcurl -ljson-c -lcrypto
 # starts and stops itself (test/emulators.sh), or takes from its caller.
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
 	lifecycle streaming collation encoding invalidation catalog writes logrecords \
-	logrecords_plan writes_forms ledger distrust
+	logrecords_plan writes_forms ledger distrust logrecords_slices
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build

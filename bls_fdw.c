@@ -1688,6 +1688,8 @@ blsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (es->analyze && st->scan_cxt != NULL)
 	{
 		ExplainPropertyInteger("BLS Request Sequences", NULL, st->stats.sequences, es);
+		if (st->stats.slices > 0)
+			ExplainPropertyInteger("BLS Time Slices", NULL, st->stats.slices, es);
 		ExplainPropertyInteger("BLS Pages", NULL, st->stats.pages, es);
 		ExplainPropertyInteger("BLS Requests", NULL, st->stats.requests, es);
 		ExplainPropertyInteger("BLS Retries", NULL, st->stats.retries, es);
