@@ -55,12 +55,13 @@
  * whole seconds, start inclusive and end exclusive, and an item's second
  * is its time's.  No request beyond the first page's is spent on the
  * bounds.  Every slice reads ahead on its own while an earlier one is
- * read (bls_pager_pump()), up to readahead pages or about
- * BLS_READAHEAD_BYTES, whichever is less, so that by the time the reader
- * gets to a slice its first pages are there; while the slice being read
- * waits for a page the others are moved along.  Each slice asks for no
- * more items than the LIMIT leaves, and the one the reader moves on to
- * for no more than are still needed.
+ * read (pump_ahead()), up to readahead pages or about BLS_READAHEAD_BYTES,
+ * whichever is less, so that by the time the reader gets to a slice its
+ * first pages are there; while the slice being read waits for a page the
+ * others are moved along.  Under a LIMIT each slice asks ahead for its
+ * expected share only, and the one the reader moves on to for what is
+ * still needed.  No slice is read unless a pager reads ahead (readahead
+ * above 0, not lazy).
  *
  * Requests read ahead are handed to libcurl at once, and the transfers are
  * moved along every BLS_PROGRESS_ITEMS items, so that the pages arrive
@@ -73,7 +74,9 @@
  * pager owns its requests and a reference to its connection; a reset
  * callback on its context gives them back, so an ERROR, a closed cursor or
  * an aborted subtransaction that frees the pager's memory also stops its
- * requests, and nothing else can stop them.
+ * requests, and nothing else can stop them.  The time slices' pagers are
+ * children of the pager's context, and go with it; each holds its current
+ * page and at most the pages it read ahead.
  *
  *-------------------------------------------------------------------------
  */
@@ -186,7 +189,7 @@ struct BlsPager
 
 	/*
 	 * A time slice's marker pages received ahead of the reader
-	 * (bls_pager_pump()), oldest first, each in a context of its own: at
+	 * (pump_ahead()), oldest first, each in a context of its own: at
 	 * most ahead_depth pages with the one requested, or about
 	 * BLS_READAHEAD_BYTES.  The contexts past nahead are free ones.
 	 */
