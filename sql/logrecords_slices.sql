@@ -52,7 +52,7 @@ SELECT count(*), count(DISTINCT seq) FROM log_records WHERE log_store_name = 'ng
   AND time >= '2024-05-01 00:00:00+00' AND time < '2024-05-01 00:20:00+00';
 -- 1 page for the window (its last second, 00:17:55, is left to a slice),
 -- then 4 slices of 269 s (1076 records: 3 pages each) side by side
-\! python3 test/bls_emulator.py ctl requests | sort
+\! python3 test/bls_emulator.py ctl requests | LC_ALL=C sort
 SELECT cardinality(s) AS n, s = seqs('serial.log_records', '2024-05-01 00:00:00+00',
                                      '2024-05-01 00:20:00+00', 'DESC') AS same,
        (SELECT count(DISTINCT x) FROM unnest(s) x) AS distinct_seqs
@@ -90,7 +90,7 @@ SELECT * FROM serial.log_records WHERE log_store_name = 'nginx-access'
 \! python3 test/bls_emulator.py ctl log-clear
 SELECT cardinality(seqs('log_records', '2024-05-01 00:00:00+00',
                         '2024-05-01 00:20:00+00', 'ASC', 2200)) AS n;
-\! python3 test/bls_emulator.py ctl requests | sort
+\! python3 test/bls_emulator.py ctl requests | LC_ALL=C sort
 \! python3 test/bls_emulator.py ctl log-clear
 SELECT cardinality(seqs('log_records', '2024-05-01 00:00:00+00',
                         '2024-05-01 00:20:00+00', 'DESC', 2200)) AS n;
