@@ -64,6 +64,17 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER emu
     if not same:
         raise RuntimeError("the sliced scan's rows differ from one chain's")
 
+    # memory: the backend's peak RSS over one scan, each in a fresh session
+    hwm = {}
+    for sch in tables:
+        f = Session()
+        f.ok("SET jit = off;")
+        f.ok("SELECT count(*) FROM %s.log_records WHERE false;" % sch)
+        before = f.status_kb("VmHWM")
+        f.ok(EVERY.format(t=sch + ".log_records"), timeout=600)
+        hwm[sch] = (before, f.status_kb("VmHWM"))
+        f.close()
+
     emu.ctl("POST", "config", {"latency_ms": LATENCY_MS})
     walls = {sch: [] for sch in tables}
     reqs = {sch: 0 for sch in tables}
@@ -97,6 +108,10 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER emu
                                        pages, LATENCY_MS, se / (pages * LATENCY_MS / 1000.0)))
     out("   same rows in the same order (ASC and DESC, every column): %s" %
         ("yes" if same else "NO"))
+    for sch in ("serial", "sliced"):
+        out("   peak RSS of a fresh backend, %s: %.1f MB before the scan, %.1f MB after "
+            "(+%.1f MB)" % (sch, hwm[sch][0] / 1024, hwm[sch][1] / 1024,
+                            (hwm[sch][1] - hwm[sch][0]) / 1024))
     return 0
 
 
