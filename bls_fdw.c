@@ -1746,6 +1746,8 @@ blsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (es->analyze && st->scan_cxt != NULL)
 	{
 		ExplainPropertyInteger("BLS Request Sequences", NULL, st->stats.sequences, es);
+		if (st->stats.slices > 0)
+			ExplainPropertyInteger("BLS Time Slices", NULL, st->stats.slices, es);
 		ExplainPropertyInteger("BLS Pages", NULL, st->stats.pages, es);
 		bls_explain_requests(&st->stats, es);
 	}

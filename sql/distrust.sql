@@ -153,7 +153,9 @@ SELECT count(*), count(DISTINCT time), min(seq), max(seq) FROM ten_records10;
 -- error at the first repeat, not a loop until the page cap; so are two
 -- empty pages in a row that name a next page.  One empty page is not.
 --
--- (a loop would be cancelled: 57014)
+-- (a loop would be cancelled: 57014).  In one marker chain (slices '1'):
+-- logrecords_slices has them in a time slice.
+ALTER FOREIGN TABLE records10 OPTIONS (ADD slices '1');
 SET statement_timeout = '5s';
 \! python3 test/bls_emulator.py ctl fault '{"type": "marker_cycle", "count": -1, "call": "QueryLogRecord"}'
 SELECT count(*) FROM ten_records10;
@@ -169,6 +171,7 @@ SELECT count(*) FROM ten_records10;
 \! python3 test/bls_emulator.py ctl fault '{"type": "empty_marked", "skip": 1, "call": "QueryLogRecord"}'
 SELECT count(*) FROM ten_records10;
 \! python3 test/bls_emulator.py ctl reset
+ALTER FOREIGN TABLE records10 OPTIONS (DROP slices);
 
 --
 -- Scans stopped early (EXISTS, a semi-join, a cursor closed early, a LIMIT

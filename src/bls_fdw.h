@@ -57,6 +57,8 @@ typedef struct BlsOptions
 	bool		whole_result;	/* a pushed aggregate: a result the service
 								 * cut is an ERROR whatever on_truncation
 								 * says */
+	int			slices;			/* time slices a long log_records window
+								 * is read in side by side; 1: none */
 
 	/* ANALYZE (server, overridden by the table) */
 	int			analyze_max_pages;	/* pages ANALYZE may request */
@@ -80,6 +82,8 @@ typedef struct BlsOptions
 #define BLS_MAX_READAHEAD				16
 #define BLS_READAHEAD_BYTES				(2 * 1024 * 1024)
 #define BLS_DEFAULT_ANALYZE_MAX_PAGES	10
+#define BLS_DEFAULT_SLICES				4
+#define BLS_MAX_SLICES					16
 
 /*
  * Creates in flight at once: BLS allows 15 to 50 concurrent queries per
@@ -109,6 +113,7 @@ typedef struct BlsScanStats
 	int64		sequences;		/* request sequences started */
 	int64		duplicates;		/* tasks skipped as already returned */
 	int64		refetched;		/* pages read ahead, dropped and asked again */
+	int64		slices;			/* time slices of windows read side by side */
 } BlsScanStats;
 
 /* ASCII-only case mapping: names and options must not depend on the locale. */
@@ -338,6 +343,8 @@ extern void bls_request_wait(BlsConnection *conn, BlsHandle h,
 extern void bls_request_release(BlsConnection *conn, BlsHandle h);
 extern bool bls_request_may_have_acted(BlsConnection *conn, BlsHandle h);
 extern void bls_connection_progress(BlsConnection *conn);
+extern bool bls_request_ready(BlsConnection *conn, BlsHandle h);
+extern void bls_connection_wait(BlsConnection *conn, long timeout_ms);
 extern char *bls_printable(const char *s, size_t maxlen);
 
 /*

@@ -844,6 +844,31 @@ collect_finished(BlsConnection *conn)
 }
 
 /*
+ * Wait up to timeout_ms for socket activity on conn's transfers, then let
+ * libcurl move them along and note those that finished.
+ */
+static CURLMcode
+poll_transfers(BlsConnection *conn, long timeout_ms)
+{
+	/* the postmaster's death wakes the poll up, as WaitLatch does */
+	struct curl_waitfd pm = {postmaster_alive_fds[POSTMASTER_FD_WATCH],
+	CURL_WAIT_POLLIN, 0};
+	CURLMcode	mc;
+	int			running;
+
+	pgstat_report_wait_start(PG_WAIT_EXTENSION);
+	mc = curl_multi_poll(conn->multi, &pm, 1, (int) timeout_ms, NULL);
+	pgstat_report_wait_end();
+	if (!PostmasterIsAlive())
+		proc_exit(1);
+	if (mc == CURLM_OK)
+		mc = curl_multi_perform(conn->multi, &running);
+	if (mc == CURLM_OK)
+		collect_finished(conn);
+	return mc;
+}
+
+/*
  * Let libcurl move every transfer of conn along until target has finished
  * or timeout_ms has passed, waiting on the sockets in between.  Interrupts
  * are checked on the way out, so a cancel lands within a poll interval.
@@ -872,21 +897,7 @@ drive_transfers(BlsConnection *conn, BlsTransfer *target, long timeout_ms)
 		 * take.
 		 */
 		if (target->attached || running > 0)
-		{
-			/* the postmaster's death wakes the poll up, as WaitLatch does */
-			struct curl_waitfd pm = {postmaster_alive_fds[POSTMASTER_FD_WATCH],
-			CURL_WAIT_POLLIN, 0};
-
-			pgstat_report_wait_start(PG_WAIT_EXTENSION);
-			mc = curl_multi_poll(conn->multi, &pm, 1, (int) timeout_ms, NULL);
-			pgstat_report_wait_end();
-			if (!PostmasterIsAlive())
-				proc_exit(1);
-			if (mc == CURLM_OK)
-				mc = curl_multi_perform(conn->multi, &running);
-			if (mc == CURLM_OK)
-				collect_finished(conn);
-		}
+			mc = poll_transfers(conn, timeout_ms);
 		else
 		{
 			/* the target waits to be retried; sleep on the latch */
@@ -1087,6 +1098,26 @@ start_attempt(BlsConnection *conn, BlsTransfer *t, bool wait, bool ahead)
 		return false;
 	send_attempt(conn, t);
 	return true;
+}
+
+/*
+ * bls_connection_wait
+ *		Wait up to timeout_ms for any transfer of conn to make progress, and
+ *		move them along: for a caller with several requests under way (the
+ *		time slices of a scan, see pager.c) that must notice whichever
+ *		finishes first.  Interrupts are checked on the way out, as in
+ *		drive_transfers().
+ */
+void
+bls_connection_wait(BlsConnection *conn, long timeout_ms)
+{
+	CURLMcode	mc = poll_transfers(conn, timeout_ms);
+
+	if (mc != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("request to BLS failed: %s", curl_multi_strerror(mc))));
+	CHECK_FOR_INTERRUPTS();
 }
 
 /* A malloc'd copy of s, or an ERROR. */
@@ -1435,6 +1466,23 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 	resp->status = t->status;
 	resp->maybe_applied = t->maybe_applied;
 	strlcpy(resp->request_id, t->request_id, sizeof(resp->request_id));
+}
+
+/*
+ * bls_request_ready
+ *		Would bls_request_wait() for request h return (or fail) without
+ *		waiting for the network?  True once its latest attempt has finished,
+ *		or while it waits to be retried (bls_request_wait() then resends
+ *		it).  Moves conn's transfers along first; never waits.
+ */
+bool
+bls_request_ready(BlsConnection *conn, BlsHandle h)
+{
+	BlsTransfer *t = handle_transfer(conn, h);
+
+	if (t->attached)
+		bls_connection_progress(conn);
+	return !t->attached;
 }
 
 /*

@@ -61,6 +61,7 @@ static const BlsOptionDef valid_options[] = {
 	{"readahead", ForeignServerRelationId, false},
 	{"batch_size", ForeignServerRelationId, false},
 	{"on_truncation", ForeignServerRelationId, false},
+	{"slices", ForeignServerRelationId, false},
 	{"resource", ForeignTableRelationId, false},
 	{"page_size", ForeignTableRelationId, false},
 	{"estimated_rows", ForeignTableRelationId, false},
@@ -69,6 +70,7 @@ static const BlsOptionDef valid_options[] = {
 	{"readahead", ForeignTableRelationId, false},
 	{"batch_size", ForeignTableRelationId, false},
 	{"on_truncation", ForeignTableRelationId, false},
+	{"slices", ForeignTableRelationId, false},
 	{"key", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
 };
@@ -246,6 +248,8 @@ validate_option(const BlsOptionDef *opt, DefElem *def)
 		(void) parse_int_option(name, value, 1, BLS_MAX_BATCH_SIZE);
 	else if (strcmp(name, "analyze_max_pages") == 0)
 		(void) parse_int_option(name, value, 1, BLS_MAX_ANALYZE_MAX_PAGES);
+	else if (strcmp(name, "slices") == 0)
+		(void) parse_int_option(name, value, 1, BLS_MAX_SLICES);
 	else if (strcmp(name, "on_truncation") == 0)
 	{
 		if (strcmp(value, "error") != 0 && strcmp(value, "notice") != 0)
@@ -391,6 +395,9 @@ apply_planner_option(BlsOptions *opts, DefElem *def)
 														 BLS_MAX_ANALYZE_MAX_PAGES);
 	else if (strcmp(def->defname, "on_truncation") == 0)
 		opts->truncation_is_error = strcmp(value, "notice") != 0;
+	else if (strcmp(def->defname, "slices") == 0)
+		opts->slices = (int) parse_int_option(def->defname, value, 1,
+											  BLS_MAX_SLICES);
 }
 
 /*
@@ -462,6 +469,7 @@ bls_get_server_options(Oid serverid, ForeignTable *table, Oid userid,
 	opts->batch_size = BLS_DEFAULT_BATCH_SIZE;
 	opts->analyze_max_pages = BLS_DEFAULT_ANALYZE_MAX_PAGES;
 	opts->truncation_is_error = true;
+	opts->slices = BLS_DEFAULT_SLICES;
 
 	foreach(lc, server->options)
 	{

@@ -37,6 +37,33 @@
  * the list has it or not.  Reading ahead starts when the reader asks for a
  * page's second item.
  *
+ * Time slices.  A marker chain can only ever read one page ahead, so a long
+ * window (QueryLogRecord) is read in up to "slices" time slices side by
+ * side, each a sequence of its own (a child pager) over a window of whole
+ * seconds, and the slices are returned one after the other in the
+ * sequence's order (ascending: the earliest first), so the items come in
+ * exactly the order one chain gives.  The bounds come from the first page,
+ * which is requested for the whole window as usual: if it names no next
+ * page there is nothing to slice.  Else the time of its last item, in
+ * second S, tells how far it got, and its spread how many items a second
+ * the window holds; what is left ([S, end) ascending, [start, S + 1)
+ * descending) is cut, when it needs at least two more pages, into slices
+ * of equal whole seconds, as many as its pages (at most "slices"; with a
+ * LIMIT, only the seconds the LIMIT is expected to need are cut, the last
+ * slice taking the rest).  The first page's items of second S are dropped,
+ * since the slice starting there returns that second whole: every item of
+ * the window is in exactly one slice, because the service's windows are
+ * whole seconds, start inclusive and end exclusive, and an item's second
+ * is its time's.  No request beyond the first page's is spent on the
+ * bounds.  Every slice reads ahead on its own while an earlier one is
+ * read (pump_ahead()), up to readahead pages or about BLS_READAHEAD_BYTES,
+ * whichever is less, so that by the time the reader gets to a slice its
+ * first pages are there; while the slice being read waits for a page the
+ * others are moved along.  Under a LIMIT each slice asks ahead for its
+ * expected share only, and the one the reader moves on to for what is
+ * still needed.  No slice is read unless a pager reads ahead (readahead
+ * above 0, not lazy).
+ *
  * Requests read ahead are handed to libcurl at once, and the transfers are
  * moved along every BLS_PROGRESS_ITEMS items, so that the pages arrive
  * while rows are converted rather than when they are waited for.
@@ -49,11 +76,15 @@
  * and a reference to its connection, and gives them back when that context
  * goes, so an ERROR, a closed cursor or an aborted subtransaction that
  * frees the pager's memory also stops its requests, and nothing else can
- * stop them.
+ * stop them.  The time slices' pagers are children of the pager's context,
+ * and go with it; each holds its current page and at most the pages it read
+ * ahead.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "common/hashfn.h"
 #include "utils/guc.h"
@@ -82,6 +113,9 @@ bls_pager_define_gucs(void)
 
 /* Items read between two looks at the transfers read ahead. */
 #define BLS_PROGRESS_ITEMS	64
+
+/* How long a wait for a slice's page lasts before the others are moved along. */
+#define BLS_SLICE_POLL_MS	100
 
 /* A slot of an open-addressing set of ids. */
 typedef struct BlsIdSlot
@@ -176,6 +210,33 @@ struct BlsPager
 
 	/* a one-off page of bls_pager_fetch() */
 	MemoryContext fetch_cxt;
+
+	/*
+	 * A time slice's marker pages received ahead of the reader
+	 * (pump_ahead()), oldest first, each in a context of its own: at
+	 * most ahead_depth pages with the one requested, or about
+	 * BLS_READAHEAD_BYTES.  The contexts past nahead are free ones.
+	 */
+	int			ahead_depth;	/* 0: a plain sequence (one page ahead) */
+	int			nahead;
+	MemoryContext ahead_cxt[BLS_MAX_READAHEAD];
+	BlsPage    *ahead_page[BLS_MAX_READAHEAD];
+	size_t		ahead_size[BLS_MAX_READAHEAD];
+	char		ahead_rid[BLS_MAX_READAHEAD][80];
+	size_t		ahead_held;		/* bytes of the pages received ahead */
+
+	/* the time slices of the sequence, read after its first page */
+	BlsPager   *parent;			/* the pager whose slice this one reads */
+	BlsPager   *slice[BLS_MAX_SLICES];	/* created when first needed */
+	int			nslice_pagers;	/* created so far */
+	int			nslices;		/* slices of this sequence; 0: none */
+	int			cur_slice;		/* the one read; -1: the first page */
+	int			time_key;		/* the time field in the reader's fields */
+	bool		ascending;
+	int64		cut_sec;		/* the first page's items of this second
+								 * (and later ones) are the slices' */
+	int64		kept;			/* items returned before the current slice */
+	int			since_pump;		/* items since the slices were moved along */
 };
 
 static void
@@ -286,6 +347,8 @@ bls_pager_create(MemoryContext parent, const BlsOptions *opts,
 	idset_init(&pg->markers, pg->marker_cxt);
 	idset_init(&pg->returned, pg->scan_ids_cxt);
 	pg->owner = bls_owner_create(cxt, opts);
+	pg->cur_slice = -1;
+	pg->time_key = -1;
 	return pg;
 }
 
@@ -325,6 +388,15 @@ bls_pager_end(BlsPager *pg)
 		bls_request_release(pg->conn, pg->current);
 		pg->current.slot = -1;
 	}
+	for (int i = 0; i < pg->nslice_pagers; i++)
+		bls_pager_end(pg->slice[i]);
+	pg->nslices = 0;
+	pg->cur_slice = -1;
+	pg->kept = 0;
+	for (int i = 0; i < pg->nahead; i++)
+		MemoryContextReset(pg->ahead_cxt[i]);
+	pg->nahead = 0;
+	pg->ahead_held = 0;
 	MemoryContextReset(pg->page_cxt[0]);
 	MemoryContextReset(pg->page_cxt[1]);
 	MemoryContextReset(pg->marker_cxt);
@@ -394,7 +466,8 @@ bls_pager_begin(BlsPager *pg, const BlsParam *params, int nparams,
 	pg->page_size = page_size;
 	pg->limit = limit;
 	pg->lazy = lazy;
-	pg->stats->sequences++;
+	if (pg->parent == NULL)
+		pg->stats->sequences++;
 	if (!pg->in_scan)
 	{
 		/* a scan of its own */
@@ -547,7 +620,8 @@ receive_page(BlsPager *pg, BlsHandle h, MemoryContext cxt, int page_no,
 	if (status != BLS_PARSE_OK)
 		report_page_error(status, page, request_id, pg->opts);
 	if (page->truncated)
-		bls_report_truncation(pg->opts, page, request_id, &pg->truncation_told);
+		bls_report_truncation(pg->opts, page, request_id,
+							  &(pg->parent ? pg->parent : pg)->truncation_told);
 
 	pg->stats->pages++;
 	pg->stats->rows += page->ntasks;
@@ -605,13 +679,16 @@ remember_ids(BlsPager *pg)
 
 /*
  * Is a sequence of marker pages done after the current page?  When its
- * page names no next one, or the items it kept reach the limit.  Asked
- * when the page is used up, since the caller may refuse some of its items
- * (bls_pager_refuse()).
+ * page names no next one, or the items it kept reach the limit, and no
+ * page has been received ahead.  Asked when the page is used up, since the
+ * caller may refuse some of its items (bls_pager_refuse()).
  */
 static bool
 marker_sequence_done(BlsPager *pg)
 {
+	/* pages received ahead were asked for: they are read (and counted) */
+	if (pg->nahead > 0)
+		return false;
 	return pg->page->next_marker == NULL ||
 		(pg->limit > 0 && pg->received >= pg->limit);
 }
@@ -625,7 +702,10 @@ marker_sequence_done(BlsPager *pg)
 void
 bls_pager_refuse(BlsPager *pg)
 {
-	pg->received--;
+	if (pg->cur_slice >= 0 && pg->cur_slice < pg->nslices)
+		pg->slice[pg->cur_slice]->received--;
+	else
+		pg->received--;
 }
 
 /*
@@ -686,6 +766,43 @@ check_marker_page(BlsPager *pg, const BlsPage *page, int page_no,
 }
 
 /*
+ * Make the oldest page received ahead (pump_ahead()) the current one: its
+ * context becomes the other page context, and the current page is freed.
+ */
+static void
+take_ahead_page(BlsPager *pg)
+{
+	int			next = 1 - pg->cur;
+	MemoryContext cxt = pg->ahead_cxt[0];
+	MemoryContext freed;
+
+	pg->page = NULL;
+	MemoryContextReset(pg->page_cxt[pg->cur]);
+	MemoryContextReset(pg->page_cxt[next]);
+	freed = pg->page_cxt[next];
+	pg->page_cxt[next] = cxt;
+	pg->page = pg->ahead_page[0];
+	strlcpy(pg->page_request_id, pg->ahead_rid[0], sizeof(pg->page_request_id));
+	pg->ahead_held -= pg->ahead_size[0];
+	pg->nahead--;
+	for (int i = 0; i < pg->nahead; i++)
+	{
+		pg->ahead_cxt[i] = pg->ahead_cxt[i + 1];
+		pg->ahead_page[i] = pg->ahead_page[i + 1];
+		pg->ahead_size[i] = pg->ahead_size[i + 1];
+		memcpy(pg->ahead_rid[i], pg->ahead_rid[i + 1], sizeof(pg->ahead_rid[i]));
+	}
+	pg->ahead_cxt[pg->nahead] = freed;
+	pg->page_no++;
+	pg->cur = next;
+	pg->next_item = 0;
+	pg->page_ids = MemoryContextAlloc(cxt, sizeof(char *));
+	pg->npage_ids = 0;
+	pg->page_new = 0;
+	pg->ahead_due = false;
+}
+
+/*
  * Fetch the page after the current one into the other page context, after
  * copying the current page's ids there and freeing the current page.
  */
@@ -723,6 +840,12 @@ fetch_next_page(BlsPager *pg)
 				 errhint("More than a page of items may also have been added while the scan read; rerun the query, or raise page_size.")));
 	if (page_no > bls_max_pages_per_request)
 		report_page_cap(pg);
+	/* a time slice's page may have been received ahead, checked and counted */
+	if (pg->nahead > 0)
+	{
+		take_ahead_page(pg);
+		return;
+	}
 
 	ensure_connection(pg);
 	MemoryContextReset(cxt);
@@ -791,7 +914,7 @@ fetch_next_page(BlsPager *pg)
 		pg->received += page->ntasks;
 		/* the next page is known now: ask for it while this one is read */
 		pg->ahead_due = !marker_sequence_done(pg) && pg->opts->readahead > 0 &&
-			!pg->lazy;
+			!pg->lazy && pg->ahead_depth == 0;
 	}
 	else
 	{
@@ -831,6 +954,309 @@ start_readahead(BlsPager *pg)
 	MemoryContextSwitchTo(oldcxt);
 	if (pg->npending > 0)
 		bls_connection_progress(pg->conn);
+}
+
+/*
+ * Move a time slice's read-ahead along without waiting: take in its page
+ * if it has arrived (checked and counted as fetch_next_page() would), and
+ * request the next one while fewer than ahead_depth pages, and less than
+ * about BLS_READAHEAD_BYTES, are held ahead.  A slice's first page is
+ * requested here too.  A failed request is an ERROR here, as when read.
+ */
+static void
+pump_ahead(BlsPager *pg)
+{
+	for (;;)
+	{
+		int			page_no = pg->page_no + pg->nahead + 1;
+		const BlsPage *tail;
+		MemoryContext cxt;
+		MemoryContext oldcxt;
+		BlsHandle	h;
+
+		if (pg->nahead < BLS_MAX_READAHEAD && pg->ahead_cxt[pg->nahead] == NULL)
+			pg->ahead_cxt[pg->nahead] = AllocSetContextCreate(pg->cxt,
+															  "bls_fdw page",
+															  ALLOCSET_DEFAULT_SIZES);
+		if (pg->npending > 0)
+		{
+			size_t		bytes;
+			BlsPage    *page;
+
+			if (!bls_request_ready(pg->conn, pg->pending[0]))
+				return;
+			h = pg->pending[0];
+			pg->npending = 0;
+			cxt = pg->ahead_cxt[pg->nahead];
+			MemoryContextReset(cxt);
+			page = receive_page(pg, h, cxt, page_no, false,
+								pg->ahead_rid[pg->nahead], &bytes);
+			check_marker_page(pg, page, page_no, pg->ahead_rid[pg->nahead]);
+			pg->received += page->ntasks;
+			pg->ahead_page[pg->nahead] = page;
+			pg->ahead_size[pg->nahead] = bytes;
+			pg->ahead_held += bytes;
+			pg->nahead++;
+			continue;
+		}
+
+		/* is there a next page, and room for it? */
+		tail = pg->nahead > 0 ? pg->ahead_page[pg->nahead - 1] : pg->page;
+		if (tail == NULL ? pg->page_no > 0 :
+			(tail->next_marker == NULL ||
+			 (pg->limit > 0 && pg->received >= pg->limit)))
+			return;
+		if (pg->nahead + 1 > pg->ahead_depth ||
+			pg->ahead_held >= BLS_READAHEAD_BYTES ||
+			page_no > BLS_MAX_PAGES_PER_SEQUENCE)
+			return;
+		ensure_connection(pg);
+		pg->marker = tail ? tail->next_marker : NULL;
+		/* the request is built in the context its page will go to */
+		cxt = pg->ahead_cxt[pg->nahead];
+		MemoryContextReset(cxt);
+		oldcxt = MemoryContextSwitchTo(cxt);
+		h = start_page(pg, page_no, true);
+		MemoryContextSwitchTo(oldcxt);
+		if (h.slot < 0)
+			return;				/* every transfer is busy: read it when due */
+		pg->pending[0] = h;
+		pg->npending = 1;
+		bls_connection_progress(pg->conn);
+		return;
+	}
+}
+
+/* Move every slice not yet read along. */
+static void
+pump_slices(BlsPager *pg)
+{
+	for (int i = Max(pg->cur_slice, 0); i < pg->nslices; i++)
+		pump_ahead(pg->slice[i]);
+	pg->since_pump = 0;
+}
+
+/*
+ * The second of the time of the item in fields (epoch milliseconds, a
+ * number or a string), into *sec; false if it cannot be read (the scan
+ * then reports the item).
+ */
+static bool
+item_second(const BlsPager *pg, const BlsFields *fields, int64 *sec)
+{
+	const BlsValue *v;
+	const char *text;
+	size_t		len;
+	char		buf[64];
+	char	   *end;
+	double		ms;
+
+	if (pg->time_key < 0)
+		return false;
+	v = &fields->values[pg->time_key];
+	if (v->type == BLS_JSON_NUMBER && v->is_int)
+		ms = (double) v->ival;
+	else if (v->type == BLS_JSON_NUMBER || v->type == BLS_JSON_STRING)
+	{
+		if (v->type == BLS_JSON_STRING)
+		{
+			text = v->str;
+			len = v->len;
+		}
+		else
+			text = bls_value_text(v, &len);
+		if (text == NULL || len == 0 || len >= sizeof(buf))
+			return false;
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+		errno = 0;
+		ms = strtod(buf, &end);
+		if (end == buf || *end != '\0' || errno != 0 || isnan(ms) ||
+			fabs(ms) > 1e15)
+			return false;
+	}
+	else
+		return false;
+	*sec = (int64) floor(ms / 1000.0);
+	return true;
+}
+
+/* The value of param key in params, or NULL. */
+static const char *
+param_value(const BlsParam *params, int nparams, const char *key)
+{
+	for (int i = 0; i < nparams; i++)
+		if (strcmp(params[i].key, key) == 0)
+			return params[i].value;
+	return NULL;
+}
+
+/* A window parameter ("2024-05-01T00:00:00Z") as seconds since 1970. */
+static bool
+window_second(const char *text, int64 *sec)
+{
+	int64_t		usecs;
+
+	if (text == NULL || !bls_parse_utc_timestamp(text, strlen(text), &usecs))
+		return false;
+	*sec = usecs / 1000000;
+	return usecs % 1000000 == 0;
+}
+
+/*
+ * The first page of a sequence has just been read: if the window needs at
+ * least two more pages, begin its time slices (see "Time slices" above).
+ * fields is the reader's, used to read the page's last item.
+ */
+static void
+plan_slices(BlsPager *pg, BlsFields *fields)
+{
+	const BlsResource *res = pg->res;
+	const BlsPage *page = pg->page;
+	const char *order = pg->order ? pg->order : res->default_order;
+	int64		start;
+	int64		end;
+	int64		last;
+	int64		covered;
+	int64		rest;
+	int64		kept;
+	int64		share;
+	int64		secs;
+	double		rate;
+	double		need;
+	int			n;
+	BlsParam   *params;
+	char		bufs[2][32];
+
+	if (pg->parent || pg->opts->slices < 2 || pg->opts->readahead == 0 ||
+		pg->lazy || res->paging != BLS_PAGING_MARKER ||
+		res->window_start == NULL || res->epoch_ms_field == NULL ||
+		page->next_marker == NULL || page->ntasks == 0 ||
+		(pg->limit > 0 && pg->received >= pg->limit) ||
+		!window_second(param_value(pg->params, pg->nparams, res->window_start), &start) ||
+		!window_second(param_value(pg->params, pg->nparams, res->window_end), &end))
+		return;
+	pg->ascending = order != NULL && strcmp(order, "asc") == 0;
+	pg->time_key = -1;
+	for (int k = 0; k < fields->nkeys; k++)
+		if (strcmp(fields->keys[k], res->epoch_ms_field) == 0)
+			pg->time_key = k;
+	if (!bls_page_read_task(pg->page, page->ntasks - 1, fields) ||
+		!item_second(pg, fields, &last) || last < start || last >= end)
+		return;
+	/* the page's items that second S drops (the slices return them) */
+	kept = pg->received;
+	for (int i = page->ntasks - 1; i >= 0; i--)
+	{
+		int64		sec;
+
+		if (!bls_page_read_task(pg->page, i, fields) ||
+			!item_second(pg, fields, &sec) ||
+			(pg->ascending ? sec < last : sec > last))
+			break;
+		kept--;
+	}
+
+	/* what the page covered, and what is left, in whole seconds */
+	covered = pg->ascending ? last - start + 1 : end - last;
+	rest = pg->ascending ? end - last : last + 1 - start;
+	rate = (double) page->ntasks / (double) covered;
+	need = rate * (double) rest;
+	if (pg->limit > 0)
+		need = Min(need, (double) (pg->limit - kept));
+	n = (int) Min((double) pg->opts->slices, ceil(need / pg->page_size));
+	secs = (int64) Min((double) rest, ceil(need / rate));
+	n = (int) Min(n, secs);
+	if (n < 2)
+		return;
+
+	/*
+	 * Slice i covers secs / n seconds of what is needed, the last the rest.
+	 * Under a LIMIT each asks ahead for its expected share and a margin
+	 * only: the one the reader moves on to is told what is still needed,
+	 * and reads on from its marker if that is more.
+	 */
+	share = pg->limit > 0 ?
+		Min(pg->limit - kept, (int64) ceil(need / n * 1.125) + 1) : 0;
+	params = palloc(sizeof(BlsParam) * pg->nparams);
+	memcpy(params, pg->params, sizeof(BlsParam) * pg->nparams);
+	for (int i = 0; i < n; i++)
+	{
+		int64		a = i * secs / n;
+		int64		b = i + 1 < n ? (i + 1) * secs / n : rest;
+		int64		lo = pg->ascending ? last + a : last + 1 - b;
+		int64		hi = pg->ascending ? last + b : last + 1 - a;
+		BlsPager   *c;
+
+		if (i == pg->nslice_pagers)
+		{
+			c = bls_pager_create(pg->cxt, pg->opts, res, pg->stats);
+			c->parent = pg;
+			pg->slice[pg->nslice_pagers++] = c;
+		}
+		c = pg->slice[i];
+		c->ahead_depth = Min(pg->opts->readahead, BLS_MAX_READAHEAD);
+		/* whole seconds since 1970 as text: cannot fail in BLS's range */
+		if (!bls_utc_text((TimestampTz) (lo - 946684800) * USECS_PER_SEC, false,
+						  bufs[0], sizeof(bufs[0])) ||
+			!bls_utc_text((TimestampTz) (hi - 946684800) * USECS_PER_SEC, false,
+						  bufs[1], sizeof(bufs[1])))
+			elog(ERROR, "could not format a time slice's window");
+		for (int k = 0; k < pg->nparams; k++)
+			if (strcmp(params[k].key, res->window_start) == 0)
+				params[k].value = bufs[0];
+			else if (strcmp(params[k].key, res->window_end) == 0)
+				params[k].value = bufs[1];
+		bls_pager_begin(c, params, pg->nparams, pg->order_by, pg->order,
+						pg->page_size, share, false);
+	}
+	pfree(params);
+	pg->nslices = n;
+	pg->cur_slice = -1;
+	pg->cut_sec = last;
+	pg->ahead_due = false;
+	pg->stats->slices += n;
+	pump_slices(pg);
+}
+
+/*
+ * The next item of a sliced sequence, from the slice being read: false
+ * when the last slice is done, or the LIMIT is reached.
+ */
+static bool
+next_in_slices(BlsPager *pg, BlsFields *fields, const int id_keys[2])
+{
+	while (pg->cur_slice < pg->nslices)
+	{
+		BlsPager   *c = pg->slice[pg->cur_slice];
+		int			page_no = c->page_no;
+
+		/* its page used up: wait for the next one, moving the others along */
+		while ((c->page == NULL || c->next_item >= c->page->ntasks) &&
+			   c->nahead == 0 && c->npending > 0 &&
+			   !bls_request_ready(c->conn, c->pending[0]))
+		{
+			bls_connection_wait(c->conn, BLS_SLICE_POLL_MS);
+			pump_slices(pg);
+		}
+		if (bls_pager_next(c, fields, id_keys))
+		{
+			if (c->page_no != page_no || ++pg->since_pump >= BLS_PROGRESS_ITEMS)
+				pump_slices(pg);
+			return true;
+		}
+		/* on to the next slice, asking for no more than is still needed */
+		pg->kept += c->received;
+		bls_pager_end(c);
+		if (++pg->cur_slice < pg->nslices && pg->limit > 0)
+		{
+			if (pg->kept >= pg->limit)
+				pg->cur_slice = pg->nslices;
+			else
+				pg->slice[pg->cur_slice]->limit = pg->limit - pg->kept;
+		}
+	}
+	return false;
 }
 
 /*
@@ -989,6 +1415,8 @@ bool
 bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 {
 	pg->read_default = false;
+	if (pg->cur_slice >= 0)
+		return next_in_slices(pg, fields, id_keys);
 	for (;;)
 	{
 		char	   *id;
@@ -996,11 +1424,25 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 
 		if (pg->page == NULL || pg->next_item >= pg->page->ntasks)
 		{
+			if (pg->nslices > 0 && pg->page != NULL)
+			{
+				/* the first page is read: on to the slices, and free it */
+				pg->cur_slice = 0;
+				pg->kept = pg->received;
+				if (pg->limit > 0)
+					pg->slice[0]->limit = Max(pg->limit - pg->kept, 1);
+				pg->page = NULL;
+				MemoryContextReset(pg->page_cxt[0]);
+				MemoryContextReset(pg->page_cxt[1]);
+				return next_in_slices(pg, fields, id_keys);
+			}
 			if (pg->page != NULL &&
 				(pg->res->paging == BLS_PAGING_MARKER
 				 ? marker_sequence_done(pg) : pg->last_page))
 				return next_default(pg, fields, id_keys);
 			fetch_next_page(pg);
+			if (pg->page_no == 1)
+				plan_slices(pg, fields);
 			continue;
 		}
 		/* the caller wants a second item: it may want the next page too */
@@ -1023,7 +1465,18 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 
 		/* marker pages do not shift: nothing to de-duplicate */
 		if (pg->res->paging == BLS_PAGING_MARKER)
+		{
+			int64		sec;
+
+			/* the first page's items of the seconds the slices return */
+			if (pg->nslices > 0 && item_second(pg, fields, &sec) &&
+				(pg->ascending ? sec >= pg->cut_sec : sec <= pg->cut_sec))
+			{
+				pg->received--;
+				continue;
+			}
 			return true;
+		}
 		id = item_id(fields, id_keys, pg->page_cxt[pg->cur]);
 		if (id == NULL)
 		{
@@ -1060,6 +1513,8 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 const char *
 bls_pager_default_id(const BlsPager *pg)
 {
+	if (pg->cur_slice >= 0 && pg->cur_slice < pg->nslices)
+		return bls_pager_default_id(pg->slice[pg->cur_slice]);
 	return pg->page ? pg->page->default_id : NULL;
 }
 
@@ -1071,6 +1526,11 @@ bls_pager_default_id(const BlsPager *pg)
 void
 bls_pager_position(const BlsPager *pg, int *page_no, int *index)
 {
+	if (pg->cur_slice >= 0 && pg->cur_slice < pg->nslices)
+	{
+		bls_pager_position(pg->slice[pg->cur_slice], page_no, index);
+		return;
+	}
 	*page_no = pg->page_no;
 	*index = pg->next_item - 1;
 }

@@ -617,6 +617,12 @@ path takes the first queued fault that matches it.  Fields of every fault:
           for the calls with a pageNo (ListDownloadTask, ListProject,
           ListLogStore)
   skip    let this many matching requests through unaltered first (default 0)
+  params  apply only to requests whose query string has these parameters
+          with these values: {"startDateTime": "2024-05-01T00:00:00Z"}; a
+          null value: the parameter is absent ({"marker": null}: a first
+          page).  A call whose parameters are in a body has none.  (A fault
+          on one time slice of a QueryLogRecord scan, whatever order the
+          slices' requests arrive in.)
 
 Which types a call takes: ListDownloadTask every type; ListProject and
 ListLogStore every response and page fault but ignore_page_no;
@@ -913,6 +919,28 @@ def fault_applies(f, call, types):
     return types is None or f["type"] in types
 
 
+def check_fault_params(g):
+    """Validate a fault's "params": {name: value or null}."""
+    p = g.get("params")
+    if p is None:
+        g.pop("params", None)
+        return
+    if not isinstance(p, dict) or not p or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in p.items()):
+        raise ValueError("fault field params must be an object of parameter names "
+                         "and string values (or null)")
+
+
+def fault_params_match(want, query):
+    """Does the raw query string have the parameters want names, with their
+    values (None: absent)?  A query string that cannot be read matches none."""
+    try:
+        have = query_params(query or "")
+    except AuthError:
+        return False
+    return all(have.get(k) == v for k, v in want.items())
+
+
 def validate_fault(f):
     if not isinstance(f, dict):
         raise ValueError("fault must be a JSON object")
@@ -936,6 +964,7 @@ def validate_fault(f):
     g["count"] = g.get("count", 1) if g.get("count") is not None else 1
     g["skip"] = g.get("skip") or 0
     check_fault_call(g)  # optional "call": the call(s) it applies to
+    check_fault_params(g)
     check_acted(g)
     return g
 
@@ -1094,14 +1123,17 @@ class State:
         with self.lock:
             self.faults.extend(faults)
 
-    def take_fault(self, page_no, call=LIST_CALL, types=None):
+    def take_fault(self, page_no, call=LIST_CALL, types=None, query=""):
         """Return the fault to apply to this request of call (types: the fault
-        types it can take, None for all), or None."""
+        types it can take, None for all; query: its raw query string), or
+        None."""
         with self.lock:
             for i, f in enumerate(self.faults):
                 if not fault_applies(f, call, types):
                     continue
                 if f.get("page") is not None and f["page"] != page_no:
+                    continue
+                if f.get("params") is not None and not fault_params_match(f["params"], query):
                     continue
                 if f["skip"] > 0:
                     f["skip"] -= 1
@@ -1985,7 +2017,8 @@ class CatalogHandler:
             pass
         fault = None
         if method_ok:
-            fault = STATE.take_fault(fault_page_no(query), call, CALL_FAULT_TYPES[call])
+            fault = STATE.take_fault(fault_page_no(query), call, CALL_FAULT_TYPES[call],
+                                     query)
         ftype = fault["type"] if fault else None
         if ftype == "delay_headers":
             time.sleep(max(0, fault.get("ms", 1000)) / 1000.0)
@@ -2704,6 +2737,12 @@ class Downloads:
 #   [startDateTime, endDateTime) (whole seconds) holds exactly
 #   shardCount * (end - max(start, created)) records (0 when negative), and
 #   every record of a store has its own @timestamp.
+# - config logrecord_interval_s N (default 1): a store writes its shardCount
+#   records every N seconds instead: record n at second
+#   created + (n // shardCount) * N, so a window [start, end) holds
+#   shardCount * (the multiples of N after created in it) records; a sparse
+#   store for long windows (two days of 16,000 records) without a search
+#   that the emulator would evaluate over every record.
 # - @seq is the ordinal n; @stream is STREAMS_BY_KIND[kind][(n % shardCount) % 2]
 #   (a one-shard store writes to the first stream only).
 # - The store's kind follows its catalog index: "nginx" (index _IDX_NGINX:
@@ -2776,6 +2815,7 @@ LOGRECORD_CONFIG = {
     "logrecord_big_bytes": None,
     "logrecord_truncated": None,
     "logrecord_max_analysis_rows": 100000,
+    "logrecord_interval_s": 1,
 }
 SYSTEM_COLUMNS = ("@timestamp", "@seq", "@stream", "@raw")
 SYSTEM_TYPES = ("bigint", "bigint", "varchar", "varchar")
@@ -2818,6 +2858,9 @@ def validate_logrecord_config(k, v):
     elif k == "logrecord_max_analysis_rows":
         if not _is_int(v) or v < 1:
             raise ValueError("logrecord_max_analysis_rows must be an integer >= 1")
+    elif k == "logrecord_interval_s":
+        if not _is_int(v) or not 1 <= v <= 86400:
+            raise ValueError("logrecord_interval_s must be an integer 1..86400")
     return v
 
 
@@ -2866,16 +2909,17 @@ class LogStoreRecords:
             seed, self.project, self.name)).encode("utf-8")).digest()
         self.salt = int.from_bytes(h[:8], "big")
 
-    def ordinals(self, start, end):
-        """Ordinals [lo, hi) of the records in the window [start, end) (epoch s)."""
-        lo = max(0, (start - self.created) * self.shards)
-        hi = max(0, (end - self.created) * self.shards)
+    def ordinals(self, start, end, interval=1):
+        """Ordinals [lo, hi) of the records in the window [start, end) (epoch
+        s), a store writing every interval seconds."""
+        lo = max(0, -(-(start - self.created) // interval) * self.shards)
+        hi = max(0, -(-(end - self.created) // interval) * self.shards)
         return lo, max(lo, hi)
 
-    def record(self, n, big=None):
+    def record(self, n, big=None, interval=1):
         """Record n -> (timestamp ms, seq, stream, raw, {field: value})."""
         sec, j = divmod(n, self.shards)
-        sec += self.created
+        sec = self.created + sec * interval
         ms = j * 1000 // self.shards
         stream = self.streams[j % 2]
         h = _mix64((self.salt + n * 0x9e3779b97f4a7c15) & _M64)
@@ -3059,7 +3103,8 @@ def logrecord_answer(records, name, query, cfg):
     if rec is None:
         raise AuthError(404, "LogStoreNotFound", "log store %s does not exist in project %s"
                         % (name, project))
-    lo, hi = rec.ordinals(start, end)
+    interval = cfg.get("logrecord_interval_s", 1)
+    lo, hi = rec.ordinals(start, end, interval)
     pred = _logrecord_pred(terms, stream)
     big = cfg.get("logrecord_big_bytes")
     truncated, reason = False, ""
@@ -3074,7 +3119,7 @@ def logrecord_answer(records, name, query, cfg):
         rows, scanned = [], 0
         n = pos
         while n != stop and len(rows) < limit:
-            r = rec.record(n, big)
+            r = rec.record(n, big, interval)
             scanned += 1
             if pred is None or pred(r):
                 rows.append(r)
@@ -3085,7 +3130,7 @@ def logrecord_answer(records, name, query, cfg):
             nxt = None
             while n != stop:    # is there one more?  the marker points at it
                 scanned += 1
-                if pred(rec.record(n, big)):
+                if pred(rec.record(n, big, interval)):
                     nxt = n
                     break
                 n += step
@@ -3110,13 +3155,13 @@ def logrecord_answer(records, name, query, cfg):
             if pred is None:
                 total, scanned = hi - lo, hi - lo
             else:
-                total = sum(1 for n in range(lo, hi) if pred(rec.record(n, big)))
+                total = sum(1 for n in range(lo, hi) if pred(rec.record(n, big, interval)))
                 scanned = hi - lo
             columns, types, out_rows = [count_name], ["bigint"], [[total]]
         else:
             groups = {}
             for n in range(lo, hi):
-                r = rec.record(n, big)
+                r = rec.record(n, big, interval)
                 if pred is None or pred(r):
                     v = r[2] if key == "@stream" else r[4][key]
                     groups[v] = groups.get(v, 0) + 1

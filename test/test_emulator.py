@@ -1840,6 +1840,68 @@ class LogRecordTest(unittest.TestCase):
         self.assertEqual(got["columnTypes"], ["bigint", "varchar"])
         self.assertEqual(got["rows"], [[n, h] for h, n in want["rows"]])
         self.assertEqual(self.query(query=q)["resultSet"], want)   # once
+    def test_interval_config(self):
+        # config logrecord_interval_s: shardCount records every N seconds;
+        # a window holds the records of the multiples of N in it, each once
+        shards = len(self.query(limit="1000", endDateTime="2024-11-05T08:00:01Z")
+                     ["resultSet"]["rows"])
+        self.ctl("config", '{"logrecord_interval_s":7}')
+        rows, _ = self.all_rows(limit="1000", sort="asc")
+        secs = sorted({r[0] // 1000 for r in rows})
+        created = secs[0] - (secs[0] - self.T0) % 7 if secs[0] >= self.T0 else secs[0]
+        self.assertTrue(all((s - created) % 7 == 0 for s in secs), secs[:5])
+        self.assertTrue(all(self.T0 <= s < self.T0 + 60 for s in secs))
+        self.assertEqual(len(rows), shards * len(secs))
+        self.assertIn(len(secs), (8, 9))
+        # two windows that meet hold what one holds, and nothing twice
+        a, _ = self.all_rows(limit="1000", endDateTime="2024-11-05T08:00:23Z")
+        b, _ = self.all_rows(limit="1000", startDateTime="2024-11-05T08:00:23Z")
+        self.assertEqual(sorted(r[1] for r in a + b), sorted(r[1] for r in rows))
+        for bad in ('{"logrecord_interval_s":0}', '{"logrecord_interval_s":"7"}'):
+            self.assertNotEqual(self.ctl("config", bad, check=False).returncode, 0, bad)
+        self.ctl("reset")
+        self.assertEqual(len(self.all_rows(limit="1000")[0]), shards * 60)
+
+    def test_fault_params(self):
+        # a fault with params hits only the requests whose query string has them
+        self.ctl("fault", json.dumps({"type": "http", "status": 500, "count": -1,
+                                      "call": "QueryLogRecord",
+                                      "params": {"startDateTime": "2024-11-05T08:00:30Z",
+                                                 "marker": None}}))
+        self.query(limit="5")
+        first = self.query(limit="5", startDateTime="2024-11-05T08:00:31Z")
+        status, _, payload = self.api("GET", self.path("nginx-access"), query=qs(
+            {"query": "match *", "startDateTime": "2024-11-05T08:00:30Z",
+             "endDateTime": self.END, "limit": "5"}))
+        self.assertEqual((status, json.loads(payload)["code"]), (500, "InternalError"))
+        self.ctl("reset")
+        # null: absent; a marker's value: the page it names
+        first = self.query(limit="5")
+        self.ctl("fault", json.dumps({"type": "http", "status": 500, "count": -1,
+                                      "call": "QueryLogRecord",
+                                      "params": {"marker": first["nextMarker"]}}))
+        self.query(limit="5")
+        status, _, payload = self.api("GET", self.path("nginx-access"), query=qs(
+            {"query": "match *", "startDateTime": self.START, "endDateTime": self.END,
+             "limit": "5", "marker": first["nextMarker"]}))
+        self.assertEqual(status, 500)
+        self.ctl("reset")
+        self.ctl("fault", json.dumps({"type": "http", "status": 500,
+                                      "call": "QueryLogRecord", "params": {"marker": None}}))
+        self.assertIn("nextMarker", self.query(limit="5", marker=first["nextMarker"]))
+        self.assertEqual(len(json.loads(self.ctl("faults").stdout)), 1)
+        self.ctl("reset")
+        self.ctl("fault", json.dumps({"type": "malformed", "call": "QueryLogRecord",
+                                      "params": {"sort": "asc"}}))
+        self.query(limit="5")               # sort absent: not hit
+        status, _, payload = self.api("GET", self.path("nginx-access"), query=qs(
+            {"query": "match *", "startDateTime": self.START, "endDateTime": self.END,
+             "sort": "asc"}))
+        self.assertRaises(ValueError, json.loads, payload)
+        for bad in ('{"type":"http","call":"QueryLogRecord","params":[]}',
+                    '{"type":"http","call":"QueryLogRecord","params":{"a":1}}',
+                    '{"type":"http","call":"QueryLogRecord","params":{}}'):
+            self.assertNotEqual(self.ctl("fault", bad, check=False).returncode, 0, bad)
 
     def test_search_paging(self):
         doc = self.query(limit="5")
