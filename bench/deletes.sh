@@ -21,14 +21,7 @@ cd "$top"
 [ $# -eq 0 ] || { echo "usage: $0" >&2; exit 2; }
 
 . bench/lib.sh
-bench_init deletes
-
-bench_need_cmd postgresql-common pg_virtualenv
-bench_install_missing || exit 1
-bench_build_install || exit 1
-bench_start_emulator del BENCH_EMU_DEL --tasks 10 || exit 1
-export BENCH_EMU_DEL
-bench_machine
+bench_emulated deletes BENCH_EMU_DEL --tasks 10
 
 # shellcheck disable=SC2016 # expanded inside the cluster's shell
 bench_pg_run bash -c '

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by the benchmark scripts (bench/perf.sh, bench/logrecords.sh);
+# Shared by the benchmark scripts (bench/*.sh);
 # sourced from the top of the source tree, not run.
 #
 #   bench_init NAME          a private run directory /tmp/bls-NAME.XXXXXX ($run,
@@ -24,6 +24,13 @@
 #   bench_pg_run CMD...      CMD inside a throwaway PostgreSQL $pgv cluster
 #                            (pg_virtualenv -t, pg_opts) on a free port,
 #                            bounded to 20 minutes
+#   bench_reps LINES ARG...  parse [-n REPS] (1 to 20, default 3) into $reps;
+#                            -h prints the script's header LINES (sed range)
+#   bench_emulated NAME VAR [OPTION...]
+#                            the usual start: bench_init NAME, the packages,
+#                            this tree built and installed, an emulator
+#                            (bench_start_emulator NAME VAR OPTION...) whose
+#                            URL VAR is exported, and bench_machine
 
 bench_init() {
 	run=$(mktemp -d "/tmp/bls-$1.XXXXXX")
@@ -149,4 +156,32 @@ bench_summary_exit() {
 	fi
 	[ "$2" = 0 ] || exit 1
 	exit 0
+}
+
+bench_reps() {
+	local help=$1
+	shift
+	reps=3
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		-n|--reps) [ $# -ge 2 ] || { echo "-n needs REPS" >&2; exit 2; }
+			reps=$2; shift 2 ;;
+		-h|--help) sed -n "${help}p" "$0"; exit 0 ;;
+		*) echo "usage: $0 [-n REPS]" >&2; exit 2 ;;
+		esac
+	done
+	case $reps in ''|*[!0-9]*) echo "REPS must be a number" >&2; exit 2 ;; esac
+	[ "$reps" -ge 1 ] && [ "$reps" -le 20 ] || { echo "REPS must be 1 to 20" >&2; exit 2; }
+}
+
+bench_emulated() {
+	local name=$1 var=$2
+	shift 2
+	bench_init "$name"
+	bench_need_cmd postgresql-common pg_virtualenv
+	bench_install_missing || exit 1
+	bench_build_install || exit 1
+	bench_start_emulator "$name" "$var" "$@" || exit 1
+	export "${var?}"
+	bench_machine
 }

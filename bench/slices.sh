@@ -21,26 +21,8 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-reps=3
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-n|--reps) [ $# -ge 2 ] || { echo "-n needs REPS" >&2; exit 2; }
-		reps=$2; shift 2 ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
-	*) echo "usage: $0 [-n REPS]" >&2; exit 2 ;;
-	esac
-done
-case $reps in ''|*[!0-9]*) echo "REPS must be a number" >&2; exit 2 ;; esac
-[ "$reps" -ge 1 ] && [ "$reps" -le 20 ] || { echo "REPS must be 1 to 20" >&2; exit 2; }
-
 . bench/lib.sh
-bench_init slices
-
-bench_need_cmd postgresql-common pg_virtualenv
-bench_install_missing || exit 1
-bench_build_install || exit 1
-bench_start_emulator auth BENCH_EMU_AUTH --tasks 10 || exit 1
-export BENCH_EMU_AUTH
-bench_machine
+bench_reps 2,19 "$@"
+bench_emulated slices BENCH_EMU_AUTH --tasks 10
 
 bench_pg_run python3 bench/slices.py --reps "$reps"
