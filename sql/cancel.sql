@@ -32,6 +32,7 @@ RESET statement_timeout;
 SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
 
 -- while sleeping before a retry (Retry-After: 30)
+ALTER USER MAPPING FOR CURRENT_USER SERVER emu OPTIONS (SET access_key_id 'emulator-throttle-ak', SET secret_access_key 'emulator-throttle-sk');
 \! python3 test/bls_emulator.py ctl fault '{"type": "http", "status": 429, "retry_after": "30"}'
 SELECT clock_timestamp() AS t0 \gset
 SET statement_timeout = '300ms';
@@ -39,6 +40,7 @@ SELECT count(*) FROM tasks;
 \echo :LAST_ERROR_SQLSTATE
 RESET statement_timeout;
 SELECT clock_timestamp() - :'t0' < interval '5 seconds' AS cancelled_promptly;
+ALTER USER MAPPING FOR CURRENT_USER SERVER emu OPTIONS (SET access_key_id 'emulator-ak', SET secret_access_key 'emulator-sk');
 
 -- pg_cancel_backend from another session
 \! python3 test/bls_emulator.py ctl fault '{"type": "delay_headers", "ms": 30000}'

@@ -149,12 +149,14 @@ SELECT * FROM nowhere_tasks;
 -- a Retry-After too large to multiply by 1000 waits the longest back-off
 -- (60 s), not a negative or wrapped time: the statement_timeout ends it.
 -- (It once overflowed and was retried at once, returning the rows.)
+ALTER USER MAPPING FOR CURRENT_USER SERVER emu OPTIONS (SET access_key_id 'emulator-throttle2-ak', SET secret_access_key 'emulator-throttle2-sk');
 ALTER SERVER emu OPTIONS (SET max_retries '1');
 \! python3 test/bls_emulator.py ctl fault '{"type": "http", "status": 429, "retry_after": "99999999999999999999"}'
 SET statement_timeout = '1s';
 SELECT count(*) FROM tasks;
 \echo :LAST_ERROR_SQLSTATE
 RESET statement_timeout;
+ALTER USER MAPPING FOR CURRENT_USER SERVER emu OPTIONS (SET access_key_id 'emulator-ak', SET secret_access_key 'emulator-sk');
 ALTER SERVER emu OPTIONS (SET max_retries '0');
 \! python3 test/bls_emulator.py ctl reset
 

@@ -79,12 +79,12 @@
 
 /*
  * How long a 429 holds back the other requests of the account, at most
- * (see budget.c): the request that met it waits its whole Retry-After
- * (up to BLS_RETRY_AFTER_MAX_MS), the others probe again after this, and a
- * probe that meets a 429 holds everybody back again.  A request abandoned
- * during a long Retry-After then does not stall the account for a minute.
+ * (see budget.c): the Retry-After the service gave, bounded as the request
+ * that met it bounds its own wait.  The quota is the account's, so the
+ * service's answer holds for every backend, also after the request that met
+ * it was cancelled.
  */
-#define BLS_SHARED_BACKOFF_MAX_MS	5000
+#define BLS_SHARED_BACKOFF_MAX_MS	BLS_RETRY_AFTER_MAX_MS
 
 /* A response buffer larger than this is released after use. */
 #define BLS_KEEP_BUFFER_BYTES	(256 * 1024)

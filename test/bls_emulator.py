@@ -66,6 +66,11 @@ BUILTIN_KEYS = {
     # test/budget_cluster.sh's, for the same reason: the whole suite runs it
     # after other tests whose abandoned requests may still be in flight
     "emulator-cluster-ak": ("emulator-cluster-sk", None),
+    # the cancel and errors suites' long Retry-Afters: a 429 holds back every
+    # backend of its account (the request budget), so they throttle a key of
+    # their own, not the one the other suites use
+    "emulator-throttle-ak": ("emulator-throttle-sk", None),
+    "emulator-throttle2-ak": ("emulator-throttle2-sk", None),
 }
 
 TASK_FIELDS = (
