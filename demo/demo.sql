@@ -118,5 +118,18 @@ FROM bls_log_query('bls_bj', 'nginx-access', 'match status:500 | select host, co
                    now() - interval '1 hour', NULL, 'prod-web') r
 ORDER BY errors DESC;
 
+-- a day of records counted by BLS itself: every condition is sent and the
+-- window has whole-second bounds, so count(*) ... GROUP BY is one analysis
+-- request instead of a page per 1000 records
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT log_stream_name, count(*) FROM log_records
+WHERE project = 'prod-web' AND log_store_name = 'nginx-access'
+  AND time >= '2024-05-01' AND time < '2024-05-02'
+GROUP BY log_stream_name;
+SELECT log_stream_name, count(*) FROM log_records
+WHERE project = 'prod-web' AND log_store_name = 'nginx-access'
+  AND time >= '2024-05-01' AND time < '2024-05-02'
+GROUP BY log_stream_name ORDER BY 1;
+
 -- this session's counters
 SELECT * FROM bls_fdw_stats();
