@@ -11,17 +11,18 @@ OBJS = \
 	src/connection.o \
 	src/json_reader.o \
 	src/convert.o \
+	src/functions.o \
 	src/ledger.o \
 	src/log_query.o \
 	src/modify.o \
 	src/option.o \
 	src/pager.o \
 	src/pushdown.o \
-	src/request.o \
+	src/json_body.o \
 	src/resource.o \
 	src/scan_request.o \
 	src/stats.o \
-	src/task_json.o
+	src/response.o
 
 EXTENSION = bls_fdw
 DATA = bls_fdw--1.0.sql bls_fdw--1.1.sql bls_fdw--1.2.sql bls_fdw--1.3.sql bls_fdw--1.4.sql \

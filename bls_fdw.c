@@ -52,9 +52,9 @@
 #include "utils/tuplestore.h"
 #include "utils/rel.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 #include "pg_compat.h"
-#include "request.h"
+#include "json_body.h"
 
 PG_MODULE_MAGIC;
 
@@ -278,7 +278,7 @@ remote_total(BlsOptions *opts, const BlsRelMap *map, const BlsQuals *quals)
 	PG_TRY();
 	{
 		page = bls_pager_fetch(pg, &lr);
-		total = page->total >= 0 ? (double) page->total : (double) page->ntasks;
+		total = page->total >= 0 ? (double) page->total : (double) page->nitems;
 	}
 	PG_FINALLY();
 	{
@@ -1474,7 +1474,7 @@ next_row(BlsScanState *st, TupleTableSlot *slot)
 		oldcxt = MemoryContextSwitchTo(st->row_cxt);
 		memset(slot->tts_isnull, true,
 			   sizeof(bool) * slot->tts_tupleDescriptor->natts);
-		bls_store_task(st->req->resource, st->cols, st->ncols, &st->fields,
+		bls_store_item(st->req->resource, st->cols, st->ncols, &st->fields,
 					   st->id_keys[0], index, page_no,
 					   bls_pager_default_id(st->pager), st->params,
 					   st->nparams, slot->tts_values, slot->tts_isnull);

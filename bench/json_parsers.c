@@ -2,7 +2,7 @@
  *
  * json_parsers.c
  *		  Reading every field of every task of ListDownloadTask pages:
- *		  task_json.c's reader against PostgreSQL's own JSON parser.
+ *		  response.c's reader against PostgreSQL's own JSON parser.
  *
  *   json_parsers REPS PAGE_FILE...
  *
@@ -10,8 +10,8 @@
  * ways of getting every field of every task out of all the pages, each run
  * REPS times over all of them:
  *
- *   bls_fast  bls_page_parse() then bls_page_read_task() of all 21 fields of
- *             every task: what a scan does (src/task_json.c);
+ *   bls_fast  bls_page_parse() then bls_page_read_item() of all 21 fields of
+ *             every task: what a scan does (src/response.c);
  *   pg_json   pg_parse_json() from the frontend libpgcommon, with semantic
  *             callbacks that keep each task field's de-escaped value (no
  *             tree), as a backend would use it (common/jsonapi.h);
@@ -37,7 +37,7 @@
 
 #include <json-c/json.h>
 
-#include "task_json.h"
+#include "response.h"
 
 static const char *const field_names[] = {
 	"uuid", "name", "project", "logStoreName", "logStreamName", "query",
@@ -81,7 +81,7 @@ field_index(const char *k, size_t len)
 	return -1;
 }
 
-/* ---- task_json.c's reader ---- */
+/* ---- response.c's reader ---- */
 
 static void
 run_bls(Page *pages, int npages, Seen *seen)
@@ -112,14 +112,14 @@ run_bls(Page *pages, int npages, Seen *seen)
 			fprintf(stderr, "bls: page %d: %s\n", p + 1, page.error);
 			exit(1);
 		}
-		for (int i = 0; i < page.ntasks; i++)
+		for (int i = 0; i < page.nitems; i++)
 		{
-			if (!bls_page_read_task(&page, i, &f))
+			if (!bls_page_read_item(&page, i, &f))
 			{
 				fprintf(stderr, "bls: task %d: %s\n", i + 1, page.error);
 				exit(1);
 			}
-			seen->tasks++;
+			seen->items++;
 			for (int k = 0; k < NFIELDS; k++)
 			{
 				if (!values[k].present)
@@ -156,7 +156,7 @@ pg_object_start(void *arg)
 	st->depth++;
 	if (st->in_tasks && st->depth == st->in_tasks + 1)
 	{
-		st->seen->tasks++;
+		st->seen->items++;
 		for (int k = 0; k < NFIELDS; k++)
 		{
 			free(st->val[k]);
@@ -296,7 +296,7 @@ run_jsonc(Page *pages, int npages, Seen *seen)
 		{
 			json_object *task = json_object_array_get_idx(tasks, i);
 
-			seen->tasks++;
+			seen->items++;
 			for (int k = 0; k < NFIELDS; k++)
 			{
 				json_object *v;
@@ -392,12 +392,12 @@ main(int argc, char **argv)
 		parsers[k].run(pages, npages, &seen);
 		if (k == 0)
 			first = seen;
-		else if (seen.tasks != first.tasks || seen.fields != first.fields ||
+		else if (seen.items != first.items || seen.fields != first.fields ||
 				 seen.strbytes != first.strbytes || seen.intsum != first.intsum)
 		{
 			fprintf(stderr, "%s saw %ld tasks %ld fields %ld string bytes, bls_fast %ld %ld %ld\n",
-					parsers[k].name, seen.tasks, seen.fields, seen.strbytes,
-					first.tasks, first.fields, first.strbytes);
+					parsers[k].name, seen.items, seen.fields, seen.strbytes,
+					first.items, first.fields, first.strbytes);
 			return 1;
 		}
 		for (int r = 0; r < reps; r++)
@@ -413,10 +413,10 @@ main(int argc, char **argv)
 		if (k == 0)
 			base = med;
 		printf("%-9s %10.1f %12.0f %7.2fx\n", parsers[k].name, bytes / 1e6 / med,
-			   first.tasks / med, med / base);
+			   first.items / med, med / base);
 		free(secs);
 	}
 	printf("# %ld tasks, %ld fields, %ld bytes of strings per run\n",
-		   first.tasks, first.fields, first.strbytes);
+		   first.items, first.fields, first.strbytes);
 	return 0;
 }

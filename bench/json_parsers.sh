@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# task_json.c's reader against PostgreSQL's own JSON parser (pg_parse_json,
+# response.c's reader against PostgreSQL's own JSON parser (pg_parse_json,
 # semantic callbacks, frontend libpgcommon) and json-c's tree, reading every
 # field of every task of realistic ListDownloadTask pages:
 #
@@ -7,7 +7,7 @@
 #
 # Renders PAGES (default 10) pages of 1000 tasks with the emulator's own
 # generator and page encoder (test/bls_emulator.py, seed 42), builds
-# bench/json_parsers.c with -O2 against src/task_json.c, src/json_reader.c, json-c and
+# bench/json_parsers.c with -O2 against src/response.c, src/json_reader.c, json-c and
 # /usr/lib/postgresql/15/lib/libpgcommon.a + libpgport.a (needs
 # postgresql-server-dev-15), and prints MB/s and tasks/s for each parser,
 # median of REPS (default 9) runs, side by side.
@@ -16,7 +16,7 @@
 # value of every task carrying an escape, a quote in its middle written \"
 # ("escaped", as in the @raw of a JSON log), and prints how fast the reader
 # reads the escaped pages against the plain ones.  With -r REV (a git
-# revision, e.g. main) the same is run with REV's src/task_json.c built the
+# revision, e.g. main) the same is run with REV's src/response.c built the
 # same way, and the lines of the JSON reader of both are counted: before and
 # after, in one run.  Starts no server; uses one core; takes about a minute.
 set -euo pipefail
@@ -71,7 +71,7 @@ PY
 
 build() {
 	gcc -O2 -std=gnu99 -Wall -Wextra -I"$1" -I"$pginc" \
-		-o "$2" "$top/bench/json_parsers.c" "$1/task_json.c" \
+		-o "$2" "$top/bench/json_parsers.c" "$1/response.c" \
 		$(ls "$1/json_reader.c" 2>/dev/null) \
 		"$pglib/libpgcommon.a" "$pglib/libpgport.a" -ljson-c -lm
 }
@@ -101,8 +101,21 @@ if [ -n "$rev" ]; then
 	for f in $(git -C "$top" ls-tree --name-only "$rev" src/); do
 		git -C "$top" show "$rev:$f" > "$work/rev/$(basename "$f")"
 	done
+	# before the renames of issue 19, the reader was task_json.[ch], its
+	# items "tasks"
+	if [ -f "$work/rev/task_json.c" ]; then
+		mv "$work/rev/task_json.c" "$work/rev/response.c"
+		mv "$work/rev/task_json.h" "$work/rev/response.h"
+		sed -i -e 's/task_json\.h/response.h/' \
+			-e 's/bls_page_read_task/bls_page_read_item/g' \
+			-e 's/bls_page_task_done/bls_page_item_done/g' \
+			-e 's/bls_page_task/bls_page_item/g' \
+			-e 's/bls_task_field/bls_item_field/g' \
+			-e 's/\bntasks\b/nitems/g' -e 's/\(->\|\.\)tasks\b/\1items/g' \
+			"$work"/rev/*.[ch]
+	fi
 	build "$work/rev" "$work/json_parsers.rev"
-	echo "# lines of the JSON code (task_json.[ch], json_reader.[ch]): $rev $(cat "$work"/rev/{task_json,json_reader}.[ch] 2>/dev/null | wc -l), this tree $(cat "$top"/src/{task_json,json_reader}.[ch] | wc -l)"
+	echo "# lines of the JSON code (response.[ch], json_reader.[ch]): $rev $(cat "$work"/rev/{response,json_reader}.[ch] 2>/dev/null | wc -l), this tree $(cat "$top"/src/{response,json_reader}.[ch] | wc -l)"
 	run "$rev" "$work/json_parsers.rev"
 fi
 run "this tree" "$work/json_parsers"

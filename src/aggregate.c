@@ -73,7 +73,7 @@
 #include "utils/selfuncs.h"
 #include "utils/timestamp.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 #include "pg_compat.h"
 
 /* One round trip, as bls_fdw.c costs a page (BLS_REQUEST_COST). */
@@ -789,12 +789,12 @@ fetch_time(BlsAggState *st, const BlsParam *params, int nparams, bool first)
 	lr.order = first ? "asc" : "desc";
 	lr.page_size = 1;
 	page = bls_pager_fetch(st->pager, &lr);
-	if (page->ntasks == 0)
+	if (page->nitems == 0)
 		return;
 	bls_init_fields(&fields, &st->time_col, 1, res, id_keys);
 	bls_pager_read_item(st->pager, page, 0, &fields);
 	nulls[a] = true;
-	bls_store_task(res, &st->time_col, 1, &fields, id_keys[0], 0, 1, NULL,
+	bls_store_item(res, &st->time_col, 1, &fields, id_keys[0], 0, 1, NULL,
 				   params, nparams, values, nulls);
 	if (nulls[a])
 		ereport(ERROR,
@@ -880,9 +880,9 @@ compute_result(ForeignScanState *node, BlsAggState *st)
 	if (page->ncolumns != ncols)
 		report_bad_answer(st, psprintf("The answer has %d columns, not %d.",
 									   page->ncolumns, ncols), page);
-	if (!st->group_attno && page->ntasks != 1)
+	if (!st->group_attno && page->nitems != 1)
 		report_bad_answer(st, psprintf("The answer has %d rows, not 1.",
-									   page->ntasks), page);
+									   page->nitems), page);
 	for (int k = 0; k < ncols; k++)
 	{
 		keys[k] = page->columns[k];
@@ -903,15 +903,15 @@ compute_result(ForeignScanState *node, BlsAggState *st)
 	fields.values = values;
 	bls_fields_reset(&fields);
 
-	st->counts = palloc(sizeof(int64) * Max(page->ntasks, 1));
-	st->keys = palloc(sizeof(Datum) * Max(page->ntasks, 1));
-	st->key_nulls = palloc(sizeof(bool) * Max(page->ntasks, 1));
-	texts = palloc(sizeof(char *) * Max(page->ntasks, 1));
+	st->counts = palloc(sizeof(int64) * Max(page->nitems, 1));
+	st->keys = palloc(sizeof(Datum) * Max(page->nitems, 1));
+	st->key_nulls = palloc(sizeof(bool) * Max(page->nitems, 1));
+	texts = palloc(sizeof(char *) * Max(page->nitems, 1));
 	row_values = palloc(sizeof(Datum) * RelationGetDescr(st->rel)->natts);
 	row_nulls = palloc(sizeof(bool) * RelationGetDescr(st->rel)->natts);
 	if (st->group_attno)
 		getTypeOutputInfo(st->group_col.typid, &outfunc, &isvarlena);
-	for (int i = 0; i < page->ntasks; i++)
+	for (int i = 0; i < page->nitems; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		bls_pager_read_item(st->pager, page, i, &fields);
@@ -925,7 +925,7 @@ compute_result(ForeignScanState *node, BlsAggState *st)
 			AttrNumber	a = st->group_attno - 1;
 
 			st->group_col.field = 0;
-			bls_store_task(res, &st->group_col, 1, &fields, 0, i, 1, NULL,
+			bls_store_item(res, &st->group_col, 1, &fields, 0, i, 1, NULL,
 						   params, nparams, row_values, row_nulls);
 			st->keys[i] = row_values[a];
 			st->key_nulls[i] = row_nulls[a];
@@ -933,7 +933,7 @@ compute_result(ForeignScanState *node, BlsAggState *st)
 				OidOutputFunctionCall(outfunc, row_values[a]);
 		}
 	}
-	st->ngroups = page->ntasks;
+	st->ngroups = page->nitems;
 
 	/* two groups with one value would be two rows for one group */
 	if (st->group_attno && st->ngroups > 1)

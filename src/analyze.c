@@ -1,14 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * analyze.c
- *		  ANALYZE of a bls_fdw foreign table: a sample of tasks read through
+ *		  ANALYZE of a bls_fdw foreign table: a sample of items read through
  *		  ListDownloadTask, with a bounded number of requests.
  *
  * ANALYZE asks for at most analyze_max_pages pages (a server or table
- * option, default 10) of page_size tasks.  The first page tells how many
- * tasks there are ("total"); if they fit in that many pages, every page is
+ * option, default 10) of page_size items.  The first page tells how many
+ * items there are ("total"); if they fit in that many pages, every page is
  * read and the sample is the whole table (up to ANALYZE's target), otherwise
- * the pages read are spread evenly over the whole range, so that old tasks
+ * the pages read are spread evenly over the whole range, so that old items
  * are sampled as well as new ones.  The row count ANALYZE stores in
  * pg_class.reltuples is the service's "total", which the planner then uses
  * instead of estimated_rows.
@@ -31,9 +31,9 @@
 #include "utils/rel.h"
 #include "utils/sampling.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 #include "pg_compat.h"
-#include "request.h"
+#include "json_body.h"
 
 /* State of one sampling pass, as in acquire_sample_rows(). */
 typedef struct BlsSampleState
@@ -41,17 +41,17 @@ typedef struct BlsSampleState
 	HeapTuple  *rows;			/* the sample, in the caller's context */
 	int			targrows;
 	int			numrows;		/* rows in the sample so far */
-	double		samplerows;		/* tasks seen so far */
-	double		rowstoskip;		/* tasks to skip before the next one kept */
+	double		samplerows;		/* items seen so far */
+	double		rowstoskip;		/* items to skip before the next one kept */
 	ReservoirStateData rstate;
 	MemoryContext anl_cxt;		/* the caller's context */
-	MemoryContext row_cxt;		/* conversion garbage, reset per task */
+	MemoryContext row_cxt;		/* conversion garbage, reset per item */
 
 	Relation	rel;
 	BlsPager   *pager;
 	BlsColumn  *cols;
 	int			ncols;
-	BlsFields	fields;			/* their fields, and the current task's */
+	BlsFields	fields;			/* their fields, and the current item's */
 	const BlsResource *res;
 	const char *default_id;		/* of the page being sampled */
 	bool		default_listed; /* a page read listed its default object */
@@ -91,9 +91,9 @@ blsAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 	return true;
 }
 
-/* A heap tuple of every column of one task, in the caller's context. */
+/* A heap tuple of every column of one item, in the caller's context. */
 static HeapTuple
-make_tuple(BlsSampleState *ss, int task_index, int page_no)
+make_tuple(BlsSampleState *ss, int item_index, int page_no)
 {
 	TupleDesc	tupdesc = RelationGetDescr(ss->rel);
 	MemoryContext oldcxt;
@@ -102,8 +102,8 @@ make_tuple(BlsSampleState *ss, int task_index, int page_no)
 	MemoryContextReset(ss->row_cxt);
 	oldcxt = MemoryContextSwitchTo(ss->row_cxt);
 	memset(ss->nulls, true, sizeof(bool) * tupdesc->natts);
-	bls_store_task(ss->res, ss->cols, ss->ncols, &ss->fields, ss->id_keys[0],
-				   task_index, page_no, ss->default_id, NULL, 0,
+	bls_store_item(ss->res, ss->cols, ss->ncols, &ss->fields, ss->id_keys[0],
+				   item_index, page_no, ss->default_id, NULL, 0,
 				   ss->values, ss->nulls);
 	MemoryContextSwitchTo(ss->anl_cxt);
 	tuple = heap_form_tuple(tupdesc, ss->values, ss->nulls);
@@ -112,17 +112,17 @@ make_tuple(BlsSampleState *ss, int task_index, int page_no)
 }
 
 /*
- * Offer one task to the sample: the first targrows are kept, then each
+ * Offer one item to the sample: the first targrows are kept, then each
  * replaces a random one with decreasing probability (Vitter's algorithm Z,
  * as postgres_fdw's analyze_row_processor does).
  */
 static void
-sample_task(BlsSampleState *ss, int task_index, int page_no)
+sample_item(BlsSampleState *ss, int item_index, int page_no)
 {
 	ss->samplerows += 1;
 	if (ss->numrows < ss->targrows)
 	{
-		ss->rows[ss->numrows++] = make_tuple(ss, task_index, page_no);
+		ss->rows[ss->numrows++] = make_tuple(ss, item_index, page_no);
 		return;
 	}
 	if (ss->rowstoskip < 0)
@@ -135,7 +135,7 @@ sample_task(BlsSampleState *ss, int task_index, int page_no)
 
 		Assert(k >= 0 && k < ss->targrows);
 		heap_freetuple(ss->rows[k]);
-		ss->rows[k] = make_tuple(ss, task_index, page_no);
+		ss->rows[k] = make_tuple(ss, item_index, page_no);
 	}
 	ss->rowstoskip -= 1;
 }
@@ -171,13 +171,13 @@ sample_default(BlsSampleState *ss)
 	if (!bls_page_read_default(page, &ss->fields) || !is_page_default(ss, page))
 		return;
 	ss->default_id = page->default_id;
-	sample_task(ss, page->ntasks, ss->last_page_no);
+	sample_item(ss, page->nitems, ss->last_page_no);
 }
 
 /*
- * Fetch page page_no and offer its tasks to the sample.  Sets *total to the
+ * Fetch page page_no and offer its items to the sample.  Sets *total to the
  * page's "total" (-1 if absent) and *last if no page follows it; returns
- * the number of tasks on the page.
+ * the number of items on the page.
  */
 static int
 sample_page(BlsSampleState *ss, const BlsOptions *opts, int page_no,
@@ -192,27 +192,27 @@ sample_page(BlsSampleState *ss, const BlsOptions *opts, int page_no,
 	ss->default_id = page->default_id;
 	ss->last_page = page;
 	ss->last_page_no = page_no;
-	for (int i = 0; i < page->ntasks; i++)
+	for (int i = 0; i < page->nitems; i++)
 	{
 		bls_analyze_delay_point();
 		bls_pager_read_item(ss->pager, page, i, &ss->fields);
 		if (is_page_default(ss, page))
 			ss->default_listed = true;
-		sample_task(ss, i, page_no);
+		sample_item(ss, i, page_no);
 	}
 	*total = page->total;
 	*page_size = bls_page_effective_size(page, opts->page_size);
 	*last = bls_page_is_last(page, page_no, opts->page_size);
-	return page->ntasks;
+	return page->nitems;
 }
 
 /*
  * bls_acquire_sample_rows
- *		The AcquireSampleRowsFunc: sample up to targrows tasks into rows,
+ *		The AcquireSampleRowsFunc: sample up to targrows items into rows,
  *		reading at most analyze_max_pages pages.
  *
  * Returns the number of rows sampled; *totalrows is the service's count of
- * tasks (or, if it gives none, the tasks seen) and *totaldeadrows is 0.
+ * items (or, if it gives none, the items seen) and *totaldeadrows is 0.
  * The tuples are allocated in the current memory context, as ANALYZE wants;
  * everything else is freed before returning.
  */
@@ -265,9 +265,9 @@ bls_acquire_sample_rows(Relation relation, int elevel,
 
 	ss.pager = bls_pager_create(tmp_cxt, opts, ss.res, &stats);
 
-	/* the first page says how many tasks, and so pages, there are */
+	/* the first page says how many items, and so pages, there are */
 	(void) sample_page(&ss, opts, 1, &total, &page_size, &last);
-	/* total is at most BLS_MAX_TOTAL (task_json.h): this cannot overflow */
+	/* total is at most BLS_MAX_TOTAL (response.h): this cannot overflow */
 	npages = total >= 0 ? (total + page_size - 1) / page_size : -1;
 
 	if (npages > max_pages)

@@ -51,7 +51,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 
 /* Under the data directory (the backend's working directory). */
 #define BLS_BUDGET_DIR		"pg_bls_fdw"

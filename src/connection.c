@@ -66,7 +66,7 @@
 #include "utils/wait_event.h"
 
 #include "bce_auth.h"
-#include "bls_fdw.h"
+#include "bls_modules.h"
 #include "pg_compat.h"
 
 /* How long one wait for socket activity may last before checking interrupts. */

@@ -29,7 +29,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 #include "pg_compat.h"
 
 typedef enum BlsColumnKind
@@ -240,7 +240,7 @@ typedef struct ConvertErrorState
 	const char *item;			/* what an item is called: "download task" */
 	const BlsColumn *col;
 	const BlsValue *uuid;
-	int			task_index;
+	int			item_index;
 	int			page_no;
 } ConvertErrorState;
 
@@ -275,10 +275,10 @@ convert_error_callback(void *arg)
 	else if (state->col)
 		errcontext("column \"%s\" (field \"%s\") of %s %d on page %d",
 				   state->col->attname, state->col->key, state->item,
-				   state->task_index + 1, state->page_no);
+				   state->item_index + 1, state->page_no);
 	else
 		errcontext("%s %d on page %d", state->item,
-				   state->task_index + 1, state->page_no);
+				   state->item_index + 1, state->page_no);
 }
 
 /* Milliseconds from 1970 to PostgreSQL's epoch, 2000. */
@@ -480,7 +480,7 @@ bls_echo_reset(BlsColumn *cols, int ncols, MemoryContext cxt)
 }
 
 /*
- * Convert the request parameter that col echoes (see bls_store_task()) into
+ * Convert the request parameter that col echoes (see bls_store_item()) into
  * col->echo_value, in col->echo_cxt if there is one.
  */
 static void
@@ -506,9 +506,9 @@ convert_echo(const BlsResource *res, BlsColumn *col, const BlsParam *params,
 }
 
 /*
- * bls_store_task
- *		Convert the task in f (just read with bls_page_read_task(), the
- *		task_index'th of page page_no) into values/nulls for the ncols columns
+ * bls_store_item
+ *		Convert the task in f (just read with bls_page_read_item(), the
+ *		item_index'th of page page_no) into values/nulls for the ncols columns
  *		in cols; columns not listed are left alone.  uuid_key is what
  *		bls_init_fields() returned.
  *
@@ -517,8 +517,8 @@ convert_echo(const BlsResource *res, BlsColumn *col, const BlsParam *params,
  * row.
  */
 void
-bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
-			   const BlsFields *f, int uuid_key, int task_index, int page_no,
+bls_store_item(const BlsResource *res, BlsColumn *cols, int ncols,
+			   const BlsFields *f, int uuid_key, int item_index, int page_no,
 			   const char *default_id, const BlsParam *params, int nparams,
 			   Datum *values, bool *nulls)
 {
@@ -528,7 +528,7 @@ bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
 	state.item = res->item_name;
 	state.col = NULL;
 	state.uuid = &f->values[uuid_key];
-	state.task_index = task_index;
+	state.item_index = item_index;
 	state.page_no = page_no;
 	errcallback.callback = convert_error_callback;
 	errcallback.arg = &state;

@@ -5,8 +5,8 @@
  *		  checks a document, finds where values end, and reads scalar values
  *		  (strings decoded, numbers classified) straight from the text.
  *
- * task_json.c maps BLS's answers onto these.  No PostgreSQL dependency, so
- * it is unit-tested, built with sanitizers and fuzzed with task_json.c.
+ * response.c maps BLS's answers onto these.  No PostgreSQL dependency, so
+ * it is unit-tested, built with sanitizers and fuzzed with response.c.
  *
  * What is JSON is decided here, not by json-c.
  *

@@ -9,7 +9,7 @@
 #ifndef BLS_JSON_READER_H
 #define BLS_JSON_READER_H
 
-#include "task_json.h"
+#include "response.h"
 
 /* Nesting deeper than this is not a BLS response; json-c's default is 32. */
 #define BLS_JSON_MAX_DEPTH	64

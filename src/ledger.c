@@ -32,7 +32,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 
 /* How many entries a WARNING names; a count follows for the rest. */
 #define BLS_LEDGER_SHOWN	20

@@ -27,7 +27,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 
 /*
  * bls_check_search_statement

@@ -52,7 +52,7 @@
 #include "utils/timestamp.h"
 
 #include "bce_auth.h"
-#include "bls_fdw.h"
+#include "bls_modules.h"
 #include "pg_compat.h"
 
 #define BLS_CREATE_PATH		"/v2/logstore/download"
@@ -779,7 +779,7 @@ describe_into(BlsModifyState *ms, const char *uuid, TupleTableSlot *slot)
 	bls_pager_position(ms->describer, &page_no, &index);
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	bls_store_task(ms->res, ms->cols, ms->ncols, &ms->fields, ms->id_keys[0],
+	bls_store_item(ms->res, ms->cols, ms->ncols, &ms->fields, ms->id_keys[0],
 				   index, page_no, NULL, NULL, 0,
 				   slot->tts_values, slot->tts_isnull);
 	ExecStoreVirtualTuple(slot);

@@ -32,7 +32,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 #include "pg_compat.h"
 
 typedef struct BlsOptionDef

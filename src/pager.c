@@ -90,7 +90,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 
 /* The GUC bls_fdw.max_pages_per_request: the most pages of a sequence. */
 int			bls_max_pages_per_request = BLS_MAX_PAGES_PER_SEQUENCE;
@@ -624,9 +624,9 @@ receive_page(BlsPager *pg, BlsHandle h, MemoryContext cxt, int page_no,
 							  &(pg->parent ? pg->parent : pg)->truncation_told);
 
 	pg->stats->pages++;
-	pg->stats->rows += page->ntasks;
+	pg->stats->rows += page->nitems;
 	bls_stat_add(pg->opts->serverid, BLS_STAT_PAGES, 1);
-	bls_stat_add(pg->opts->serverid, BLS_STAT_ROWS, page->ntasks);
+	bls_stat_add(pg->opts->serverid, BLS_STAT_ROWS, page->nitems);
 	return page;
 }
 
@@ -647,7 +647,7 @@ read_ahead(BlsPager *pg, int page_size, int64 total, size_t page_bytes)
 	/* large pages: keep about BLS_READAHEAD_BYTES in flight, at least one */
 	if (page_bytes > 0)
 		window = Min(window, Max(1, (int) (BLS_READAHEAD_BYTES / page_bytes)));
-	/* total is at most BLS_MAX_TOTAL (task_json.h): this cannot overflow */
+	/* total is at most BLS_MAX_TOTAL (response.h): this cannot overflow */
 	last = (total + page_size - 1) / page_size;
 	if (pg->limit > 0)
 		last = Min(last, (pg->limit + page_size - 1) / page_size);
@@ -754,7 +754,7 @@ check_marker_page(BlsPager *pg, const BlsPage *page, int page_no,
 						pg->opts->server_name),
 				 errdetail("Page %d named as the next page one that the request had read already: the service's markers form a cycle; request id \"%s\".",
 						   page_no, bls_printable(request_id, 80))));
-	pg->empty_marked = page->ntasks == 0 ? pg->empty_marked + 1 : 0;
+	pg->empty_marked = page->nitems == 0 ? pg->empty_marked + 1 : 0;
 	if (pg->empty_marked >= 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
@@ -828,9 +828,9 @@ fetch_next_page(BlsPager *pg)
 	 * forever.
 	 */
 	if (pg->res->paging == BLS_PAGING_NUMBER &&
-		pg->page != NULL && pg->page->ntasks > 0 && pg->page_new == 0 &&
+		pg->page != NULL && pg->page->nitems > 0 && pg->page_new == 0 &&
 		!(pg->page->total >= 0 && pg->prev_total >= 0 &&
-		  pg->page->total - pg->prev_total >= pg->page->ntasks))
+		  pg->page->total - pg->prev_total >= pg->page->nitems))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("BLS server \"%s\" returned page %d with no new items",
@@ -902,7 +902,7 @@ fetch_next_page(BlsPager *pg)
 	pg->page = page;
 	pg->cur = next;
 	pg->next_item = 0;
-	pg->page_ids = palloc(sizeof(BlsIdSlot) * Max(page->ntasks, 1));
+	pg->page_ids = palloc(sizeof(BlsIdSlot) * Max(page->nitems, 1));
 	pg->npage_ids = 0;
 	pg->page_new = 0;
 	strlcpy(pg->page_request_id, request_id, sizeof(pg->page_request_id));
@@ -911,7 +911,7 @@ fetch_next_page(BlsPager *pg)
 	if (pg->res->paging == BLS_PAGING_MARKER)
 	{
 		check_marker_page(pg, page, page_no, request_id);
-		pg->received += page->ntasks;
+		pg->received += page->nitems;
 		/* the next page is known now: ask for it while this one is read */
 		pg->ahead_due = !marker_sequence_done(pg) && pg->opts->readahead > 0 &&
 			!pg->lazy && pg->ahead_depth == 0;
@@ -992,7 +992,7 @@ pump_ahead(BlsPager *pg)
 			page = receive_page(pg, h, cxt, page_no, false,
 								pg->ahead_rid[pg->nahead], &bytes);
 			check_marker_page(pg, page, page_no, pg->ahead_rid[pg->nahead]);
-			pg->received += page->ntasks;
+			pg->received += page->nitems;
 			pg->ahead_page[pg->nahead] = page;
 			pg->ahead_size[pg->nahead] = bytes;
 			pg->ahead_held += bytes;
@@ -1131,7 +1131,7 @@ plan_slices(BlsPager *pg, BlsFields *fields)
 	if (pg->parent || pg->opts->slices < 2 || pg->opts->readahead == 0 ||
 		pg->lazy || res->paging != BLS_PAGING_MARKER ||
 		res->window_start == NULL || res->epoch_ms_field == NULL ||
-		page->next_marker == NULL || page->ntasks == 0 ||
+		page->next_marker == NULL || page->nitems == 0 ||
 		(pg->limit > 0 && pg->received >= pg->limit) ||
 		!window_second(param_value(pg->params, pg->nparams, res->window_start), &start) ||
 		!window_second(param_value(pg->params, pg->nparams, res->window_end), &end))
@@ -1141,16 +1141,16 @@ plan_slices(BlsPager *pg, BlsFields *fields)
 	for (int k = 0; k < fields->nkeys; k++)
 		if (strcmp(fields->keys[k], res->epoch_ms_field) == 0)
 			pg->time_key = k;
-	if (!bls_page_read_task(pg->page, page->ntasks - 1, fields) ||
+	if (!bls_page_read_item(pg->page, page->nitems - 1, fields) ||
 		!item_second(pg, fields, &last) || last < start || last >= end)
 		return;
 	/* the page's items that second S drops (the slices return them) */
 	kept = pg->received;
-	for (int i = page->ntasks - 1; i >= 0; i--)
+	for (int i = page->nitems - 1; i >= 0; i--)
 	{
 		int64		sec;
 
-		if (!bls_page_read_task(pg->page, i, fields) ||
+		if (!bls_page_read_item(pg->page, i, fields) ||
 			!item_second(pg, fields, &sec) ||
 			(pg->ascending ? sec < last : sec > last))
 			break;
@@ -1160,7 +1160,7 @@ plan_slices(BlsPager *pg, BlsFields *fields)
 	/* what the page covered, and what is left, in whole seconds */
 	covered = pg->ascending ? last - start + 1 : end - last;
 	rest = pg->ascending ? end - last : last + 1 - start;
-	rate = (double) page->ntasks / (double) covered;
+	rate = (double) page->nitems / (double) covered;
 	need = rate * (double) rest;
 	if (pg->limit > 0)
 		need = Min(need, (double) (pg->limit - kept));
@@ -1232,7 +1232,7 @@ next_in_slices(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 		int			page_no = c->page_no;
 
 		/* its page used up: wait for the next one, moving the others along */
-		while ((c->page == NULL || c->next_item >= c->page->ntasks) &&
+		while ((c->page == NULL || c->next_item >= c->page->nitems) &&
 			   c->nahead == 0 && c->npending > 0 &&
 			   !bls_request_ready(c->conn, c->pending[0]))
 		{
@@ -1283,7 +1283,7 @@ bls_page_is_last(const BlsPage *page, int page_no, int asked)
 {
 	int			page_size = bls_page_effective_size(page, asked);
 
-	return page->ntasks == 0 || page->ntasks < page_size ||
+	return page->nitems == 0 || page->nitems < page_size ||
 		(page->total >= 0 && (int64) page_no * page_size >= page->total);
 }
 
@@ -1295,7 +1295,7 @@ bls_page_is_last(const BlsPage *page, int page_no, int asked)
 void
 bls_pager_read_item(BlsPager *pg, BlsPage *page, int i, BlsFields *fields)
 {
-	if (!bls_page_read_task(page, i, fields))
+	if (!bls_page_read_item(page, i, fields))
 		report_page_error(BLS_PARSE_NOT_JSON, page, pg->page_request_id,
 						  pg->opts);
 }
@@ -1422,7 +1422,7 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 		char	   *id;
 		uint32		h;
 
-		if (pg->page == NULL || pg->next_item >= pg->page->ntasks)
+		if (pg->page == NULL || pg->next_item >= pg->page->nitems)
 		{
 			if (pg->nslices > 0 && pg->page != NULL)
 			{
@@ -1449,7 +1449,7 @@ bls_pager_next(BlsPager *pg, BlsFields *fields, const int id_keys[2])
 		if (pg->ahead_due && pg->next_item > 0)
 			start_readahead(pg);
 
-		if (!bls_page_read_task(pg->page, pg->next_item, fields))
+		if (!bls_page_read_item(pg->page, pg->next_item, fields))
 			report_page_error(BLS_PARSE_NOT_JSON, pg->page, pg->page_request_id,
 							  pg->opts);
 		if (default_pending(pg) && default_comes_first(pg, fields))

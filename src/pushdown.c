@@ -49,7 +49,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 #include "pg_compat.h"
 
 /*

@@ -15,7 +15,7 @@
  */
 #include "postgres.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 
 /* ListDownloadTask: POST /v2/logstore/download/list, a JSON body */
 static const char *const task_fields[] = {

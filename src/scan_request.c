@@ -28,7 +28,7 @@
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 
-#include "bls_fdw.h"
+#include "bls_modules.h"
 
 /* The items of ForeignScan.fdw_private; only the two functions below use it. */
 enum BlsFdwPrivateIndex
@@ -515,7 +515,7 @@ bls_build_list_request(const BlsResource *res, const BlsListRequest *lr,
 	if (strcmp(res->method, "POST") == 0)
 	{
 		size_t		len;
-		char	   *mbody = bls_request_body(lr, &len);
+		char	   *mbody = bls_list_request_body(lr, &len);
 
 		if (mbody == NULL)
 			ereport(ERROR,

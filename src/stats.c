@@ -2,7 +2,7 @@
  *
  * stats.c
  *		  Observability of bls_fdw: per-server counters of this backend,
- *		  bls_fdw_stats(), bls_fdw_disconnect() and bls_fdw_version().
+ *		  which bls_fdw_stats() (functions.c) shows.
  *
  * The counters live in a backend-local hash table keyed by the foreign
  * server's OID, created in TopMemoryContext on first use and kept until the
@@ -17,31 +17,13 @@
  */
 #include "postgres.h"
 
-#include "foreign/foreign.h"
-#include "funcapi.h"
-#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
-#include "utils/tuplestore.h"
 
-#include "bls_fdw.h"
-
-/* One server's counters. */
-typedef struct BlsServerStats
-{
-	Oid			serverid;		/* hash key; must be first */
-	int64		counts[BLS_NUM_STATS];
-	double		time_ms;		/* time spent in requests */
-	double		wait_ms;		/* time waiting for a budget slot or a
-								 * back-off */
-} BlsServerStats;
+#include "bls_modules.h"
 
 /* serverid -> BlsServerStats, in TopMemoryContext; NULL until first use */
 static HTAB *server_stats = NULL;
-
-PG_FUNCTION_INFO_V1(bls_fdw_stats);
-PG_FUNCTION_INFO_V1(bls_fdw_disconnect);
-PG_FUNCTION_INFO_V1(bls_fdw_version);
 
 /* The counters of serverid, created as zeros on first use. */
 static BlsServerStats *
@@ -103,74 +85,12 @@ bls_stat_add_wait_time(Oid serverid, double ms)
 }
 
 /*
- * bls_fdw_stats()
- *		One row per server this backend has used: its name (NULL if the
- *		server has been dropped since) and its counters.
+ * bls_stat_table
+ *		The hash of BlsServerStats by server OID, for reading; NULL if this
+ *		backend has counted nothing yet.
  */
-Datum
-bls_fdw_stats(PG_FUNCTION_ARGS)
+HTAB *
+bls_stat_table(void)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	HASH_SEQ_STATUS scan;
-	BlsServerStats *entry;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (server_stats == NULL)
-		PG_RETURN_VOID();
-
-	hash_seq_init(&scan, server_stats);
-	while ((entry = hash_seq_search(&scan)) != NULL)
-	{
-		Datum		values[1 + BLS_NUM_STATS + 2];	/* name, counters, times */
-		bool		nulls[lengthof(values)];
-		ForeignServer *server;
-		int			i = 0;
-
-		memset(nulls, 0, sizeof(nulls));
-		server = GetForeignServerExtended(entry->serverid, FSV_MISSING_OK);
-		if (server)
-			values[i++] = CStringGetTextDatum(server->servername);
-		else
-			nulls[i++] = true;
-		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_REQUESTS]);
-		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_PAGES]);
-		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_ROWS]);
-		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_BYTES]);
-		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_RETRIES]);
-		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_THROTTLED]);
-		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_ERRORS]);
-		values[i++] = Float8GetDatum(entry->time_ms);
-		/* 1.4's columns; a 1.3 catalog that is not updated yet asks for fewer */
-		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_SLOT_WAITS]);
-		values[i++] = Int64GetDatum(entry->counts[BLS_STAT_BACKOFF_WAITS]);
-		values[i++] = Float8GetDatum(entry->wait_ms);
-		Assert(i == lengthof(values));
-		if (rsinfo->setDesc->natts != i && rsinfo->setDesc->natts != i - 3)
-			elog(ERROR, "bls_fdw_stats() returns %d columns, not %d",
-				 i, rsinfo->setDesc->natts);
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
-							 values, nulls);
-	}
-	PG_RETURN_VOID();
-}
-
-/*
- * bls_fdw_disconnect()
- *		Close this backend's cached connections to BLS; true if any was open.
- */
-Datum
-bls_fdw_disconnect(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(bls_disconnect_all());
-}
-
-/*
- * bls_fdw_version()
- *		The version of the loaded module, e.g. "1.1".
- */
-Datum
-bls_fdw_version(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_TEXT_P(cstring_to_text(BLS_FDW_VERSION));
+	return server_stats;
 }

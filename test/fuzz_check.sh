@@ -4,8 +4,8 @@
 top=$(cd "$(dirname "$0")/.." && pwd)
 if out=$(make -s -C "$top/test/fuzz" run FUZZ_SECONDS="${FUZZ_SECONDS:-15}" 2>&1); then
 	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' <<<"$out")
-	echo "ok 1 - fuzz_task_json: ${runs:-?} executions, no crash, leak or timeout"
+	echo "ok 1 - fuzz_response: ${runs:-?} executions, no crash, leak or timeout"
 else
 	echo "$out" | tail -20
-	echo "not ok 1 - fuzz_task_json found a crash, leak or timeout"
+	echo "not ok 1 - fuzz_response found a crash, leak or timeout"
 fi

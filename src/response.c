@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * task_json.c
+ * response.c
  *		  Parse BLS list response bodies (ListDownloadTask, ListProject,
  *		  ListLogStore), the result sets of QueryLogRecord, the answers of
  *		  the other download-task calls (DescribeDownloadTask,
@@ -12,7 +12,7 @@
  * ListDownloadTask, "success": true and a "result" holding a "tasks" array.
  * The list's elements (called tasks below, whatever they are) are kept as
  * text, since json-c's tree of a whole page is several times the page's
- * size, and read one at a time when asked for (bls_page_read_task); a task
+ * size, and read one at a time when asked for (bls_page_read_item); a task
  * that is not valid JSON is refused then.  What is JSON is decided by
  * json_reader.c, which also reads the tasks' scalar values; json-c builds
  * the trees of the envelope and of tasks holding nested values.  A result
@@ -36,7 +36,7 @@
 #include <json-c/json.h>
 
 #include "json_reader.h"
-#include "task_json.h"
+#include "response.h"
 
 /* The marker check_saturated() leaves on json-c integers it saturated. */
 static int	saturated_marker;
@@ -222,7 +222,7 @@ done:
 	page->parsed = calloc(n > 0 ? n : 1, sizeof(BlsJson *));
 	if (page->parsed == NULL)
 		return NULL;
-	page->ntasks = n;
+	page->nitems = n;
 	return p + 1;
 }
 
@@ -342,7 +342,7 @@ locate_member(const char *key, size_t keylen, const char *value,
  * delimited.  The array's text is copied into page->text.
  */
 static bool
-locate_tasks(const char *buf, const char *end, const BlsPageShape *shape,
+locate_items(const char *buf, const char *end, const BlsPageShape *shape,
 			 BlsPage *page, const char **ts, const char **te)
 {
 	LocateState ls;
@@ -370,18 +370,18 @@ locate_tasks(const char *buf, const char *end, const BlsPageShape *shape,
 	return true;
 }
 
-/* Free what bls_page_read_task() had json-c parse for the latest task. */
+/* Free what bls_page_read_item() had json-c parse for the latest task. */
 static void
 release_read(BlsPage *page)
 {
 	free(page->row_json);
 	page->row_json = NULL;
 	if (page->read_json > 0)
-		bls_page_task_done(page, page->read_json - 1);
+		bls_page_item_done(page, page->read_json - 1);
 	page->read_json = 0;
 }
 
-/* Forget what locate_tasks() kept. */
+/* Forget what locate_items() kept. */
 static void
 free_split(BlsPage *page)
 {
@@ -389,7 +389,7 @@ free_split(BlsPage *page)
 	free(page->scratch.data);
 	memset(&page->scratch, 0, sizeof(page->scratch));
 	if (page->parsed)
-		for (int i = 0; i < page->ntasks; i++)
+		for (int i = 0; i < page->nitems; i++)
 			if (page->parsed[i])
 				json_object_put(page->parsed[i]);
 	free(page->parsed);
@@ -650,8 +650,8 @@ read_single(json_object *root, json_object *result,
 				 json_type_to_name(json_object_get_type(obj)));
 		return BLS_PARSE_BAD_FIELD;
 	}
-	page->tasks = obj;
-	page->ntasks = 1;
+	page->items = obj;
+	page->nitems = 1;
 	return BLS_PARSE_OK;
 }
 
@@ -800,7 +800,7 @@ read_columns(json_object *rs, const BlsPageShape *shape, BlsPage *page)
 		}
 		n = json_object_array_length(cols);
 	}
-	else if (page->ntasks > 0)
+	else if (page->nitems > 0)
 	{
 		snprintf(page->error, sizeof(page->error),
 				 "The response's %s has %ss but no \"%s\" array.",
@@ -1049,7 +1049,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	{
 		char	   *env = NULL;
 
-		if (locate_tasks(buf, end, shape, page, &ts, &te) &&
+		if (locate_items(buf, end, shape, page, &ts, &te) &&
 			(env = malloc((ts - buf) + 2 + (end - te))) != NULL)
 		{
 			size_t		head = ts - buf;
@@ -1066,7 +1066,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		else
 		{
 			free_split(page);
-			page->ntasks = 0;
+			page->nitems = 0;
 		}
 	}
 	if (!split)
@@ -1075,7 +1075,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	if (root == NULL)
 	{
 		free_split(page);
-		page->ntasks = 0;
+		page->nitems = 0;
 		return status;
 	}
 
@@ -1086,7 +1086,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 				 json_type_to_name(json_object_get_type(root)));
 		json_object_put(root);
 		free_split(page);
-		page->ntasks = 0;
+		page->nitems = 0;
 		return BLS_PARSE_NOT_OBJECT;
 	}
 	page->root = root;
@@ -1103,7 +1103,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 			snprintf(page->error, sizeof(page->error),
 					 "The response does not report success.");
 			free_split(page);
-			page->ntasks = 0;
+			page->nitems = 0;
 			return BLS_PARSE_FAILURE;
 		}
 
@@ -1131,7 +1131,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 					 "The response carries an error code and no \"%s\" object.",
 					 shape->list_parent);
 			free_split(page);
-			page->ntasks = 0;
+			page->nitems = 0;
 			return BLS_PARSE_FAILURE;
 		}
 		snprintf(page->error, sizeof(page->error),
@@ -1147,7 +1147,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 			return BLS_PARSE_OK;
 		if (status == BLS_PARSE_FAILURE)
 		{
-			page->ntasks = 0;
+			page->nitems = 0;
 			return status;
 		}
 		goto fail;
@@ -1162,7 +1162,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 					 "The response carries an error code and no \"%s\" array.",
 					 shape->list_key);
 			free_split(page);
-			page->ntasks = 0;
+			page->nitems = 0;
 			return BLS_PARSE_FAILURE;
 		}
 		if (shape->list_parent != NULL)
@@ -1179,9 +1179,9 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		status = BLS_PARSE_NO_TASKS;
 		goto fail;
 	}
-	page->tasks = list;
+	page->items = list;
 	if (!split)
-		page->ntasks = (int) json_object_array_length(page->tasks);
+		page->nitems = (int) json_object_array_length(page->items);
 
 	if (shape->columns_key != NULL)
 	{
@@ -1223,8 +1223,8 @@ fail:
 	page->default_id = NULL;
 	page->default_obj = NULL;
 	page->root = NULL;
-	page->tasks = NULL;
-	page->ntasks = 0;
+	page->items = NULL;
+	page->nitems = 0;
 	page->code = page->message = page->request_id = NULL;
 	return status;
 }
@@ -1240,8 +1240,8 @@ bls_page_free(BlsPage *page)
 	page->default_id = NULL;
 	page->default_obj = NULL;
 	page->root = NULL;
-	page->tasks = NULL;
-	page->ntasks = 0;
+	page->items = NULL;
+	page->nitems = 0;
 	page->code = page->message = page->request_id = NULL;
 }
 
@@ -1251,7 +1251,7 @@ bls_page_free(BlsPage *page)
  * page->error saying why.
  */
 static bool
-parse_task(BlsPage *page, int i, json_object **task)
+parse_item(BlsPage *page, int i, json_object **task)
 {
 	BlsParseStatus status;
 	char		errbuf[112];
@@ -1270,26 +1270,26 @@ parse_task(BlsPage *page, int i, json_object **task)
 }
 
 /*
- * bls_page_task
+ * bls_page_item
  *		The i'th task, parsed on first use; it may be any JSON type, the
  *		caller checks.  NULL if i is out of range, or if the task is not
  *		valid JSON (page->error then says why).  The task stays valid until
- *		bls_page_task_done() or bls_page_free().
+ *		bls_page_item_done() or bls_page_free().
  */
 BlsJson *
-bls_page_task(BlsPage *page, int i)
+bls_page_item(BlsPage *page, int i)
 {
 	json_object *task;
 
-	if (i < 0 || i >= page->ntasks)
+	if (i < 0 || i >= page->nitems)
 		return NULL;
 	if (page->shape != NULL && page->shape->single)
-		return page->tasks;		/* ntasks is 1 */
+		return page->items;		/* nitems is 1 */
 	if (page->text == NULL)
-		return json_object_array_get_idx(page->tasks, (size_t) i);
+		return json_object_array_get_idx(page->items, (size_t) i);
 	if (page->parsed[i] != NULL)
 		return page->parsed[i];
-	if (!parse_task(page, i, &task))
+	if (!parse_item(page, i, &task))
 		return NULL;
 	/* a JSON null task stays NULL-typed: the caller reports its type */
 	page->parsed[i] = task;
@@ -1298,9 +1298,9 @@ bls_page_task(BlsPage *page, int i)
 
 /* Free the i'th task once the caller is done with it. */
 void
-bls_page_task_done(BlsPage *page, int i)
+bls_page_item_done(BlsPage *page, int i)
 {
-	if (page->text != NULL && i >= 0 && i < page->ntasks && page->parsed[i])
+	if (page->text != NULL && i >= 0 && i < page->nitems && page->parsed[i])
 	{
 		json_object_put(page->parsed[i]);
 		page->parsed[i] = NULL;
@@ -1312,7 +1312,7 @@ bls_page_task_done(BlsPage *page, int i)
  * has it as JSON null.
  */
 BlsJson *
-bls_task_field(BlsJson *task, const char *key)
+bls_item_field(BlsJson *task, const char *key)
 {
 	json_object *v;
 
@@ -1420,7 +1420,7 @@ bls_json_int64(BlsJson *v, int64_t *out)
  *
  * Building the tree costs an allocation and a hash insertion per member,
  * which profiling showed as most of a scan's CPU.  A task is usually a flat
- * object of strings, numbers and literals, so bls_page_read_task() reads
+ * object of strings, numbers and literals, so bls_page_read_item() reads
  * those straight from the page's text, following RFC 8259's grammar
  * exactly: a string's escapes are decoded into the page's scratch buffer,
  * and a number is classified as json-c would hold it (an int64, a uint64, a
@@ -2043,7 +2043,7 @@ read_row_tree(BlsPage *page, int i, json_object *tree, const char *p,
  * Read row i of a result set (in range) into f, its values typed by their
  * columns into row (ncolumns of them) and its JSON into b (each may be
  * NULL).  If keep, what was decoded or json-c parsed for it stays
- * with the page until the next read (bls_page_read_task: f's values point
+ * with the page until the next read (bls_page_read_item: f's values point
  * into it); otherwise it is freed before returning, leaving the page as it
  * was (bls_page_row_json, which must not disturb the latest read).
  */
@@ -2083,12 +2083,12 @@ read_row(BlsPage *page, int i, BlsFields *f, BlsValue *row, TextBuf *b,
 
 	/* json-c reads it, or says what is wrong with it */
 	if (page->text == NULL)
-		tree = json_object_array_get_idx(page->tasks, (size_t) i);
+		tree = json_object_array_get_idx(page->items, (size_t) i);
 	else
 	{
 		if ((tree = page->parsed[i]) == NULL)
 		{
-			if (!parse_task(page, i, &own))
+			if (!parse_item(page, i, &own))
 				return false;
 			tree = own;
 		}
@@ -2113,7 +2113,7 @@ read_object(json_object *obj, BlsFields *fields)
 	fields->type = bls_json_type(obj);
 	for (int k = 0; k < fields->nkeys; k++)
 	{
-		json_object *v = bls_task_field(obj, fields->keys[k]);
+		json_object *v = bls_item_field(obj, fields->keys[k]);
 
 		if (v != NULL)
 			value_from_json(v, &fields->values[k]);
@@ -2123,7 +2123,7 @@ read_object(json_object *obj, BlsFields *fields)
 }
 
 /*
- * bls_page_read_task
+ * bls_page_read_item
  *		Read the i'th task's fields into *fields.
  *
  * Returns false if i is out of range or the task is not valid JSON (then
@@ -2139,12 +2139,12 @@ read_object(json_object *obj, BlsFields *fields)
  * like the values); a value its column's type refuses then refuses the row.
  */
 bool
-bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
+bls_page_read_item(BlsPage *page, int i, BlsFields *fields)
 {
 	json_object *task;
 
 	release_read(page);
-	if (i < 0 || i >= page->ntasks)
+	if (i < 0 || i >= page->nitems)
 	{
 		snprintf(page->error, sizeof(page->error), "There is no %s %d on the page.",
 				 item_name(page), i + 1);
@@ -2188,7 +2188,7 @@ bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
 
 	/* json-c reads it, or says what is wrong with it */
 	release_read(page);
-	if ((task = bls_page_task(page, i)) == NULL)
+	if ((task = bls_page_item(page, i)) == NULL)
 		return false;
 	if (page->text != NULL)
 		page->read_json = i + 1;
@@ -2199,7 +2199,7 @@ bls_page_read_task(BlsPage *page, int i, BlsFields *fields)
 /*
  * bls_page_read_default
  *		Read the object the page names beside its list (the default
- *		project) into fields, as bls_page_read_task() reads an item.  False
+ *		project) into fields, as bls_page_read_item() reads an item.  False
  *		if the page names none.
  */
 bool
@@ -2245,7 +2245,7 @@ bls_page_default_string(const BlsPage *page, const char *key, size_t *len)
  * append_column() types it.  NULL if i is out of range, the page is not a
  * result set, the row is not valid JSON or not an array of a value per
  * column, or a value its column's type refuses; page->error then says
- * why.  It does not disturb the values of the latest bls_page_read_task().
+ * why.  It does not disturb the values of the latest bls_page_read_item().
  */
 char *
 bls_page_row_json(BlsPage *page, int i, size_t *len)
@@ -2260,7 +2260,7 @@ bls_page_row_json(BlsPage *page, int i, size_t *len)
 				 item_name(page));
 		return NULL;
 	}
-	if (i < 0 || i >= page->ntasks)
+	if (i < 0 || i >= page->nitems)
 	{
 		snprintf(page->error, sizeof(page->error), "There is no %s %d on the page.",
 				 item_name(page), i + 1);

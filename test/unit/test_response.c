@@ -1,11 +1,11 @@
 /*-------------------------------------------------------------------------
  *
- * test_task_json.c
- *		  Unit tests for src/task_json.c (BLS list response parsing)
+ * test_response.c
+ *		  Unit tests for src/response.c (BLS list response parsing)
  *
  * Covers a valid page and the field accessors, every non-OK status of
  * bls_page_parse, bodies that are not NUL-terminated, deep nesting, bytes
- * that are not UTF-8, bls_parse_error_body, and bls_page_read_task (the
+ * that are not UTF-8, bls_parse_error_body, and bls_page_read_item (the
  * reader of plain tasks and its json-c fallbacks), and the page shapes of
  * ListProject and ListLogStore beside ListDownloadTask's, DescribeDownloadTask's
  * single task, and the answers of CreateDownloadTask, GetDownloadTaskLink and
@@ -19,7 +19,7 @@
  * then a "1..N" plan) and exits non-zero if any check failed.  Built and run
  * by test/unit/Makefile, also under ASan/UBSan with leak detection.
  *
- * test/unit/test_task_json.c
+ * test/unit/test_response.c
  *
  *-------------------------------------------------------------------------
  */
@@ -27,14 +27,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "task_json.h"
+#include "response.h"
 #include "tap.h"
 
 /* A task's uuid if it is a string, else NULL */
 static const char *
 task_uuid(BlsJson *task)
 {
-	BlsJson    *uuid = bls_task_field(task, "uuid");
+	BlsJson    *uuid = bls_item_field(task, "uuid");
 	size_t		len;
 
 	if (bls_json_type(uuid) != BLS_JSON_STRING)
@@ -151,7 +151,7 @@ error_mentions(const BlsPage *page, const char *word)
 static int
 page_is_empty(const BlsPage *page)
 {
-	return page->root == NULL && page->tasks == NULL && page->ntasks == 0 &&
+	return page->root == NULL && page->items == NULL && page->nitems == 0 &&
 		page->code == NULL && page->message == NULL &&
 		page->request_id == NULL && page->error[0] != '\0';
 }
@@ -187,23 +187,23 @@ test_valid_page(void)
 		bls_page_free(&page);
 		return;
 	}
-	CHECK(page.ntasks == 3, "valid page: ntasks");
+	CHECK(page.nitems == 3, "valid page: nitems");
 	CHECK(page.total == 7, "valid page: total");
 	CHECK(page.page_no == 2, "valid page: page_no");
 	CHECK(page.page_size == 3, "valid page: page_size");
 	check_str(page.code, "OK", "valid page: code");
 	check_str(page.message, "fine", "valid page: message");
 	check_str(page.request_id, "req-1", "valid page: request_id");
-	CHECK(page.root != NULL && page.tasks != NULL,
+	CHECK(page.root != NULL && page.items != NULL,
 		  "valid page: root and tasks set");
 
-	t0 = bls_page_task(&page, 0);
-	t1 = bls_page_task(&page, 1);
-	t2 = bls_page_task(&page, 2);
+	t0 = bls_page_item(&page, 0);
+	t1 = bls_page_item(&page, 1);
+	t2 = bls_page_item(&page, 2);
 	CHECK(t0 != NULL && bls_json_type(t0) == BLS_JSON_OBJECT,
 		  "task 0 is an object");
-	CHECK(bls_page_task(&page, 3) == NULL, "task past the end is NULL");
-	CHECK(bls_page_task(&page, -1) == NULL, "task -1 is NULL");
+	CHECK(bls_page_item(&page, 3) == NULL, "task past the end is NULL");
+	CHECK(bls_page_item(&page, -1) == NULL, "task -1 is NULL");
 
 	/* uuid */
 	check_str(task_uuid(t0), "u-1", "bls_task_uuid of a string uuid");
@@ -212,7 +212,7 @@ test_valid_page(void)
 	CHECK(task_uuid(NULL) == NULL, "task_uuid(NULL) is NULL");
 
 	/* a plain string */
-	v = bls_task_field(t0, "name");
+	v = bls_item_field(t0, "name");
 	CHECK(bls_json_type(v) == BLS_JSON_STRING, "name is a string");
 	s = bls_json_string(v, &len);
 	check_bytes(s, len, "t1", 2, "bls_json_string of name");
@@ -220,7 +220,7 @@ test_valid_page(void)
 	check_bytes(s, len, "\"t1\"", 4, "bls_json_text of a string is quoted");
 
 	/* a string with an embedded NUL */
-	v = bls_task_field(t0, "note");
+	v = bls_item_field(t0, "note");
 	CHECK(bls_json_type(v) == BLS_JSON_STRING, "note is a string");
 	s = bls_json_string(v, &len);
 	check_bytes(s, len, "a\0b", 3, "bls_json_string keeps an embedded \\u0000");
@@ -230,46 +230,46 @@ test_valid_page(void)
 				"bls_json_text re-escapes the NUL");
 
 	/* '/' is not escaped by bls_json_text */
-	v = bls_task_field(t0, "dir");
+	v = bls_item_field(t0, "dir");
 	s = bls_json_text(v, &len);
 	check_bytes(s, len, "\"x/y\"", 5, "bls_json_text does not escape '/'");
 
 	/* numbers keep their spelling */
-	v = bls_task_field(t0, "size");
+	v = bls_item_field(t0, "size");
 	CHECK(bls_json_type(v) == BLS_JSON_NUMBER, "size (1.50) is a number");
 	s = bls_json_text(v, &len);
 	check_bytes(s, len, "1.50", 4, "bls_json_text keeps the spelling 1.50");
-	v = bls_task_field(t0, "count");
+	v = bls_item_field(t0, "count");
 	CHECK(bls_json_type(v) == BLS_JSON_NUMBER, "count (12) is a number");
 	s = bls_json_text(v, &len);
 	check_bytes(s, len, "12", 2, "bls_json_text of an integer");
 
 	/* other types */
-	v = bls_task_field(t0, "done");
+	v = bls_item_field(t0, "done");
 	CHECK(bls_json_type(v) == BLS_JSON_BOOLEAN, "done is a boolean");
 	s = bls_json_text(v, &len);
 	check_bytes(s, len, "true", 4, "bls_json_text of true");
-	v = bls_task_field(t0, "tags");
+	v = bls_item_field(t0, "tags");
 	CHECK(bls_json_type(v) == BLS_JSON_ARRAY, "tags is an array");
 	s = bls_json_text(v, &len);
 	check_bytes(s, len, "[\"k\"]", 5, "bls_json_text of an array");
-	v = bls_task_field(t0, "meta");
+	v = bls_item_field(t0, "meta");
 	CHECK(bls_json_type(v) == BLS_JSON_OBJECT, "meta is an object");
 	s = bls_json_text(v, &len);
 	check_bytes(s, len, "{\"deep\":[false]}", 16, "bls_json_text of an object");
 
 	/* null, missing and non-object lookups */
-	CHECK(bls_task_field(t0, "fileDir") == NULL,
-		  "bls_task_field of a JSON null is NULL");
-	CHECK(bls_task_field(t0, "nosuch") == NULL,
-		  "bls_task_field of a missing field is NULL");
-	CHECK(bls_task_field(t2, "uuid") == NULL,
-		  "bls_task_field on a string task is NULL");
-	CHECK(bls_task_field(NULL, "uuid") == NULL,
-		  "bls_task_field on NULL is NULL");
+	CHECK(bls_item_field(t0, "fileDir") == NULL,
+		  "bls_item_field of a JSON null is NULL");
+	CHECK(bls_item_field(t0, "nosuch") == NULL,
+		  "bls_item_field of a missing field is NULL");
+	CHECK(bls_item_field(t2, "uuid") == NULL,
+		  "bls_item_field on a string task is NULL");
+	CHECK(bls_item_field(NULL, "uuid") == NULL,
+		  "bls_item_field on NULL is NULL");
 	CHECK(bls_json_type(NULL) == BLS_JSON_NULL, "bls_json_type(NULL) is null");
 	CHECK(bls_json_type(t2) == BLS_JSON_STRING, "task 2 is a string");
-	s = bls_json_string(bls_task_field(t1, "name"), &len);
+	s = bls_json_string(bls_item_field(t1, "name"), &len);
 	check_bytes(s, len, "t2", 2, "task 1 name");
 
 	/* type names */
@@ -282,7 +282,7 @@ test_valid_page(void)
 	check_str(bls_json_type_name(BLS_JSON_ARRAY), "array", "type name array");
 
 	bls_page_free(&page);
-	CHECK(page.root == NULL && page.tasks == NULL && page.ntasks == 0 &&
+	CHECK(page.root == NULL && page.items == NULL && page.nitems == 0 &&
 		  page.code == NULL && page.request_id == NULL,
 		  "bls_page_free clears the page");
 	bls_page_free(&page);
@@ -297,7 +297,7 @@ test_optional_fields(void)
 
 	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[]}}", &page);
 	check_status(status, BLS_PARSE_OK, &page, "minimal page parses");
-	CHECK(page.ntasks == 0, "minimal page: no tasks");
+	CHECK(page.nitems == 0, "minimal page: no tasks");
 	CHECK(page.total == -1, "minimal page: total -1 when absent");
 	CHECK(page.page_no == 0, "minimal page: page_no 0 when absent");
 	CHECK(page.page_size == 0, "minimal page: page_size 0 when absent");
@@ -316,7 +316,7 @@ test_optional_fields(void)
 				   "\"total\":0}} \r\n\t ", &page);
 	check_status(status, BLS_PARSE_OK, &page,
 				 "surrounding whitespace is accepted");
-	CHECK(page.ntasks == 1 && page.total == 0, "whitespace page: fields");
+	CHECK(page.nitems == 1 && page.total == 0, "whitespace page: fields");
 	bls_page_free(&page);
 
 	status = PARSE("{\"result\":{\"tasks\":[],\"total\":9223372036854775807},"
@@ -405,9 +405,9 @@ test_syntax_errors(void)
 				   &page);
 	check_status(status, BLS_PARSE_OK, &page,
 				 "a raw NUL byte inside a task: the page parses");
-	CHECK(bls_page_task(&page, 0) == NULL && error_mentions(&page, "task 1"),
+	CHECK(bls_page_item(&page, 0) == NULL && error_mentions(&page, "task 1"),
 		  "a raw NUL byte inside a task: that task is refused");
-	CHECK(bls_json_type(bls_page_task(&page, 1)) == BLS_JSON_OBJECT,
+	CHECK(bls_json_type(bls_page_item(&page, 1)) == BLS_JSON_OBJECT,
 		  "a raw NUL byte inside a task: the next task still reads");
 	bls_page_free(&page);
 }
@@ -450,7 +450,7 @@ test_failure(void)
 	check_str(page.code, "InvalidParameter", "success false: code");
 	check_str(page.message, "bad \"pageSize\"", "success false: message");
 	check_str(page.request_id, "r-42", "success false: request_id");
-	CHECK(page.ntasks == 0 && page.tasks == NULL, "success false: no tasks");
+	CHECK(page.nitems == 0 && page.items == NULL, "success false: no tasks");
 	bls_page_free(&page);
 	CHECK(page.root == NULL && page.code == NULL && page.message == NULL &&
 		  page.request_id == NULL, "success false: bls_page_free clears");
@@ -566,8 +566,8 @@ test_not_nul_terminated(void)
 	status = parse_exact(valid_page, len, &page);
 	check_status(status, BLS_PARSE_OK, &page,
 				 "unterminated buffer of exactly len bytes parses");
-	CHECK(page.ntasks == 3, "unterminated buffer: ntasks");
-	check_str(task_uuid(bls_page_task(&page, 0)), "u-1",
+	CHECK(page.nitems == 3, "unterminated buffer: nitems");
+	check_str(task_uuid(bls_page_item(&page, 0)), "u-1",
 			  "unterminated buffer: uuid readable after the input is freed");
 	bls_page_free(&page);
 
@@ -635,8 +635,8 @@ test_nesting(void)
 	/* object, result, tasks: 3 levels, plus 61 arrays = 64 */
 	status = parse_nested(61, &page);
 	check_status(status, BLS_PARSE_OK, &page, "64 levels of nesting parse");
-	CHECK(page.ntasks == 1 &&
-		  bls_json_type(bls_page_task(&page, 0)) == BLS_JSON_ARRAY,
+	CHECK(page.nitems == 1 &&
+		  bls_json_type(bls_page_item(&page, 0)) == BLS_JSON_ARRAY,
 		  "64 levels: the task is an array");
 	bls_page_free(&page);
 
@@ -644,7 +644,7 @@ test_nesting(void)
 	status = parse_nested(62, &page);
 	check_status(status, BLS_PARSE_OK, &page,
 				 "a task 62 levels deep (65 in all) parses");
-	CHECK(bls_json_type(bls_page_task(&page, 0)) == BLS_JSON_ARRAY,
+	CHECK(bls_json_type(bls_page_item(&page, 0)) == BLS_JSON_ARRAY,
 		  "62 levels: the task is an array");
 	bls_page_free(&page);
 
@@ -676,14 +676,14 @@ test_invalid_utf8(void)
 				 "invalid UTF-8 inside strings is accepted");
 	if (status == BLS_PARSE_OK)
 	{
-		BlsJson    *t = bls_page_task(&page, 0);
+		BlsJson    *t = bls_page_item(&page, 0);
 
 		check_str(task_uuid(t), "\xff\xfe",
 				  "invalid UTF-8 uuid passed through");
-		s = bls_json_string(bls_task_field(t, "name"), &len);
+		s = bls_json_string(bls_item_field(t, "name"), &len);
 		check_bytes(s, len, "\xc3\x28\xed\xa0\x80", 5,
 					"invalid UTF-8 sequence passed through unchanged");
-		s = bls_json_string(bls_task_field(t, "ok"), &len);
+		s = bls_json_string(bls_item_field(t, "ok"), &len);
 		check_bytes(s, len, "\xe6\x95\xb0\xe6\x8d\xae", 6,
 					"valid UTF-8 passed through unchanged");
 	}
@@ -761,7 +761,7 @@ test_error_body(void)
 
 /* Tasks are kept as text and parsed on demand; delimiting must not be fooled. */
 static void
-test_lazy_tasks(void)
+test_lazy_items(void)
 {
 	BlsPage		page;
 	BlsJson    *t;
@@ -772,13 +772,13 @@ test_lazy_tasks(void)
 				"{\"uuid\":\"b\",\"n\":[1,{\"k\":\"}\"}]},\n"
 				"{\"uuid\":\"c\"}]},\"code\":\"OK\"}", &page) == BLS_PARSE_OK,
 		  "lazy: brackets and escaped quotes inside strings");
-	CHECK(page.ntasks == 3 && page.total == 3, "lazy: three tasks, total 3");
-	t = bls_page_task(&page, 0);
-	CHECK(t != NULL && strcmp(bls_json_string(bls_task_field(t, "name"), &len), "x]},\"[{") == 0,
+	CHECK(page.nitems == 3 && page.total == 3, "lazy: three tasks, total 3");
+	t = bls_page_item(&page, 0);
+	CHECK(t != NULL && strcmp(bls_json_string(bls_item_field(t, "name"), &len), "x]},\"[{") == 0,
 		  "lazy: the string with brackets reads back");
-	check_str(task_uuid(bls_page_task(&page, 2)), "c", "lazy: third task");
-	bls_page_task_done(&page, 0);
-	check_str(task_uuid(bls_page_task(&page, 0)), "a",
+	check_str(task_uuid(bls_page_item(&page, 2)), "c", "lazy: third task");
+	bls_page_item_done(&page, 0);
+	check_str(task_uuid(bls_page_item(&page, 0)), "a",
 			  "lazy: a task done with is parsed again when asked for");
 	check_str(page.code, "OK", "lazy: members after the tasks are read");
 	bls_page_free(&page);
@@ -787,25 +787,25 @@ test_lazy_tasks(void)
 	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":[{\"uuid\":\"first\"}],"
 				"\"tasks\":[{\"uuid\":\"second\"},{\"uuid\":\"third\"}]}}", &page) == BLS_PARSE_OK,
 		  "lazy: repeated tasks key parses");
-	CHECK(page.ntasks == 2, "lazy: repeated tasks key: the last array counts");
-	check_str(task_uuid(bls_page_task(&page, 0)), "second",
+	CHECK(page.nitems == 2, "lazy: repeated tasks key: the last array counts");
+	check_str(task_uuid(bls_page_item(&page, 0)), "second",
 			  "lazy: repeated tasks key: its first task");
 	bls_page_free(&page);
 
 	/* an escaped key is not recognized, so the page is parsed whole */
 	CHECK(PARSE("{\"success\":true,\"result\":{\"t\\u0061sks\":[{\"uuid\":\"e\"}]}}",
-				&page) == BLS_PARSE_OK && page.ntasks == 1,
+				&page) == BLS_PARSE_OK && page.nitems == 1,
 		  "lazy: an escaped key falls back to a whole parse");
-	check_str(task_uuid(bls_page_task(&page, 0)), "e", "lazy: escaped key: the task");
+	check_str(task_uuid(bls_page_item(&page, 0)), "e", "lazy: escaped key: the task");
 	bls_page_free(&page);
 
 	/* a task that is not valid JSON is refused when asked for */
 	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":[{\"uuid\":\"ok\"},{\"a\":tru},"
-				"{\"uuid\":\"z\"}]}}", &page) == BLS_PARSE_OK && page.ntasks == 3,
+				"{\"uuid\":\"z\"}]}}", &page) == BLS_PARSE_OK && page.nitems == 3,
 		  "lazy: a bad task does not fail the page");
-	CHECK(bls_page_task(&page, 1) == NULL && error_mentions(&page, "task 2"),
+	CHECK(bls_page_item(&page, 1) == NULL && error_mentions(&page, "task 2"),
 		  "lazy: the bad task is refused, naming it");
-	check_str(task_uuid(bls_page_task(&page, 2)), "z", "lazy: the task after it reads");
+	check_str(task_uuid(bls_page_item(&page, 2)), "z", "lazy: the task after it reads");
 	bls_page_free(&page);
 }
 
@@ -849,17 +849,17 @@ test_int64(void)
 	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":[{\"a\":42,\"b\":-9223372036854775808,"
 				"\"c\":-9223372036854775809,\"d\":18446744073709551615,\"e\":1.5,\"f\":\"7\"}]}}",
 				&page) == BLS_PARSE_OK, "int64: page parses");
-	CHECK(bls_json_int64(bls_task_field(bls_page_task(&page, 0), "a"), &i) && i == 42,
+	CHECK(bls_json_int64(bls_item_field(bls_page_item(&page, 0), "a"), &i) && i == 42,
 		  "int64: 42");
-	CHECK(!bls_json_int64(bls_task_field(bls_page_task(&page, 0), "b"), &i),
+	CHECK(!bls_json_int64(bls_item_field(bls_page_item(&page, 0), "b"), &i),
 		  "int64: INT64_MIN is taken as saturated");
-	CHECK(bls_json_number_clamped(bls_task_field(bls_page_task(&page, 0), "c")),
+	CHECK(bls_json_number_clamped(bls_item_field(bls_page_item(&page, 0), "c")),
 		  "int64: below INT64_MIN is saturated");
-	CHECK(bls_json_number_clamped(bls_task_field(bls_page_task(&page, 0), "d")),
+	CHECK(bls_json_number_clamped(bls_item_field(bls_page_item(&page, 0), "d")),
 		  "int64: UINT64_MAX is saturated");
-	CHECK(!bls_json_int64(bls_task_field(bls_page_task(&page, 0), "e"), &i),
+	CHECK(!bls_json_int64(bls_item_field(bls_page_item(&page, 0), "e"), &i),
 		  "int64: a fraction is not an integer");
-	CHECK(!bls_json_int64(bls_task_field(bls_page_task(&page, 0), "f"), &i),
+	CHECK(!bls_json_int64(bls_item_field(bls_page_item(&page, 0), "f"), &i),
 		  "int64: a string is not an integer");
 	bls_page_free(&page);
 }
@@ -888,9 +888,9 @@ check_text(const BlsValue *v, const char *want, const char *desc)
 	check_bytes(s, len, want, strlen(want), desc);
 }
 
-/* bls_page_read_task: the reader of plain tasks and its json-c fallbacks */
+/* bls_page_read_item: the reader of plain tasks and its json-c fallbacks */
 static void
-test_read_task(void)
+test_read_item(void)
 {
 	static const char body[] =
 		"{\"success\":true,\"result\":{\"total\":6,\"tasks\":["
@@ -913,11 +913,11 @@ test_read_task(void)
 	BlsPage		page;
 
 	fields_over(&f, keys, keylens, v, 12);
-	CHECK(PARSE(body, &page) == BLS_PARSE_OK && page.ntasks == 7,
+	CHECK(PARSE(body, &page) == BLS_PARSE_OK && page.nitems == 7,
 		  "reader: page parses");
 
 	/* a flat task is read from the page's text */
-	CHECK(bls_page_read_task(&page, 0, &f) && f.type == BLS_JSON_OBJECT,
+	CHECK(bls_page_read_item(&page, 0, &f) && f.type == BLS_JSON_OBJECT,
 		  "reader: task 1 reads");
 	CHECK(page.read_json == 0 && v[0].json == NULL, "reader: task 1 without json-c");
 	check_bytes(v[0].str, v[0].len, "u-1", 3, "reader: uuid");
@@ -935,7 +935,7 @@ test_read_task(void)
 	check_bytes(v[7].str, v[7].len, "2024-11-05T08:00:00Z", 20, "reader: a time");
 
 	/* escapes and numbers that are not small integers: read from the text too */
-	CHECK(bls_page_read_task(&page, 1, &f), "reader: task 2 reads");
+	CHECK(bls_page_read_item(&page, 1, &f), "reader: task 2 reads");
 	CHECK(page.read_json == 0 && v[1].json == NULL && v[2].json == NULL &&
 		  v[9].json == NULL,
 		  "reader: escaped strings and general numbers need no json-c");
@@ -953,27 +953,27 @@ test_read_task(void)
 	check_bytes(v[0].str, v[0].len, "u-2", 3, "reader: task 2 uuid, second in order");
 
 	/* nested values and repeated keys: the whole task goes to json-c */
-	CHECK(bls_page_read_task(&page, 2, &f) && page.read_json == 3,
+	CHECK(bls_page_read_item(&page, 2, &f) && page.read_json == 3,
 		  "reader: a nested value has json-c parse the task");
 	CHECK(v[1].type == BLS_JSON_OBJECT, "reader: the nested value is an object");
 	check_text(&v[1], "{\"deep\":[false]}", "reader: the object's text");
-	CHECK(bls_page_read_task(&page, 3, &f) && page.read_json == 4,
+	CHECK(bls_page_read_item(&page, 3, &f) && page.read_json == 4,
 		  "reader: a repeated key has json-c parse the task");
 	check_bytes(v[1].str, v[1].len, "b", 1, "reader: the last of a repeated key wins");
-	CHECK(bls_page_read_task(&page, 4, &f) && page.read_json == 0,
+	CHECK(bls_page_read_item(&page, 4, &f) && page.read_json == 0,
 		  "reader: an escaped key is decoded, the task read from the text");
 	check_bytes(v[1].str, v[1].len, "escaped key", 11, "reader: the escaped key is matched");
 
 	/* what json-c refuses is refused */
-	CHECK(!bls_page_read_task(&page, 5, &f) && error_mentions(&page, "task 6"),
+	CHECK(!bls_page_read_item(&page, 5, &f) && error_mentions(&page, "task 6"),
 		  "reader: a number with a leading zero is refused");
-	CHECK(bls_page_read_task(&page, 6, &f) && f.type == BLS_JSON_STRING,
+	CHECK(bls_page_read_item(&page, 6, &f) && f.type == BLS_JSON_STRING,
 		  "reader: a task that is a string reads as such");
-	CHECK(!bls_page_read_task(&page, 7, &f) && !bls_page_read_task(&page, -1, &f),
+	CHECK(!bls_page_read_item(&page, 7, &f) && !bls_page_read_item(&page, -1, &f),
 		  "reader: tasks out of range are refused");
 
 	/* the hints follow a change of member order */
-	CHECK(bls_page_read_task(&page, 1, &f) && bls_page_read_task(&page, 0, &f) &&
+	CHECK(bls_page_read_item(&page, 1, &f) && bls_page_read_item(&page, 0, &f) &&
 		  v[0].len == 3 && memcmp(v[0].str, "u-1", 3) == 0 &&
 		  v[1].len == 5 && memcmp(v[1].str, "plain", 5) == 0,
 		  "reader: members in another order than the last task's");
@@ -988,10 +988,10 @@ test_read_task(void)
 				"{\"\\ud83d\\u\"},{\"\\u00e9\":\"x\"},{\"n\":\"\\ud83d\\u\"},"
 				"{\"name\":\"\\u00e9\"}]}}", &page) == BLS_PARSE_OK,
 		  "reader: page with a cut surrogate pair parses");
-	CHECK(bls_page_task(&page, 0) == NULL &&
-		  bls_task_field(bls_page_task(&page, 1), "\xc3\xa9") != NULL,
+	CHECK(bls_page_item(&page, 0) == NULL &&
+		  bls_item_field(bls_page_item(&page, 1), "\xc3\xa9") != NULL,
 		  "reader: a task parsed after a refused one reads the same");
-	CHECK(!bls_page_read_task(&page, 2, &f) && bls_page_read_task(&page, 3, &f),
+	CHECK(!bls_page_read_item(&page, 2, &f) && bls_page_read_item(&page, 3, &f),
 		  "reader: a refused value, then an escaped one");
 	check_bytes(v[1].str, v[1].len, "\xc3\xa9", 2,
 				"reader: the escape after a refused surrogate pair");
@@ -1001,7 +1001,7 @@ test_read_task(void)
 	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":[],"
 				"\"tasks\":[{\"uuid\":\"w\",\"limit\":5}]}}", &page) == BLS_PARSE_OK &&
 		  page.text == NULL, "reader: a page parsed whole");
-	CHECK(bls_page_read_task(&page, 0, &f) && v[0].json != NULL &&
+	CHECK(bls_page_read_item(&page, 0, &f) && v[0].json != NULL &&
 		  v[0].len == 1 && v[0].str[0] == 'w' && v[2].is_int && v[2].ival == 5,
 		  "reader: a task of a page parsed whole");
 	bls_page_free(&page);
@@ -1023,10 +1023,10 @@ page_refused(const char *body, BlsParseStatus want, const char *word)
 
 /*
  * The one task of a page with tasks [task] parses with the page, but is
- * refused both by the reader and by bls_page_task.
+ * refused both by the reader and by bls_page_item.
  */
 static bool
-task_refused(const char *task, const char *word)
+item_refused(const char *task, const char *word)
 {
 	char		body[512];
 	const char *keys[] = {"a", "s", "n"};
@@ -1045,13 +1045,13 @@ task_refused(const char *task, const char *word)
 		bls_page_free(&page);
 		return false;
 	}
-	ok = !bls_page_read_task(&page, 0, &f) &&
+	ok = !bls_page_read_item(&page, 0, &f) &&
 		(word == NULL || error_mentions(&page, word));
 	if (!ok)
 		printf("#   reader: error \"%s\"\n", page.error);
-	ok = ok && bls_page_task(&page, 0) == NULL;
+	ok = ok && bls_page_item(&page, 0) == NULL;
 	/* the next task is not affected */
-	ok = ok && bls_page_read_task(&page, 1, &f) && v[0].is_int && v[0].ival == 1;
+	ok = ok && bls_page_read_item(&page, 1, &f) && v[0].is_int && v[0].ival == 1;
 	bls_page_free(&page);
 	return ok;
 }
@@ -1064,7 +1064,7 @@ task_refused(const char *task, const char *word)
 static void
 test_strict_json(void)
 {
-	static const char *const bad_tasks[] = {
+	static const char *const bad_items[] = {
 		/* read from the text, the fast path */
 		"{\"a\":00}", "{\"a\":-01}", "{\"a\":007}", "{\"a\":01.5}",
 		"{\"s\":\"a\tb\"}", "{\"s\":\"a\x01z\"}", "{\"s\":\"\x1f\"}",
@@ -1107,11 +1107,11 @@ test_strict_json(void)
 	BlsValue	v[2];
 	BlsFields	f;
 
-	for (size_t i = 0; i < sizeof(bad_tasks) / sizeof(bad_tasks[0]); i++)
+	for (size_t i = 0; i < sizeof(bad_items) / sizeof(bad_items[0]); i++)
 	{
 		snprintf(desc, sizeof(desc), "strict: task %zu (%.40s) is refused",
-				 i + 1, bad_tasks[i]);
-		CHECK(task_refused(bad_tasks[i], "task 1"), desc);
+				 i + 1, bad_items[i]);
+		CHECK(item_refused(bad_items[i], "task 1"), desc);
 	}
 	for (size_t i = 0; i < sizeof(bad_pages) / sizeof(bad_pages[0]); i++)
 	{
@@ -1119,11 +1119,11 @@ test_strict_json(void)
 				 i + 1, bad_pages[i]);
 		CHECK(page_refused(bad_pages[i], BLS_PARSE_NOT_JSON, "JSON"), desc);
 	}
-	CHECK(task_refused("{\"a\":00}", "leading zero"),
+	CHECK(item_refused("{\"a\":00}", "leading zero"),
 		  "strict: the error names a leading zero");
-	CHECK(task_refused("{\"s\":\"a\tb\"}", "control character"),
+	CHECK(item_refused("{\"s\":\"a\tb\"}", "control character"),
 		  "strict: the error names a control character");
-	CHECK(task_refused("{\"s\":\"\\ud800\"}", "surrogate"),
+	CHECK(item_refused("{\"s\":\"\\ud800\"}", "surrogate"),
 		  "strict: the error names a lone surrogate");
 
 	CHECK(!ERROR_BODY("{\"code\":\"a\tb\"}", &code, &message, &request_id) &&
@@ -1137,11 +1137,11 @@ test_strict_json(void)
 				"{\"s\":\"\\ud83d\\ude00\\u0000\\/\",\"a\":-0.0e-0},"
 				"{\"n\":[0e0,0E+1,1e-0,-0,0.5],\"s\":\"\\uDBFF\\uDFFF\",\"a\":0}"
 				"]}}", &page) == BLS_PARSE_OK, "strict: valid JSON edge cases parse");
-	CHECK(bls_page_read_task(&page, 0, &f) &&
+	CHECK(bls_page_read_item(&page, 0, &f) &&
 		  v[0].len == 6 && memcmp(v[0].str, "\xf0\x9f\x98\x80\0/", 6) == 0 &&
 		  v[1].type == BLS_JSON_NUMBER,
 		  "strict: a surrogate pair, an escaped NUL, -0.0e-0 read");
-	CHECK(bls_page_read_task(&page, 1, &f) && page.read_json == 2 &&
+	CHECK(bls_page_read_item(&page, 1, &f) && page.read_json == 2 &&
 		  v[0].len == 4 && memcmp(v[0].str, "\xf4\x8f\xbf\xbf", 4) == 0 &&
 		  v[1].is_int && v[1].ival == 0,
 		  "strict: exponents and U+10FFFF read through json-c");
@@ -1168,25 +1168,25 @@ test_nul_keys(void)
 				"{\"name\\u0000\":\"b\",\"name\":\"a\"},"
 				"{\"na\\u006de\":\"c\",\"\\u0000name\":\"d\"}"
 				"]}}", &page) == BLS_PARSE_OK, "nul keys: page parses");
-	CHECK(bls_page_read_task(&page, 0, &f) && v[0].type == BLS_JSON_NULL &&
+	CHECK(bls_page_read_item(&page, 0, &f) && v[0].type == BLS_JSON_NULL &&
 		  v[1].len == 2, "nul keys: \"name\\u0000\" is not name");
-	CHECK(bls_page_read_task(&page, 1, &f) && v[0].type == BLS_JSON_STRING &&
+	CHECK(bls_page_read_item(&page, 1, &f) && v[0].type == BLS_JSON_STRING &&
 		  v[0].len == 1 && v[0].str[0] == 'a',
 		  "nul keys: name, then \"name\\u0000\": name is the first");
-	CHECK(bls_page_read_task(&page, 2, &f) && v[0].type == BLS_JSON_STRING &&
+	CHECK(bls_page_read_item(&page, 2, &f) && v[0].type == BLS_JSON_STRING &&
 		  v[0].len == 1 && v[0].str[0] == 'a',
 		  "nul keys: \"name\\u0000\", then name: name is the second");
-	CHECK(bls_page_read_task(&page, 3, &f) && v[0].len == 1 && v[0].str[0] == 'c',
+	CHECK(bls_page_read_item(&page, 3, &f) && v[0].len == 1 && v[0].str[0] == 'c',
 		  "nul keys: an escaped name still matches, \"\\u0000name\" does not");
 
 	/* json-c's tree cannot keep them apart: it refuses rather than mixes */
-	CHECK(bls_page_task(&page, 1) == NULL && error_mentions(&page, "\\u0000"),
+	CHECK(bls_page_item(&page, 1) == NULL && error_mentions(&page, "\\u0000"),
 		  "nul keys: json-c's tree of such a task is refused");
 	bls_page_free(&page);
 
 	CHECK(PARSE("{\"success\":true,\"result\":{\"tasks\":["
 				"{\"n\":[1],\"name\\u0000\":\"x\"}]}}", &page) == BLS_PARSE_OK &&
-		  !bls_page_read_task(&page, 0, &f) && error_mentions(&page, "\\u0000"),
+		  !bls_page_read_item(&page, 0, &f) && error_mentions(&page, "\\u0000"),
 		  "nul keys: a task json-c must parse whole is refused, not misread");
 	bls_page_free(&page);
 
@@ -1218,22 +1218,22 @@ test_int64_min(void)
 				"{\"n\":[1],\"w\":-9223372036854775809}"
 				"]}}", &page) == BLS_PARSE_OK, "int64 min: page parses");
 
-	CHECK(bls_page_read_task(&page, 0, &f) && page.read_json == 0 &&
+	CHECK(bls_page_read_item(&page, 0, &f) && page.read_json == 0 &&
 		  v[0].is_int && !v[0].clamped && v[0].ival == INT64_MIN,
 		  "int64 min: read exactly from the text");
 	s = bls_value_text(&v[0], &len);
 	check_bytes(s, len, "-9223372036854775808", 20, "int64 min: its text");
 	CHECK(v[1].is_int && v[1].ival == INT64_MAX, "int64 max: read exactly from the text");
 
-	CHECK(bls_page_read_task(&page, 1, &f) && page.read_json == 2 &&
+	CHECK(bls_page_read_item(&page, 1, &f) && page.read_json == 2 &&
 		  v[0].is_int && !v[0].clamped && v[0].ival == INT64_MIN,
 		  "int64 min: read exactly through json-c");
 	CHECK(v[1].is_int && v[1].ival == INT64_MAX, "int64 max: read exactly through json-c");
 
 	/* below it json-c saturates: still out of range */
-	CHECK(bls_page_read_task(&page, 2, &f) && v[0].clamped && !v[0].is_int &&
+	CHECK(bls_page_read_item(&page, 2, &f) && v[0].clamped && !v[0].is_int &&
 		  v[1].clamped, "int64 min: one below is out of range on the reader");
-	CHECK(bls_page_read_task(&page, 3, &f) && page.read_json == 4 &&
+	CHECK(bls_page_read_item(&page, 3, &f) && page.read_json == 4 &&
 		  v[0].clamped && !v[0].is_int,
 		  "int64 min: one below is out of range through json-c");
 	bls_page_free(&page);
@@ -1349,7 +1349,7 @@ element_field_is(BlsPage *page, int i, const char *key, const char *want)
 	f.keylens = keylens;
 	f.values = values;
 	bls_fields_reset(&f);
-	if (!bls_page_read_task(page, i, &f))
+	if (!bls_page_read_item(page, i, &f))
 		return false;
 	return values[0].type == BLS_JSON_STRING &&
 		values[0].len == strlen(want) &&
@@ -1404,18 +1404,18 @@ test_download_shape(void)
 				   "\"totalCount\":-4,\"default\":7}}", &page);
 	check_status(status, BLS_PARSE_OK, &page,
 				 "download shape: totalCount and default are ignored");
-	CHECK(page.total == -1 && page.default_id == NULL && page.ntasks == 1 &&
+	CHECK(page.total == -1 && page.default_id == NULL && page.nitems == 1 &&
 		  page.text != NULL,
 		  "download shape: no total, no default id, the tasks split");
 	CHECK(page.shape == &bls_shape_download_tasks,
 		  "download shape: bls_page_parse() uses bls_shape_download_tasks");
-	CHECK(bls_page_task(&page, 1) == NULL && !bls_page_read_task(&page, 3, NULL) &&
+	CHECK(bls_page_item(&page, 1) == NULL && !bls_page_read_item(&page, 3, NULL) &&
 		  strcmp(page.error, "There is no task 4 on the page.") == 0,
 		  "download shape: \"There is no task 4 on the page.\"");
 	bls_page_free(&page);
 
 	status = PARSE("{\"success\":true,\"result\":{\"tasks\":[1,{\"a\":tru}]}}", &page);
-	CHECK(status == BLS_PARSE_OK && bls_page_task(&page, 1) == NULL &&
+	CHECK(status == BLS_PARSE_OK && bls_page_item(&page, 1) == NULL &&
 		  strncmp(page.error, "Task 2 of the page: ", 20) == 0,
 		  "download shape: \"Task 2 of the page: ...\"");
 	bls_page_free(&page);
@@ -1521,7 +1521,7 @@ test_project_shape(void)
 
 	status = PARSE_SHAPE(projects_page, &bls_shape_projects, &page);
 	check_status(status, BLS_PARSE_OK, &page, "projects: a page parses");
-	CHECK(page.ntasks == 2 && page.total == 5 && page.page_no == 1 &&
+	CHECK(page.nitems == 2 && page.total == 5 && page.page_no == 1 &&
 		  page.page_size == 2, "projects: two projects, total, pageNo, pageSize");
 	CHECK(page.text != NULL, "projects: the list is split, not parsed whole");
 	check_str(page.default_id, "0b3c0f8e-0000-4000-8000-00000000d3f1",
@@ -1532,12 +1532,12 @@ test_project_shape(void)
 		  "projects: the first project's uuid");
 	CHECK(element_field_is(&page, 1, "uuid", "p-2"),
 		  "projects: the second project's uuid (its own \"projects\" is a field)");
-	t = bls_page_task(&page, 1);
-	CHECK(bls_json_type(bls_task_field(t, "projects")) == BLS_JSON_ARRAY &&
-		  strcmp(bls_json_string(bls_task_field(t, "description"), &len),
+	t = bls_page_item(&page, 1);
+	CHECK(bls_json_type(bls_item_field(t, "projects")) == BLS_JSON_ARRAY &&
+		  strcmp(bls_json_string(bls_item_field(t, "description"), &len),
 				 "a \"quoted\" one") == 0,
 		  "projects: the second project read by json-c");
-	CHECK(!bls_page_read_task(&page, 2, NULL) &&
+	CHECK(!bls_page_read_item(&page, 2, NULL) &&
 		  strcmp(page.error, "There is no project 3 on the page.") == 0,
 		  "projects: \"There is no project 3 on the page.\"");
 	bls_page_free(&page);
@@ -1547,7 +1547,7 @@ test_project_shape(void)
 	/* total and totalCount: either, both equal, null */
 	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"projects\":[],\"totalCount\":4}}",
 						 &bls_shape_projects, &page);
-	CHECK(status == BLS_PARSE_OK && page.total == 4 && page.ntasks == 0 &&
+	CHECK(status == BLS_PARSE_OK && page.total == 4 && page.nitems == 0 &&
 		  page.default_id == NULL,
 		  "projects: totalCount alone; empty list; no default");
 	bls_page_free(&page);
@@ -1587,7 +1587,7 @@ test_project_shape(void)
 						 "\"message\":\"m\",\"requestId\":\"r\"}",
 						 &bls_shape_projects, &page);
 	CHECK(status == BLS_PARSE_FAILURE && page.root != NULL &&
-		  page.tasks == NULL && page.default_id == NULL,
+		  page.items == NULL && page.default_id == NULL,
 		  "projects: success false keeps the root");
 	check_str(page.code, "ProjectNotFound", "projects: failure code");
 	bls_page_free(&page);
@@ -1595,7 +1595,7 @@ test_project_shape(void)
 	/* a bad project is named as a project */
 	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"projects\":[{},{\"a\":01}]}}",
 						 &bls_shape_projects, &page);
-	CHECK(status == BLS_PARSE_OK && bls_page_task(&page, 1) == NULL &&
+	CHECK(status == BLS_PARSE_OK && bls_page_item(&page, 1) == NULL &&
 		  strncmp(page.error, "Project 2 of the page: ", 23) == 0,
 		  "projects: \"Project 2 of the page: ...\"");
 	bls_page_free(&page);
@@ -1660,26 +1660,26 @@ test_log_store_shape(void)
 
 	status = PARSE_SHAPE(stores_page, &bls_shape_log_stores, &page);
 	check_status(status, BLS_PARSE_OK, &page, "log stores: a page parses");
-	CHECK(page.ntasks == 2 && page.total == 6 && page.page_no == 2 &&
+	CHECK(page.nitems == 2 && page.total == 6 && page.page_no == 2 &&
 		  page.page_size == 2, "log stores: two stores, totalCount, pageNo, pageSize");
 	CHECK(page.text != NULL, "log stores: the list is split, not parsed whole");
 	CHECK(page.code == NULL && page.default_id == NULL,
 		  "log stores: the code inside an element is not the page's");
-	CHECK(bls_json_type(page.tasks) == BLS_JSON_ARRAY,
-		  "log stores: page.tasks is the result array");
+	CHECK(bls_json_type(page.items) == BLS_JSON_ARRAY,
+		  "log stores: page.items is the result array");
 	CHECK(element_field_is(&page, 0, "logStoreName", "nginx-access"),
 		  "log stores: the first store's name");
 	CHECK(element_field_is(&page, 1, "logStoreName", "\xe5\xae\xa1\xe8\xae\xa1"),
 		  "log stores: the second store's name");
-	CHECK(bls_json_type(bls_task_field(bls_page_task(&page, 0), "index")) == BLS_JSON_OBJECT,
+	CHECK(bls_json_type(bls_item_field(bls_page_item(&page, 0), "index")) == BLS_JSON_OBJECT,
 		  "log stores: a nested index object reads");
-	CHECK(!bls_page_read_task(&page, 2, NULL) &&
+	CHECK(!bls_page_read_item(&page, 2, NULL) &&
 		  strcmp(page.error, "There is no log store 3 on the page.") == 0,
 		  "log stores: \"There is no log store 3 on the page.\"");
 	bls_page_free(&page);
 
 	status = PARSE_SHAPE("{\"result\":[]}", &bls_shape_log_stores, &page);
-	CHECK(status == BLS_PARSE_OK && page.ntasks == 0 && page.total == -1 &&
+	CHECK(status == BLS_PARSE_OK && page.nitems == 0 && page.total == -1 &&
 		  page.page_no == 0 && page.page_size == 0,
 		  "log stores: an empty list, nothing else");
 	bls_page_free(&page);
@@ -1693,7 +1693,7 @@ test_log_store_shape(void)
 	/* a "success" means nothing in a bare answer; a code beside a list neither */
 	status = PARSE_SHAPE("{\"success\":false,\"code\":\"OK\",\"result\":[{}],"
 						 "\"totalCount\":1}", &bls_shape_log_stores, &page);
-	CHECK(status == BLS_PARSE_OK && page.ntasks == 1 && page.total == 1,
+	CHECK(status == BLS_PARSE_OK && page.nitems == 1 && page.total == 1,
 		  "log stores: success false and a code beside the list: a page");
 	check_str(page.code, "OK", "log stores: the top-level code is kept");
 	bls_page_free(&page);
@@ -1701,8 +1701,8 @@ test_log_store_shape(void)
 	/* json-c keeps the last of repeated keys */
 	status = PARSE_SHAPE("{\"result\":[1],\"result\":[2,3]}",
 						 &bls_shape_log_stores, &page);
-	CHECK(status == BLS_PARSE_OK && page.ntasks == 2 &&
-		  bls_json_text(bls_page_task(&page, 0), &(size_t) {0})[0] == '2',
+	CHECK(status == BLS_PARSE_OK && page.nitems == 2 &&
+		  bls_json_text(bls_page_item(&page, 0), &(size_t) {0})[0] == '2',
 		  "log stores: a repeated result: the last one");
 	bls_page_free(&page);
 
@@ -1711,7 +1711,7 @@ test_log_store_shape(void)
 						 "\"requestId\":\"r-9\"}", &bls_shape_log_stores, &page);
 	check_status(status, BLS_PARSE_FAILURE, &page,
 				 "log stores: a code and no list: FAILURE");
-	CHECK(page.root != NULL && page.tasks == NULL && page.ntasks == 0,
+	CHECK(page.root != NULL && page.items == NULL && page.nitems == 0,
 		  "log stores: the failure keeps the root");
 	check_str(page.code, "LogStoreNotFound", "log stores: failure code");
 	check_str(page.message, "no such store", "log stores: failure message");
@@ -1738,7 +1738,7 @@ test_log_store_shape(void)
 
 	/* a bad store is named as a log store */
 	status = PARSE_SHAPE("{\"result\":[{\"a\":tru}]}", &bls_shape_log_stores, &page);
-	CHECK(status == BLS_PARSE_OK && bls_page_task(&page, 0) == NULL &&
+	CHECK(status == BLS_PARSE_OK && bls_page_item(&page, 0) == NULL &&
 		  strncmp(page.error, "Log store 1 of the page: ", 25) == 0,
 		  "log stores: \"Log store 1 of the page: ...\"");
 	bls_page_free(&page);
@@ -1755,7 +1755,7 @@ test_log_store_shape(void)
 		for (int k = 0; k < 3; k++)
 		{
 			status = PARSE_SHAPE(both, shapes[k], &page);
-			n[k] = status == BLS_PARSE_OK ? page.ntasks : -(int) status;
+			n[k] = status == BLS_PARSE_OK ? page.nitems : -(int) status;
 			bls_page_free(&page);
 		}
 		CHECK(n[0] == 1 && n[1] == 2 && n[2] == -BLS_PARSE_NO_TASKS,
@@ -1845,26 +1845,26 @@ test_describe_shape(void)
 		bls_page_free(&page);
 		return;
 	}
-	CHECK(page.ntasks == 1 && page.total == -1 && page.page_no == 0 &&
+	CHECK(page.nitems == 1 && page.total == -1 && page.page_no == 0 &&
 		  page.page_size == 0 && page.default_id == NULL,
 		  "describe shape: one task, total -1, no paging read");
 	CHECK(page.shape == &bls_shape_download_task,
 		  "describe shape: the page keeps its shape");
 	check_str(page.code, "OK", "describe shape: code");
 	check_str(page.request_id, "r-d", "describe shape: request_id");
-	CHECK(bls_json_type(bls_page_task(&page, 0)) == BLS_JSON_OBJECT &&
-		  bls_page_task(&page, 0) == page.tasks,
+	CHECK(bls_json_type(bls_page_item(&page, 0)) == BLS_JSON_OBJECT &&
+		  bls_page_item(&page, 0) == page.items,
 		  "describe shape: task 0 is the object");
-	check_str(task_uuid(bls_page_task(&page, 0)), "u-9",
-			  "describe shape: bls_page_task sees the uuid");
-	CHECK(bls_page_task(&page, 1) == NULL && bls_page_task(&page, -1) == NULL,
+	check_str(task_uuid(bls_page_item(&page, 0)), "u-9",
+			  "describe shape: bls_page_item sees the uuid");
+	CHECK(bls_page_item(&page, 1) == NULL && bls_page_item(&page, -1) == NULL,
 		  "describe shape: there is no task 2 or 0");
 
 	fields_over(&f, keys, keylens, values, 7);
 	for (int round = 0; round < 2; round++)
 	{
-		CHECK(bls_page_read_task(&page, 0, &f),
-			  "describe shape: bls_page_read_task reads the task");
+		CHECK(bls_page_read_item(&page, 0, &f),
+			  "describe shape: bls_page_read_item reads the task");
 		CHECK(f.type == BLS_JSON_OBJECT, "describe shape: read an object");
 		check_bytes(values[0].str, values[0].len, "u-9", 3,
 					"describe shape: read uuid");
@@ -1883,14 +1883,14 @@ test_describe_shape(void)
 		CHECK(!values[6].present && values[6].type == BLS_JSON_NULL,
 			  "describe shape: a missing field");
 	}
-	CHECK(!bls_page_read_task(&page, 1, &f) &&
+	CHECK(!bls_page_read_item(&page, 1, &f) &&
 		  strcmp(page.error, "There is no task 2 on the page.") == 0,
 		  "describe shape: \"There is no task 2 on the page.\"");
-	bls_page_task_done(&page, 0);
-	CHECK(bls_page_task(&page, 0) == page.tasks,
-		  "describe shape: bls_page_task_done leaves the one task");
+	bls_page_item_done(&page, 0);
+	CHECK(bls_page_item(&page, 0) == page.items,
+		  "describe shape: bls_page_item_done leaves the one task");
 	bls_page_free(&page);
-	CHECK(page.root == NULL && page.tasks == NULL && page.ntasks == 0,
+	CHECK(page.root == NULL && page.items == NULL && page.nitems == 0,
 		  "describe shape: bls_page_free clears the page");
 
 	/* failure keeps the service's words, as for the lists */
@@ -1898,8 +1898,8 @@ test_describe_shape(void)
 						 "\"message\":\"no such task\",\"requestId\":\"r-x\","
 						 "\"result\":{\"task\":{}}}",
 						 &bls_shape_download_task, &page);
-	CHECK(status == BLS_PARSE_FAILURE && page.ntasks == 0 &&
-		  page.tasks == NULL && page.root != NULL,
+	CHECK(status == BLS_PARSE_FAILURE && page.nitems == 0 &&
+		  page.items == NULL && page.root != NULL,
 		  "describe shape: success false keeps the root, no task");
 	check_str(page.code, "DownloadTaskNotFound", "describe shape: failure code");
 	check_str(page.message, "no such task", "describe shape: failure message");
@@ -1918,7 +1918,7 @@ test_describe_shape(void)
 	status = PARSE_SHAPE("{\"success\":true,\"result\":{\"task\":{\"uuid\":\"a\"},"
 						 "\"tasks\":[{\"uuid\":\"b\"},{\"uuid\":\"c\"}]}}",
 						 &bls_shape_download_tasks, &page);
-	CHECK(status == BLS_PARSE_OK && page.ntasks == 2 && page.text != NULL &&
+	CHECK(status == BLS_PARSE_OK && page.nitems == 2 && page.text != NULL &&
 		  element_field_is(&page, 1, "uuid", "c"),
 		  "describe shape: the list shape still reads the tasks array");
 	bls_page_free(&page);
@@ -2389,7 +2389,7 @@ test_log_records_page(void)
 
 	status = PARSE_SHAPE(log_records_page, &bls_shape_log_records, &page);
 	check_status(status, BLS_PARSE_OK, &page, "log records: a page parses");
-	CHECK(page.shape == &bls_shape_log_records && page.ntasks == 2 &&
+	CHECK(page.shape == &bls_shape_log_records && page.nitems == 2 &&
 		  page.text != NULL,
 		  "log records: two rows, split from resultSet, not the decoys");
 	CHECK(page.total == -1 && page.page_no == 0 && page.page_size == 0 &&
@@ -2406,12 +2406,12 @@ test_log_records_page(void)
 	check_str(page.query_type, "match", "log records: queryType");
 	CHECK(!page.truncated && page.truncated_reason == NULL,
 		  "log records: not truncated, no reason");
-	CHECK(bls_json_type(page.tasks) == BLS_JSON_ARRAY,
-		  "log records: page.tasks is the rows array");
+	CHECK(bls_json_type(page.items) == BLS_JSON_ARRAY,
+		  "log records: page.items is the rows array");
 
 	fields_over(&f, keys, keylens, v, 4);
 	f.want_row = true;
-	CHECK(bls_page_read_task(&page, 0, &f) && f.type == BLS_JSON_OBJECT,
+	CHECK(bls_page_read_item(&page, 0, &f) && f.type == BLS_JSON_OBJECT,
 		  "log records: row 1 reads as an object");
 	CHECK(page.read_json == 0 && page.scratch.len > 0,
 		  "log records: row 1 from the text, the escaped @raw decoded by the reader");
@@ -2447,7 +2447,7 @@ test_log_records_page(void)
 		memset(&none, 0, sizeof(none));
 		none.want_row = true;
 		bls_fields_reset(&none);
-		CHECK(bls_page_read_task(&page, 1, &none) && none.row_json != NULL &&
+		CHECK(bls_page_read_item(&page, 1, &none) && none.row_json != NULL &&
 			  strncmp(none.row_json, "{\"@timestamp\":1700000000124,", 28) == 0 &&
 			  none.type == BLS_JSON_OBJECT,
 			  "log records: a read for the row alone, without keys");
@@ -2455,12 +2455,12 @@ test_log_records_page(void)
 
 	/* the hints, then a read without the row */
 	f.want_row = false;
-	CHECK(bls_page_read_task(&page, 1, &f) && v[0].ival == 200 &&
+	CHECK(bls_page_read_item(&page, 1, &f) && v[0].ival == 200 &&
 		  value_is(&v[1], "nginx-02", 8) && v[3].ival == INT64_C(1700000000124),
 		  "log records: row 2 reads");
 	CHECK(f.row_json == NULL && f.row_json_len == 0 && page.row_json == NULL,
 		  "log records: no row JSON unless asked for");
-	CHECK(!bls_page_read_task(&page, 2, &f) &&
+	CHECK(!bls_page_read_item(&page, 2, &f) &&
 		  error_is(&page, "There is no log record 3 on the page."),
 		  "log records: \"There is no log record 3 on the page.\"");
 	CHECK(row_json_is(&page, -1, NULL) &&
@@ -2589,7 +2589,7 @@ test_log_records_envelope(void)
 						 "\"requestId\":\"r-7\"}", &bls_shape_log_records, &page);
 	check_status(status, BLS_PARSE_FAILURE, &page,
 				 "log records: a code and no resultSet: FAILURE");
-	CHECK(page.root != NULL && page.tasks == NULL && page.ntasks == 0 &&
+	CHECK(page.root != NULL && page.items == NULL && page.nitems == 0 &&
 		  page.ncolumns == 0, "log records: the failure keeps the root only");
 	check_str(page.code, "LogStoreNotFound", "log records: failure code");
 	check_str(page.request_id, "r-7", "log records: failure requestId");
@@ -2600,7 +2600,7 @@ test_log_records_envelope(void)
 	/* a code beside a result set is no failure; nor a code inside it */
 	status = PARSE_SHAPE("{\"code\":\"OK\",\"resultSet\":{\"rows\":[],\"code\":\"X\"}}",
 						 &bls_shape_log_records, &page);
-	CHECK(status == BLS_PARSE_OK && page.ntasks == 0 && page.ncolumns == 0 &&
+	CHECK(status == BLS_PARSE_OK && page.nitems == 0 && page.ncolumns == 0 &&
 		  page.columns == NULL,
 		  "log records: a code beside the rows; no columns and no rows is fine");
 	bls_page_free(&page);
@@ -2662,7 +2662,7 @@ test_log_records_envelope(void)
 									   &bls_shape_log_records, &page);
 			snprintf(desc, sizeof(desc), "log records: %s: two rows, %s",
 					 bodies[k], split[k] ? "split" : "parsed whole");
-			CHECK(status == BLS_PARSE_OK && page.ntasks == 2 &&
+			CHECK(status == BLS_PARSE_OK && page.nitems == 2 &&
 				  (page.text != NULL) == split[k] &&
 				  row_json_is(&page, 0, "{\"a\":1}") &&
 				  row_json_is(&page, 1, "{\"a\":2}"), desc);
@@ -2773,7 +2773,7 @@ test_log_records_rows(void)
 
 	fields_over(&f, keys, keylens, v, 2);
 	CHECK(PARSE_SHAPE(body, &bls_shape_log_records, &page) == BLS_PARSE_OK &&
-		  page.ntasks == 11, "log record rows: the page parses");
+		  page.nitems == 11, "log record rows: the page parses");
 	for (int i = 0; i < 11; i++)
 	{
 		for (int want_row = 0; want_row < 2; want_row++)
@@ -2781,7 +2781,7 @@ test_log_records_rows(void)
 			bool		read;
 
 			f.want_row = want_row;
-			read = bls_page_read_task(&page, i, &f);
+			read = bls_page_read_item(&page, i, &f);
 			snprintf(desc, sizeof(desc), "log record rows: row %d%s: %s", i + 1,
 					 want_row ? " with its JSON" : "",
 					 errors[i] ? errors[i] : "reads");
@@ -2804,13 +2804,13 @@ test_log_records_rows(void)
 	/* one column, one value: no plural */
 	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"a\"],\"rows\":[[1,2],[]]}}",
 					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
-		  !bls_page_read_task(&page, 0, &f) &&
+		  !bls_page_read_item(&page, 0, &f) &&
 		  error_is(&page, "Log record 1 of the page has 2 values for 1 column."),
 		  "log record rows: \"2 values for 1 column\"");
 	bls_page_free(&page);
 	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"a\",\"b\"],\"rows\":[[1]]}}",
 					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
-		  !bls_page_read_task(&page, 0, &f) &&
+		  !bls_page_read_item(&page, 0, &f) &&
 		  error_is(&page, "Log record 1 of the page has 1 value for 2 columns."),
 		  "log record rows: \"1 value for 2 columns\"");
 	bls_page_free(&page);
@@ -2819,7 +2819,7 @@ test_log_records_rows(void)
 	f.want_row = true;
 	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[],\"rows\":[[],[ ]]}}",
 					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
-		  bls_page_read_task(&page, 1, &f) && f.type == BLS_JSON_OBJECT &&
+		  bls_page_read_item(&page, 1, &f) && f.type == BLS_JSON_OBJECT &&
 		  v[0].type == BLS_JSON_NULL && f.row_json_len == 2 &&
 		  strcmp(f.row_json, "{}") == 0,
 		  "log record rows: no columns, an empty row, {}");
@@ -2839,7 +2839,7 @@ test_log_records_rows(void)
 						  "[\"ignored\",2,\"WARN\",null,\"t-2\"]]}}",
 						  &bls_shape_log_records, &page) == BLS_PARSE_OK,
 			  "log record rows: extra columns parse");
-		CHECK(bls_page_read_task(&page, 0, &f) && page.read_json == 1 &&
+		CHECK(bls_page_read_item(&page, 0, &f) && page.read_json == 1 &&
 			  value_is(&v3[0], "INFO", 4) && value_is(&v3[1], "t-1", 3) &&
 			  v3[2].type == BLS_JSON_NULL && !v3[2].present,
 			  "log record rows: a nested value in a column no key names: json-c, by name");
@@ -2849,7 +2849,7 @@ test_log_records_rows(void)
 					strlen("{\"_emulatorExtra\":\"ignored\",\"@seq\":1,\"level\":\"INFO\","
 						   "\"extra\":{\"x\":[1]},\"traceId\":\"t-1\"}"),
 					"log record rows: the row's JSON keeps the nested value as JSON");
-		CHECK(bls_page_read_task(&page, 1, &f) && page.read_json == 0 &&
+		CHECK(bls_page_read_item(&page, 1, &f) && page.read_json == 0 &&
 			  value_is(&v3[0], "WARN", 4) && value_is(&v3[1], "t-2", 3),
 			  "log record rows: the next row from the text");
 		bls_page_free(&page);
@@ -2944,7 +2944,7 @@ test_log_records_types(void)
 			snprintf(want, sizeof(want), "Column \"c\" of log record 1 %s",
 					 cases[k].error);
 		f.want_row = true;
-		read = bls_page_read_task(&page, 0, &f);
+		read = bls_page_read_item(&page, 0, &f);
 		if (cases[k].want != NULL)
 			ok = read && f.row_json_len == strlen(want) &&
 				strcmp(f.row_json, want) == 0 && row_json_is(&page, 0, want);
@@ -2961,7 +2961,7 @@ test_log_records_types(void)
 		f.want_row = false;
 		snprintf(desc, sizeof(desc), "log record types: %s holding %s, read as it is",
 				 cases[k].type, cases[k].value);
-		CHECK(bls_page_read_task(&page, 0, &f) && v[0].present &&
+		CHECK(bls_page_read_item(&page, 0, &f) && v[0].present &&
 			  f.row_json == NULL, desc);
 		bls_page_free(&page);
 	}
@@ -2971,7 +2971,7 @@ test_log_records_types(void)
 	CHECK(PARSE_SHAPE("{\"resultSet\":{\"columns\":[\"c\",\"n\"],\"columnTypes\":[\"varchar\"],"
 					  "\"rows\":[[\"1\",\"abc\"]]}}", &bls_shape_log_records,
 					  &page) == BLS_PARSE_OK &&
-		  page.column_types[1] == NULL && bls_page_read_task(&page, 0, &f) &&
+		  page.column_types[1] == NULL && bls_page_read_item(&page, 0, &f) &&
 		  strcmp(f.row_json, "{\"c\":\"1\",\"n\":\"abc\"}") == 0,
 		  "log record types: a column without a type");
 	bls_page_free(&page);
@@ -2987,7 +2987,7 @@ test_log_records_types(void)
 					  "[[123456789012345678901234],[-9223372036854775808]]}}",
 					  &bls_shape_log_records, &page) == BLS_PARSE_OK &&
 		  row_json_is(&page, 0, "{\"c\":123456789012345678901234}") &&
-		  bls_page_read_task(&page, 0, &f) && v[0].clamped,
+		  bls_page_read_item(&page, 0, &f) && v[0].clamped,
 		  "log record types: beyond 64 bits, spelled as it came");
 	bls_page_free(&page);
 	CHECK(PARSE_SHAPE("{\"x\\u0079\":0,\"resultSet\":{\"columns\":[\"c\"],\"rows\":"
@@ -3046,7 +3046,7 @@ test_log_records_names(void)
 	CHECK(page.column_lens[2] == 3 && memcmp(page.columns[2], "x\0y", 3) == 0 &&
 		  page.column_lens[4] == 7 && page.column_lens[6] == 0,
 		  "log record names: decoded, a NUL kept with the length");
-	CHECK(bls_page_read_task(&page, 0, &f) && page.read_json == 0,
+	CHECK(bls_page_read_item(&page, 0, &f) && page.read_json == 0,
 		  "log record names: the row reads from the text");
 	CHECK(v[0].ival == 2 && value_is(&v[1], "u", 1) && v[2].ival == 1 &&
 		  v[3].ival == 3 && v[4].ival == 6 && v[5].ival == 5,
@@ -3111,7 +3111,7 @@ test_log_records_big(void)
 	p += sprintf(p, "\",1]]}}");
 	len = p - body;
 	CHECK(parse_shape_exact(body, len, &bls_shape_log_records, &page) == BLS_PARSE_OK &&
-		  bls_page_read_task(&page, 0, &f) && page.read_json == 0 &&
+		  bls_page_read_item(&page, 0, &f) && page.read_json == 0 &&
 		  page.scratch.len == 0,
 		  "log record big: 512 KB plain read from the text, nothing decoded");
 	CHECK(v[0].type == BLS_JSON_STRING && v[0].len == big && v[0].json == NULL &&
@@ -3135,7 +3135,7 @@ test_log_records_big(void)
 	p += sprintf(p, "\\u001f\",2]]}}");
 	len = p - body;
 	CHECK(parse_shape_exact(body, len, &bls_shape_log_records, &page) == BLS_PARSE_OK &&
-		  bls_page_read_task(&page, 0, &f) && page.read_json == 0 &&
+		  bls_page_read_item(&page, 0, &f) && page.read_json == 0 &&
 		  v[0].json == NULL && v[0].str == page.scratch.data,
 		  "log record big: escaped, decoded by the reader into the page's scratch");
 	CHECK(v[0].len == 3 * (big / 4) + 1 && memcmp(v[0].str, "a\"\na\"\n", 6) == 0 &&
@@ -3174,7 +3174,7 @@ test_log_records_big(void)
 	}
 	wlen += sprintf(want + wlen, "\",\"n\":3}");
 	CHECK(parse_shape_exact(body, len, &bls_shape_log_records, &page) == BLS_PARSE_OK &&
-		  bls_page_read_task(&page, 0, &f) && v[0].len == 3 * (big / 8) &&
+		  bls_page_read_item(&page, 0, &f) && v[0].len == 3 * (big / 8) &&
 		  f.row_json_len == wlen && memcmp(f.row_json, want, wlen) == 0,
 		  "log record big: \\u00e9 and \\/ written as json-c writes them");
 	bls_page_free(&page);
@@ -3243,9 +3243,9 @@ test_log_records_paths(void)
 		bool		same = true;
 
 		/* even rows: read from the text; odd: the same values, json-c's */
-		CHECK(bls_page_read_task(&split, i, &fa) &&
+		CHECK(bls_page_read_item(&split, i, &fa) &&
 			  split.read_json == (i % 2 ? i + 1 : 0) &&
-			  bls_page_read_task(&whole, i, &fb),
+			  bls_page_read_item(&whole, i, &fb),
 			  i % 2 ? "log record paths: a row json-c reads" :
 			  "log record paths: a row the reader reads");
 		for (int k = 0; k < 9; k++)
@@ -3318,7 +3318,7 @@ test_non_ascii_text(void)
 
 	status = PARSE_SHAPE(page_text, &bls_shape_projects, &page);
 	check_status(status, BLS_PARSE_OK, &page, "non-ASCII: the ListProject page parses");
-	CHECK(page.ntasks == 3 && page.total == 3,
+	CHECK(page.nitems == 3 && page.total == 3,
 		  "non-ASCII: three projects, total 3");
 	check_str(page.default_id, "b5f61324-2c4a-4365-8ee5-b070f513fc6b",
 			  "non-ASCII: the default's uuid, after its description");
@@ -3329,9 +3329,9 @@ test_non_ascii_text(void)
 		  "non-ASCII: names and descriptions read from the text");
 	CHECK(element_field_is(&page, 2, "name", "\xf0\x9f\x98\x80") && page.read_json > 0,
 		  "non-ASCII: a task with an array, parsed by json-c, reads");
-	t = bls_page_task(&page, 2);
+	t = bls_page_item(&page, 2);
 	CHECK(t != NULL &&
-		  strcmp(bls_json_string(bls_task_field(t, "name"), &len), "\xf0\x9f\x98\x80") == 0 &&
+		  strcmp(bls_json_string(bls_item_field(t, "name"), &len), "\xf0\x9f\x98\x80") == 0 &&
 		  len == 4, "non-ASCII: json-c's string is the same bytes");
 	bls_page_free(&page);
 
@@ -3359,9 +3359,9 @@ main(void)
 	test_invalid_utf8();
 	test_error_body();
 	test_utc_timestamps();
-	test_lazy_tasks();
+	test_lazy_items();
 	test_int64();
-	test_read_task();
+	test_read_item();
 	test_strict_json();
 	test_nul_keys();
 	test_int64_min();

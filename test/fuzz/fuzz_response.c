@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * fuzz_task_json.c
- *		  libFuzzer target for src/task_json.c and src/json_reader.c
+ * fuzz_response.c
+ *		  libFuzzer target for src/response.c and src/json_reader.c
  *
  * Feeds arbitrary bytes, exactly as many as libFuzzer gives (no NUL after
  * them), to bls_page_parse_shape with each page shape (ListDownloadTask,
@@ -11,19 +11,19 @@
  * answers (bls_parse_create_result, bls_parse_link_result, bls_parse_ack).  On a parsed page it
  * walks every task and every field of every task through the accessors
  * convert.c uses, and checks a few invariants, aborting if one fails.
- * It also reads every task with bls_page_read_task(), asking for the keys
+ * It also reads every task with bls_page_read_item(), asking for the keys
  * json-c found in it plus the probe keys, and checks that its reader agrees
  * with json-c's tree on the task's validity, its type and every value.
  * Last, a differential check of the whole page against json-c: when
  * bls_page_parse() accepts a page and every task in it, json-c's own parse
  * of the whole document must be valid too, with as many tasks, and each
  * task's span of text must parse to a value equal to json-c's element of
- * the shape's list (result.tasks, result.projects, or the top-level result
+ * the shape's list (result.items, result.projects, or the top-level result
  * of a bare answer), so the splitter cut where json-c would; the total and
  * the default object's id must be json-c's too.  Hence when json-c
  * refuses a document, the page or one of its tasks is refused too.  The
  * reference parse is json-c's default mode (its strict mode differs between
- * versions) with a generous depth, so it is more lenient than task_json.c,
+ * versions) with a generous depth, so it is more lenient than response.c,
  * never less.  The other way (check_strict): when json-c accepts a document
  * and the reader (src/json_reader.c, which alone decides what is JSON)
  * refuses it, the reason it gives must be one of the ways json-c's default
@@ -49,7 +49,7 @@
  *
  * Build and run with "make -C test/fuzz run [FUZZ_SECONDS=n]".
  *
- * test/fuzz/fuzz_task_json.c
+ * test/fuzz/fuzz_response.c
  *
  *-------------------------------------------------------------------------
  */
@@ -61,7 +61,7 @@
 
 #include <json-c/json.h>
 
-#include "task_json.h"
+#include "response.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -125,14 +125,14 @@ visit_value(BlsJson *v)
 }
 
 static void
-visit_task(BlsJson *task)
+visit_item(BlsJson *task)
 {
 	size_t		i;
 
 	visit_value(task);
 	for (i = 0; i < sizeof(probe_keys) / sizeof(probe_keys[0]); i++)
 	{
-		BlsJson    *v = bls_task_field(task, probe_keys[i]);
+		BlsJson    *v = bls_item_field(task, probe_keys[i]);
 
 		FUZZ_ASSERT(v == NULL || bls_json_type(v) != BLS_JSON_NULL);
 		visit_value(v);
@@ -142,7 +142,7 @@ visit_task(BlsJson *task)
 	{
 		json_object_object_foreach(task, key, val)
 		{
-			BlsJson    *v = bls_task_field(task, key);
+			BlsJson    *v = bls_item_field(task, key);
 
 			/* duplicate keys: the lookup sees the last one */
 			(void) val;
@@ -151,7 +151,7 @@ visit_task(BlsJson *task)
 		}
 	}
 	else
-		FUZZ_ASSERT(bls_task_field(task, "uuid") == NULL);
+		FUZZ_ASSERT(bls_item_field(task, "uuid") == NULL);
 }
 
 #define NPROBES (sizeof(probe_keys) / sizeof(probe_keys[0]))
@@ -161,7 +161,7 @@ static void check_result_set(json_object *doc, json_object *rs,
 							 const BlsPageShape *shape, BlsPage *page);
 static void same_or_null(const char *a, const char *b);
 
-/* v, read by bls_page_read_task(), says the same as json-c's value j */
+/* v, read by bls_page_read_item(), says the same as json-c's value j */
 static void
 same_value(const BlsValue *v, BlsJson *j)
 {
@@ -339,15 +339,15 @@ check_whole_page(const uint8_t *data, size_t size, const BlsPageShape *shape,
 	{
 		/* the one object, and nothing else read */
 		FUZZ_ASSERT(json_object_is_type(tasks, json_type_object));
-		FUZZ_ASSERT(page->ntasks == 1 && page->text == NULL);
-		FUZZ_ASSERT(json_object_equal(bls_page_task(page, 0), tasks));
+		FUZZ_ASSERT(page->nitems == 1 && page->text == NULL);
+		FUZZ_ASSERT(json_object_equal(bls_page_item(page, 0), tasks));
 		FUZZ_ASSERT(page->total == -1 && page->default_id == NULL);
 		json_object_put(doc);
 		return;
 	}
 	FUZZ_ASSERT(json_object_is_type(tasks, json_type_array));
-	FUZZ_ASSERT(json_object_array_length(tasks) == (size_t) page->ntasks);
-	for (int i = 0; i < page->ntasks; i++)
+	FUZZ_ASSERT(json_object_array_length(tasks) == (size_t) page->nitems);
+	for (int i = 0; i < page->nitems; i++)
 	{
 		json_object *want = json_object_array_get_idx(tasks, i);
 		json_object *got;
@@ -364,7 +364,7 @@ check_whole_page(const uint8_t *data, size_t size, const BlsPageShape *shape,
 			json_object_put(got);
 		}
 		else
-			FUZZ_ASSERT(json_object_equal(bls_page_task(page, i), want));
+			FUZZ_ASSERT(json_object_equal(bls_page_item(page, i), want));
 	}
 
 	if (shape->columns_key != NULL)
@@ -407,12 +407,12 @@ check_whole_page(const uint8_t *data, size_t size, const BlsPageShape *shape,
 	json_object_put(doc);
 }
 
-/* bls_page_read_task() on task i agrees with json-c's parse of it */
+/* bls_page_read_item() on task i agrees with json-c's parse of it */
 static void
 check_reader(BlsPage *page, int i)
 {
 	/* a reference of our own: the reader may free the page's parse */
-	BlsJson    *task = json_object_get(bls_page_task(page, i));
+	BlsJson    *task = json_object_get(bls_page_item(page, i));
 	const char *keys[MAX_KEYS];
 	size_t		keylens[MAX_KEYS];
 	BlsValue	values[MAX_KEYS];
@@ -448,7 +448,7 @@ check_reader(BlsPage *page, int i)
 	/* twice: the second read starts from the hints the first left */
 	for (int round = 0; round < 2; round++)
 	{
-		ok = bls_page_read_task(page, i, &f);
+		ok = bls_page_read_item(page, i, &f);
 
 		/*
 		 * json-c's tree cannot hold a key with an escaped NUL, so it
@@ -461,9 +461,9 @@ check_reader(BlsPage *page, int i)
 		FUZZ_ASSERT(f.type == bls_json_type(task));
 		for (int k = 0; k < n; k++)
 			same_value(&values[k], f.type == BLS_JSON_OBJECT ?
-					   bls_task_field(task, keys[k]) : NULL);
+					   bls_item_field(task, keys[k]) : NULL);
 	}
-	bls_page_task_done(page, i);
+	bls_page_item_done(page, i);
 	json_object_put(task);
 }
 
@@ -472,7 +472,7 @@ check_reader(BlsPage *page, int i)
  * the checks of the envelope and of every row against json-c's tree.
  */
 
-/* The kind of a column's type, reckoned apart from task_json.c's */
+/* The kind of a column's type, reckoned apart from response.c's */
 typedef enum RefKind
 {
 	REF_ANY,
@@ -714,7 +714,7 @@ check_row_json(BlsPage *page, int i, json_object *row, const char *got,
 }
 
 /*
- * bls_page_read_task() and bls_page_row_json() on row i agree with json-c's
+ * bls_page_read_item() and bls_page_row_json() on row i agree with json-c's
  * parse of it: the same refusals, a value for each column's name, and the
  * row's JSON the reference writes.
  */
@@ -738,11 +738,11 @@ check_row_reader(BlsPage *page, int i)
 
 	/*
 	 * A reference of our own: the reader may free the page's parse.
-	 * bls_page_task() says NULL for a JSON null row too; a refused row has
+	 * bls_page_item() says NULL for a JSON null row too; a refused row has
 	 * said why.
 	 */
 	page->error[0] = '\0';
-	row = json_object_get(bls_page_task(page, i));
+	row = json_object_get(bls_page_item(page, i));
 	valid_json = row != NULL || page->error[0] == '\0';
 	shaped = bls_json_type(row) == BLS_JSON_ARRAY &&
 		json_object_array_length(row) == (size_t) page->ncolumns;
@@ -783,7 +783,7 @@ check_row_reader(BlsPage *page, int i)
 		bool		ok;
 
 		f.want_row = round >= 2;
-		ok = bls_page_read_task(page, i, &f);
+		ok = bls_page_read_item(page, i, &f);
 		FUZZ_ASSERT(ok == (valid_json && shaped && (typed || !f.want_row)));
 		FUZZ_ASSERT(f.row_json == NULL || (ok && f.want_row));
 		if (!ok)
@@ -823,7 +823,7 @@ check_row_reader(BlsPage *page, int i)
 					   json_object_array_get_idx(row, k) : NULL);
 	}
 	free(json);
-	bls_page_task_done(page, i);
+	bls_page_item_done(page, i);
 	json_object_put(row);
 	free(keys);
 	free(keylens);
@@ -865,7 +865,7 @@ check_result_set(json_object *doc, json_object *rs, const BlsPageShape *shape,
 		}
 	}
 	else
-		FUZZ_ASSERT(page->ncolumns == 0 && page->ntasks == 0);
+		FUZZ_ASSERT(page->ncolumns == 0 && page->nitems == 0);
 	if (json_object_object_get_ex(rs, shape->types_key, &v) && v != NULL)
 	{
 		FUZZ_ASSERT(json_object_is_type(v, json_type_array));
@@ -1023,14 +1023,14 @@ check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
 	FUZZ_ASSERT(page.shape == shape);
 	if (status == BLS_PARSE_OK)
 	{
-		FUZZ_ASSERT(page.root != NULL && page.tasks != NULL);
-		FUZZ_ASSERT(page.ntasks >= 0);
+		FUZZ_ASSERT(page.root != NULL && page.items != NULL);
+		FUZZ_ASSERT(page.nitems >= 0);
 		FUZZ_ASSERT(page.total >= -1 && page.total <= BLS_MAX_TOTAL);
 		FUZZ_ASSERT(page.page_no >= 0 && page.page_size >= 0);
-		FUZZ_ASSERT(bls_json_type(page.tasks) ==
+		FUZZ_ASSERT(bls_json_type(page.items) ==
 					(shape->single ? BLS_JSON_OBJECT : BLS_JSON_ARRAY));
 		FUZZ_ASSERT(!shape->single ||
-					(page.ntasks == 1 && page.total == -1 &&
+					(page.nitems == 1 && page.total == -1 &&
 					 page.page_no == 0 && page.page_size == 0));
 		FUZZ_ASSERT(shape->default_key != NULL || page.default_id == NULL);
 		if (page.default_id)
@@ -1056,29 +1056,29 @@ check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
 			touch(page.truncated_reason, strlen(page.truncated_reason));
 		if (page.query_type)
 			touch(page.query_type, strlen(page.query_type));
-		bool		all_tasks = true;
+		bool		all_items = true;
 
-		for (i = 0; i < page.ntasks; i++)
+		for (i = 0; i < page.nitems; i++)
 		{
-			all_tasks &= bls_page_task(&page, i) != NULL;
-			visit_task(bls_page_task(&page, i));
+			all_items &= bls_page_item(&page, i) != NULL;
+			visit_item(bls_page_item(&page, i));
 			/* the same parse, then done with it */
 			if (shape->columns_key != NULL)
 				check_row_reader(&page, i);
 			else
 				check_reader(&page, i);
 		}
-		FUZZ_ASSERT(bls_page_task(&page, page.ntasks) == NULL);
+		FUZZ_ASSERT(bls_page_item(&page, page.nitems) == NULL);
 		visit_value(page.root);
-		if (all_tasks)
+		if (all_items)
 			check_whole_page(data, size, shape, &page);
 	}
 	else if (status == BLS_PARSE_FAILURE)
 	{
 		BlsJson    *v;
 
-		FUZZ_ASSERT(page.root != NULL && page.ntasks == 0);
-		FUZZ_ASSERT(page.tasks == NULL && page.default_id == NULL);
+		FUZZ_ASSERT(page.root != NULL && page.nitems == 0);
+		FUZZ_ASSERT(page.items == NULL && page.default_id == NULL);
 		/* a bare answer fails only on a top-level code without the list */
 		if (!shape->wrapped)
 		{
@@ -1099,7 +1099,7 @@ check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
 	}
 	else
 	{
-		FUZZ_ASSERT(page.root == NULL && page.ntasks == 0);
+		FUZZ_ASSERT(page.root == NULL && page.nitems == 0);
 		FUZZ_ASSERT(page.default_id == NULL);
 		FUZZ_ASSERT(page.error[0] != '\0');
 	}

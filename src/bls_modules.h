@@ -1,12 +1,16 @@
 /*-------------------------------------------------------------------------
  *
- * bls_fdw.h
- *		  Shared declarations of the BLS foreign data wrapper.
+ * bls_modules.h
+ *		  What the modules of bls_fdw that run in the backend share: the
+ *		  options, resources, requests, pager, row store, writes, request
+ *		  budget and counters, and the functions between them.  The modules
+ *		  free of postgres.h have their own headers (json_body.h,
+ *		  response.h, json_reader.h, bce_auth.h).
  *
  *-------------------------------------------------------------------------
  */
-#ifndef BLS_FDW_H
-#define BLS_FDW_H
+#ifndef BLS_MODULES_H
+#define BLS_MODULES_H
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
@@ -16,8 +20,8 @@
 #include "nodes/pg_list.h"
 #include "utils/relcache.h"
 
-#include "request.h"
-#include "task_json.h"
+#include "json_body.h"
+#include "response.h"
 
 /* The extension's version, as bls_fdw_version() reports it. */
 #define BLS_FDW_VERSION "1.4"
@@ -108,7 +112,7 @@ typedef struct BlsScanStats
 	int64		pages;			/* pages parsed */
 	int64		requests;		/* HTTP requests sent, retries included */
 	int64		retries;
-	int64		rows;			/* tasks received */
+	int64		rows;			/* items received */
 	int64		bytes;			/* response body bytes */
 	int64		sequences;		/* request sequences started */
 	int64		duplicates;		/* tasks skipped as already returned */
@@ -581,8 +585,8 @@ extern void bls_init_column(BlsColumn *col, Relation rel, AttrNumber attnum,
 							const BlsResource *res);
 extern void bls_init_fields(BlsFields *f, BlsColumn *cols, int ncols,
 							const BlsResource *res, int id_keys[2]);
-extern void bls_store_task(const BlsResource *res, BlsColumn *cols, int ncols,
-						   const BlsFields *f, int uuid_key, int task_index,
+extern void bls_store_item(const BlsResource *res, BlsColumn *cols, int ncols,
+						   const BlsFields *f, int uuid_key, int item_index,
 						   int page_no, const char *default_id,
 						   const BlsParam *params, int nparams,
 						   Datum *values, bool *nulls);
@@ -651,7 +655,7 @@ typedef enum BlsStatKind
 {
 	BLS_STAT_REQUESTS,			/* HTTP requests sent, retries included */
 	BLS_STAT_PAGES,				/* pages parsed */
-	BLS_STAT_ROWS,				/* tasks received */
+	BLS_STAT_ROWS,				/* items received */
 	BLS_STAT_BYTES,				/* response body bytes */
 	BLS_STAT_RETRIES,			/* requests repeated after a failure */
 	BLS_STAT_THROTTLED,			/* waits after an HTTP 429 */
@@ -661,9 +665,20 @@ typedef enum BlsStatKind
 	BLS_NUM_STATS
 } BlsStatKind;
 
+/* One server's counters in this backend (stats.c) */
+typedef struct BlsServerStats
+{
+	Oid			serverid;		/* hash key; must be first */
+	int64		counts[BLS_NUM_STATS];
+	double		time_ms;		/* time spent in requests */
+	double		wait_ms;		/* time waiting for a budget slot or a
+								 * back-off */
+} BlsServerStats;
+
 extern void bls_stat_add(Oid serverid, BlsStatKind kind, int64 n);
 extern void bls_stat_add_time(Oid serverid, double ms);
 extern void bls_stat_add_wait_time(Oid serverid, double ms);
+extern struct HTAB *bls_stat_table(void);
 
 /* in budget.c */
 typedef struct BlsBudget BlsBudget;
@@ -676,4 +691,4 @@ extern void bls_budget_wait_end(BlsBudget *b);
 extern TimestampTz bls_budget_backoff_until(BlsBudget *b, long max_ms);
 extern void bls_budget_backoff(BlsBudget *b, TimestampTz until);
 
-#endif							/* BLS_FDW_H */
+#endif							/* BLS_MODULES_H */

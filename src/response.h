@@ -1,14 +1,14 @@
 /*-------------------------------------------------------------------------
  *
- * task_json.h
+ * response.h
  *		  Parsing BLS response bodies (ListDownloadTask, ListProject,
  *		  ListLogStore, QueryLogRecord and the download-task calls) with
  *		  json_reader.c and json-c; no PostgreSQL dependency.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef BLS_TASK_JSON_H
-#define BLS_TASK_JSON_H
+#ifndef BLS_RESPONSE_H
+#define BLS_RESPONSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -119,7 +119,7 @@ extern const BlsPageShape bls_shape_log_records;
 
 /*
  * One field of a task, as the converter sees it.  Borrowed from the page
- * until the next bls_page_read_task() on it or bls_page_free().
+ * until the next bls_page_read_item() on it or bls_page_free().
  */
 typedef struct BlsValue
 {
@@ -146,15 +146,16 @@ typedef struct BlsScratch
 /*
  * One parsed page.  root owns the whole document; every other pointer is
  * borrowed from it and lives until bls_page_free().  The list's elements
- * are called tasks here whatever they are.
+ * are called items here, whatever they are (download tasks, projects, log
+ * stores, rows of a result set).
  */
 typedef struct BlsPage
 {
 	const BlsPageShape *shape;	/* the shape it was parsed with */
 	BlsJson    *root;
-	BlsJson    *tasks;			/* the list array (for a single shape, the
+	BlsJson    *items;			/* the list array (for a single shape, the
 								 * object), when parsed whole */
-	int			ntasks;
+	int			nitems;
 	int64_t		total;			/* -1 when absent; at most BLS_MAX_TOTAL */
 	int			page_no;		/* 0 when absent */
 	int			page_size;		/* effective page size; 0 when absent */
@@ -189,7 +190,7 @@ typedef struct BlsPage
 	size_t	   *spans;			/* start and end of each task in text */
 	BlsJson   **parsed;			/* tasks parsed so far, or NULL */
 
-	/* what bls_page_read_task() decoded or had json-c parse for the latest task */
+	/* what bls_page_read_item() decoded or had json-c parse for the latest task */
 	int			read_json;		/* 1 + the task json-c parsed whole, or 0 */
 	BlsScratch		scratch;		/* strings with escapes, decoded */
 } BlsPage;
@@ -199,7 +200,7 @@ typedef struct BlsPage
 
 /*
  * The fields a scan reads from each task, and the values the latest
- * bls_page_read_task() found for them.  The caller fills in nkeys, keys,
+ * bls_page_read_item() found for them.  The caller fills in nkeys, keys,
  * keylens and values (arrays of nkeys, keys distinct) and calls
  * bls_fields_reset() before the first task.
  */
@@ -221,7 +222,7 @@ typedef struct BlsFields
 	int16_t		hint[BLS_FIELD_HINTS];
 
 	/*
-	 * For a result set: if want_row, bls_page_read_task() also sets
+	 * For a result set: if want_row, bls_page_read_item() also sets
 	 * row_values to the row's value of each column (row_ncolumns of them,
 	 * named by row_names, which may hold a NUL: use row_name_lens), typed
 	 * by the column's type as bls_page_row_json() types it, each with its
@@ -245,16 +246,16 @@ extern BlsParseStatus bls_page_parse_shape(const char *buf, size_t len,
 										   const BlsPageShape *shape,
 										   BlsPage *page);
 extern void bls_page_free(BlsPage *page);
-extern BlsJson *bls_page_task(BlsPage *page, int i);
-extern void bls_page_task_done(BlsPage *page, int i);
+extern BlsJson *bls_page_item(BlsPage *page, int i);
+extern void bls_page_item_done(BlsPage *page, int i);
 extern void bls_fields_reset(BlsFields *fields);
-extern bool bls_page_read_task(BlsPage *page, int i, BlsFields *fields);
+extern bool bls_page_read_item(BlsPage *page, int i, BlsFields *fields);
 extern bool bls_page_read_default(BlsPage *page, BlsFields *fields);
 extern const char *bls_page_default_string(const BlsPage *page,
 										   const char *key, size_t *len);
 extern const char *bls_value_text(const BlsValue *v, size_t *len);
 extern char *bls_page_row_json(BlsPage *page, int i, size_t *len);
-extern BlsJson *bls_task_field(BlsJson *task, const char *key);
+extern BlsJson *bls_item_field(BlsJson *task, const char *key);
 extern BlsJsonType bls_json_type(BlsJson *v);
 extern const char *bls_json_type_name(BlsJsonType type);
 extern const char *bls_json_string(BlsJson *v, size_t *len);
@@ -296,4 +297,4 @@ extern BlsParseStatus bls_parse_ack(const char *buf, size_t len,
 									BlsReply *reply,
 									char *error, size_t errlen);
 
-#endif							/* BLS_TASK_JSON_H */
+#endif							/* BLS_RESPONSE_H */

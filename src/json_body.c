@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * request.c
+ * json_body.c
  *		  Serialize a list request into its JSON body.
  *
  * Kept free of postgres.h so that the unit tests, the sanitizer builds and
@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "request.h"
+#include "json_body.h"
 
 static int
 add_string(json_object *obj, const char *key, const char *value)
@@ -55,7 +55,7 @@ finish_body(json_object *obj, size_t *len)
 }
 
 /*
- * bls_request_body
+ * bls_list_request_body
  *		Return the request's JSON body as a malloc'd, NUL-terminated string
  *		and its length in *len; NULL if out of memory.  The caller frees it.
  *
@@ -63,7 +63,7 @@ finish_body(json_object *obj, size_t *len)
  * stable.
  */
 char *
-bls_request_body(const BlsListRequest *req, size_t *len)
+bls_list_request_body(const BlsListRequest *req, size_t *len)
 {
 	json_object *obj = json_object_new_object();
 

@@ -1,12 +1,12 @@
 /*-------------------------------------------------------------------------
  *
- * request.h
+ * json_body.h
  *		  Serializing BLS list requests; no PostgreSQL dependency.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef BLS_REQUEST_H
-#define BLS_REQUEST_H
+#ifndef BLS_JSON_BODY_H
+#define BLS_JSON_BODY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,7 +44,7 @@ typedef struct BlsBodyField
 	long long	ival;
 } BlsBodyField;
 
-extern char *bls_request_body(const BlsListRequest *req, size_t *len);
+extern char *bls_list_request_body(const BlsListRequest *req, size_t *len);
 extern char *bls_json_body(const BlsBodyField *fields, int n, size_t *len);
 
-#endif							/* BLS_REQUEST_H */
+#endif							/* BLS_JSON_BODY_H */

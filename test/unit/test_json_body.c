@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
- * test_request.c
- *		  Unit tests for src/request.c (list request bodies)
+ * test_json_body.c
+ *		  Unit tests for src/json_body.c (list request bodies)
  *
- * Checks the exact text of bls_request_body: omitted NULL fields, the
+ * Checks the exact text of bls_list_request_body: omitted NULL fields, the
  * field order (the filters as given, then orderBy, order, pageNo,
  * pageSize), escaping of quotes, backslashes and control characters,
  * non-ASCII passed through as UTF-8, '/' left unescaped, and that the
@@ -11,7 +11,7 @@
  * ("ok N - ...", then a "1..N" plan) and exits non-zero if any check
  * failed.  Built and run by test/unit/Makefile, also under ASan/UBSan.
  *
- * test/unit/test_request.c
+ * test/unit/test_json_body.c
  *
  *-------------------------------------------------------------------------
  */
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "request.h"
+#include "json_body.h"
 #include "tap.h"
 
 /*
@@ -31,7 +31,7 @@ static void
 check_body(const BlsListRequest *req, const char *want, const char *desc)
 {
 	size_t		len = (size_t) -1;
-	char	   *body = bls_request_body(req, &len);
+	char	   *body = bls_list_request_body(req, &len);
 	char		what[128];
 
 	check_str(body, want, desc);
