@@ -183,6 +183,13 @@ typedef struct BlsTransfer
 	char		retry_after[40];
 	char		content_type[80];
 	char		errbuf[CURL_ERROR_SIZE];
+
+	/* its BLS error body, parsed once by error_body() */
+	bool		err_parsed;
+	bool		err_is_bls;		/* the body is a JSON object */
+	char	   *err_code;		/* malloc'd; NULL where absent */
+	char	   *err_message;
+	char	   *err_request_id;
 } BlsTransfer;
 
 struct BlsConnection
@@ -256,6 +263,11 @@ drop_attempt(BlsTransfer *t)
 		t->cap = 0;
 	}
 	t->len = 0;
+	free(t->err_code);
+	free(t->err_message);
+	free(t->err_request_id);
+	t->err_code = t->err_message = t->err_request_id = NULL;
+	t->err_parsed = false;
 }
 
 /*
@@ -1333,21 +1345,30 @@ in_flight_error_callback(void *arg)
 		errcontext("%s may have been created: the outcome is unknown and the request is not sent again", t->what);
 }
 
-/* Is body a BLS error whose code is code? */
+/*
+ * Read the last attempt's body as a BLS error (code, message, requestId),
+ * once: whether a 404 is an answer, whether a 400 is worth re-signing and
+ * how the error is reported all ask.  False if it is not a JSON object.
+ */
 static bool
-error_code_is(const BlsTransfer *t, const char *code)
+error_body(BlsTransfer *t)
 {
-	char	   *c = NULL;
-	char	   *m = NULL;
-	char	   *r = NULL;
-	bool		match;
+	if (!t->err_parsed)
+	{
+		t->err_is_bls = bls_parse_error_body(t->buf ? t->buf : "", t->len,
+											 &t->err_code, &t->err_message,
+											 &t->err_request_id);
+		t->err_parsed = true;
+	}
+	return t->err_is_bls;
+}
 
-	match = bls_parse_error_body(t->buf ? t->buf : "", t->len, &c, &m, &r) &&
-		c != NULL && strcmp(c, code) == 0;
-	free(c);
-	free(m);
-	free(r);
-	return match;
+/* Is the last attempt's body a BLS error whose code is code? */
+static bool
+error_code_is(BlsTransfer *t, const char *code)
+{
+	return error_body(t) && t->err_code != NULL &&
+		strcmp(t->err_code, code) == 0;
 }
 
 /*
@@ -1410,8 +1431,8 @@ bls_request_wait(BlsConnection *conn, BlsHandle h, BlsResponse *resp)
 		else if (t->result != CURLE_OK)
 			again = retryable_curl_error(t->result) && !t->too_large &&
 				t->attempts <= opts->max_retries;
-		else if (t->status == 400 && !t->resigned && t->len > 0 &&
-				 strstr(t->buf, "\"RequestExpired\"") != NULL)
+		else if (t->status == 400 && !t->resigned &&
+				 error_code_is(t, "RequestExpired"))
 		{
 			/* a fresh timestamp may be all it takes, once */
 			t->resigned = true;
@@ -1686,25 +1707,17 @@ bls_printable(const char *s, size_t maxlen)
 static void
 report_http_error(BlsTransfer *t, const BlsOptions *opts, int attempts)
 {
-	char	   *code = NULL;
-	char	   *message = NULL;
-	char	   *request_id = NULL;
 	char	   *pcode;
 	char	   *pmessage;
 	char	   *prequest;
 	int			sqlstate;
 	const char *hint = NULL;
-	bool		is_bls;
+	bool		is_bls = error_body(t);
 
-	is_bls = bls_parse_error_body(t->buf ? t->buf : "", t->len,
-								  &code, &message, &request_id);
-	pcode = bls_printable(code ? code : "", 80);
-	pmessage = bls_printable(message ? message : "", 300);
-	prequest = bls_printable(request_id ? request_id :
-						 t->request_id[0] ? t->request_id : "", 80);
-	free(code);
-	free(message);
-	free(request_id);
+	pcode = bls_printable(t->err_code ? t->err_code : "", 80);
+	pmessage = bls_printable(t->err_message ? t->err_message : "", 300);
+	prequest = bls_printable(t->err_request_id ? t->err_request_id :
+							 t->request_id[0] ? t->request_id : "", 80);
 
 	/*
 	 * Credentials the service rejects (401, a 403 for an unknown key, a
