@@ -62,6 +62,15 @@ FROM download_tasks WHERE project IN ('数据平台', 'staging');
 -- EXPLAIN shows the request the service gets, in the database's encoding
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT uuid FROM download_tasks WHERE project = '数据平台' AND log_store_name LIKE '%审计%';
+-- the service's text in an error about its answer (here a column named
+-- twice) is shown in the database's encoding, '?' for what is not ASCII:
+-- the error stays the one about the answer, HV00A
+\! python3 test/bls_emulator.py ctl fault '{"type": "rename_columns", "names": ["审计", "审计"], "call": "QueryLogRecord"}'
+\set VERBOSITY default
+SELECT * FROM log_records WHERE log_store_name = 'nginx-access'
+  AND time >= '2024-05-01 00:00:00+00' LIMIT 1;
+\set VERBOSITY terse
+\echo :LAST_ERROR_SQLSTATE
 RESET statement_timeout;
 
 \c :utf8_db

@@ -654,6 +654,7 @@ report_reply_error(BlsParseStatus status, BlsReply *reply, const char *error,
 	char	   *pmessage = bls_printable(reply->message ? reply->message : "", 300);
 	char	   *prequest = bls_printable(reply->request_id ? reply->request_id :
 										 request_id, 80);
+	char	   *perror = bls_printable(error, 200);
 
 	bls_reply_free(reply);
 	if (status == BLS_PARSE_FAILURE)
@@ -665,7 +666,7 @@ report_reply_error(BlsParseStatus status, BlsReply *reply, const char *error,
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 			 errmsg("invalid response from BLS server \"%s\"", opts->server_name),
-			 errdetail("%s Request id \"%s\".", error, prequest),
+			 errdetail("%s Request id \"%s\".", perror, prequest),
 			 hint ? errhint("%s", hint) : 0));
 }
 

@@ -532,7 +532,8 @@ report_page_error(BlsParseStatus status, const BlsPage *page,
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 			 errmsg("invalid response from BLS server \"%s\"", opts->server_name),
-			 errdetail("%s Request id \"%s\".", page->error,
+			 errdetail("%s Request id \"%s\".",
+					   bls_printable(page->error, sizeof(page->error)),
 					   bls_printable(request_id, 80))));
 }
 

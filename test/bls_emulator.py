@@ -599,7 +599,7 @@ FAULT_TYPES = {
     "missing_tasks", "tasks_not_array", "task_not_object", "wrong_type", "invalid_utf8",
     "total", "insert_head", "oversize", "extra_fields", "null_fields", "missing_fields",
     "respelled", "ignore_page_no", "repeat_marker", "page_size", "marker_cycle",
-    "empty_marked", "swap_columns",
+    "empty_marked", "swap_columns", "rename_columns",
 }
 FAULT_TYPES_DOC = """Faults: POST /_emulator/faults with one JSON object or a list of them,
 or `bls_emulator.py ctl fault JSON`.  Queued in order; each POST to the list
@@ -689,6 +689,9 @@ Page faults (a successful page, altered):
   swap_columns     (QueryLogRecord) the answer's first two columns change
                    places (names, types and every row's values): an
                    analysis answering "select k, count(*)" as count, k
+  rename_columns   (QueryLogRecord) the answer's first columns are named
+                   as "names" (a list of strings) says, e.g. ["审计",
+                   "审计"]: names the service may send, twice or not
 
 Data faults:
   insert_head      n (1) new tasks of project ("default") and logStoreName
@@ -815,7 +818,8 @@ _DOWNLOAD_TASK_FAULTS = frozenset((
 # QueryLogRecord: see "Log records"
 _LOGRECORD_FAULTS = _TRANSPORT_FAULTS | _ITEM_FAULTS.difference(("respelled",)) | \
     _LIST_FAULTS.difference(("total", "page_size")) | {"repeat_marker", "marker_cycle",
-                                                       "empty_marked", "swap_columns"}
+                                                       "empty_marked", "swap_columns",
+                                                       "rename_columns"}
 CALL_FAULT_TYPES = {
     LIST_CALL: None,
     "CreateDownloadTask": _DOWNLOAD_TASK_FAULTS,
@@ -3268,6 +3272,10 @@ def apply_logrecord_fault(f, doc, marker=None):
         for lst in [rs.get("columns", []), rs.get("columnTypes", [])] + rows:
             if isinstance(lst, list) and len(lst) >= 2:
                 lst[0], lst[1] = lst[1], lst[0]
+    elif t == "rename_columns":
+        cols = rs.get("columns", [])
+        for k, name in enumerate((f.get("names") or [])[:len(cols)]):
+            cols[k] = name
     elif t == "oversize":
         want = int(f.get("bytes", 1 << 20))
         cur = len(jbytes(doc)) + len(b'"_padding":"",')

@@ -1840,6 +1840,15 @@ class LogRecordTest(unittest.TestCase):
         self.assertEqual(got["columnTypes"], ["bigint", "varchar"])
         self.assertEqual(got["rows"], [[n, h] for h, n in want["rows"]])
         self.assertEqual(self.query(query=q)["resultSet"], want)   # once
+    def test_rename_columns_fault(self):
+        want = self.query(limit="3")["resultSet"]
+        self.ctl("fault", json.dumps({"type": "rename_columns", "names": ["审计", "审计"],
+                                      "call": "QueryLogRecord"}))
+        got = self.query(limit="3")["resultSet"]
+        self.assertEqual(got["columns"], ["审计", "审计"] + want["columns"][2:])
+        self.assertEqual(got["rows"], want["rows"])
+        self.assertEqual(self.query(limit="3")["resultSet"], want)   # once
+
     def test_interval_config(self):
         # config logrecord_interval_s: shardCount records every N seconds;
         # a window holds the records of the multiples of N in it, each once
