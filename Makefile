@@ -21,6 +21,7 @@ OBJS = \
 	src/json_body.o \
 	src/resource.o \
 	src/scan_request.o \
+	src/service_text.o \
 	src/stats.o \
 	src/response.o
 

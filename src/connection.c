@@ -67,6 +67,7 @@
 
 #include "bce_auth.h"
 #include "bls_modules.h"
+#include "service_text.h"
 #include "pg_compat.h"
 
 /* How long one wait for socket activity may last before checking interrupts. */
@@ -1662,45 +1663,16 @@ bls_owner_release(BlsRequestOwner *owner)
 }
 
 /*
- * Copy text from the service into something safe to print: at most maxlen
- * bytes, invalid UTF-8 and control characters replaced, and non-ASCII
- * dropped unless the database encoding is UTF-8 (so reporting can never
- * fail on a conversion).
+ * Text from the service, safe to print: at most about maxlen bytes, control
+ * characters and invalid UTF-8 replaced, and non-ASCII replaced unless the
+ * database encoding is UTF-8 (so that reporting can never fail on a
+ * conversion).  See bls_service_text().
  */
 char *
 bls_printable(const char *s, size_t maxlen)
 {
-	StringInfoData buf;
-	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
-	size_t		len = strlen(s);
-	size_t		i = 0;
-
-	initStringInfo(&buf);
-	while (i < len && (size_t) buf.len < maxlen)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (c < 0x80)
-		{
-			appendStringInfoChar(&buf, (c < 0x20 || c == 0x7f) ? ' ' : c);
-			i++;
-		}
-		else
-		{
-			int			l = pg_utf_mblen((const unsigned char *) s + i);
-
-			if (utf8 && i + l <= len &&
-				pg_utf8_islegal((const unsigned char *) s + i, l))
-				appendBinaryStringInfo(&buf, s + i, l);
-			else
-				appendStringInfoChar(&buf, '?');
-			i += (utf8 && i + l <= len &&
-				  pg_utf8_islegal((const unsigned char *) s + i, l)) ? l : 1;
-		}
-	}
-	if (i < len)
-		appendStringInfoString(&buf, "...");
-	return buf.data;
+	return bls_service_text(palloc(maxlen + 4), maxlen + 4, maxlen,
+							s, strlen(s), GetDatabaseEncoding() == PG_UTF8);
 }
 
 /* Report an error response; the one place HTTP statuses map to SQLSTATEs. */
