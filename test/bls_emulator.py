@@ -658,7 +658,7 @@ Response faults (the normal answer is replaced):
 
 Page faults (a successful page, altered):
   missing_result   no "result"
-  missing_tasks    no "result.items"
+  missing_tasks    no "result.tasks"
   tasks_not_array  "tasks":"not an array"
   task_not_object  a 42 inserted as the second task
   wrong_type       field (writtenRows) set to value ("many")
@@ -984,7 +984,7 @@ class State:
         self.lock = threading.RLock()
         self.log_lock = threading.Lock()
         t0 = time.monotonic()
-        self.data = DataSet(args.items, args.seed)
+        self.data = DataSet(args.tasks, args.seed)
         self.catalog = Catalog()
         self.logrecords = LogRecords(self.catalog, args.seed)
         self.gen_seconds = time.monotonic() - t0
@@ -1358,7 +1358,7 @@ class Page:
         self.items = [("order", jbytes(order)), ("orderBy", jbytes(order_by)),
                       ("pageNo", jbytes(page_no)), ("pageSize", jbytes(page_size)),
                       ("total", jbytes(total))]
-        self.items = tasks  # list of bytes, or None (omitted), or raw bytes value
+        self.tasks = tasks  # list of bytes, or None (omitted), or raw bytes value
         self.tasks_raw = None
         self.top = [("success", b"true"), ("code", b'"OK"'), ("message", b'""')]
         self.omit_result = False
@@ -1396,16 +1396,16 @@ class Page:
                 out.extend((b'"tasks":', self.tasks_raw))
             else:
                 out.append(b'"tasks":[')
-                if self.items:
-                    pieces = [b","] * (2 * len(self.items) - 1)
-                    pieces[0::2] = self.items
+                if self.tasks:
+                    pieces = [b","] * (2 * len(self.tasks) - 1)
+                    pieces[0::2] = self.tasks
                     out.extend(pieces)
                 out.append(b"]")
 
         def result():
             out.append(b'"result":')
             obj(self.items, tasks if self.tasks_raw is not None or
-                self.items is not None else None)
+                self.tasks is not None else None)
 
         obj(self.top, None if self.omit_result else result)
         return b"".join(out)
@@ -1451,17 +1451,17 @@ def apply_result_fault(f, page):
     if t == "missing_result":
         page.omit_result = True
     elif t == "missing_tasks":
-        page.items = None
+        page.tasks = None
     elif t == "tasks_not_array":
         page.tasks_raw = b'"not an array"'
     elif t == "task_not_object":
-        ts = list(page.items)
+        ts = list(page.tasks)
         ts.insert(min(1, len(ts)), b"42")
-        page.items = ts
+        page.tasks = ts
     elif t == "wrong_type":
         field = f.get("field", "writtenRows")
         value = f.get("value", "many")
-        page.items = _modify_tasks(page.items, f.get("index"),
+        page.tasks = _modify_tasks(page.tasks, f.get("index"),
                                    lambda d: d.__setitem__(field, value))
     elif t == "null_fields" or t == "missing_fields":
         fields = f.get("fields") or []
@@ -1474,14 +1474,14 @@ def apply_result_fault(f, page):
                     d[fld] = None
                 else:
                     d.pop(fld, None)
-        page.items = _modify_tasks(page.items, f.get("index"), fn)
+        page.tasks = _modify_tasks(page.tasks, f.get("index"), fn)
     elif t == "invalid_utf8":
         field = f.get("field", "name")
         marker = "\u0001@@INVALID_UTF8@@\u0001"
-        ts = _modify_tasks(page.items, f.get("index"),
+        ts = _modify_tasks(page.tasks, f.get("index"),
                            lambda d: d.__setitem__(field, marker + str(d.get(field, ""))))
         enc = _json_str(marker)[1:-1].encode()
-        page.items = [b.replace(enc, b"bad\xc3\x28bytes\xff") for b in ts]
+        page.tasks = [b.replace(enc, b"bad\xc3\x28bytes\xff") for b in ts]
     elif t == "total":
         page.set_item("total", jbytes(f.get("value", 0)))
     elif t == "page_size":
@@ -1490,11 +1490,11 @@ def apply_result_fault(f, page):
         page.items.insert(0, ("_emulatorExtra", b'{"nested":[1,{"a":null}],"s":"x"}'))
         page.items.append(("nextMarker", b"null"))
         page.top.append(("extraTop", b'"ignored"'))
-        page.items = [b'{"_extraHead":{"k":[1,2,"3"]},' + b[1:-1] +
+        page.tasks = [b'{"_extraHead":{"k":[1,2,"3"]},' + b[1:-1] +
                       b',"extraString":"ignored","extraNumber":1.5e3,"extraBool":false,'
-                      b'"extraNull":null}' for b in page.items]
+                      b'"extraNull":null}' for b in page.tasks]
     elif t == "respelled":
-        page.items = [_respell(b, i) for i, b in enumerate(page.items)]
+        page.tasks = [_respell(b, i) for i, b in enumerate(page.tasks)]
     elif t == "ignore_page_no":
         page.drop_item("pageNo")   # the tasks are page 1's already (see _list)
         page.drop_item("total")
