@@ -38,7 +38,7 @@ SHLIB_LINK = -lcurl -ljson-c -lcrypto
 REGRESS = options scan types pushdown readahead errors faults cancel security upgrade analyze reporting \
 	lifecycle streaming collation encoding invalidation catalog writes logrecords \
 	logrecords_plan writes_forms ledger distrust request_owner json_reader \
-	logrecords_agg budget copy_batch analyze_projects page_cap logrecords_slices
+	logrecords_agg budget copy_batch analyze_projects page_cap logrecords_slices read_forms
 REGRESS_OPTS = --load-extension=bls_fdw
 
 EXTRA_CLEAN = test/unit/build

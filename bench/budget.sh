@@ -14,7 +14,7 @@
 #   2. the cost of taking a slot: one backend, 2,000 requests in a row
 #      (page_size 50 over 100,000 tasks, readahead 0, no added latency),
 #      with the default budget ('15') and none ('0'), alternating, median of
-#      REPS (default 5): microseconds per request each, and the difference.
+#      REPS (default 3): microseconds per request each, and the difference.
 # No pass/fail thresholds; exit status 1 only if the setup or a measurement
 # failed.  Takes about a minute.
 set -uo pipefail
@@ -94,23 +94,8 @@ if [ -n "${BENCH_BUDGET_INNER:-}" ]; then
 	exit 0
 fi
 
-reps=5
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-n|--reps) [ $# -ge 2 ] || { echo "-n needs REPS" >&2; exit 2; }
-		reps=$2; shift 2 ;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-	*) echo "usage: $0 [-n REPS]" >&2; exit 2 ;;
-	esac
-done
-case $reps in ''|*[!0-9]*) echo "REPS must be a number" >&2; exit 2 ;; esac
-
 . bench/lib.sh
-bench_init budget
-bench_need_cmd postgresql-common pg_virtualenv
-bench_install_missing || exit 1
-bench_build_install || exit 1
-bench_start_emulator emu BENCH_EMU --tasks 100000 || exit 1
-bench_machine
+bench_reps 2,19 "$@"
+bench_emulated budget BENCH_EMU --tasks 100000
 BENCH_BUDGET_INNER=1 BENCH_EMU=$BENCH_EMU BENCH_REPS=$reps bench_pg_run bash "$0" || exit 1
 exit 0

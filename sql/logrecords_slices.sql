@@ -146,35 +146,31 @@ WHERE log_store_name IN ('nginx-access', 'nginx-error')
 
 -- the count of the 20 minutes, the query of the tests below
 \set count_window 'SELECT count(*) FROM log_records WHERE log_store_name = ''nginx-access'' AND time >= ''2024-05-01 00:00:00+00'' AND time < ''2024-05-01 00:20:00+00'';'
+-- each case below: the emulator reset with one fault, given after :fault (a
+-- \! takes the rest of its line), then :count_fails, the count with the
+-- SQLSTATE of its error
+\set fault '\\! python3 test/bls_emulator.py ctl reset && python3 test/bls_emulator.py ctl fault'
+\set count_fails ':count_window\n\\echo :LAST_ERROR_SQLSTATE'
 -- a slice that fails fails the scan: HTTP 500 on the first page of the third
--- slice (newest first: [00:04:29, 00:08:58)), and on the second page of the
--- second slice; a malformed page
-\! python3 test/bls_emulator.py ctl fault '{"type": "http", "status": 500, "count": -1, "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:04:29Z"}}'
-:count_window
-\echo :LAST_ERROR_SQLSTATE
-\! python3 test/bls_emulator.py ctl reset
-\! python3 test/bls_emulator.py ctl fault '{"type": "http", "status": 500, "count": 2, "skip": 1, "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:08:58Z"}}'
-:count_window
-\echo :LAST_ERROR_SQLSTATE
-\! python3 test/bls_emulator.py ctl reset
-\! python3 test/bls_emulator.py ctl fault '{"type": "malformed", "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:00:00Z", "endDateTime": "2024-05-01T00:04:29Z"}}'
-:count_window
-\echo :LAST_ERROR_SQLSTATE
+-- slice (newest first: [00:04:29, 00:08:58)),
+:fault '{"type": "http", "status": 500, "count": -1, "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:04:29Z"}}'
+:count_fails
+-- on the second page of the second slice,
+:fault '{"type": "http", "status": 500, "count": 2, "skip": 1, "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:08:58Z"}}'
+:count_fails
+-- a malformed page
+:fault '{"type": "malformed", "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:00:00Z", "endDateTime": "2024-05-01T00:04:29Z"}}'
+:count_fails
 -- markers that loop in a slice (each page asked for with a marker names that
--- marker again), or that go A -> B -> A, and two empty pages in a row that
--- name a next one: an error, not a loop
-\! python3 test/bls_emulator.py ctl reset
-\! python3 test/bls_emulator.py ctl fault '{"type": "repeat_marker", "count": -1, "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:08:58Z"}}'
-:count_window
-\echo :LAST_ERROR_SQLSTATE
-\! python3 test/bls_emulator.py ctl reset
-\! python3 test/bls_emulator.py ctl fault '{"type": "marker_cycle", "count": -1, "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:00:00Z", "endDateTime": "2024-05-01T00:04:29Z"}}'
-:count_window
-\echo :LAST_ERROR_SQLSTATE
-\! python3 test/bls_emulator.py ctl reset
-\! python3 test/bls_emulator.py ctl fault '{"type": "empty_marked", "count": 2, "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:04:29Z"}}'
-:count_window
-\echo :LAST_ERROR_SQLSTATE
+-- marker again),
+:fault '{"type": "repeat_marker", "count": -1, "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:08:58Z"}}'
+:count_fails
+-- or that go A -> B -> A,
+:fault '{"type": "marker_cycle", "count": -1, "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:00:00Z", "endDateTime": "2024-05-01T00:04:29Z"}}'
+:count_fails
+-- and two empty pages in a row that name a next one: an error, not a loop
+:fault '{"type": "empty_marked", "count": 2, "call": "QueryLogRecord", "params": {"startDateTime": "2024-05-01T00:04:29Z"}}'
+:count_fails
 -- a result the service cut, with on_truncation 'notice': one NOTICE a scan,
 -- however many slices say so
 \! python3 test/bls_emulator.py ctl reset
