@@ -306,9 +306,6 @@ bls_json_check(const char *p, const char *end, int depth, BlsJsonCheck *c)
 				if (q == NULL)
 					return check_fail(c, reason == NULL ? end : p,
 									  reason == NULL ? "unexpected end of data" : reason);
-				/* json-c saturates an integer below INT64_MIN at INT64_MIN */
-				if (v.clamped && *p == '-')
-					c->below_min = true;
 				return q;
 			}
 			return check_fail(c, p, "unexpected character");
@@ -688,3 +685,378 @@ bls_json_read_string(BlsScratch *s, const char *p, const char *end, const char *
 }
 
 
+
+/*
+ * Read the scalar value at p into *out: the end of the value, or NULL if it
+ * is an object or array, or no JSON.  A string is read as by
+ * bls_json_read_string() into s, which has room (s is unused for the
+ * others); out->raw is the value as json-c prints it.
+ */
+const char *
+bls_json_read_value(BlsScratch *s, const char *p, const char *end, BlsValue *out)
+{
+	const char *q;
+
+	memset(out, 0, sizeof(*out));
+	out->present = true;
+	switch (*p)
+	{
+		case '"':
+			out->type = BLS_JSON_STRING;
+			return bls_json_read_string(s, p, end, &out->str, &out->len,
+							   &out->raw, &out->rawlen);
+		case 't':
+		case 'f':
+			q = p + (*p == 't' ? 4 : 5);
+			if (q > end || memcmp(p, *p == 't' ? "true" : "false", q - p) != 0)
+				return NULL;
+			out->type = BLS_JSON_BOOLEAN;
+			break;
+		case 'n':
+			q = p + 4;
+			if (q > end || memcmp(p, "null", 4) != 0)
+				return NULL;
+			out->type = BLS_JSON_NULL;
+			break;
+		default:
+			if (*p != '-' && (*p < '0' || *p > '9'))
+				return NULL;
+			return bls_json_read_number(p, end, out);
+	}
+	out->raw = p;
+	out->rawlen = q - p;
+	return q;
+}
+
+/*
+ * The tree of a document.
+ *
+ * Built only for what the flat reader cannot read on its own: a response's
+ * envelope (everything but the list), an item holding nested values or a
+ * repeated key, and the small answers of the other calls.  The nodes are one
+ * array in document order: a container is followed by its subtree, and
+ * node + node->size is its next sibling, so that nothing points between
+ * nodes and the array can grow while it is built.  The text is copied, and
+ * every string is decoded into the tree's scratch buffer (NUL-terminated, so
+ * that the callers may use code, message and the like as C strings), so the
+ * tree owns all it points to.  The text is checked first (bls_json_check),
+ * so the builder meets only JSON, nested no deeper than the check allowed.
+ */
+
+/* Room for one more node: its index, or -1. */
+static int
+tree_node(BlsJsonTree *t)
+{
+	if (t->nnodes == t->cap)
+	{
+		int			cap = t->cap > 0 ? 2 * t->cap : 16;
+		BlsJson *more;
+
+		if (t->cap > INT32_MAX / 4 ||
+			(more = realloc(t->nodes, sizeof(BlsJson) * cap)) == NULL)
+			return -1;
+		t->nodes = more;
+		t->cap = cap;
+	}
+	memset(&t->nodes[t->nnodes], 0, sizeof(BlsJson));
+	return t->nnodes++;
+}
+
+/* Read the string at p into *str (a NUL-terminated copy) and its JSON text. */
+static const char *
+tree_string(BlsJsonTree *t, const char *p, const char *end, const char **str,
+			size_t *len, const char **raw, size_t *rawlen)
+{
+	char	   *copy;
+
+	if ((p = bls_json_read_string(&t->scratch, p, end, str, len, raw,
+								  rawlen)) == NULL)
+		return NULL;
+	copy = t->scratch.data + t->scratch.len;
+	memcpy(copy, *str, *len);
+	copy[*len] = '\0';
+	t->scratch.len += *len + 1;
+	*str = copy;
+	return p;
+}
+
+/* A member's key, for sorting an object's keys to find repeated ones */
+typedef struct KeyRef
+{
+	const char *key;
+	size_t		len;
+	int			node;
+} KeyRef;
+
+static int
+keyref_cmp(const void *a, const void *b)
+{
+	const KeyRef *x = (const KeyRef *) a;
+	const KeyRef *y = (const KeyRef *) b;
+	int			c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+
+	if (c != 0)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/*
+ * Mark the repeated keys of object obj, as json-c keeps them: the last value
+ * counts, at the place of the first.  Sorted, so that an object of many
+ * members costs n log n.  False if out of memory.
+ */
+static bool
+mark_repeats(BlsJsonTree *t, int obj)
+{
+	BlsJson *o = &t->nodes[obj];
+	KeyRef	   *refs;
+	int			n = 0;
+
+	if (o->count < 2)
+		return true;
+	if ((refs = malloc(sizeof(KeyRef) * o->count)) == NULL)
+		return false;
+	for (int c = obj + 1; c < obj + o->size; c += t->nodes[c].size)
+	{
+		refs[n].key = t->nodes[c].key;
+		refs[n].len = t->nodes[c].keylen;
+		refs[n++].node = c;
+	}
+	qsort(refs, n, sizeof(KeyRef), keyref_cmp);
+	for (int k = 0; k < n;)
+	{
+		int			last = k;
+
+		while (last + 1 < n && refs[last + 1].len == refs[k].len &&
+			   memcmp(refs[last + 1].key, refs[k].key, refs[k].len) == 0)
+			last++;
+		if (last > k)
+		{
+			t->nodes[refs[k].node].repeat = refs[last].node - refs[k].node;
+			for (int r = k + 1; r <= last; r++)
+				t->nodes[refs[r].node].repeat = -1;
+		}
+		k = last + 1;
+	}
+	free(refs);
+	return true;
+}
+
+/* Build the nodes of the value at p (checked JSON): its end, or NULL. */
+static const char *
+tree_value(BlsJsonTree *t, const char *p, const char *end)
+{
+	int			self = tree_node(t);
+	BlsJson *n;
+	char		close;
+	int			count = 0;
+
+	if (self < 0)
+		return NULL;
+	n = &t->nodes[self];
+	if (*p == '"')
+	{
+		n->v.present = true;
+		n->v.type = BLS_JSON_STRING;
+		n->size = 1;
+		return tree_string(t, p, end, &n->v.str, &n->v.len, &n->v.raw,
+						   &n->v.rawlen);
+	}
+	if (*p != '{' && *p != '[')
+	{
+		n->size = 1;
+		return bls_json_read_value(NULL, p, end, &n->v);
+	}
+	close = *p == '{' ? '}' : ']';
+	n->start = p;
+	p = bls_json_skip_ws(p + 1, end);
+	while (*p != close)
+	{
+		const char *key = NULL;
+		size_t		keylen = 0;
+		const char *keyraw = NULL;
+		size_t		keyrawlen = 0;
+		int			child = t->nnodes;
+
+		if (close == '}')
+		{
+			if ((p = tree_string(t, p, end, &key, &keylen, &keyraw,
+								 &keyrawlen)) == NULL)
+				return NULL;
+			p = bls_json_skip_ws(bls_json_skip_ws(p, end) + 1, end);
+		}
+		if ((p = tree_value(t, p, end)) == NULL)
+			return NULL;
+		t->nodes[child].key = key;
+		t->nodes[child].keylen = keylen;
+		t->nodes[child].keyraw = keyraw;
+		t->nodes[child].keyrawlen = keyrawlen;
+		count++;
+		p = bls_json_skip_ws(p, end);
+		if (*p == ',')
+			p = bls_json_skip_ws(p + 1, end);
+	}
+	n = &t->nodes[self];
+	n->v.present = true;
+	n->v.type = close == '}' ? BLS_JSON_OBJECT : BLS_JSON_ARRAY;
+	n->count = count;
+	n->size = t->nnodes - self;
+	n->span = p + 1 - n->start;
+	if (close == '}' && !mark_repeats(t, self))
+		return NULL;
+	return p + 1;
+}
+
+/*
+ * bls_json_tree
+ *		The tree of the JSON value text[0..len) (checked by bls_json_check,
+ *		nothing around it), malloc'd; NULL if out of memory.  The caller
+ *		frees it with bls_json_tree_free(); its root is tree->nodes.
+ */
+BlsJsonTree *
+bls_json_tree(const char *text, size_t len)
+{
+	BlsJsonTree *t = calloc(1, sizeof(BlsJsonTree));
+	char	   *copy;
+
+	if (t == NULL)
+		return NULL;
+	if ((copy = malloc(len + 1)) == NULL ||
+		!bls_scratch_reserve(&t->scratch, 2 * len))
+	{
+		free(copy);
+		bls_json_tree_free(t);
+		return NULL;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	t->text = copy;
+	if (tree_value(t, copy, copy + len) == NULL)
+	{
+		bls_json_tree_free(t);
+		return NULL;
+	}
+	for (int i = 0; i < t->nnodes; i++)
+		t->nodes[i].v.json = &t->nodes[i];
+	return t;
+}
+
+void
+bls_json_tree_free(BlsJsonTree *t)
+{
+	if (t == NULL)
+		return;
+	for (int i = 0; i < t->nnodes; i++)
+		free(t->nodes[i].printed);
+	free(t->nodes);
+	free(t->scratch.data);
+	free(t->text);
+	free(t);
+}
+
+/*
+ * The next member or element of container c after child (NULL: the first);
+ * NULL after the last.  Of a key given more than once, only the first place
+ * is visited: bls_json_value() gives the value that counts there.
+ */
+BlsJson *
+bls_json_next(BlsJson *c, BlsJson *child)
+{
+	if (c == NULL || (c->v.type != BLS_JSON_OBJECT && c->v.type != BLS_JSON_ARRAY))
+		return NULL;
+	for (child = child == NULL ? c + 1 : child + child->size;
+		 child < c + c->size; child += child->size)
+		if (child->repeat >= 0)
+			return child;
+	return NULL;
+}
+
+/* The value of member m: the last one given for its key. */
+BlsJson *
+bls_json_value(BlsJson *m)
+{
+	return m->repeat > 0 ? m + m->repeat : m;
+}
+
+/*
+ * The member key of object obj (the last one given), or NULL when obj is not
+ * an object, lacks the member or has it as JSON null.  The key is compared
+ * with its length: "a\u0000b" is no "a".
+ */
+BlsJson *
+bls_json_member(BlsJson *obj, const char *key)
+{
+	size_t		len = strlen(key);
+
+	if (obj == NULL || obj->v.type != BLS_JSON_OBJECT)
+		return NULL;
+	for (BlsJson *m = bls_json_next(obj, NULL); m != NULL; m = bls_json_next(obj, m))
+		if (m->keylen == len && memcmp(m->key, key, len) == 0)
+		{
+			m = bls_json_value(m);
+			return m->v.type == BLS_JSON_NULL ? NULL : m;
+		}
+	return NULL;
+}
+
+/* Write v's text as json-c prints it to d (which has room); the new end. */
+static char *
+print_value(BlsJson *v, char *d)
+{
+	bool		object = v->v.type == BLS_JSON_OBJECT;
+
+	if (!object && v->v.type != BLS_JSON_ARRAY)
+	{
+		memcpy(d, v->v.raw, v->v.rawlen);
+		return d + v->v.rawlen;
+	}
+	*d++ = object ? '{' : '[';
+	for (BlsJson *m = bls_json_next(v, NULL); m != NULL; m = bls_json_next(v, m))
+	{
+		if (m != v + 1)
+			*d++ = ',';
+		if (object)
+		{
+			memcpy(d, m->keyraw, m->keyrawlen);
+			d += m->keyrawlen;
+			*d++ = ':';
+		}
+		d = print_value(bls_json_value(m), d);
+	}
+	*d++ = object ? '}' : ']';
+	return d;
+}
+
+/*
+ * v as JSON text, as json-c prints it (JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE): no white space, strings as
+ * bls_json_put_string() writes them, numbers as they came (but for -0,
+ * written 0), a repeated key once, with its last value, at its first place.
+ * Owned by the tree; NULL if out of memory.  Not NUL-terminated: use *len.
+ * A NULL v (an absent value) is null.
+ */
+const char *
+bls_json_text(BlsJson *v, size_t *len)
+{
+	if (v == NULL)
+	{
+		*len = 4;
+		return "null";
+	}
+	if (v->v.type != BLS_JSON_OBJECT && v->v.type != BLS_JSON_ARRAY)
+	{
+		*len = v->v.rawlen;
+		return v->v.raw;
+	}
+	/* never longer than the text it was read from: see bls_json_read_string */
+	if (v->printed == NULL)
+	{
+		if ((v->printed = malloc(v->span + 1)) == NULL)
+			return NULL;
+		v->printedlen = print_value(v, v->printed) - v->printed;
+	}
+	*len = v->printedlen;
+	return v->printed;
+}

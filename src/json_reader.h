@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * json_reader.h
- *		  A strict reader of JSON text that builds no tree (json_reader.c);
- *		  no PostgreSQL dependency.
+ *		  A strict reader of JSON text, and the small tree it builds where a
+ *		  value is nested (json_reader.c); no PostgreSQL dependency.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,8 +20,40 @@ typedef struct BlsJsonCheck
 	const char *err_at;			/* where the text stops being JSON */
 	const char *reason;
 	const char *nul_key;		/* first key with an escaped NUL, or NULL */
-	bool		below_min;		/* an integer below INT64_MIN */
 } BlsJsonCheck;
+
+/*
+ * A value of a tree (see bls_json_tree()); its members or elements follow
+ * it in the tree's array, and this + size is its next sibling.
+ */
+struct BlsJsonNode
+{
+	BlsValue	v;				/* the value, v.json this node; a scalar's
+								 * text in v.raw */
+	const char *key;			/* a member's key, decoded, NUL-terminated */
+	size_t		keylen;
+	const char *keyraw;			/* the key as json-c prints it */
+	size_t		keyrawlen;
+	int			size;			/* nodes of the value, itself included */
+	int			count;			/* members or elements */
+	int			repeat;			/* a key given more than once: -1 where
+								 * repeated, else how far on its last one is */
+	const char *start;			/* a container's text in the tree's copy */
+	size_t		span;
+	char	   *printed;		/* a container's text as json-c prints it, once
+								 * asked for (bls_json_text) */
+	size_t		printedlen;
+};
+
+/* A document's tree: it owns the nodes and what they point to. */
+struct BlsJsonTree
+{
+	BlsJson    *nodes;			/* nodes[0] is the root */
+	int			nnodes;
+	int			cap;
+	char	   *text;			/* a copy of the document */
+	BlsScratch	scratch;		/* its strings, decoded */
+};
 
 /* The first byte at or after p that is not JSON white space, or end. */
 static inline const char *
@@ -43,6 +75,14 @@ extern const char *bls_json_read_string(BlsScratch *s, const char *p,
 										size_t *rawlen);
 extern const char *bls_json_read_number(const char *p, const char *end,
 										BlsValue *out);
+extern const char *bls_json_read_value(BlsScratch *s, const char *p,
+									   const char *end, BlsValue *out);
 extern char *bls_json_put_string(char *d, const char *s, size_t len);
+extern BlsJsonTree *bls_json_tree(const char *text, size_t len);
+extern void bls_json_tree_free(BlsJsonTree *t);
+extern BlsJson *bls_json_next(BlsJson *c, BlsJson *child);
+extern BlsJson *bls_json_value(BlsJson *m);
+extern BlsJson *bls_json_member(BlsJson *obj, const char *key);
+extern const char *bls_json_text(BlsJson *v, size_t *len);
 
 #endif							/* BLS_JSON_READER_H */
