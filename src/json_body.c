@@ -11,7 +11,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,79 +18,31 @@
 #include "json_body.h"
 #include "json_reader.h"
 
-/* A body being written: malloc'd text; failed once out of memory. */
-typedef struct Body
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		failed;
-} Body;
-
-/* Make room for n more bytes and a NUL; false if out of memory. */
-static bool
-body_reserve(Body *b, size_t n)
-{
-	char	   *more;
-	size_t		cap = b->cap > 0 ? b->cap : 128;
-
-	if (b->failed)
-		return false;
-	while (cap - b->len <= n)
-	{
-		if (cap > SIZE_MAX / 2)
-		{
-			b->failed = true;
-			return false;
-		}
-		cap *= 2;
-	}
-	if (cap == b->cap)
-		return true;
-	if ((more = realloc(b->data, cap)) == NULL)
-	{
-		b->failed = true;
-		return false;
-	}
-	b->data = more;
-	b->cap = cap;
-	return true;
-}
-
-/* Append the member key (a string, else the integer ival) to the object. */
+/* Append the member key (a string, else the integer ival) to the object b. */
 static void
-add_member(Body *b, const char *key, const char *str, long long ival)
+add_member(BlsText *b, const char *key, const char *str, long long ival)
 {
-	size_t		klen = strlen(key);
-	size_t		slen = str ? strlen(str) : 0;
+	char		num[24];
 
-	/* each byte escapes to at most six, plus quotes, ',' ':' and a number */
-	if (klen > SIZE_MAX / 8 || slen > SIZE_MAX / 8 ||
-		!body_reserve(b, 6 * (klen + slen) + 32))
-		return;
-	b->data[b->len] = b->len > 0 ? ',' : '{';
-	b->len++;
-	b->len = bls_json_put_string(b->data + b->len, key, klen) - b->data;
-	b->data[b->len++] = ':';
+	bls_text_append(b, b->len > 0 ? "," : "{", 1);
+	bls_text_put_string(b, key, strlen(key));
+	bls_text_append(b, ":", 1);
 	if (str != NULL)
-		b->len = bls_json_put_string(b->data + b->len, str, slen) - b->data;
+		bls_text_put_string(b, str, strlen(str));
 	else
-		b->len += sprintf(b->data + b->len, "%lld", ival);
+		bls_text_append(b, num, snprintf(num, sizeof(num), "%lld", ival));
 }
 
 /* The object's text, NUL-terminated, its length in *len; NULL if out of memory. */
 static char *
-finish_body(Body *b, size_t *len)
+finish_body(BlsText *b, size_t *len)
 {
-	if (b->len == 0 && body_reserve(b, 2))
-		b->data[b->len++] = '{';
-	if (!body_reserve(b, 1))
+	bls_text_append(b, b->len > 0 ? "}" : "{}", b->len > 0 ? 1 : 2);
+	if (b->nomem)
 	{
 		free(b->data);
 		return NULL;
 	}
-	b->data[b->len++] = '}';
-	b->data[b->len] = '\0';
 	*len = b->len;
 	return b->data;
 }
@@ -107,7 +58,7 @@ finish_body(Body *b, size_t *len)
 char *
 bls_list_request_body(const BlsListRequest *req, size_t *len)
 {
-	Body		b = {NULL, 0, 0, false};
+	BlsText		b = {NULL, 0, 0, false};
 
 	for (int i = 0; i < req->nparams; i++)
 		if (req->params[i].value != NULL)
@@ -130,7 +81,7 @@ bls_list_request_body(const BlsListRequest *req, size_t *len)
 char *
 bls_json_body(const BlsBodyField *fields, int n, size_t *len)
 {
-	Body		b = {NULL, 0, 0, false};
+	BlsText		b = {NULL, 0, 0, false};
 
 	for (int i = 0; i < n; i++)
 		if (fields[i].is_int || fields[i].str != NULL)

@@ -1,30 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * json_reader.c
- *		  A strict reader of JSON text (RFC 8259) that builds no tree: it
- *		  checks a document, finds where values end, and reads scalar values
- *		  (strings decoded, numbers classified) straight from the text.
+ *		  A strict reader of JSON text (RFC 8259): it checks a document,
+ *		  finds where values end, reads scalar values (strings decoded,
+ *		  numbers classified) straight from the text, and builds a small
+ *		  tree where a value is nested.
  *
  * response.c maps BLS's answers onto these.  No PostgreSQL dependency, so
- * it is unit-tested, built with sanitizers and fuzzed with response.c.
- *
- * What is JSON is decided here, not by json-c.
- *
- * json-c's JSON_TOKENER_STRICT is no fixed grammar: 0.16 accepts numbers
- * with leading zeros ("00", "-01"), "1." and NaN/Infinity, raw control
- * characters inside strings, and lone UTF-16 surrogate escapes (which it
- * turns into U+FFFD), while 0.17 and 0.18 refuse every byte above 0x7F in
- * a string ("invalid string sequence"), so that any non-ASCII text would
- * fail.  So bls_json_check() walks the text following RFC 8259's grammar
- * exactly, and says where and why it is not JSON; only text it accepts is
- * handed to json-c (in its default mode, which accepts all of RFC 8259) to
- * build a tree.  Bytes that are not UTF-8 are let through, as json-c does:
- * the converter validates the encoding.
- *
- * The walk also notes what json-c's tree cannot tell apart: an object key
- * holding an escaped NUL (json-c keeps keys as C strings, so "name\u0000"
- * becomes "name"), and integers below INT64_MIN (json-c saturates them at
- * INT64_MIN).
+ * it is unit-tested, built with sanitizers and fuzzed with response.c
+ * (against json-c, the tests' reference).  bls_json_check() follows RFC
+ * 8259's grammar exactly and says where and why a text is not JSON; bytes
+ * that are not UTF-8 are let through: the converter validates the encoding.
+ * Values are printed as json-c prints them (bls_json_text), the text the
+ * extension has always shown for a nested value.
  *
  *-------------------------------------------------------------------------
  */
@@ -143,20 +131,21 @@ check_string(const char *p, const char *end, bool key, BlsJsonCheck *c)
 }
 
 /*
- * p is at a number: its end, with *out describing it as json-c holds it, or
- * NULL if it is not a JSON number, with *reason saying why (NULL: the data
- * ends inside it).  An integer (no fraction, no exponent)
- * in the int64 range is exact in ival; above it and below 2^64 - 1 json-c
- * holds a uint64, which is no int64 but not clamped either; beyond those it
- * saturates (at INT64_MIN, or at UINT64_MAX, which is taken as saturated
- * too), and the value is clamped.  "-0" is the integer 0, which json-c
- * prints "0"; any other number keeps its spelling.
+ * p is at a number: its end, with *out describing it, or NULL if it is not
+ * a JSON number, with *reason (if reason is not NULL) saying why (NULL: the
+ * data ends inside it).
+ * An integer (no fraction, no exponent) in the int64 range is exact in
+ * ival; one below it or at or above 2^64 - 1 is clamped (out of range);
+ * between, it is neither.  "-0" is the integer 0, printed "0"; any other
+ * number keeps its spelling in raw.
  */
-static const char *
-scan_number(const char *p, const char *end, BlsValue *out, const char **reason)
+const char *
+bls_json_read_number(const char *p, const char *end, BlsValue *out,
+					 const char **reason)
 {
 	const char *start = p;
 	const char *digits;
+	const char *unused;
 	bool		neg = false;
 	bool		integer = true;
 	uint64_t	acc = 0;
@@ -168,6 +157,8 @@ scan_number(const char *p, const char *end, BlsValue *out, const char **reason)
 		p++;
 	}
 	digits = p;
+	if (reason == NULL)
+		reason = &unused;
 	*reason = NULL;
 	if (p < end && *p == '0')
 	{
@@ -244,15 +235,6 @@ scan_number(const char *p, const char *end, BlsValue *out, const char **reason)
 	return p;
 }
 
-/* bls_json_check()'s number scanner, for the reader: see scan_number(). */
-const char *
-bls_json_read_number(const char *p, const char *end, BlsValue *out)
-{
-	const char *reason;
-
-	return scan_number(p, end, out, &reason);
-}
-
 /* p is at the literal lit ("true", "false", "null"): its end, or NULL. */
 static const char *
 check_literal(const char *p, const char *end, const char *lit, BlsJsonCheck *c)
@@ -301,7 +283,7 @@ bls_json_check(const char *p, const char *end, int depth, BlsJsonCheck *c)
 			{
 				BlsValue	v;
 				const char *reason;
-				const char *q = scan_number(p, end, &v, &reason);
+				const char *q = bls_json_read_number(p, end, &v, &reason);
 
 				if (q == NULL)
 					return check_fail(c, reason == NULL ? end : p,
@@ -344,7 +326,7 @@ bls_json_check(const char *p, const char *end, int depth, BlsJsonCheck *c)
 }
 
 /*
- * Delimiting JSON without parsing it, to find the tasks array and its
+ * Delimiting JSON without parsing it, to find the list array and its
  * elements.  These only find where values end; bls_json_check() validates
  * them.  Any surprise (a cut-off value, escapes in a key, a repeated key)
  * makes the caller parse the page whole instead, so they can only save
@@ -562,6 +544,62 @@ bls_json_put_string(char *d, const char *s, size_t len)
 	return d;
 }
 
+/* Make room in b for n more bytes and a NUL; false if out of memory. */
+bool
+bls_text_reserve(BlsText *b, size_t n)
+{
+	size_t		cap;
+	char	   *more;
+
+	if (b->nomem)
+		return false;
+	if (b->cap - b->len > n)
+		return true;
+	cap = b->cap > 0 ? b->cap : 64;
+	while (cap - b->len <= n)
+	{
+		if (cap > SIZE_MAX / 2)
+		{
+			b->nomem = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	if ((more = realloc(b->data, cap)) == NULL)
+	{
+		b->nomem = true;
+		return false;
+	}
+	b->data = more;
+	b->cap = cap;
+	return true;
+}
+
+/* Append s[0..n) to b. */
+void
+bls_text_append(BlsText *b, const char *s, size_t n)
+{
+	if (!bls_text_reserve(b, n))
+		return;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/* Append s[0..len) as a JSON string (bls_json_put_string). */
+void
+bls_text_put_string(BlsText *b, const char *s, size_t len)
+{
+	/* at most six bytes for each of its bytes, and the quotes */
+	if (len > (SIZE_MAX - 3) / 6 || !bls_text_reserve(b, 6 * len + 2))
+	{
+		b->nomem = true;
+		return;
+	}
+	b->len = bls_json_put_string(b->data + b->len, s, len) - b->data;
+	b->data[b->len] = '\0';
+}
+
 /*
  * p is at a string's opening quote: its end, with its contents in *str and
  * *len, or NULL if it is not a JSON string (a control character, a bad
@@ -721,7 +759,7 @@ bls_json_read_value(BlsScratch *s, const char *p, const char *end, BlsValue *out
 		default:
 			if (*p != '-' && (*p < '0' || *p > '9'))
 				return NULL;
-			return bls_json_read_number(p, end, out);
+			return bls_json_read_number(p, end, out, NULL);
 	}
 	out->raw = p;
 	out->rawlen = q - p;
@@ -780,26 +818,19 @@ tree_string(BlsJsonTree *t, const char *p, const char *end, const char **str,
 	return p;
 }
 
-/* A member's key, for sorting an object's keys to find repeated ones */
-typedef struct KeyRef
+/* For qsort: BlsKeyRefs by key, then by position */
+int
+bls_keyref_cmp(const void *a, const void *b)
 {
-	const char *key;
-	size_t		len;
-	int			node;
-} KeyRef;
-
-static int
-keyref_cmp(const void *a, const void *b)
-{
-	const KeyRef *x = (const KeyRef *) a;
-	const KeyRef *y = (const KeyRef *) b;
+	const BlsKeyRef *x = (const BlsKeyRef *) a;
+	const BlsKeyRef *y = (const BlsKeyRef *) b;
 	int			c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
 
 	if (c != 0)
 		return c;
 	if (x->len != y->len)
 		return x->len < y->len ? -1 : 1;
-	return x->node < y->node ? -1 : x->node > y->node;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 /*
@@ -811,20 +842,20 @@ static bool
 mark_repeats(BlsJsonTree *t, int obj)
 {
 	BlsJson *o = &t->nodes[obj];
-	KeyRef	   *refs;
+	BlsKeyRef  *refs;
 	int			n = 0;
 
 	if (o->count < 2)
 		return true;
-	if ((refs = malloc(sizeof(KeyRef) * o->count)) == NULL)
+	if ((refs = malloc(sizeof(BlsKeyRef) * o->count)) == NULL)
 		return false;
 	for (int c = obj + 1; c < obj + o->size; c += t->nodes[c].size)
 	{
 		refs[n].key = t->nodes[c].key;
 		refs[n].len = t->nodes[c].keylen;
-		refs[n++].node = c;
+		refs[n++].pos = c;
 	}
-	qsort(refs, n, sizeof(KeyRef), keyref_cmp);
+	qsort(refs, n, sizeof(BlsKeyRef), bls_keyref_cmp);
 	for (int k = 0; k < n;)
 	{
 		int			last = k;
@@ -834,9 +865,9 @@ mark_repeats(BlsJsonTree *t, int obj)
 			last++;
 		if (last > k)
 		{
-			t->nodes[refs[k].node].repeat = refs[last].node - refs[k].node;
+			t->nodes[refs[k].pos].repeat = refs[last].pos - refs[k].pos;
 			for (int r = k + 1; r <= last; r++)
-				t->nodes[refs[r].node].repeat = -1;
+				t->nodes[refs[r].pos].repeat = -1;
 		}
 		k = last + 1;
 	}

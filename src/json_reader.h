@@ -22,6 +22,23 @@ typedef struct BlsJsonCheck
 	const char *nul_key;		/* first key with an escaped NUL, or NULL */
 } BlsJsonCheck;
 
+/* A key and where it is, for sorting keys to find repeated ones */
+typedef struct BlsKeyRef
+{
+	const char *key;
+	size_t		len;
+	int			pos;
+} BlsKeyRef;
+
+/* A growing text, NUL-terminated; nomem once an allocation failed */
+typedef struct BlsText
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	bool		nomem;
+} BlsText;
+
 /*
  * A value of a tree (see bls_json_tree()); its members or elements follow
  * it in the tree's array, and this + size is its next sibling.
@@ -74,10 +91,14 @@ extern const char *bls_json_read_string(BlsScratch *s, const char *p,
 										size_t *len, const char **raw,
 										size_t *rawlen);
 extern const char *bls_json_read_number(const char *p, const char *end,
-										BlsValue *out);
+										BlsValue *out, const char **reason);
 extern const char *bls_json_read_value(BlsScratch *s, const char *p,
 									   const char *end, BlsValue *out);
 extern char *bls_json_put_string(char *d, const char *s, size_t len);
+extern int	bls_keyref_cmp(const void *a, const void *b);
+extern bool bls_text_reserve(BlsText *b, size_t n);
+extern void bls_text_append(BlsText *b, const char *s, size_t n);
+extern void bls_text_put_string(BlsText *b, const char *s, size_t len);
 extern BlsJsonTree *bls_json_tree(const char *text, size_t len);
 extern void bls_json_tree_free(BlsJsonTree *t);
 extern BlsJson *bls_json_next(BlsJson *c, BlsJson *child);

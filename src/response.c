@@ -10,14 +10,13 @@
  * This file owns the shape checks of a response: a page is accepted only if
  * it is a complete JSON object laid out as its BlsPageShape says: for
  * ListDownloadTask, "success": true and a "result" holding a "tasks" array.
- * The list's elements (called tasks below, whatever they are) are kept as
- * text, since json-c's tree of a whole page is several times the page's
- * size, and read one at a time when asked for (bls_page_read_item); a task
- * that is not valid JSON is refused then.  What is JSON is decided by
- * json_reader.c, which also reads the tasks' scalar values; json-c builds
- * the trees of the envelope and of tasks holding nested values.  A result
- * set's tasks are rows, arrays of values named by its columns, read like
- * objects.  Turning the fields read into column values is convert.c's job.
+ * The list's elements (called items, whatever they are) are kept as text,
+ * since a tree of a whole page is several times the page's size, and read
+ * one at a time when asked for (bls_page_read_item); an item that is not
+ * valid JSON is refused then.  json_reader.c decides what is JSON, reads
+ * the items' scalar values, and builds the trees of the envelope and of
+ * items holding nested values.  A result set's items are rows, arrays of
+ * values named by its columns, read like objects.  Turning the fields read into column values is convert.c's job.
  * It never includes postgres.h, so it can be unit-tested, built with
  * sanitizers and fuzzed on its own; the caller turns a non-OK status into a
  * PostgreSQL error.
@@ -358,13 +357,6 @@ string_member(BlsJson *obj, const char *key)
 	return is_type(v, BLS_JSON_STRING) ? v->v.str : NULL;
 }
 
-/* Is key a member of obj with a value other than null? */
-static bool
-has_member(BlsJson *obj, const char *key)
-{
-	return bls_json_member(obj, key) != NULL;
-}
-
 /* Is v a number without fraction or exponent, whatever its size? */
 static bool
 is_integer(const BlsJson *v)
@@ -490,7 +482,7 @@ read_total(BlsJson *obj, const BlsPageShape *shape, BlsPage *page)
 		BlsJson    *obj_v = bls_json_member(obj, key);
 		int64_t		v;
 
-		if (!has_member(obj, key))
+		if (obj_v == NULL)
 			continue;
 		if (!int_member(obj, key, INT64_MIN, INT64_MAX, &v))
 		{
@@ -580,7 +572,7 @@ read_default(BlsJson *obj, const BlsPageShape *shape, BlsPage *page)
 
 /*
  * Find a single shape's object in result (the object holding the call's
- * members) and make it the page's one task.  Absent or null is no object; a
+ * members) and make it the page's one item.  Absent or null is no object; a
  * bare answer with a top-level "code" and no object is a failure, as for
  * the lists.
  */
@@ -592,7 +584,7 @@ read_single(BlsJson *root, BlsJson *result,
 
 	if (obj == NULL)
 	{
-		if (!shape->wrapped && has_member(root, "code"))
+		if (!shape->wrapped && bls_json_member(root, "code") != NULL)
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response carries an error code and no \"%s\" object.",
@@ -681,25 +673,6 @@ message_text(char *dst, size_t dstlen, size_t max, const char *s, size_t len)
 	dst[n] = '\0';
 }
 
-/* A column name, for sorting the names to find one given twice */
-typedef struct NameRef
-{
-	const char *s;
-	size_t		len;
-} NameRef;
-
-static int
-name_cmp(const void *a, const void *b)
-{
-	const NameRef *x = (const NameRef *) a;
-	const NameRef *y = (const NameRef *) b;
-	int			c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
-
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
 /*
  * Each column name once: a row is read like an object keyed by the names,
  * and an object with a repeated key is ambiguous.  Sorted, so that a long
@@ -708,26 +681,28 @@ name_cmp(const void *a, const void *b)
 static BlsParseStatus
 check_column_names(BlsPage *page)
 {
-	NameRef    *names;
+	BlsKeyRef  *names;
 	char		name[64];
 
 	if (page->ncolumns < 2)
 		return BLS_PARSE_OK;
-	if ((names = malloc(sizeof(NameRef) * page->ncolumns)) == NULL)
+	if ((names = malloc(sizeof(BlsKeyRef) * page->ncolumns)) == NULL)
 	{
 		snprintf(page->error, sizeof(page->error), "Out of memory.");
 		return BLS_PARSE_NOMEM;
 	}
 	for (int k = 0; k < page->ncolumns; k++)
 	{
-		names[k].s = page->columns[k];
+		names[k].key = page->columns[k];
 		names[k].len = page->column_lens[k];
+		names[k].pos = k;
 	}
-	qsort(names, page->ncolumns, sizeof(NameRef), name_cmp);
+	qsort(names, page->ncolumns, sizeof(BlsKeyRef), bls_keyref_cmp);
 	for (int k = 1; k < page->ncolumns; k++)
-		if (name_cmp(&names[k - 1], &names[k]) == 0)
+		if (names[k - 1].len == names[k].len &&
+			memcmp(names[k - 1].key, names[k].key, names[k].len) == 0)
 		{
-			message_text(name, sizeof(name), 40, names[k].s, names[k].len);
+			message_text(name, sizeof(name), 40, names[k].key, names[k].len);
 			snprintf(page->error, sizeof(page->error),
 					 "The response's \"%s\" names the column \"%s\" twice.",
 					 page->shape->columns_key, name);
@@ -937,16 +912,6 @@ free_columns(BlsPage *page)
 }
 
 /*
- * bls_page_parse
- *		Parse a 200 response body of ListDownloadTask into *page.
- */
-BlsParseStatus
-bls_page_parse(const char *buf, size_t len, BlsPage *page)
-{
-	return bls_page_parse_shape(buf, len, &bls_shape_download_tasks, page);
-}
-
-/*
  * bls_page_parse_shape
  *		Parse a 200 response body of the list call that shape describes
  *		into *page.
@@ -961,8 +926,8 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
  * top-level "code" and no list is taken as a failure too (only top-level
  * members count, never an element's).
  *
- * A single shape's object becomes the page's one task, read like any list
- * element.  Its document is parsed whole (one task: splitting it off would
+ * A single shape's object becomes the page's one item, read like any list
+ * element.  Its document is parsed whole (one item: splitting it off would
  * save nothing), so an object that is not strict JSON fails the page.
  *
  * A result set's list is inside list_parent ("resultSet"), which must be an
@@ -1025,24 +990,16 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	if (!split)
 		tree = parse_document(buf, len, &status, page->error,
 							  sizeof(page->error));
-	if (tree == NULL)
-	{
-		free_split(page);
-		page->nitems = 0;
-		return status;
-	}
-
+	if ((page->root = tree) == NULL)
+		goto fail;
 	root = tree->nodes;
 	if (!is_type(root, BLS_JSON_OBJECT))
 	{
 		snprintf(page->error, sizeof(page->error),
 				 "The response is a JSON %s, not an object.", type_name(root));
-		bls_json_tree_free(tree);
-		free_split(page);
-		page->nitems = 0;
-		return BLS_PARSE_NOT_OBJECT;
+		status = BLS_PARSE_NOT_OBJECT;
+		goto fail;
 	}
-	page->root = tree;
 	page->code = string_member(root, "code");
 	page->message = string_member(root, "message");
 	page->request_id = string_member(root, "requestId");
@@ -1054,9 +1011,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response does not report success.");
-			free_split(page);
-			page->nitems = 0;
-			return BLS_PARSE_FAILURE;
+			goto failure;
 		}
 
 		result = bls_json_member(root, "result");
@@ -1077,14 +1032,12 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		!is_type(holder = bls_json_member(result, shape->list_parent),
 				 BLS_JSON_OBJECT))
 	{
-		if (!shape->wrapped && has_member(root, "code"))
+		if (!shape->wrapped && bls_json_member(root, "code") != NULL)
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response carries an error code and no \"%s\" object.",
 					 shape->list_parent);
-			free_split(page);
-			page->nitems = 0;
-			return BLS_PARSE_FAILURE;
+			goto failure;
 		}
 		snprintf(page->error, sizeof(page->error),
 				 shape->wrapped ? "The response's result has no \"%s\" object." :
@@ -1098,24 +1051,19 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		if ((status = read_single(root, result, shape, page)) == BLS_PARSE_OK)
 			return BLS_PARSE_OK;
 		if (status == BLS_PARSE_FAILURE)
-		{
-			page->nitems = 0;
-			return status;
-		}
+			goto failure;
 		goto fail;
 	}
 
 	list = bls_json_member(holder, shape->list_key);
 	if (!is_type(list, BLS_JSON_ARRAY))
 	{
-		if (!shape->wrapped && has_member(root, "code"))
+		if (!shape->wrapped && bls_json_member(root, "code") != NULL)
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response carries an error code and no \"%s\" array.",
 					 shape->list_key);
-			free_split(page);
-			page->nitems = 0;
-			return BLS_PARSE_FAILURE;
+			goto failure;
 		}
 		if (shape->list_parent != NULL)
 			snprintf(page->error, sizeof(page->error),
@@ -1179,6 +1127,13 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	if ((status = read_default(holder, shape, page)) != BLS_PARSE_OK)
 		goto fail;
 	return BLS_PARSE_OK;
+
+failure:
+	/* the root stays: code, message and request_id point into it */
+	free_split(page);
+	page->items = NULL;
+	page->nitems = 0;
+	return BLS_PARSE_FAILURE;
 
 fail:
 	bls_page_free(page);
@@ -1270,19 +1225,13 @@ bls_json_type_name(BlsJsonType type)
 }
 
 /*
- * Reading a task's fields without building json-c's tree of it.
- *
- * Building the tree costs an allocation and a hash insertion per member,
- * which profiling showed as most of a scan's CPU.  A task is usually a flat
- * object of strings, numbers and literals, so bls_page_read_item() reads
- * those straight from the page's text, following RFC 8259's grammar
- * exactly: a string's escapes are decoded into the page's scratch buffer,
- * and a number is classified as json-c would hold it (an int64, a uint64, a
- * saturated integer or a double) without converting it.  A nested value, a
- * repeated key, or anything that is not valid JSON has the whole task
- * parsed by json-c, which then says what is wrong.  So the reader only ever
- * saves work: what it accepts, json-c accepts with the same values
- * (test/fuzz checks the two against each other).
+ * Reading an item's fields without a tree.  An item is usually a flat object
+ * of strings, numbers and literals, so bls_page_read_item() reads those
+ * straight from the page's text: a string's escapes are decoded into the
+ * page's scratch buffer, a number is classified without converting it.  A
+ * nested value, a repeated key, or anything that is not valid JSON has the
+ * item's tree built, which then says what is wrong; so the flat reader only
+ * saves work (test/fuzz checks the two against each other and json-c).
  */
 
 /* The index of the key k[0..len), at member position m; -1 if not wanted. */
@@ -1306,7 +1255,7 @@ find_key(BlsFields *f, int m, const char *k, size_t len)
 	return -1;
 }
 
-/* Read the task [p, end) into f, or return false to leave it to json-c. */
+/* Read the item [p, end) into f, or return false to leave it to the tree. */
 static bool
 read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 {
@@ -1330,8 +1279,7 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 
 		/*
 		 * An escaped key is compared decoded, with its length: "name\u0000"
-		 * is five bytes and does not match "name" (json-c's own lookups, by
-		 * C string, would).
+		 * is five bytes and does not match "name".
 		 */
 		if (p >= end || *p != '"' ||
 			(p = bls_json_read_string(&page->scratch, p, end, &k, &klen,
@@ -1339,7 +1287,7 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 			return false;
 		key = find_key(f, m, k, klen);
 		v = key >= 0 ? &f->values[key] : &unwanted;
-		/* json-c keeps the last of repeated keys: let it */
+		/* the last of repeated keys counts: leave it to the tree */
 		if (key >= 0 && v->present)
 			return false;
 		p = bls_json_skip_ws(p, end);
@@ -1373,76 +1321,12 @@ bls_fields_reset(BlsFields *fields)
  * Reading the rows of a result set.
  *
  * A row is an array of values named by the page's columns; it is read like
- * an object with those names as keys, by the same reader as a task (the
- * hints are keyed by the column's position) and with the same json-c
- * fallback, which alone decides what is wrong with a row.  The row can also
+ * an object with those names as keys, by the same reader as an item (the
+ * hints are keyed by the column's position) and with the same fallback to
+ * the tree, which alone decides what is wrong with a row.  The row can also
  * be had as one JSON object, {"column": value, ...}, with each value typed
  * by its column's type (append_column).
  */
-
-/* A growing text; nomem once an allocation failed. */
-typedef struct TextBuf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		nomem;
-} TextBuf;
-
-/* Make room for n more bytes and a NUL. */
-static bool
-text_reserve(TextBuf *b, size_t n)
-{
-	size_t		cap;
-	char	   *more;
-
-	if (b->nomem)
-		return false;
-	if (b->cap - b->len > n)
-		return true;
-	cap = b->cap > 0 ? b->cap : 64;
-	while (cap - b->len <= n)
-	{
-		if (cap > SIZE_MAX / 2)
-		{
-			b->nomem = true;
-			return false;
-		}
-		cap *= 2;
-	}
-	if ((more = realloc(b->data, cap)) == NULL)
-	{
-		b->nomem = true;
-		return false;
-	}
-	b->data = more;
-	b->cap = cap;
-	return true;
-}
-
-static void
-text_append(TextBuf *b, const char *s, size_t n)
-{
-	if (!text_reserve(b, n))
-		return;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-/* Append s[0..len) as a JSON string, as json-c prints one (bls_json_put_string). */
-static void
-append_json_string(TextBuf *b, const char *s, size_t len)
-{
-	/* at most six bytes for each of its bytes, and the quotes */
-	if (len > (SIZE_MAX - 3) / 6 || !text_reserve(b, 6 * len + 2))
-	{
-		b->nomem = true;
-		return;
-	}
-	b->len = bls_json_put_string(b->data + b->len, s, len) - b->data;
-	b->data[b->len] = '\0';
-}
 
 /* How a column's type types its values in a row's JSON */
 typedef enum ColumnKind
@@ -1484,16 +1368,6 @@ column_kind(const BlsPage *page, int m)
 	if (ascii_case_eq(type, "boolean"))
 		return COLUMN_BOOLEAN;
 	return COLUMN_ANY;
-}
-
-/* Is s[0..len) exactly a JSON number, nothing around it? */
-static bool
-is_json_number(const char *s, size_t len)
-{
-	BlsValue	v;
-
-	memset(&v, 0, sizeof(v));
-	return len > 0 && bls_json_read_number(s, s + len, &v) == s + len;
 }
 
 /* "Column "x" of log record 3 <rest>": false, with page->error set */
@@ -1556,7 +1430,10 @@ type_column(BlsPage *page, int i, int m, const BlsValue *v, BlsValue *out)
 		case BLS_JSON_STRING:
 			if (kind == COLUMN_NUMBER)
 			{
-				if (!is_json_number(v->str, v->len))
+				/* exactly a JSON number, nothing around it, as it is spelled */
+				if (v->len == 0 ||
+					bls_json_read_number(v->str, v->str + v->len, out, NULL) !=
+					v->str + v->len)
 					return type_error(page, i, m, "a string that is not a number");
 				memset(out, 0, sizeof(*out));
 				out->present = true;
@@ -1598,13 +1475,13 @@ type_column(BlsPage *page, int i, int m, const BlsValue *v, BlsValue *out)
 
 /* Append column m, typed by type_column(), to the row's JSON text b. */
 static void
-append_column(BlsPage *page, int m, const BlsValue *typed, TextBuf *b)
+append_column(BlsPage *page, int m, const BlsValue *typed, BlsText *b)
 {
 	if (m > 0)
-		text_append(b, ",", 1);
-	append_json_string(b, page->columns[m], page->column_lens[m]);
-	text_append(b, ":", 1);
-	text_append(b, typed->raw, typed->rawlen);
+		bls_text_append(b, ",", 1);
+	bls_text_put_string(b, page->columns[m], page->column_lens[m]);
+	bls_text_append(b, ":", 1);
+	bls_text_append(b, typed->raw, typed->rawlen);
 }
 
 /* "Log record 3 of the page ...": false, with page->error set */
@@ -1620,13 +1497,13 @@ row_error(BlsPage *page, int i, const char *what)
 
 /*
  * Read row i, the text [p, end), into f (if not NULL) and its JSON into b
- * (if not NULL), or return false to leave it to json-c: anything but a
+ * (if not NULL), or return false to leave it to the tree: anything but a
  * plain array of as many plain values as there are columns, or a value its
  * column's type refuses.
  */
 static bool
 read_row_flat(BlsPage *page, int i, const char *p, const char *end,
-			  BlsScratch *s, BlsFields *f, BlsValue *row, TextBuf *b)
+			  BlsScratch *s, BlsFields *f, BlsValue *row, BlsText *b)
 {
 	int			m = 0;
 
@@ -1636,7 +1513,7 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 	if (f != NULL && f->nkeys > 0)
 		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	if (b != NULL)
-		text_append(b, "{", 1);
+		bls_text_append(b, "{", 1);
 	p = bls_json_skip_ws(p, end);
 	if (p >= end || *p != '[')
 		return false;
@@ -1689,7 +1566,7 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 		return false;
 	if (b != NULL)
 	{
-		text_append(b, "}", 1);
+		bls_text_append(b, "}", 1);
 		if (b->nomem)
 			return false;
 	}
@@ -1706,7 +1583,7 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
  */
 static bool
 read_row_tree(BlsPage *page, int i, BlsJson *tree, BlsFields *f,
-			  BlsValue *row, TextBuf *b)
+			  BlsValue *row, BlsText *b)
 {
 	BlsJson    *e = NULL;
 	char		what[96];
@@ -1727,7 +1604,7 @@ read_row_tree(BlsPage *page, int i, BlsJson *tree, BlsFields *f,
 	if (f != NULL && f->nkeys > 0)
 		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	if (b != NULL)
-		text_append(b, "{", 1);
+		bls_text_append(b, "{", 1);
 	for (int m = 0; (e = bls_json_next(tree, e)) != NULL; m++)
 	{
 		if (f != NULL && e->v.type != BLS_JSON_NULL)
@@ -1752,7 +1629,7 @@ read_row_tree(BlsPage *page, int i, BlsJson *tree, BlsFields *f,
 	}
 	if (b != NULL)
 	{
-		text_append(b, "}", 1);
+		bls_text_append(b, "}", 1);
 		if (b->nomem)
 		{
 			snprintf(page->error, sizeof(page->error), "Out of memory.");
@@ -1773,7 +1650,7 @@ read_row_tree(BlsPage *page, int i, BlsJson *tree, BlsFields *f,
  * (bls_page_row_json, which must not disturb the latest read).
  */
 static bool
-read_row(BlsPage *page, int i, BlsFields *f, BlsValue *row, TextBuf *b,
+read_row(BlsPage *page, int i, BlsFields *f, BlsValue *row, BlsText *b,
 		 bool keep)
 {
 	BlsScratch	own_scratch = {NULL, 0, 0};
@@ -1789,7 +1666,7 @@ read_row(BlsPage *page, int i, BlsFields *f, BlsValue *row, TextBuf *b,
 
 		for (int m = 0; m < page->ncolumns; m++)
 			need += page->column_lens[m] + 4;
-		(void) text_reserve(b, need);
+		(void) bls_text_reserve(b, need);
 	}
 	if (page->text == NULL)
 		return read_row_tree(page, i, page->elems[i], f, row, b);
@@ -1837,13 +1714,13 @@ read_object(BlsJson *obj, BlsFields *fields)
 
 /*
  * bls_page_read_item
- *		Read the i'th task's fields into *fields.
+ *		Read the i'th item's fields into *fields.
  *
- * Returns false if i is out of range or the task is not valid JSON (then
+ * Returns false if i is out of range or the item is not valid JSON (then
  * page->error says why).  The values stay valid until the next call for
  * this page or bls_page_free().
  *
- * The task of a result set is a row: it must be an array of a value for
+ * The item of a result set is a row: it must be an array of a value for
  * each column, else it is refused too.  Its values are read as the members
  * named by the columns (a key that names no column is absent; a column no
  * key names is skipped), and fields->type is BLS_JSON_OBJECT.  With
@@ -1869,7 +1746,7 @@ bls_page_read_item(BlsPage *page, int i, BlsFields *fields)
 	fields->row_ncolumns = 0;
 	if (page->shape != NULL && page->shape->columns_key != NULL)
 	{
-		TextBuf		b = {NULL, 0, 0, false};
+		BlsText		b = {NULL, 0, 0, false};
 		bool		text = fields->want_row && !fields->row_values_only;
 
 		if (!read_row(page, i, fields,
@@ -1961,7 +1838,7 @@ bls_page_default_string(const BlsPage *page, const char *key, size_t *len)
 char *
 bls_page_row_json(BlsPage *page, int i, size_t *len)
 {
-	TextBuf		b = {NULL, 0, 0, false};
+	BlsText		b = {NULL, 0, 0, false};
 
 	*len = 0;
 	if (page->shape == NULL || page->shape->columns_key == NULL)
@@ -2068,48 +1945,8 @@ bls_parse_utc_timestamp(const char *s, size_t len, int64_t *unix_usecs)
 	return true;
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 /*
- * bls_parse_error_body
- *		Extract code, message and requestId from a BLS error body.
- *
- * Returns false when the body is not a JSON object (an HTML page from a
- * gateway, say).  The strings are malloc'd (or NULL where absent); the
- * caller frees them.
- */
-bool
-bls_parse_error_body(const char *buf, size_t len, char **code,
-					 char **message, char **request_id)
-{
-	BlsParseStatus status;
-	char		errbuf[160];
-	BlsJsonTree *tree;
-	BlsJson    *root;
-	bool		is_object;
-
-	*code = *message = *request_id = NULL;
-	tree = parse_document(buf, len, &status, errbuf, sizeof(errbuf));
-	if (tree == NULL)
-		return false;
-	root = tree->nodes;
-	is_object = is_type(root, BLS_JSON_OBJECT);
-	if (is_object)
-	{
-		*code = dup_or_null(string_member(root, "code"));
-		*message = dup_or_null(string_member(root, "message"));
-		*request_id = dup_or_null(string_member(root, "requestId"));
-	}
-	bls_json_tree_free(tree);
-	return is_object;
-}
-
-/*
- * The download-task calls that answer with neither a list nor a task:
+ * The download-task calls that answer with neither a list nor an item:
  * CreateDownloadTask, GetDownloadTaskLink and DeleteDownloadTask.  Their
  * bodies are small and parsed whole, with the same strict checks as a page.
  */
@@ -2129,17 +1966,16 @@ bls_reply_free(BlsReply *reply)
 static bool
 copy_envelope(BlsJson *root, BlsReply *reply)
 {
-	const char *s;
+	static const char *const keys[] = {"code", "message", "requestId"};
+	char	  **out[] = {&reply->code, &reply->message, &reply->request_id};
 
-	if ((s = string_member(root, "code")) != NULL &&
-		(reply->code = strdup(s)) == NULL)
-		return false;
-	if ((s = string_member(root, "message")) != NULL &&
-		(reply->message = strdup(s)) == NULL)
-		return false;
-	if ((s = string_member(root, "requestId")) != NULL &&
-		(reply->request_id = strdup(s)) == NULL)
-		return false;
+	for (int k = 0; k < 3; k++)
+	{
+		const char *s = string_member(root, keys[k]);
+
+		if (s != NULL && (*out[k] = strdup(s)) == NULL)
+			return false;
+	}
 	return true;
 }
 
@@ -2215,6 +2051,32 @@ parse_wrapped_reply(const char *buf, size_t len, BlsJsonTree **tree,
 		*tree = NULL;
 	}
 	return status;
+}
+
+/*
+ * bls_parse_error_body
+ *		Extract code, message and requestId from a BLS error body.
+ *
+ * Returns false when the body is not a JSON object (an HTML page from a
+ * gateway, say).  The strings are malloc'd (or NULL where absent); the
+ * caller frees them.
+ */
+bool
+bls_parse_error_body(const char *buf, size_t len, char **code,
+					 char **message, char **request_id)
+{
+	BlsReply	reply;
+	BlsJsonTree *tree;
+	char		errbuf[160];
+
+	*code = *message = *request_id = NULL;
+	if (parse_reply(buf, len, &tree, &reply, errbuf, sizeof(errbuf)) != BLS_PARSE_OK)
+		return false;
+	bls_json_tree_free(tree);
+	*code = reply.code;
+	*message = reply.message;
+	*request_id = reply.request_id;
+	return true;
 }
 
 /*

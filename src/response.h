@@ -34,7 +34,7 @@ typedef enum BlsJsonType
  * The largest "total" a page reports: a larger one is clamped to this, 2^53.
  * Callers do page arithmetic on it (total + page_size - 1, pages times a
  * cost) and turn it into a double for the planner; below 2^53 both are exact
- * and nothing overflows, and no service lists that many tasks.
+ * and nothing overflows, and no service lists that many items.
  */
 #define BLS_MAX_TOTAL	(INT64_C(1) << 53)
 
@@ -64,7 +64,7 @@ typedef enum BlsParseStatus
  * parsed with it (the bls_shape_* below are static).
  *
  * A single shape describes a call that answers with one object rather than
- * a list (DescribeDownloadTask): its page has that object as its only task,
+ * a list (DescribeDownloadTask): its page has that object as its only item,
  * and total, pageNo and pageSize are not read (total stays -1).
  */
 typedef struct BlsPageShape
@@ -115,7 +115,7 @@ extern const BlsPageShape bls_shape_download_task;
 extern const BlsPageShape bls_shape_log_records;
 
 /*
- * One field of a task, as the converter sees it.  Borrowed from the page
+ * One field of an item, as the converter sees it.  Borrowed from the page
  * until the next bls_page_read_item() on it or bls_page_free().
  */
 typedef struct BlsValue
@@ -194,14 +194,14 @@ typedef struct BlsPage
 	BlsScratch		scratch;		/* strings with escapes, decoded */
 } BlsPage;
 
-/* Member positions of a task remembered by BlsFields (see below). */
+/* Member positions of an item remembered by BlsFields (see below). */
 #define BLS_FIELD_HINTS 64
 
 /*
- * The fields a scan reads from each task, and the values the latest
+ * The fields a scan reads from each item, and the values the latest
  * bls_page_read_item() found for them.  The caller fills in nkeys, keys,
  * keylens and values (arrays of nkeys, keys distinct) and calls
- * bls_fields_reset() before the first task.
+ * bls_fields_reset() before the first item.
  */
 typedef struct BlsFields
 {
@@ -209,12 +209,12 @@ typedef struct BlsFields
 	const char **keys;
 	size_t	   *keylens;
 	BlsValue   *values;			/* out: per key */
-	BlsJsonType type;			/* out: the task's JSON type; a task that
+	BlsJsonType type;			/* out: the item's JSON type; an item that
 								 * is not an object has no fields (a row of
 								 * a result set counts as an object) */
 
 	/*
-	 * The key found at each member position of the previous task: tasks
+	 * The key found at each member position of the previous item: items
 	 * of one service list their members in one order, so this is usually
 	 * the next key without a search.
 	 */
@@ -239,8 +239,6 @@ typedef struct BlsFields
 	size_t		row_json_len;	/* out */
 } BlsFields;
 
-extern BlsParseStatus bls_page_parse(const char *buf, size_t len,
-									 BlsPage *page);
 extern BlsParseStatus bls_page_parse_shape(const char *buf, size_t len,
 										   const BlsPageShape *shape,
 										   BlsPage *page);

@@ -22,7 +22,13 @@
 extern int	bce_signing_key(const char *sk, const char *auth_prefix,
 							char out_hex[BCE_HEX_DIGEST_LEN]);
 
-/* in response.c: an item's tree, for looking at it whole */
+/* in response.c: a page of ListDownloadTask; an item's tree, whole */
+static inline BlsParseStatus
+bls_page_parse(const char *buf, size_t len, BlsPage *page)
+{
+	return bls_page_parse_shape(buf, len, &bls_shape_download_tasks, page);
+}
+
 extern BlsJson *bls_page_item(BlsPage *page, int i);
 extern void bls_page_item_done(BlsPage *page, int i);
 
