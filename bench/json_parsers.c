@@ -51,7 +51,7 @@ static const char *const field_names[] = {
 /* What a run saw, to check that the parsers did the same work */
 typedef struct Seen
 {
-	long		tasks;
+	long		items;
 	long		fields;			/* fields present, of the 21 */
 	long		strbytes;		/* bytes of string values */
 	long		intsum;			/* sum of integer values, modulo 2^63 */

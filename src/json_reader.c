@@ -722,50 +722,6 @@ bls_json_read_string(BlsScratch *s, const char *p, const char *end, const char *
 	return p + 1;
 }
 
-
-
-/*
- * Read the scalar value at p into *out: the end of the value, or NULL if it
- * is an object or array, or no JSON.  A string is read as by
- * bls_json_read_string() into s, which has room (s is unused for the
- * others); out->raw is the value as json-c prints it.
- */
-const char *
-bls_json_read_value(BlsScratch *s, const char *p, const char *end, BlsValue *out)
-{
-	const char *q;
-
-	memset(out, 0, sizeof(*out));
-	out->present = true;
-	switch (*p)
-	{
-		case '"':
-			out->type = BLS_JSON_STRING;
-			return bls_json_read_string(s, p, end, &out->str, &out->len,
-							   &out->raw, &out->rawlen);
-		case 't':
-		case 'f':
-			q = p + (*p == 't' ? 4 : 5);
-			if (q > end || memcmp(p, *p == 't' ? "true" : "false", q - p) != 0)
-				return NULL;
-			out->type = BLS_JSON_BOOLEAN;
-			break;
-		case 'n':
-			q = p + 4;
-			if (q > end || memcmp(p, "null", 4) != 0)
-				return NULL;
-			out->type = BLS_JSON_NULL;
-			break;
-		default:
-			if (*p != '-' && (*p < '0' || *p > '9'))
-				return NULL;
-			return bls_json_read_number(p, end, out, NULL);
-	}
-	out->raw = p;
-	out->rawlen = q - p;
-	return q;
-}
-
 /*
  * The tree of a document.
  *
@@ -788,7 +744,7 @@ tree_node(BlsJsonTree *t)
 	if (t->nnodes == t->cap)
 	{
 		int			cap = t->cap > 0 ? 2 * t->cap : 16;
-		BlsJson *more;
+		BlsJson    *more;
 
 		if (t->cap > INT32_MAX / 4 ||
 			(more = realloc(t->nodes, sizeof(BlsJson) * cap)) == NULL)
@@ -841,7 +797,7 @@ bls_keyref_cmp(const void *a, const void *b)
 static bool
 mark_repeats(BlsJsonTree *t, int obj)
 {
-	BlsJson *o = &t->nodes[obj];
+	BlsJson    *o = &t->nodes[obj];
 	BlsKeyRef  *refs;
 	int			n = 0;
 
@@ -880,7 +836,8 @@ static const char *
 tree_value(BlsJsonTree *t, const char *p, const char *end)
 {
 	int			self = tree_node(t);
-	BlsJson *n;
+	BlsJson    *n;
+	const char *start = p;
 	char		close;
 	int			count = 0;
 
@@ -901,7 +858,6 @@ tree_value(BlsJsonTree *t, const char *p, const char *end)
 		return bls_json_read_value(NULL, p, end, &n->v);
 	}
 	close = *p == '{' ? '}' : ']';
-	n->start = p;
 	p = bls_json_skip_ws(p + 1, end);
 	while (*p != close)
 	{
@@ -934,7 +890,7 @@ tree_value(BlsJsonTree *t, const char *p, const char *end)
 	n->v.type = close == '}' ? BLS_JSON_OBJECT : BLS_JSON_ARRAY;
 	n->count = count;
 	n->size = t->nnodes - self;
-	n->span = p + 1 - n->start;
+	n->span = p + 1 - start;
 	if (close == '}' && !mark_repeats(t, self))
 		return NULL;
 	return p + 1;
@@ -950,21 +906,13 @@ BlsJsonTree *
 bls_json_tree(const char *text, size_t len)
 {
 	BlsJsonTree *t = calloc(1, sizeof(BlsJsonTree));
-	char	   *copy;
 
 	if (t == NULL)
 		return NULL;
-	if ((copy = malloc(len + 1)) == NULL ||
-		!bls_scratch_reserve(&t->scratch, 2 * len))
-	{
-		free(copy);
-		bls_json_tree_free(t);
-		return NULL;
-	}
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	t->text = copy;
-	if (tree_value(t, copy, copy + len) == NULL)
+	if ((t->text = malloc(len + 1)) != NULL)
+		memcpy(t->text, text, len);
+	if (t->text == NULL || !bls_scratch_reserve(&t->scratch, 2 * len) ||
+		tree_value(t, t->text, t->text + len) == NULL)
 	{
 		bls_json_tree_free(t);
 		return NULL;
@@ -1023,7 +971,8 @@ bls_json_member(BlsJson *obj, const char *key)
 
 	if (obj == NULL || obj->v.type != BLS_JSON_OBJECT)
 		return NULL;
-	for (BlsJson *m = bls_json_next(obj, NULL); m != NULL; m = bls_json_next(obj, m))
+	for (BlsJson *m = bls_json_next(obj, NULL); m != NULL;
+		 m = bls_json_next(obj, m))
 		if (m->keylen == len && memcmp(m->key, key, len) == 0)
 		{
 			m = bls_json_value(m);
@@ -1044,7 +993,8 @@ print_value(BlsJson *v, char *d)
 		return d + v->v.rawlen;
 	}
 	*d++ = object ? '{' : '[';
-	for (BlsJson *m = bls_json_next(v, NULL); m != NULL; m = bls_json_next(v, m))
+	for (BlsJson *m = bls_json_next(v, NULL); m != NULL;
+		 m = bls_json_next(v, m))
 	{
 		if (m != v + 1)
 			*d++ = ',';

@@ -9,6 +9,8 @@
 #ifndef BLS_JSON_READER_H
 #define BLS_JSON_READER_H
 
+#include <string.h>
+
 #include "response.h"
 
 /* Nesting deeper than this is not a BLS response; json-c's default is 32. */
@@ -55,8 +57,7 @@ struct BlsJsonNode
 	int			count;			/* members or elements */
 	int			repeat;			/* a key given more than once: -1 where
 								 * repeated, else how far on its last one is */
-	const char *start;			/* a container's text in the tree's copy */
-	size_t		span;
+	size_t		span;			/* the length of a container's text */
 	char	   *printed;		/* a container's text as json-c prints it, once
 								 * asked for (bls_json_text) */
 	size_t		printedlen;
@@ -92,8 +93,6 @@ extern const char *bls_json_read_string(BlsScratch *s, const char *p,
 										size_t *rawlen);
 extern const char *bls_json_read_number(const char *p, const char *end,
 										BlsValue *out, const char **reason);
-extern const char *bls_json_read_value(BlsScratch *s, const char *p,
-									   const char *end, BlsValue *out);
 extern char *bls_json_put_string(char *d, const char *s, size_t len);
 extern int	bls_keyref_cmp(const void *a, const void *b);
 extern bool bls_text_reserve(BlsText *b, size_t n);
@@ -105,5 +104,50 @@ extern BlsJson *bls_json_next(BlsJson *c, BlsJson *child);
 extern BlsJson *bls_json_value(BlsJson *m);
 extern BlsJson *bls_json_member(BlsJson *obj, const char *key);
 extern const char *bls_json_text(BlsJson *v, size_t *len);
+
+
+/*
+ * Read the scalar value at p into *out: the end of the value, or NULL if it
+ * is an object or array, or no JSON.  A string is read as by
+ * bls_json_read_string() into s, which has room (s is unused for the
+ * others); out->raw is the value as json-c prints it.  Inline: the flat
+ * reader calls it for every value.
+ */
+static inline const char *
+bls_json_read_value(BlsScratch *s, const char *p, const char *end,
+					BlsValue *out)
+{
+	const char *q;
+
+	memset(out, 0, sizeof(*out));
+	out->present = true;
+	switch (*p)
+	{
+		case '"':
+			out->type = BLS_JSON_STRING;
+			return bls_json_read_string(s, p, end, &out->str, &out->len,
+							   &out->raw, &out->rawlen);
+		case 't':
+		case 'f':
+			q = p + (*p == 't' ? 4 : 5);
+			if (q > end || memcmp(p, *p == 't' ? "true" : "false", q - p) != 0)
+				return NULL;
+			out->type = BLS_JSON_BOOLEAN;
+			break;
+		case 'n':
+			q = p + 4;
+			if (q > end || memcmp(p, "null", 4) != 0)
+				return NULL;
+			out->type = BLS_JSON_NULL;
+			break;
+		default:
+			if (*p != '-' && (*p < '0' || *p > '9'))
+				return NULL;
+			return bls_json_read_number(p, end, out, NULL);
+	}
+	out->raw = p;
+	out->rawlen = q - p;
+	return q;
+}
 
 #endif							/* BLS_JSON_READER_H */

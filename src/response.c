@@ -331,8 +331,7 @@ free_split(BlsPage *page)
 	memset(&page->scratch, 0, sizeof(page->scratch));
 	if (page->parsed)
 		for (int i = 0; i < page->nitems; i++)
-			if (page->parsed[i])
-				bls_json_tree_free(page->parsed[i]);
+			bls_json_tree_free(page->parsed[i]);
 	free(page->parsed);
 	free(page->spans);
 	free(page->text);
@@ -1470,7 +1469,8 @@ type_column(BlsPage *page, int i, int m, const BlsValue *v, BlsValue *out)
 			break;
 	}
 	out->raw = bls_value_text(v, &out->rawlen);
-	return out->raw != NULL || column_error(page, i, m, "could not be written: out of memory.");
+	return out->raw != NULL ||
+		column_error(page, i, m, "could not be written: out of memory.");
 }
 
 /* Append column m, typed by type_column(), to the row's JSON text b. */
