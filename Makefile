@@ -31,7 +31,7 @@ DATA = bls_fdw--1.0.sql bls_fdw--1.1.sql bls_fdw--1.2.sql bls_fdw--1.3.sql bls_f
 PGFILEDESC = "bls_fdw - foreign data wrapper for Baidu AI Cloud Log Service"
 
 PG_CPPFLAGS = -I$(srcdir)/src
-SHLIB_LINK = -lcurl -ljson-c -lcrypto
+SHLIB_LINK = -lcurl -lcrypto
 
 # Suites by topic; all of them talk to the emulator, which "make installcheck"
 # starts and stops itself (test/emulators.sh), or takes from its caller.

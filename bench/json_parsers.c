@@ -10,7 +10,7 @@
  * ways of getting every field of every task out of all the pages, each run
  * REPS times over all of them:
  *
- *   bls_fast  bls_page_parse() then bls_page_read_item() of all 21 fields of
+ *   bls_fast  bls_page_parse_shape() then bls_page_read_item() of all 21 fields of
  *             every task: what a scan does (src/response.c);
  *   pg_json   pg_parse_json() from the frontend libpgcommon, with semantic
  *             callbacks that keep each task field's de-escaped value (no
@@ -51,7 +51,7 @@ static const char *const field_names[] = {
 /* What a run saw, to check that the parsers did the same work */
 typedef struct Seen
 {
-	long		tasks;
+	long		items;
 	long		fields;			/* fields present, of the 21 */
 	long		strbytes;		/* bytes of string values */
 	long		intsum;			/* sum of integer values, modulo 2^63 */
@@ -107,7 +107,8 @@ run_bls(Page *pages, int npages, Seen *seen)
 	{
 		BlsPage		page;
 
-		if (bls_page_parse(pages[p].text, pages[p].len, &page) != BLS_PARSE_OK)
+		if (bls_page_parse_shape(pages[p].text, pages[p].len,
+								 &bls_shape_download_tasks, &page) != BLS_PARSE_OK)
 		{
 			fprintf(stderr, "bls: page %d: %s\n", p + 1, page.error);
 			exit(1);

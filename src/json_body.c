@@ -4,54 +4,47 @@
  *		  Serialize a list request into its JSON body.
  *
  * Kept free of postgres.h so that the unit tests, the sanitizer builds and
- * the fuzzer can link it on its own.  json-c does the escaping, so a project
- * name with quotes or non-ASCII characters cannot break the body.
+ * the fuzzer can link it on its own.  Strings are escaped by
+ * bls_json_put_string() (json_reader.c), so a project name with quotes or
+ * non-ASCII characters cannot break the body; '/' is left unescaped, so
+ * that request logs and EXPLAIN output read naturally.
  *
  *-------------------------------------------------------------------------
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "json_body.h"
+#include "json_reader.h"
 
-static int
-add_string(json_object *obj, const char *key, const char *value)
+/* Append the member key (a string, else the integer ival) to the object b. */
+static void
+add_member(BlsText *b, const char *key, const char *str, long long ival)
 {
-	json_object *s;
+	char		num[24];
 
-	if (value == NULL)
-		return 0;
-	s = json_object_new_string(value);
-	if (s == NULL)
-		return -1;
-	return json_object_object_add(obj, key, s);
+	bls_text_append(b, b->len > 0 ? "," : "{", 1);
+	bls_text_put_string(b, key, strlen(key));
+	bls_text_append(b, ":", 1);
+	if (str != NULL)
+		bls_text_put_string(b, str, strlen(str));
+	else
+		bls_text_append(b, num, snprintf(num, sizeof(num), "%lld", ival));
 }
 
-/*
- * The text of obj as a malloc'd string, its length in *len, and obj freed;
- * NULL if out of memory.  Plain and with '/' unescaped, so that request
- * logs and EXPLAIN output read naturally.
- */
+/* The object's text, NUL-terminated, its length in *len; NULL if out of memory. */
 static char *
-finish_body(json_object *obj, size_t *len)
+finish_body(BlsText *b, size_t *len)
 {
-	const char *text;
-	size_t		textlen;
-	char	   *result = NULL;
-
-	text = json_object_to_json_string_length(obj,
-											 JSON_C_TO_STRING_PLAIN |
-											 JSON_C_TO_STRING_NOSLASHESCAPE,
-											 &textlen);
-	if (text != NULL && (result = malloc(textlen + 1)) != NULL)
+	bls_text_append(b, b->len > 0 ? "}" : "{}", b->len > 0 ? 1 : 2);
+	if (b->nomem)
 	{
-		memcpy(result, text, textlen + 1);
-		*len = textlen;
+		free(b->data);
+		return NULL;
 	}
-	json_object_put(obj);
-	return result;
+	*len = b->len;
+	return b->data;
 }
 
 /*
@@ -65,25 +58,18 @@ finish_body(json_object *obj, size_t *len)
 char *
 bls_list_request_body(const BlsListRequest *req, size_t *len)
 {
-	json_object *obj = json_object_new_object();
+	BlsText		b = {NULL, 0, 0, false};
 
-	if (obj == NULL)
-		return NULL;
 	for (int i = 0; i < req->nparams; i++)
-		if (add_string(obj, req->params[i].key, req->params[i].value) != 0)
-			goto fail;
-	if (add_string(obj, "orderBy", req->order_by) != 0 ||
-		add_string(obj, "order", req->order) != 0 ||
-		json_object_object_add(obj, "pageNo",
-							   json_object_new_int(req->page_no)) != 0 ||
-		json_object_object_add(obj, "pageSize",
-							   json_object_new_int(req->page_size)) != 0)
-		goto fail;
-	return finish_body(obj, len);
-
-fail:
-	json_object_put(obj);
-	return NULL;
+		if (req->params[i].value != NULL)
+			add_member(&b, req->params[i].key, req->params[i].value, 0);
+	if (req->order_by != NULL)
+		add_member(&b, "orderBy", req->order_by, 0);
+	if (req->order != NULL)
+		add_member(&b, "order", req->order, 0);
+	add_member(&b, "pageNo", NULL, req->page_no);
+	add_member(&b, "pageSize", NULL, req->page_size);
+	return finish_body(&b, len);
 }
 
 /*
@@ -95,24 +81,11 @@ fail:
 char *
 bls_json_body(const BlsBodyField *fields, int n, size_t *len)
 {
-	json_object *obj = json_object_new_object();
+	BlsText		b = {NULL, 0, 0, false};
 
-	if (obj == NULL)
-		return NULL;
 	for (int i = 0; i < n; i++)
-	{
-		if (fields[i].is_int)
-		{
-			if (json_object_object_add(obj, fields[i].key,
-									   json_object_new_int64(fields[i].ival)) != 0)
-				goto fail;
-		}
-		else if (add_string(obj, fields[i].key, fields[i].str) != 0)
-			goto fail;
-	}
-	return finish_body(obj, len);
-
-fail:
-	json_object_put(obj);
-	return NULL;
+		if (fields[i].is_int || fields[i].str != NULL)
+			add_member(&b, fields[i].key,
+					   fields[i].is_int ? NULL : fields[i].str, fields[i].ival);
+	return finish_body(&b, len);
 }

@@ -1,30 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * json_reader.c
- *		  A strict reader of JSON text (RFC 8259) that builds no tree: it
- *		  checks a document, finds where values end, and reads scalar values
- *		  (strings decoded, numbers classified) straight from the text.
+ *		  A strict reader of JSON text (RFC 8259): it checks a document,
+ *		  finds where values end, reads scalar values (strings decoded,
+ *		  numbers classified) straight from the text, and builds a small
+ *		  tree where a value is nested.
  *
  * response.c maps BLS's answers onto these.  No PostgreSQL dependency, so
- * it is unit-tested, built with sanitizers and fuzzed with response.c.
- *
- * What is JSON is decided here, not by json-c.
- *
- * json-c's JSON_TOKENER_STRICT is no fixed grammar: 0.16 accepts numbers
- * with leading zeros ("00", "-01"), "1." and NaN/Infinity, raw control
- * characters inside strings, and lone UTF-16 surrogate escapes (which it
- * turns into U+FFFD), while 0.17 and 0.18 refuse every byte above 0x7F in
- * a string ("invalid string sequence"), so that any non-ASCII text would
- * fail.  So bls_json_check() walks the text following RFC 8259's grammar
- * exactly, and says where and why it is not JSON; only text it accepts is
- * handed to json-c (in its default mode, which accepts all of RFC 8259) to
- * build a tree.  Bytes that are not UTF-8 are let through, as json-c does:
- * the converter validates the encoding.
- *
- * The walk also notes what json-c's tree cannot tell apart: an object key
- * holding an escaped NUL (json-c keeps keys as C strings, so "name\u0000"
- * becomes "name"), and integers below INT64_MIN (json-c saturates them at
- * INT64_MIN).
+ * it is unit-tested, built with sanitizers and fuzzed with response.c
+ * (against json-c, the tests' reference).  bls_json_check() follows RFC
+ * 8259's grammar exactly and says where and why a text is not JSON; bytes
+ * that are not UTF-8 are let through: the converter validates the encoding.
+ * Values are printed as json-c prints them (bls_json_text), the text the
+ * extension has always shown for a nested value.
  *
  *-------------------------------------------------------------------------
  */
@@ -143,20 +131,21 @@ check_string(const char *p, const char *end, bool key, BlsJsonCheck *c)
 }
 
 /*
- * p is at a number: its end, with *out describing it as json-c holds it, or
- * NULL if it is not a JSON number, with *reason saying why (NULL: the data
- * ends inside it).  An integer (no fraction, no exponent)
- * in the int64 range is exact in ival; above it and below 2^64 - 1 json-c
- * holds a uint64, which is no int64 but not clamped either; beyond those it
- * saturates (at INT64_MIN, or at UINT64_MAX, which is taken as saturated
- * too), and the value is clamped.  "-0" is the integer 0, which json-c
- * prints "0"; any other number keeps its spelling.
+ * p is at a number: its end, with *out describing it, or NULL if it is not
+ * a JSON number, with *reason (if reason is not NULL) saying why (NULL: the
+ * data ends inside it).
+ * An integer (no fraction, no exponent) in the int64 range is exact in
+ * ival; one below it or at or above 2^64 - 1 is clamped (out of range);
+ * between, it is neither.  "-0" is the integer 0, printed "0"; any other
+ * number keeps its spelling in raw.
  */
-static const char *
-scan_number(const char *p, const char *end, BlsValue *out, const char **reason)
+const char *
+bls_json_read_number(const char *p, const char *end, BlsValue *out,
+					 const char **reason)
 {
 	const char *start = p;
 	const char *digits;
+	const char *unused;
 	bool		neg = false;
 	bool		integer = true;
 	uint64_t	acc = 0;
@@ -168,6 +157,8 @@ scan_number(const char *p, const char *end, BlsValue *out, const char **reason)
 		p++;
 	}
 	digits = p;
+	if (reason == NULL)
+		reason = &unused;
 	*reason = NULL;
 	if (p < end && *p == '0')
 	{
@@ -244,15 +235,6 @@ scan_number(const char *p, const char *end, BlsValue *out, const char **reason)
 	return p;
 }
 
-/* bls_json_check()'s number scanner, for the reader: see scan_number(). */
-const char *
-bls_json_read_number(const char *p, const char *end, BlsValue *out)
-{
-	const char *reason;
-
-	return scan_number(p, end, out, &reason);
-}
-
 /* p is at the literal lit ("true", "false", "null"): its end, or NULL. */
 static const char *
 check_literal(const char *p, const char *end, const char *lit, BlsJsonCheck *c)
@@ -301,14 +283,11 @@ bls_json_check(const char *p, const char *end, int depth, BlsJsonCheck *c)
 			{
 				BlsValue	v;
 				const char *reason;
-				const char *q = scan_number(p, end, &v, &reason);
+				const char *q = bls_json_read_number(p, end, &v, &reason);
 
 				if (q == NULL)
 					return check_fail(c, reason == NULL ? end : p,
 									  reason == NULL ? "unexpected end of data" : reason);
-				/* json-c saturates an integer below INT64_MIN at INT64_MIN */
-				if (v.clamped && *p == '-')
-					c->below_min = true;
 				return q;
 			}
 			return check_fail(c, p, "unexpected character");
@@ -347,7 +326,7 @@ bls_json_check(const char *p, const char *end, int depth, BlsJsonCheck *c)
 }
 
 /*
- * Delimiting JSON without parsing it, to find the tasks array and its
+ * Delimiting JSON without parsing it, to find the list array and its
  * elements.  These only find where values end; bls_json_check() validates
  * them.  Any surprise (a cut-off value, escapes in a key, a repeated key)
  * makes the caller parse the page whole instead, so they can only save
@@ -565,6 +544,62 @@ bls_json_put_string(char *d, const char *s, size_t len)
 	return d;
 }
 
+/* Make room in b for n more bytes and a NUL; false if out of memory. */
+bool
+bls_text_reserve(BlsText *b, size_t n)
+{
+	size_t		cap;
+	char	   *more;
+
+	if (b->nomem)
+		return false;
+	if (b->cap - b->len > n)
+		return true;
+	cap = b->cap > 0 ? b->cap : 64;
+	while (cap - b->len <= n)
+	{
+		if (cap > SIZE_MAX / 2)
+		{
+			b->nomem = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	if ((more = realloc(b->data, cap)) == NULL)
+	{
+		b->nomem = true;
+		return false;
+	}
+	b->data = more;
+	b->cap = cap;
+	return true;
+}
+
+/* Append s[0..n) to b. */
+void
+bls_text_append(BlsText *b, const char *s, size_t n)
+{
+	if (!bls_text_reserve(b, n))
+		return;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/* Append s[0..len) as a JSON string (bls_json_put_string). */
+void
+bls_text_put_string(BlsText *b, const char *s, size_t len)
+{
+	/* at most six bytes for each of its bytes, and the quotes */
+	if (len > (SIZE_MAX - 3) / 6 || !bls_text_reserve(b, 6 * len + 2))
+	{
+		b->nomem = true;
+		return;
+	}
+	b->len = bls_json_put_string(b->data + b->len, s, len) - b->data;
+	b->data[b->len] = '\0';
+}
+
 /*
  * p is at a string's opening quote: its end, with its contents in *str and
  * *len, or NULL if it is not a JSON string (a control character, a bad
@@ -687,4 +722,322 @@ bls_json_read_string(BlsScratch *s, const char *p, const char *end, const char *
 	return p + 1;
 }
 
+/*
+ * The tree of a document.
+ *
+ * Built only for what the flat reader cannot read on its own: a response's
+ * envelope (everything but the list), an item holding nested values or a
+ * repeated key, and the small answers of the other calls.  The nodes are one
+ * array in document order: a container is followed by its subtree, and
+ * node + node->size is its next sibling, so that nothing points between
+ * nodes and the array can grow while it is built.  The text is copied, and
+ * every string is decoded into the tree's scratch buffer (NUL-terminated, so
+ * that the callers may use code, message and the like as C strings), so the
+ * tree owns all it points to.  The text is checked first (bls_json_check),
+ * so the builder meets only JSON, nested no deeper than the check allowed.
+ */
 
+/* Room for one more node: its index, or -1. */
+static int
+tree_node(BlsJsonTree *t)
+{
+	if (t->nnodes == t->cap)
+	{
+		int			cap = t->cap > 0 ? 2 * t->cap : 16;
+		BlsJson    *more;
+
+		if (t->cap > INT32_MAX / 4 ||
+			(more = realloc(t->nodes, sizeof(BlsJson) * cap)) == NULL)
+			return -1;
+		t->nodes = more;
+		t->cap = cap;
+	}
+	memset(&t->nodes[t->nnodes], 0, sizeof(BlsJson));
+	return t->nnodes++;
+}
+
+/* Read the string at p into *str (a NUL-terminated copy) and its JSON text. */
+static const char *
+tree_string(BlsJsonTree *t, const char *p, const char *end, const char **str,
+			size_t *len, const char **raw, size_t *rawlen)
+{
+	char	   *copy;
+
+	if ((p = bls_json_read_string(&t->scratch, p, end, str, len, raw,
+								  rawlen)) == NULL)
+		return NULL;
+	copy = t->scratch.data + t->scratch.len;
+	memcpy(copy, *str, *len);
+	copy[*len] = '\0';
+	t->scratch.len += *len + 1;
+	*str = copy;
+	return p;
+}
+
+/* For qsort: BlsKeyRefs by key, then by position */
+int
+bls_keyref_cmp(const void *a, const void *b)
+{
+	const BlsKeyRef *x = (const BlsKeyRef *) a;
+	const BlsKeyRef *y = (const BlsKeyRef *) b;
+	int			c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+
+	if (c != 0)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * Mark the repeated keys of object obj, as json-c keeps them: the last value
+ * counts, at the place of the first.  Sorted, so that an object of many
+ * members costs n log n.  False if out of memory.
+ */
+static bool
+mark_repeats(BlsJsonTree *t, int obj)
+{
+	BlsJson    *o = &t->nodes[obj];
+	BlsKeyRef  *refs;
+	int			n = 0;
+
+	if (o->count < 2)
+		return true;
+	if ((refs = malloc(sizeof(BlsKeyRef) * o->count)) == NULL)
+		return false;
+	for (int c = obj + 1; c < obj + o->size; c += t->nodes[c].size)
+	{
+		refs[n].key = t->nodes[c].key;
+		refs[n].len = t->nodes[c].keylen;
+		refs[n++].pos = c;
+	}
+	qsort(refs, n, sizeof(BlsKeyRef), bls_keyref_cmp);
+	for (int k = 0; k < n;)
+	{
+		int			last = k;
+
+		while (last + 1 < n && refs[last + 1].len == refs[k].len &&
+			   memcmp(refs[last + 1].key, refs[k].key, refs[k].len) == 0)
+			last++;
+		if (last > k)
+		{
+			t->nodes[refs[k].pos].repeat = refs[last].pos - refs[k].pos;
+			for (int r = k + 1; r <= last; r++)
+				t->nodes[refs[r].pos].repeat = -1;
+		}
+		k = last + 1;
+	}
+	free(refs);
+	return true;
+}
+
+/* Build the nodes of the value at p (checked JSON): its end, or NULL. */
+static const char *
+tree_value(BlsJsonTree *t, const char *p, const char *end)
+{
+	int			self = tree_node(t);
+	BlsJson    *n;
+	const char *start = p;
+	char		close;
+	int			count = 0;
+
+	if (self < 0)
+		return NULL;
+	n = &t->nodes[self];
+	if (*p == '"')
+	{
+		n->v.present = true;
+		n->v.type = BLS_JSON_STRING;
+		n->size = 1;
+		return tree_string(t, p, end, &n->v.str, &n->v.len, &n->v.raw,
+						   &n->v.rawlen);
+	}
+	if (*p != '{' && *p != '[')
+	{
+		n->size = 1;
+		return bls_json_read_value(NULL, p, end, &n->v);
+	}
+	close = *p == '{' ? '}' : ']';
+	p = bls_json_skip_ws(p + 1, end);
+	while (*p != close)
+	{
+		const char *key = NULL;
+		size_t		keylen = 0;
+		const char *keyraw = NULL;
+		size_t		keyrawlen = 0;
+		int			child = t->nnodes;
+
+		if (close == '}')
+		{
+			if ((p = tree_string(t, p, end, &key, &keylen, &keyraw,
+								 &keyrawlen)) == NULL)
+				return NULL;
+			p = bls_json_skip_ws(bls_json_skip_ws(p, end) + 1, end);
+		}
+		if ((p = tree_value(t, p, end)) == NULL)
+			return NULL;
+		t->nodes[child].key = key;
+		t->nodes[child].keylen = keylen;
+		t->nodes[child].keyraw = keyraw;
+		t->nodes[child].keyrawlen = keyrawlen;
+		count++;
+		p = bls_json_skip_ws(p, end);
+		if (*p == ',')
+			p = bls_json_skip_ws(p + 1, end);
+	}
+	n = &t->nodes[self];
+	n->v.present = true;
+	n->v.type = close == '}' ? BLS_JSON_OBJECT : BLS_JSON_ARRAY;
+	n->count = count;
+	n->size = t->nnodes - self;
+	n->span = p + 1 - start;
+	if (close == '}' && !mark_repeats(t, self))
+		return NULL;
+	return p + 1;
+}
+
+/*
+ * bls_json_tree
+ *		The tree of the JSON value text[0..len) (checked by bls_json_check,
+ *		nothing around it), malloc'd; NULL if out of memory.  The caller
+ *		frees it with bls_json_tree_free(); its root is tree->nodes.
+ */
+BlsJsonTree *
+bls_json_tree(const char *text, size_t len)
+{
+	BlsJsonTree *t = calloc(1, sizeof(BlsJsonTree));
+
+	if (t == NULL)
+		return NULL;
+	if ((t->text = malloc(len + 1)) != NULL)
+		memcpy(t->text, text, len);
+	if (t->text == NULL || !bls_scratch_reserve(&t->scratch, 2 * len) ||
+		tree_value(t, t->text, t->text + len) == NULL)
+	{
+		bls_json_tree_free(t);
+		return NULL;
+	}
+	for (int i = 0; i < t->nnodes; i++)
+		t->nodes[i].v.json = &t->nodes[i];
+	return t;
+}
+
+void
+bls_json_tree_free(BlsJsonTree *t)
+{
+	if (t == NULL)
+		return;
+	for (int i = 0; i < t->nnodes; i++)
+		free(t->nodes[i].printed);
+	free(t->nodes);
+	free(t->scratch.data);
+	free(t->text);
+	free(t);
+}
+
+/*
+ * The next member or element of container c after child (NULL: the first);
+ * NULL after the last.  Of a key given more than once, only the first place
+ * is visited: bls_json_value() gives the value that counts there.
+ */
+BlsJson *
+bls_json_next(BlsJson *c, BlsJson *child)
+{
+	if (c == NULL || (c->v.type != BLS_JSON_OBJECT && c->v.type != BLS_JSON_ARRAY))
+		return NULL;
+	for (child = child == NULL ? c + 1 : child + child->size;
+		 child < c + c->size; child += child->size)
+		if (child->repeat >= 0)
+			return child;
+	return NULL;
+}
+
+/* The value of member m: the last one given for its key. */
+BlsJson *
+bls_json_value(BlsJson *m)
+{
+	return m->repeat > 0 ? m + m->repeat : m;
+}
+
+/*
+ * The member key of object obj (the last one given), or NULL when obj is not
+ * an object, lacks the member or has it as JSON null.  The key is compared
+ * with its length: "a\u0000b" is no "a".
+ */
+BlsJson *
+bls_json_member(BlsJson *obj, const char *key)
+{
+	size_t		len = strlen(key);
+
+	if (obj == NULL || obj->v.type != BLS_JSON_OBJECT)
+		return NULL;
+	for (BlsJson *m = bls_json_next(obj, NULL); m != NULL;
+		 m = bls_json_next(obj, m))
+		if (m->keylen == len && memcmp(m->key, key, len) == 0)
+		{
+			m = bls_json_value(m);
+			return m->v.type == BLS_JSON_NULL ? NULL : m;
+		}
+	return NULL;
+}
+
+/* Write v's text as json-c prints it to d (which has room); the new end. */
+static char *
+print_value(BlsJson *v, char *d)
+{
+	bool		object = v->v.type == BLS_JSON_OBJECT;
+
+	if (!object && v->v.type != BLS_JSON_ARRAY)
+	{
+		memcpy(d, v->v.raw, v->v.rawlen);
+		return d + v->v.rawlen;
+	}
+	*d++ = object ? '{' : '[';
+	for (BlsJson *m = bls_json_next(v, NULL); m != NULL;
+		 m = bls_json_next(v, m))
+	{
+		if (m != v + 1)
+			*d++ = ',';
+		if (object)
+		{
+			memcpy(d, m->keyraw, m->keyrawlen);
+			d += m->keyrawlen;
+			*d++ = ':';
+		}
+		d = print_value(bls_json_value(m), d);
+	}
+	*d++ = object ? '}' : ']';
+	return d;
+}
+
+/*
+ * v as JSON text, as json-c prints it (JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE): no white space, strings as
+ * bls_json_put_string() writes them, numbers as they came (but for -0,
+ * written 0), a repeated key once, with its last value, at its first place.
+ * Owned by the tree; NULL if out of memory.  Not NUL-terminated: use *len.
+ * A NULL v (an absent value) is null.
+ */
+const char *
+bls_json_text(BlsJson *v, size_t *len)
+{
+	if (v == NULL)
+	{
+		*len = 4;
+		return "null";
+	}
+	if (v->v.type != BLS_JSON_OBJECT && v->v.type != BLS_JSON_ARRAY)
+	{
+		*len = v->v.rawlen;
+		return v->v.raw;
+	}
+	/* never longer than the text it was read from: see bls_json_read_string */
+	if (v->printed == NULL)
+	{
+		if ((v->printed = malloc(v->span + 1)) == NULL)
+			return NULL;
+		v->printedlen = print_value(v, v->printed) - v->printed;
+	}
+	*len = v->printedlen;
+	return v->printed;
+}

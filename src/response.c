@@ -10,14 +10,13 @@
  * This file owns the shape checks of a response: a page is accepted only if
  * it is a complete JSON object laid out as its BlsPageShape says: for
  * ListDownloadTask, "success": true and a "result" holding a "tasks" array.
- * The list's elements (called tasks below, whatever they are) are kept as
- * text, since json-c's tree of a whole page is several times the page's
- * size, and read one at a time when asked for (bls_page_read_item); a task
- * that is not valid JSON is refused then.  What is JSON is decided by
- * json_reader.c, which also reads the tasks' scalar values; json-c builds
- * the trees of the envelope and of tasks holding nested values.  A result
- * set's tasks are rows, arrays of values named by its columns, read like
- * objects.  Turning the fields read into column values is convert.c's job.
+ * The list's elements (called items, whatever they are) are kept as text,
+ * since a tree of a whole page is several times the page's size, and read
+ * one at a time when asked for (bls_page_read_item); an item that is not
+ * valid JSON is refused then.  json_reader.c decides what is JSON, reads
+ * the items' scalar values, and builds the trees of the envelope and of
+ * items holding nested values.  A result set's items are rows, arrays of
+ * values named by its columns, read like objects.  Turning the fields read into column values is convert.c's job.
  * It never includes postgres.h, so it can be unit-tested, built with
  * sanitizers and fuzzed on its own; the caller turns a non-OK status into a
  * PostgreSQL error.
@@ -33,67 +32,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "json_reader.h"
 #include "response.h"
-
-/* The marker check_saturated() leaves on json-c integers it saturated. */
-static int	saturated_marker;
+#include "testing.h"
 
 /*
- * Mark each INT64_MIN in v as saturated.  Called only for a document that
- * has an integer below INT64_MIN: json-c gave it INT64_MIN, and since the
- * tree does not say which INT64_MIN came from which spelling, every one is
- * taken as out of range (an error, never a wrong value).  Without such an
- * integer, INT64_MIN is exact.
- */
-static void
-mark_saturated(json_object *v)
-{
-	switch (json_object_get_type(v))
-	{
-		case json_type_int:
-			if (json_object_get_int64(v) == INT64_MIN)
-				json_object_set_userdata(v, &saturated_marker, NULL);
-			break;
-		case json_type_array:
-			for (size_t i = 0; i < json_object_array_length(v); i++)
-				mark_saturated(json_object_array_get_idx(v, i));
-			break;
-		case json_type_object:
-			{
-				json_object_object_foreach(v, key, val)
-				{
-					(void) key;
-					mark_saturated(val);
-				}
-			}
-			break;
-		default:
-			break;
-	}
-}
-
-/*
- * Parse exactly buf[0..len): trailing garbage, truncation or an empty body
- * are errors.  Returns NULL and fills errbuf on failure.
+ * The tree of exactly buf[0..len): trailing garbage, truncation or an empty
+ * body are errors.  Returns NULL and fills errbuf on failure.
  *
- * bls_json_check() decides whether the text is JSON, and says where it is not;
- * json-c only builds the tree of text that is, so that what is accepted
- * does not depend on json-c's version.  Each parse has a tokener of its
- * own: json_tokener_reset() keeps a pending half of a surrogate pair.
+ * bls_json_check() decides whether the text is JSON, and says where it is
+ * not.  A key holding an escaped NUL is refused: BLS sends none, and the
+ * keys looked up are C strings.
  */
-static json_object *
+static BlsJsonTree *
 parse_document(const char *buf, size_t len, BlsParseStatus *status,
 			   char *errbuf, size_t errlen)
 {
-	BlsJsonCheck	c = {NULL, NULL, NULL, false};
+	BlsJsonCheck c = {NULL, NULL, NULL};
 	const char *start;
 	const char *end;
 	const char *vend;
-	json_tokener *tok;
-	json_object *obj;
+	BlsJsonTree *tree;
 
 	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\n' ||
 					   buf[len - 1] == '\r' || buf[len - 1] == '\t'))
@@ -144,32 +103,14 @@ parse_document(const char *buf, size_t len, BlsParseStatus *status,
 		snprintf(errbuf, errlen, "The response is a JSON null, not an object.");
 		return NULL;
 	}
-
-	/* json-c counts the levels below the top one */
-	if ((tok = json_tokener_new_ex(BLS_JSON_MAX_DEPTH + 1)) == NULL)
+	if ((tree = bls_json_tree(start, end - start)) == NULL)
 	{
 		*status = BLS_PARSE_NOMEM;
 		snprintf(errbuf, errlen, "Out of memory.");
 		return NULL;
 	}
-	obj = json_tokener_parse_ex(tok, start, (int) (end - start));
-	/* a top-level number ("123") ends only at a delimiter: a NUL */
-	if (obj == NULL && json_tokener_get_error(tok) == json_tokener_continue)
-		obj = json_tokener_parse_ex(tok, "", 1);
-	if (obj == NULL)
-	{
-		/* it is JSON: json-c ran out of memory, or is not what we test */
-		*status = BLS_PARSE_NOMEM;
-		snprintf(errbuf, errlen, "json-c could not build the tree of the response body: %s.",
-				 json_tokener_error_desc(json_tokener_get_error(tok)));
-	}
-	json_tokener_free(tok);
-	if (obj == NULL)
-		return NULL;
-	if (c.below_min)
-		mark_saturated(obj);
 	*status = BLS_PARSE_OK;
-	return obj;
+	return tree;
 }
 
 /*
@@ -219,7 +160,7 @@ split_array(const char *p, const char *end, BlsPage *page)
 		return NULL;
 	}
 done:
-	page->parsed = calloc(n > 0 ? n : 1, sizeof(BlsJson *));
+	page->parsed = calloc(n > 0 ? n : 1, sizeof(BlsJsonTree *));
 	if (page->parsed == NULL)
 		return NULL;
 	page->nitems = n;
@@ -255,7 +196,7 @@ walk_object(const char *p, const char *end, member_fn member, void *arg)
 		k = p + 1;
 		if ((kend = bls_json_skip_string(p, end)) == NULL)
 			return NULL;
-		/* an escaped key might spell one we look for: leave it to json-c */
+		/* an escaped key might spell one we look for: leave it to the tree */
 		if (memchr(k, '\\', kend - 1 - k) != NULL)
 			return NULL;
 		p = bls_json_skip_ws(kend, end);
@@ -337,7 +278,7 @@ locate_member(const char *key, size_t keylen, const char *value,
  * Find the shape's list ("result"."tasks" in a wrapped answer, a top-level
  * member in a bare one, "resultSet"."rows" for a result set) and split it,
  * in one pass over the document: true, with the array's bounds, if it and
- * each object around it occur once (json-c keeps the last of repeated keys;
+ * each object around it occur once (the last of repeated keys counts;
  * rather than guess, such pages are parsed whole) and the document can be
  * delimited.  The array's text is copied into page->text.
  */
@@ -370,7 +311,7 @@ locate_items(const char *buf, const char *end, const BlsPageShape *shape,
 	return true;
 }
 
-/* Free what bls_page_read_item() had json-c parse for the latest task. */
+/* Free the tree bls_page_read_item() built for the latest item. */
 static void
 release_read(BlsPage *page)
 {
@@ -390,8 +331,7 @@ free_split(BlsPage *page)
 	memset(&page->scratch, 0, sizeof(page->scratch));
 	if (page->parsed)
 		for (int i = 0; i < page->nitems; i++)
-			if (page->parsed[i])
-				json_object_put(page->parsed[i]);
+			bls_json_tree_free(page->parsed[i]);
 	free(page->parsed);
 	free(page->spans);
 	free(page->text);
@@ -400,42 +340,63 @@ free_split(BlsPage *page)
 	page->text = NULL;
 }
 
-static const char *
-string_member(json_object *obj, const char *key)
+/* v (may be NULL) is of type t */
+static bool
+is_type(const BlsJson *v, BlsJsonType t)
 {
-	json_object *v;
-
-	if (json_object_object_get_ex(obj, key, &v) &&
-		json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
+	return v != NULL && v->v.type == t;
 }
 
-/* Is key a member of obj with a value other than null? */
-static bool
-has_member(json_object *obj, const char *key)
+/* The string member key of obj (a C string), or NULL */
+static const char *
+string_member(BlsJson *obj, const char *key)
 {
-	json_object *v;
+	BlsJson    *v = bls_json_member(obj, key);
 
-	return json_object_object_get_ex(obj, key, &v) && v != NULL;
+	return is_type(v, BLS_JSON_STRING) ? v->v.str : NULL;
+}
+
+/* Is v a number without fraction or exponent, whatever its size? */
+static bool
+is_integer(const BlsJson *v)
+{
+	if (!is_type(v, BLS_JSON_NUMBER))
+		return false;
+	for (size_t k = 0; k < v->v.rawlen; k++)
+		if (v->v.raw[k] == '.' || v->v.raw[k] == 'e' || v->v.raw[k] == 'E')
+			return false;
+	return true;
+}
+
+/*
+ * The name of v's type in messages: a number is an "int" or a "double", as
+ * the messages have always said.
+ */
+static const char *
+type_name(const BlsJson *v)
+{
+	if (is_type(v, BLS_JSON_NUMBER))
+		return is_integer(v) ? "int" : "double";
+	return bls_json_type_name(v ? v->v.type : BLS_JSON_NULL);
 }
 
 /*
  * Read an optional integer member; false if present but not an integer that
- * fits in [lo, hi].
+ * fits in [lo, hi].  One beyond the 64-bit range counts as the nearest end
+ * of it.
  */
 static bool
-int_member(json_object *obj, const char *key, int64_t lo, int64_t hi,
+int_member(BlsJson *obj, const char *key, int64_t lo, int64_t hi,
 		   int64_t *out)
 {
-	json_object *v;
+	BlsJson    *v = bls_json_member(obj, key);
 	int64_t		i;
 
-	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+	if (v == NULL)
 		return true;
-	if (!json_object_is_type(v, json_type_int))
+	if (!is_integer(v))
 		return false;
-	i = json_object_get_int64(v);
+	i = v->v.is_int ? v->v.ival : v->v.raw[0] == '-' ? INT64_MIN : INT64_MAX;
 	if (i < lo || i > hi)
 		return false;
 	*out = i;
@@ -508,19 +469,19 @@ item_name(const BlsPage *page)
  * spellings that disagree are an error rather than a guess.
  */
 static BlsParseStatus
-read_total(json_object *obj, const BlsPageShape *shape, BlsPage *page)
+read_total(BlsJson *obj, const BlsPageShape *shape, BlsPage *page)
 {
 	const char *seen = NULL;
-	json_object *seen_obj = NULL;
+	BlsJson    *seen_obj = NULL;
 	int64_t		seen_v = 0;
 
 	for (int k = 0; k < 2 && shape->total_keys[k] != NULL; k++)
 	{
 		const char *key = shape->total_keys[k];
-		json_object *obj_v;
+		BlsJson    *obj_v = bls_json_member(obj, key);
 		int64_t		v;
 
-		if (!has_member(obj, key))
+		if (obj_v == NULL)
 			continue;
 		if (!int_member(obj, key, INT64_MIN, INT64_MAX, &v))
 		{
@@ -535,17 +496,16 @@ read_total(json_object *obj, const BlsPageShape *shape, BlsPage *page)
 					 key, (long long) v, item_name(page));
 			return BLS_PARSE_BAD_FIELD;
 		}
-		(void) json_object_object_get_ex(obj, key, &obj_v);
 
-		/* above INT64_MAX json_object_get_int64() saturates: compare both */
+		/* above INT64_MAX v is saturated: compare the spellings too */
 		if (seen != NULL &&
-			(v != seen_v ||
-			 json_object_get_uint64(obj_v) != json_object_get_uint64(seen_obj)))
+			(v != seen_v || obj_v->v.rawlen != seen_obj->v.rawlen ||
+			 memcmp(obj_v->v.raw, seen_obj->v.raw, obj_v->v.rawlen) != 0))
 		{
 			snprintf(page->error, sizeof(page->error),
-					 "The response's \"%s\" (%s) and \"%s\" (%s) disagree.",
-					 seen, json_object_get_string(seen_obj),
-					 key, json_object_get_string(obj_v));
+					 "The response's \"%s\" (%.*s) and \"%s\" (%.*s) disagree.",
+					 seen, (int) seen_obj->v.rawlen, seen_obj->v.raw,
+					 key, (int) obj_v->v.rawlen, obj_v->v.raw);
 			return BLS_PARSE_BAD_FIELD;
 		}
 		seen = key;
@@ -563,37 +523,35 @@ read_total(json_object *obj, const BlsPageShape *shape, BlsPage *page)
  * object with a string id.
  */
 static BlsParseStatus
-read_default(json_object *obj, const BlsPageShape *shape, BlsPage *page)
+read_default(BlsJson *obj, const BlsPageShape *shape, BlsPage *page)
 {
-	json_object *def;
-	json_object *id;
+	BlsJson    *def;
+	BlsJson    *id;
 	const char *s;
 	size_t		len;
 
 	if (shape->default_key == NULL ||
-		!json_object_object_get_ex(obj, shape->default_key, &def) ||
-		def == NULL)
+		(def = bls_json_member(obj, shape->default_key)) == NULL)
 		return BLS_PARSE_OK;
-	if (!json_object_is_type(def, json_type_object))
+	if (!is_type(def, BLS_JSON_OBJECT))
 	{
 		snprintf(page->error, sizeof(page->error),
 				 "The response's \"%s\" is a JSON %s, not an object.",
-				 shape->default_key,
-				 json_type_to_name(json_object_get_type(def)));
+				 shape->default_key, type_name(def));
 		return BLS_PARSE_BAD_FIELD;
 	}
 	if (shape->id_key == NULL)
 		return BLS_PARSE_OK;
-	if (!json_object_object_get_ex(def, shape->id_key, &id) ||
-		!json_object_is_type(id, json_type_string))
+	id = bls_json_member(def, shape->id_key);
+	if (!is_type(id, BLS_JSON_STRING))
 	{
 		snprintf(page->error, sizeof(page->error),
 				 "The response's \"%s\" has no string \"%s\".",
 				 shape->default_key, shape->id_key);
 		return BLS_PARSE_BAD_FIELD;
 	}
-	s = json_object_get_string(id);
-	len = (size_t) json_object_get_string_len(id);
+	s = id->v.str;
+	len = id->v.len;
 	/* it becomes a C string */
 	if (memchr(s, '\0', len) != NULL)
 	{
@@ -613,20 +571,19 @@ read_default(json_object *obj, const BlsPageShape *shape, BlsPage *page)
 
 /*
  * Find a single shape's object in result (the object holding the call's
- * members) and make it the page's one task.  Absent or null is no object; a
+ * members) and make it the page's one item.  Absent or null is no object; a
  * bare answer with a top-level "code" and no object is a failure, as for
  * the lists.
  */
 static BlsParseStatus
-read_single(json_object *root, json_object *result,
+read_single(BlsJson *root, BlsJson *result,
 			const BlsPageShape *shape, BlsPage *page)
 {
-	json_object *obj;
+	BlsJson    *obj = bls_json_member(result, shape->list_key);
 
-	if (!json_object_object_get_ex(result, shape->list_key, &obj) ||
-		obj == NULL)
+	if (obj == NULL)
 	{
-		if (!shape->wrapped && has_member(root, "code"))
+		if (!shape->wrapped && bls_json_member(root, "code") != NULL)
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response carries an error code and no \"%s\" object.",
@@ -642,12 +599,11 @@ read_single(json_object *root, json_object *result,
 					 "The response has no \"%s\" object.", shape->list_key);
 		return BLS_PARSE_NO_TASKS;
 	}
-	if (!json_object_is_type(obj, json_type_object))
+	if (!is_type(obj, BLS_JSON_OBJECT))
 	{
 		snprintf(page->error, sizeof(page->error),
 				 "The response's \"%s\" is a JSON %s, not an object.",
-				 shape->list_key,
-				 json_type_to_name(json_object_get_type(obj)));
+				 shape->list_key, type_name(obj));
 		return BLS_PARSE_BAD_FIELD;
 	}
 	page->items = obj;
@@ -716,25 +672,6 @@ message_text(char *dst, size_t dstlen, size_t max, const char *s, size_t len)
 	dst[n] = '\0';
 }
 
-/* A column name, for sorting the names to find one given twice */
-typedef struct NameRef
-{
-	const char *s;
-	size_t		len;
-} NameRef;
-
-static int
-name_cmp(const void *a, const void *b)
-{
-	const NameRef *x = (const NameRef *) a;
-	const NameRef *y = (const NameRef *) b;
-	int			c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
-
-	if (c != 0)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
 /*
  * Each column name once: a row is read like an object keyed by the names,
  * and an object with a repeated key is ambiguous.  Sorted, so that a long
@@ -743,26 +680,28 @@ name_cmp(const void *a, const void *b)
 static BlsParseStatus
 check_column_names(BlsPage *page)
 {
-	NameRef    *names;
+	BlsKeyRef  *names;
 	char		name[64];
 
 	if (page->ncolumns < 2)
 		return BLS_PARSE_OK;
-	if ((names = malloc(sizeof(NameRef) * page->ncolumns)) == NULL)
+	if ((names = malloc(sizeof(BlsKeyRef) * page->ncolumns)) == NULL)
 	{
 		snprintf(page->error, sizeof(page->error), "Out of memory.");
 		return BLS_PARSE_NOMEM;
 	}
 	for (int k = 0; k < page->ncolumns; k++)
 	{
-		names[k].s = page->columns[k];
+		names[k].key = page->columns[k];
 		names[k].len = page->column_lens[k];
+		names[k].pos = k;
 	}
-	qsort(names, page->ncolumns, sizeof(NameRef), name_cmp);
+	qsort(names, page->ncolumns, sizeof(BlsKeyRef), bls_keyref_cmp);
 	for (int k = 1; k < page->ncolumns; k++)
-		if (name_cmp(&names[k - 1], &names[k]) == 0)
+		if (names[k - 1].len == names[k].len &&
+			memcmp(names[k - 1].key, names[k].key, names[k].len) == 0)
 		{
-			message_text(name, sizeof(name), 40, names[k].s, names[k].len);
+			message_text(name, sizeof(name), 40, names[k].key, names[k].len);
 			snprintf(page->error, sizeof(page->error),
 					 "The response's \"%s\" names the column \"%s\" twice.",
 					 page->shape->columns_key, name);
@@ -781,24 +720,23 @@ check_column_names(BlsPage *page)
  * (anything else, or a missing entry, leaves a column untyped).
  */
 static BlsParseStatus
-read_columns(json_object *rs, const BlsPageShape *shape, BlsPage *page)
+read_columns(BlsJson *rs, const BlsPageShape *shape, BlsPage *page)
 {
-	json_object *cols;
-	json_object *types;
+	BlsJson    *cols = bls_json_member(rs, shape->columns_key);
+	BlsJson    *types;
+	BlsJson    *c = NULL;
 	size_t		n = 0;
 
-	if (json_object_object_get_ex(rs, shape->columns_key, &cols) &&
-		cols != NULL)
+	if (cols != NULL)
 	{
-		if (!json_object_is_type(cols, json_type_array))
+		if (!is_type(cols, BLS_JSON_ARRAY))
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response's \"%s\" is a JSON %s, not an array.",
-					 shape->columns_key,
-					 json_type_to_name(json_object_get_type(cols)));
+					 shape->columns_key, type_name(cols));
 			return BLS_PARSE_BAD_FIELD;
 		}
-		n = json_object_array_length(cols);
+		n = cols->count;
 	}
 	else if (page->nitems > 0)
 	{
@@ -824,59 +762,52 @@ read_columns(json_object *rs, const BlsPageShape *shape, BlsPage *page)
 	}
 	for (size_t k = 0; k < n; k++)
 	{
-		json_object *c = json_object_array_get_idx(cols, k);
-
-		if (!json_object_is_type(c, json_type_string))
+		c = bls_json_next(cols, c);
+		if (!is_type(c, BLS_JSON_STRING))
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "Column %zu of the response's \"%s\" is a JSON %s, not a string.",
-					 k + 1, shape->columns_key,
-					 json_type_to_name(json_object_get_type(c)));
+					 k + 1, shape->columns_key, type_name(c));
 			return BLS_PARSE_BAD_FIELD;
 		}
 		/* a name may hold a NUL: it is compared with its length */
-		page->columns[k] = json_object_get_string(c);
-		page->column_lens[k] = (size_t) json_object_get_string_len(c);
+		page->columns[k] = c->v.str;
+		page->column_lens[k] = c->v.len;
 	}
 	page->ncolumns = (int) n;
 
 	if (shape->types_key != NULL &&
-		json_object_object_get_ex(rs, shape->types_key, &types) &&
-		types != NULL)
+		(types = bls_json_member(rs, shape->types_key)) != NULL)
 	{
-		if (!json_object_is_type(types, json_type_array))
+		if (!is_type(types, BLS_JSON_ARRAY))
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response's \"%s\" is a JSON %s, not an array.",
-					 shape->types_key,
-					 json_type_to_name(json_object_get_type(types)));
+					 shape->types_key, type_name(types));
 			return BLS_PARSE_BAD_FIELD;
 		}
-		if (json_object_array_length(types) > n)
+		if ((size_t) types->count > n)
 		{
 			snprintf(page->error, sizeof(page->error),
-					 "The response's \"%s\" has %zu types for %zu columns.",
-					 shape->types_key, json_object_array_length(types), n);
+					 "The response's \"%s\" has %d types for %zu columns.",
+					 shape->types_key, types->count, n);
 			return BLS_PARSE_BAD_FIELD;
 		}
-		for (size_t k = 0; k < json_object_array_length(types); k++)
+		c = NULL;
+		for (int k = 0; (c = bls_json_next(types, c)) != NULL; k++)
 		{
-			json_object *t = json_object_array_get_idx(types, k);
-			const char *s;
-
-			if (!json_object_is_type(t, json_type_string))
+			if (!is_type(c, BLS_JSON_STRING))
 				continue;
-			s = json_object_get_string(t);
 
 			/* as a C string "bigint\u0000x" would pass for "bigint" */
-			if (memchr(s, '\0', json_object_get_string_len(t)) != NULL)
+			if (memchr(c->v.str, '\0', c->v.len) != NULL)
 			{
 				snprintf(page->error, sizeof(page->error),
-						 "Type %zu of the response's \"%s\" holds a NUL (\\u0000).",
+						 "Type %d of the response's \"%s\" holds a NUL (\\u0000).",
 						 k + 1, shape->types_key);
 				return BLS_PARSE_BAD_FIELD;
 			}
-			page->column_types[k] = s;
+			page->column_types[k] = c->v.str;
 		}
 	}
 	return check_column_names(page);
@@ -893,45 +824,42 @@ read_columns(json_object *rs, const BlsPageShape *shape, BlsPage *page)
  * said so, resultSet's first, a non-empty one before an empty one.
  */
 static BlsParseStatus
-read_paging(json_object *result, json_object *rs, const BlsPageShape *shape,
+read_paging(BlsJson *result, BlsJson *rs, const BlsPageShape *shape,
 			BlsPage *page)
 {
-	json_object *v;
-	json_object *scan = NULL;
-	json_object *where[2];
+	BlsJson    *v;
+	BlsJson    *scan = NULL;
+	BlsJson    *where[2];
 	const char *what[2];
 
 	if (shape->marker_key != NULL &&
-		json_object_object_get_ex(result, shape->marker_key, &v) && v != NULL)
+		(v = bls_json_member(result, shape->marker_key)) != NULL)
 	{
-		if (!json_object_is_type(v, json_type_string))
+		if (!is_type(v, BLS_JSON_STRING))
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response's \"%s\" is a JSON %s, not a string.",
-					 shape->marker_key,
-					 json_type_to_name(json_object_get_type(v)));
+					 shape->marker_key, type_name(v));
 			return BLS_PARSE_BAD_FIELD;
 		}
-		if (memchr(json_object_get_string(v), '\0',
-				   json_object_get_string_len(v)) != NULL)
+		if (memchr(v->v.str, '\0', v->v.len) != NULL)
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response's \"%s\" holds a NUL (\\u0000).",
 					 shape->marker_key);
 			return BLS_PARSE_BAD_FIELD;
 		}
-		if (json_object_get_string_len(v) > 0)
-			page->next_marker = json_object_get_string(v);
+		if (v->v.len > 0)
+			page->next_marker = v->v.str;
 	}
 
 	if (shape->scan_info_key != NULL &&
-		json_object_object_get_ex(result, shape->scan_info_key, &scan) &&
-		scan != NULL && !json_object_is_type(scan, json_type_object))
+		(scan = bls_json_member(result, shape->scan_info_key)) != NULL &&
+		!is_type(scan, BLS_JSON_OBJECT))
 	{
 		snprintf(page->error, sizeof(page->error),
 				 "The response's \"%s\" is a JSON %s, not an object.",
-				 shape->scan_info_key,
-				 json_type_to_name(json_object_get_type(scan)));
+				 shape->scan_info_key, type_name(scan));
 		return BLS_PARSE_BAD_FIELD;
 	}
 	where[0] = rs;
@@ -940,32 +868,30 @@ read_paging(json_object *result, json_object *rs, const BlsPageShape *shape,
 	what[1] = shape->scan_info_key;
 	for (int k = 0; k < 2 && shape->truncated_key != NULL; k++)
 	{
-		if (where[k] == NULL ||
-			!json_object_object_get_ex(where[k], shape->truncated_key, &v) ||
-			v == NULL)
+		const char *reason;
+
+		if ((v = bls_json_member(where[k], shape->truncated_key)) == NULL)
 			continue;
-		if (!json_object_is_type(v, json_type_boolean))
+		if (!is_type(v, BLS_JSON_BOOLEAN))
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response's %s has an \"%s\" that is a JSON %s, not a boolean.",
-					 what[k], shape->truncated_key,
-					 json_type_to_name(json_object_get_type(v)));
+					 what[k], shape->truncated_key, type_name(v));
 			return BLS_PARSE_BAD_FIELD;
 		}
-		if (!json_object_get_boolean(v))
+		if (v->v.raw[0] != 't')
 			continue;
 		page->truncated = true;
 		if (shape->reason_key != NULL &&
-			json_object_object_get_ex(where[k], shape->reason_key, &v) &&
-			json_object_is_type(v, json_type_string) &&
+			(reason = string_member(where[k], shape->reason_key)) != NULL &&
 			(page->truncated_reason == NULL || page->truncated_reason[0] == '\0'))
-			page->truncated_reason = json_object_get_string(v);
+			page->truncated_reason = reason;
 	}
 	page->query_type = string_member(rs, "queryType");
 	return BLS_PARSE_OK;
 }
 
-/* Forget a result set's columns; the strings belong to the root. */
+/* Forget a result set's columns; the strings belong to the root's tree. */
 static void
 free_columns(BlsPage *page)
 {
@@ -985,16 +911,6 @@ free_columns(BlsPage *page)
 }
 
 /*
- * bls_page_parse
- *		Parse a 200 response body of ListDownloadTask into *page.
- */
-BlsParseStatus
-bls_page_parse(const char *buf, size_t len, BlsPage *page)
-{
-	return bls_page_parse_shape(buf, len, &bls_shape_download_tasks, page);
-}
-
-/*
  * bls_page_parse_shape
  *		Parse a 200 response body of the list call that shape describes
  *		into *page.
@@ -1009,8 +925,8 @@ bls_page_parse(const char *buf, size_t len, BlsPage *page)
  * top-level "code" and no list is taken as a failure too (only top-level
  * members count, never an element's).
  *
- * A single shape's object becomes the page's one task, read like any list
- * element.  Its document is parsed whole (one task: splitting it off would
+ * A single shape's object becomes the page's one item, read like any list
+ * element.  Its document is parsed whole (one item: splitting it off would
  * save nothing), so an object that is not strict JSON fails the page.
  *
  * A result set's list is inside list_parent ("resultSet"), which must be an
@@ -1025,11 +941,12 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 					 BlsPage *page)
 {
 	BlsParseStatus status = BLS_PARSE_OK;
-	json_object *root;
-	json_object *success;
-	json_object *result;
-	json_object *holder;
-	json_object *list;
+	BlsJsonTree *tree;
+	BlsJson    *root;
+	BlsJson    *success;
+	BlsJson    *result;
+	BlsJson    *holder;
+	BlsJson    *list;
 	int64_t		v;
 	const char *end = buf ? buf + len : buf;
 	const char *ts;
@@ -1058,7 +975,7 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 			memcpy(env, buf, head);
 			memcpy(env + head, "[]", 2);
 			memcpy(env + head + 2, te, tail);
-			root = parse_document(env, head + 2 + tail, &status,
+			tree = parse_document(env, head + 2 + tail, &status,
 								  page->error, sizeof(page->error));
 			free(env);
 			split = true;
@@ -1070,45 +987,34 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		}
 	}
 	if (!split)
-		root = parse_document(buf, len, &status, page->error,
+		tree = parse_document(buf, len, &status, page->error,
 							  sizeof(page->error));
-	if (root == NULL)
-	{
-		free_split(page);
-		page->nitems = 0;
-		return status;
-	}
-
-	if (!json_object_is_type(root, json_type_object))
+	if ((page->root = tree) == NULL)
+		goto fail;
+	root = tree->nodes;
+	if (!is_type(root, BLS_JSON_OBJECT))
 	{
 		snprintf(page->error, sizeof(page->error),
-				 "The response is a JSON %s, not an object.",
-				 json_type_to_name(json_object_get_type(root)));
-		json_object_put(root);
-		free_split(page);
-		page->nitems = 0;
-		return BLS_PARSE_NOT_OBJECT;
+				 "The response is a JSON %s, not an object.", type_name(root));
+		status = BLS_PARSE_NOT_OBJECT;
+		goto fail;
 	}
-	page->root = root;
 	page->code = string_member(root, "code");
 	page->message = string_member(root, "message");
 	page->request_id = string_member(root, "requestId");
 
 	if (shape->wrapped)
 	{
-		if (!json_object_object_get_ex(root, "success", &success) ||
-			!json_object_is_type(success, json_type_boolean) ||
-			!json_object_get_boolean(success))
+		success = bls_json_member(root, "success");
+		if (!is_type(success, BLS_JSON_BOOLEAN) || success->v.raw[0] != 't')
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response does not report success.");
-			free_split(page);
-			page->nitems = 0;
-			return BLS_PARSE_FAILURE;
+			goto failure;
 		}
 
-		if (!json_object_object_get_ex(root, "result", &result) ||
-			!json_object_is_type(result, json_type_object))
+		result = bls_json_member(root, "result");
+		if (!is_type(result, BLS_JSON_OBJECT))
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response has no \"result\" object.");
@@ -1122,17 +1028,15 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 	/* the object holding the list: result, or an object inside it */
 	holder = result;
 	if (shape->list_parent != NULL &&
-		(!json_object_object_get_ex(result, shape->list_parent, &holder) ||
-		 !json_object_is_type(holder, json_type_object)))
+		!is_type(holder = bls_json_member(result, shape->list_parent),
+				 BLS_JSON_OBJECT))
 	{
-		if (!shape->wrapped && has_member(root, "code"))
+		if (!shape->wrapped && bls_json_member(root, "code") != NULL)
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response carries an error code and no \"%s\" object.",
 					 shape->list_parent);
-			free_split(page);
-			page->nitems = 0;
-			return BLS_PARSE_FAILURE;
+			goto failure;
 		}
 		snprintf(page->error, sizeof(page->error),
 				 shape->wrapped ? "The response's result has no \"%s\" object." :
@@ -1146,24 +1050,19 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		if ((status = read_single(root, result, shape, page)) == BLS_PARSE_OK)
 			return BLS_PARSE_OK;
 		if (status == BLS_PARSE_FAILURE)
-		{
-			page->nitems = 0;
-			return status;
-		}
+			goto failure;
 		goto fail;
 	}
 
-	if (!json_object_object_get_ex(holder, shape->list_key, &list) ||
-		!json_object_is_type(list, json_type_array))
+	list = bls_json_member(holder, shape->list_key);
+	if (!is_type(list, BLS_JSON_ARRAY))
 	{
-		if (!shape->wrapped && has_member(root, "code"))
+		if (!shape->wrapped && bls_json_member(root, "code") != NULL)
 		{
 			snprintf(page->error, sizeof(page->error),
 					 "The response carries an error code and no \"%s\" array.",
 					 shape->list_key);
-			free_split(page);
-			page->nitems = 0;
-			return BLS_PARSE_FAILURE;
+			goto failure;
 		}
 		if (shape->list_parent != NULL)
 			snprintf(page->error, sizeof(page->error),
@@ -1180,8 +1079,21 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		goto fail;
 	}
 	page->items = list;
-	if (!split)
-		page->nitems = (int) json_object_array_length(page->items);
+	if (!split && list->count > 0)
+	{
+		/* the items of a page parsed whole, for bls_page_item() */
+		BlsJson    *e = NULL;
+
+		if ((page->elems = malloc(sizeof(BlsJson *) * list->count)) == NULL)
+		{
+			snprintf(page->error, sizeof(page->error), "Out of memory.");
+			status = BLS_PARSE_NOMEM;
+			goto fail;
+		}
+		for (int k = 0; (e = bls_json_next(list, e)) != NULL; k++)
+			page->elems[k] = e;
+		page->nitems = list->count;
+	}
 
 	if (shape->columns_key != NULL)
 	{
@@ -1215,17 +1127,15 @@ bls_page_parse_shape(const char *buf, size_t len, const BlsPageShape *shape,
 		goto fail;
 	return BLS_PARSE_OK;
 
-fail:
-	json_object_put(root);
+failure:
+	/* the root stays: code, message and request_id point into it */
 	free_split(page);
-	free_columns(page);
-	free(page->default_id);
-	page->default_id = NULL;
-	page->default_obj = NULL;
-	page->root = NULL;
 	page->items = NULL;
 	page->nitems = 0;
-	page->code = page->message = page->request_id = NULL;
+	return BLS_PARSE_FAILURE;
+
+fail:
+	bls_page_free(page);
 	return status;
 }
 
@@ -1234,8 +1144,9 @@ bls_page_free(BlsPage *page)
 {
 	free_split(page);
 	free_columns(page);
-	if (page->root != NULL)
-		json_object_put(page->root);
+	bls_json_tree_free(page->root);
+	free(page->elems);
+	page->elems = NULL;
 	free(page->default_id);
 	page->default_id = NULL;
 	page->default_obj = NULL;
@@ -1246,21 +1157,21 @@ bls_page_free(BlsPage *page)
 }
 
 /*
- * json-c's parse of the text of task i of a split page, a new reference in
- * *task (NULL for a JSON null); false if the task is not valid JSON, with
- * page->error saying why.
+ * The tree of the text of item i of a split page, in *tree (NULL for a
+ * JSON null); false if the item is not valid JSON, with page->error saying
+ * why.
  */
 static bool
-parse_item(BlsPage *page, int i, json_object **task)
+parse_item(BlsPage *page, int i, BlsJsonTree **tree)
 {
 	BlsParseStatus status;
 	char		errbuf[112];
 	const char *item = item_name(page);
 
-	*task = parse_document(page->text + page->spans[2 * i],
+	*tree = parse_document(page->text + page->spans[2 * i],
 						   page->spans[2 * i + 1] - page->spans[2 * i],
 						   &status, errbuf, sizeof(errbuf));
-	if (*task == NULL && status != BLS_PARSE_NOT_OBJECT)
+	if (*tree == NULL && status != BLS_PARSE_NOT_OBJECT)
 	{
 		snprintf(page->error, sizeof(page->error), "%c%s %d of the page: %s",
 				 toupper((unsigned char) item[0]), item + 1, i + 1, errbuf);
@@ -1271,78 +1182,35 @@ parse_item(BlsPage *page, int i, json_object **task)
 
 /*
  * bls_page_item
- *		The i'th task, parsed on first use; it may be any JSON type, the
- *		caller checks.  NULL if i is out of range, or if the task is not
- *		valid JSON (page->error then says why).  The task stays valid until
- *		bls_page_item_done() or bls_page_free().
+ *		The i'th item, parsed on first use; it may be any JSON type, the
+ *		caller checks.  NULL if i is out of range, if the item is JSON null,
+ *		or if it is not valid JSON (page->error then says why).  The item
+ *		stays valid until bls_page_item_done() or bls_page_free().
  */
 BlsJson *
 bls_page_item(BlsPage *page, int i)
 {
-	json_object *task;
-
 	if (i < 0 || i >= page->nitems)
 		return NULL;
 	if (page->shape != NULL && page->shape->single)
 		return page->items;		/* nitems is 1 */
 	if (page->text == NULL)
-		return json_object_array_get_idx(page->items, (size_t) i);
-	if (page->parsed[i] != NULL)
-		return page->parsed[i];
-	if (!parse_item(page, i, &task))
+		return is_type(page->elems[i], BLS_JSON_NULL) ? NULL : page->elems[i];
+	if (page->parsed[i] == NULL && !parse_item(page, i, &page->parsed[i]))
 		return NULL;
-	/* a JSON null task stays NULL-typed: the caller reports its type */
-	page->parsed[i] = task;
-	return task;
+	/* a JSON null item stays NULL: the caller reports its type */
+	return page->parsed[i] ? page->parsed[i]->nodes : NULL;
 }
 
-/* Free the i'th task once the caller is done with it. */
+/* Free the i'th item once the caller is done with it. */
 void
 bls_page_item_done(BlsPage *page, int i)
 {
-	if (page->text != NULL && i >= 0 && i < page->nitems && page->parsed[i])
+	if (page->text != NULL && i >= 0 && i < page->nitems)
 	{
-		json_object_put(page->parsed[i]);
+		bls_json_tree_free(page->parsed[i]);
 		page->parsed[i] = NULL;
 	}
-}
-
-/*
- * A task's field, or NULL when the task is not an object, lacks the field or
- * has it as JSON null.
- */
-BlsJson *
-bls_item_field(BlsJson *task, const char *key)
-{
-	json_object *v;
-
-	if (task == NULL || !json_object_is_type(task, json_type_object))
-		return NULL;
-	if (!json_object_object_get_ex(task, key, &v))
-		return NULL;
-	return v;
-}
-
-BlsJsonType
-bls_json_type(BlsJson *v)
-{
-	switch (json_object_get_type(v))
-	{
-		case json_type_boolean:
-			return BLS_JSON_BOOLEAN;
-		case json_type_int:
-		case json_type_double:
-			return BLS_JSON_NUMBER;
-		case json_type_string:
-			return BLS_JSON_STRING;
-		case json_type_object:
-			return BLS_JSON_OBJECT;
-		case json_type_array:
-			return BLS_JSON_ARRAY;
-		case json_type_null:
-			break;
-	}
-	return BLS_JSON_NULL;
 }
 
 const char *
@@ -1356,121 +1224,14 @@ bls_json_type_name(BlsJsonType type)
 }
 
 /*
- * A string value's bytes (not NUL-terminated if it holds a NUL: use *len),
- * borrowed from the document.  Only for BLS_JSON_STRING values.
+ * Reading an item's fields without a tree.  An item is usually a flat object
+ * of strings, numbers and literals, so bls_page_read_item() reads those
+ * straight from the page's text: a string's escapes are decoded into the
+ * page's scratch buffer, a number is classified without converting it.  A
+ * nested value, a repeated key, or anything that is not valid JSON has the
+ * item's tree built, which then says what is wrong; so the flat reader only
+ * saves work (test/fuzz checks the two against each other and json-c).
  */
-const char *
-bls_json_string(BlsJson *v, size_t *len)
-{
-	*len = (size_t) json_object_get_string_len(v);
-	return json_object_get_string(v);
-}
-
-/*
- * Any value serialized as JSON text (a string comes back quoted).  The text
- * is owned by the value and valid until the document is freed.  Numbers keep
- * the spelling they had in the response.
- */
-const char *
-bls_json_text(BlsJson *v, size_t *len)
-{
-	return json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN |
-											 JSON_C_TO_STRING_NOSLASHESCAPE,
-											 len);
-}
-
-/*
- * Was this integer outside the 64-bit range in the response?  json-c
- * saturates such numbers at INT64_MIN or UINT64_MAX rather than failing.
- * parse_document() marks an INT64_MIN that may have been saturated (see
- * mark_saturated()), so a genuine -9223372036854775808 stays a valid bigint;
- * UINT64_MAX is taken as "out of range": it is no bigint anyway, and a wrong
- * number must not pass as a right one.
- */
-bool
-bls_json_number_clamped(BlsJson *v)
-{
-	if (!json_object_is_type(v, json_type_int))
-		return false;
-	if (json_object_get_int64(v) == INT64_MIN)
-		return json_object_get_userdata(v) == &saturated_marker;
-	return json_object_get_uint64(v) == UINT64_MAX;
-}
-
-/* An integer's value, if v is an integer in the int64 range json-c did not saturate. */
-bool
-bls_json_int64(BlsJson *v, int64_t *out)
-{
-	if (!json_object_is_type(v, json_type_int) || bls_json_number_clamped(v))
-		return false;
-
-	/*
-	 * Above INT64_MAX json-c holds a uint64, which json_object_get_int64()
-	 * turns into INT64_MAX; the caller's input function decides about those.
-	 */
-	if (json_object_get_int64(v) == INT64_MAX &&
-		json_object_get_uint64(v) != (uint64_t) INT64_MAX)
-		return false;
-	*out = json_object_get_int64(v);
-	return true;
-}
-
-/*
- * Reading a task's fields without building json-c's tree of it.
- *
- * Building the tree costs an allocation and a hash insertion per member,
- * which profiling showed as most of a scan's CPU.  A task is usually a flat
- * object of strings, numbers and literals, so bls_page_read_item() reads
- * those straight from the page's text, following RFC 8259's grammar
- * exactly: a string's escapes are decoded into the page's scratch buffer,
- * and a number is classified as json-c would hold it (an int64, a uint64, a
- * saturated integer or a double) without converting it.  A nested value, a
- * repeated key, or anything that is not valid JSON has the whole task
- * parsed by json-c, which then says what is wrong.  So the reader only ever
- * saves work: what it accepts, json-c accepts with the same values
- * (test/fuzz checks the two against each other).
- */
-
-/*
- * Read the value at p into *out: the end of the value, or NULL to leave the
- * task to json-c (a nested value, or not JSON).
- */
-static const char *
-read_value(BlsScratch *s, const char *p, const char *end, BlsValue *out)
-{
-	const char *q;
-
-	memset(out, 0, sizeof(*out));
-	out->present = true;
-	switch (*p)
-	{
-		case '"':
-			out->type = BLS_JSON_STRING;
-			return bls_json_read_string(s, p, end, &out->str, &out->len,
-							   &out->raw, &out->rawlen);
-		case 't':
-		case 'f':
-			q = p + (*p == 't' ? 4 : 5);
-			if (q > end || memcmp(p, *p == 't' ? "true" : "false", q - p) != 0)
-				return NULL;
-			out->type = BLS_JSON_BOOLEAN;
-			break;
-		case 'n':
-			q = p + 4;
-			if (q > end || memcmp(p, "null", 4) != 0)
-				return NULL;
-			out->type = BLS_JSON_NULL;
-			break;
-		default:
-			/* objects and arrays: json-c counts their depth in the task's */
-			if (*p != '-' && (*p < '0' || *p > '9'))
-				return NULL;
-			return bls_json_read_number(p, end, out);
-	}
-	out->raw = p;
-	out->rawlen = q - p;
-	return q;
-}
 
 /* The index of the key k[0..len), at member position m; -1 if not wanted. */
 static int
@@ -1493,7 +1254,7 @@ find_key(BlsFields *f, int m, const char *k, size_t len)
 	return -1;
 }
 
-/* Read the task [p, end) into f, or return false to leave it to json-c. */
+/* Read the item [p, end) into f, or return false to leave it to the tree. */
 static bool
 read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 {
@@ -1517,8 +1278,7 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 
 		/*
 		 * An escaped key is compared decoded, with its length: "name\u0000"
-		 * is five bytes and does not match "name" (json-c's own lookups, by
-		 * C string, would).
+		 * is five bytes and does not match "name".
 		 */
 		if (p >= end || *p != '"' ||
 			(p = bls_json_read_string(&page->scratch, p, end, &k, &klen,
@@ -1526,14 +1286,14 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 			return false;
 		key = find_key(f, m, k, klen);
 		v = key >= 0 ? &f->values[key] : &unwanted;
-		/* json-c keeps the last of repeated keys: let it */
+		/* the last of repeated keys counts: leave it to the tree */
 		if (key >= 0 && v->present)
 			return false;
 		p = bls_json_skip_ws(p, end);
 		if (p >= end || *p != ':')
 			return false;
 		p = bls_json_skip_ws(p + 1, end);
-		if (p >= end || (p = read_value(&page->scratch, p, end, v)) == NULL)
+		if (p >= end || (p = bls_json_read_value(&page->scratch, p, end, v)) == NULL)
 			return false;
 		p = bls_json_skip_ws(p, end);
 		if (p < end && *p == ',')
@@ -1547,22 +1307,6 @@ read_flat(BlsPage *page, const char *p, const char *end, BlsFields *f)
 	}
 }
 
-/* Describe json-c's value v as a BlsValue. */
-static void
-value_from_json(json_object *v, BlsValue *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->present = true;
-	out->json = v;
-	out->type = bls_json_type(v);
-	if (out->type == BLS_JSON_STRING)
-		out->str = bls_json_string(v, &out->len);
-	else if (out->type == BLS_JSON_NUMBER)
-	{
-		out->clamped = bls_json_number_clamped(v);
-		out->is_int = bls_json_int64(v, &out->ival);
-	}
-}
 
 /* Make f ready for a new scan. */
 void
@@ -1576,76 +1320,12 @@ bls_fields_reset(BlsFields *fields)
  * Reading the rows of a result set.
  *
  * A row is an array of values named by the page's columns; it is read like
- * an object with those names as keys, by the same reader as a task (the
- * hints are keyed by the column's position) and with the same json-c
- * fallback, which alone decides what is wrong with a row.  The row can also
+ * an object with those names as keys, by the same reader as an item (the
+ * hints are keyed by the column's position) and with the same fallback to
+ * the tree, which alone decides what is wrong with a row.  The row can also
  * be had as one JSON object, {"column": value, ...}, with each value typed
  * by its column's type (append_column).
  */
-
-/* A growing text; nomem once an allocation failed. */
-typedef struct TextBuf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		nomem;
-} TextBuf;
-
-/* Make room for n more bytes and a NUL. */
-static bool
-text_reserve(TextBuf *b, size_t n)
-{
-	size_t		cap;
-	char	   *more;
-
-	if (b->nomem)
-		return false;
-	if (b->cap - b->len > n)
-		return true;
-	cap = b->cap > 0 ? b->cap : 64;
-	while (cap - b->len <= n)
-	{
-		if (cap > SIZE_MAX / 2)
-		{
-			b->nomem = true;
-			return false;
-		}
-		cap *= 2;
-	}
-	if ((more = realloc(b->data, cap)) == NULL)
-	{
-		b->nomem = true;
-		return false;
-	}
-	b->data = more;
-	b->cap = cap;
-	return true;
-}
-
-static void
-text_append(TextBuf *b, const char *s, size_t n)
-{
-	if (!text_reserve(b, n))
-		return;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-/* Append s[0..len) as a JSON string, as json-c prints one (bls_json_put_string). */
-static void
-append_json_string(TextBuf *b, const char *s, size_t len)
-{
-	/* at most six bytes for each of its bytes, and the quotes */
-	if (len > (SIZE_MAX - 3) / 6 || !text_reserve(b, 6 * len + 2))
-	{
-		b->nomem = true;
-		return;
-	}
-	b->len = bls_json_put_string(b->data + b->len, s, len) - b->data;
-	b->data[b->len] = '\0';
-}
 
 /* How a column's type types its values in a row's JSON */
 typedef enum ColumnKind
@@ -1689,16 +1369,6 @@ column_kind(const BlsPage *page, int m)
 	return COLUMN_ANY;
 }
 
-/* Is s[0..len) exactly a JSON number, nothing around it? */
-static bool
-is_json_number(const char *s, size_t len)
-{
-	BlsValue	v;
-
-	memset(&v, 0, sizeof(v));
-	return len > 0 && bls_json_read_number(s, s + len, &v) == s + len;
-}
-
 /* "Column "x" of log record 3 <rest>": false, with page->error set */
 static bool
 column_error(BlsPage *page, int i, int m, const char *rest)
@@ -1723,38 +1393,9 @@ type_error(BlsPage *page, int i, int m, const char *what)
 	return column_error(page, i, m, rest);
 }
 
-/* Does json-c's value v hold an integer it saturated, at any depth? */
-static bool
-holds_clamped(json_object *v)
-{
-	switch (json_object_get_type(v))
-	{
-		case json_type_int:
-			return bls_json_number_clamped(v);
-		case json_type_array:
-			for (size_t k = 0; k < json_object_array_length(v); k++)
-				if (holds_clamped(json_object_array_get_idx(v, k)))
-					return true;
-			return false;
-		case json_type_object:
-			{
-				json_object_object_foreach(v, key, val)
-				{
-					(void) key;
-					if (holds_clamped(val))
-						return true;
-				}
-			}
-			return false;
-		default:
-			return false;
-	}
-}
-
 /*
  * Type column m of row i, the value v, into *out: the value as the row's
- * JSON has it, with out->raw its JSON text.  raw is v's text in the page,
- * or NULL if the page was parsed whole.
+ * JSON has it, with out->raw its JSON text.
  *
  * A value is taken as it came, except in a column typed as a number (an
  * integer or a decimal type, see column_kind), which takes a number, or a
@@ -1764,20 +1405,13 @@ holds_clamped(json_object *v)
  * anything else in a typed column is an error (false, with page->error
  * set).
  *
- * The text is what json-c prints (which keeps a number's spelling, but for
- * -0, written 0), so that a row reads the same whether its text was read
- * here or by json-c (bls_value_text: the reader keeps a string's text as it
- * is in the page when json-c would print it so, so that a long record is
- * copied rather than printed again).  An integer
- * beyond 64 bits, which json-c holds saturated, keeps its spelling in the
- * page, and so does an object or array holding one; in a page parsed whole
- * there is no such text, and it is an error rather than a wrong number.
- * (So is an INT64_MIN that shares a page parsed whole with an integer below
- * it, see mark_saturated().)
+ * The text is bls_value_text()'s: a number keeps its spelling (but for -0,
+ * written 0), also beyond 64 bits; a string's text is the page's when it
+ * is spelled as json-c prints one, so that a long record is copied rather
+ * than printed again.
  */
 static bool
-type_column(BlsPage *page, int i, int m, const BlsValue *v,
-			const char *raw, size_t rawlen, BlsValue *out)
+type_column(BlsPage *page, int i, int m, const BlsValue *v, BlsValue *out)
 {
 	ColumnKind kind = column_kind(page, m);
 
@@ -1791,18 +1425,14 @@ type_column(BlsPage *page, int i, int m, const BlsValue *v,
 		case BLS_JSON_NUMBER:
 			if (kind == COLUMN_BOOLEAN)
 				return type_error(page, i, m, "a JSON number");
-			if (!v->clamped)
-				break;
-			if (raw == NULL)
-				return column_error(page, i, m,
-									"holds an integer beyond the 64-bit range.");
-			out->raw = raw;
-			out->rawlen = rawlen;
-			return true;
+			break;
 		case BLS_JSON_STRING:
 			if (kind == COLUMN_NUMBER)
 			{
-				if (!is_json_number(v->str, v->len))
+				/* exactly a JSON number, nothing around it, as it is spelled */
+				if (v->len == 0 ||
+					bls_json_read_number(v->str, v->str + v->len, out, NULL) !=
+					v->str + v->len)
 					return type_error(page, i, m, "a string that is not a number");
 				memset(out, 0, sizeof(*out));
 				out->present = true;
@@ -1836,28 +1466,22 @@ type_column(BlsPage *page, int i, int m, const BlsValue *v,
 			if (kind != COLUMN_ANY)
 				return type_error(page, i, m, v->type == BLS_JSON_OBJECT ?
 								  "a JSON object" : "a JSON array");
-			if (!holds_clamped(v->json))
-				break;
-			if (raw == NULL)
-				return column_error(page, i, m,
-									"holds an integer beyond the 64-bit range.");
-			out->raw = raw;
-			out->rawlen = rawlen;
-			return true;
+			break;
 	}
 	out->raw = bls_value_text(v, &out->rawlen);
-	return true;
+	return out->raw != NULL ||
+		column_error(page, i, m, "could not be written: out of memory.");
 }
 
 /* Append column m, typed by type_column(), to the row's JSON text b. */
 static void
-append_column(BlsPage *page, int m, const BlsValue *typed, TextBuf *b)
+append_column(BlsPage *page, int m, const BlsValue *typed, BlsText *b)
 {
 	if (m > 0)
-		text_append(b, ",", 1);
-	append_json_string(b, page->columns[m], page->column_lens[m]);
-	text_append(b, ":", 1);
-	text_append(b, typed->raw, typed->rawlen);
+		bls_text_append(b, ",", 1);
+	bls_text_put_string(b, page->columns[m], page->column_lens[m]);
+	bls_text_append(b, ":", 1);
+	bls_text_append(b, typed->raw, typed->rawlen);
 }
 
 /* "Log record 3 of the page ...": false, with page->error set */
@@ -1873,13 +1497,13 @@ row_error(BlsPage *page, int i, const char *what)
 
 /*
  * Read row i, the text [p, end), into f (if not NULL) and its JSON into b
- * (if not NULL), or return false to leave it to json-c: anything but a
+ * (if not NULL), or return false to leave it to the tree: anything but a
  * plain array of as many plain values as there are columns, or a value its
  * column's type refuses.
  */
 static bool
 read_row_flat(BlsPage *page, int i, const char *p, const char *end,
-			  BlsScratch *s, BlsFields *f, BlsValue *row, TextBuf *b)
+			  BlsScratch *s, BlsFields *f, BlsValue *row, BlsText *b)
 {
 	int			m = 0;
 
@@ -1889,7 +1513,7 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 	if (f != NULL && f->nkeys > 0)
 		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	if (b != NULL)
-		text_append(b, "{", 1);
+		bls_text_append(b, "{", 1);
 	p = bls_json_skip_ws(p, end);
 	if (p >= end || *p != '[')
 		return false;
@@ -1916,14 +1540,14 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 				if (key >= 0)
 					v = &f->values[key];
 			}
-			if ((q = read_value(s, p, end, v)) == NULL)
+			if ((q = bls_json_read_value(s, p, end, v)) == NULL)
 				return false;
 			if (row != NULL || b != NULL)
 			{
 				BlsValue	typed;
 				BlsValue   *t = row != NULL ? &row[m] : &typed;
 
-				if (!type_column(page, i, m, v, p, q - p, t))
+				if (!type_column(page, i, m, v, t))
 					return false;
 				if (b != NULL)
 					append_column(page, m, t, b);
@@ -1942,7 +1566,7 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 		return false;
 	if (b != NULL)
 	{
-		text_append(b, "}", 1);
+		bls_text_append(b, "}", 1);
 		if (b->nomem)
 			return false;
 	}
@@ -1952,74 +1576,52 @@ read_row_flat(BlsPage *page, int i, const char *p, const char *end,
 }
 
 /*
- * Read row i from json-c's tree of it, tree, into f, its typed values into
- * row and its JSON into b (each may be NULL); false if it is not an array
- * of as many values as there are columns, or a value's column refuses it,
- * with page->error saying why.  [p, end) is the row's text in the page, or
- * p is NULL: each value's text is taken from it for type_column().
+ * Read row i from its tree, into f, its typed values into row and its JSON
+ * into b (each may be NULL); false if it is not an array of as many values
+ * as there are columns, or a value's column refuses it, with page->error
+ * saying why.
  */
 static bool
-read_row_tree(BlsPage *page, int i, json_object *tree, const char *p,
-			  const char *end, BlsFields *f, BlsValue *row, TextBuf *b)
+read_row_tree(BlsPage *page, int i, BlsJson *tree, BlsFields *f,
+			  BlsValue *row, BlsText *b)
 {
-	size_t		n;
+	BlsJson    *e = NULL;
 	char		what[96];
 
-	if (bls_json_type(tree) != BLS_JSON_ARRAY)
+	if (!is_type(tree, BLS_JSON_ARRAY))
 	{
 		snprintf(what, sizeof(what), "is a JSON %s, not an array.",
-				 bls_json_type_name(bls_json_type(tree)));
+				 bls_json_type_name(tree ? tree->v.type : BLS_JSON_NULL));
 		return row_error(page, i, what);
 	}
-	n = json_object_array_length(tree);
-	if (n != (size_t) page->ncolumns)
+	if (tree->count != page->ncolumns)
 	{
-		snprintf(what, sizeof(what), "has %zu value%s for %d column%s.",
-				 n, n == 1 ? "" : "s", page->ncolumns,
+		snprintf(what, sizeof(what), "has %d value%s for %d column%s.",
+				 tree->count, tree->count == 1 ? "" : "s", page->ncolumns,
 				 page->ncolumns == 1 ? "" : "s");
 		return row_error(page, i, what);
 	}
 	if (f != NULL && f->nkeys > 0)
 		memset(f->values, 0, sizeof(BlsValue) * f->nkeys);
 	if (b != NULL)
-		text_append(b, "{", 1);
-	/* json-c took the row: it is an array, whose values bls_json_skip_value() finds */
-	if (p != NULL)
-		p = bls_json_skip_ws(bls_json_skip_ws(p, end) + 1, end);
-	for (int m = 0; m < page->ncolumns; m++)
+		bls_text_append(b, "{", 1);
+	for (int m = 0; (e = bls_json_next(tree, e)) != NULL; m++)
 	{
-		json_object *e = json_object_array_get_idx(tree, m);
-		BlsValue	v;
-		const char *raw = NULL;
-		size_t		rawlen = 0;
-		const char *q;
-
-		if (p != NULL && (q = bls_json_skip_value(p, end)) != NULL)
-		{
-			raw = p;
-			rawlen = q - p;
-			p = bls_json_skip_ws(q, end);
-			if (p < end && *p == ',')
-				p = bls_json_skip_ws(p + 1, end);
-		}
-		else
-			p = NULL;
-		value_from_json(e, &v);
-		if (f != NULL && e != NULL)
+		if (f != NULL && e->v.type != BLS_JSON_NULL)
 		{
 			int			key = find_key(f, m, page->columns[m],
 									   page->column_lens[m]);
 
-			/* a null is left absent, as for a task's member */
+			/* a null is left absent, as for an item's member */
 			if (key >= 0)
-				f->values[key] = v;
+				f->values[key] = e->v;
 		}
 		if (row != NULL || b != NULL)
 		{
 			BlsValue	typed;
 			BlsValue   *t = row != NULL ? &row[m] : &typed;
 
-			if (!type_column(page, i, m, &v, raw, rawlen, t))
+			if (!type_column(page, i, m, &e->v, t))
 				return false;
 			if (b != NULL)
 				append_column(page, m, t, b);
@@ -2027,7 +1629,7 @@ read_row_tree(BlsPage *page, int i, json_object *tree, const char *p,
 	}
 	if (b != NULL)
 	{
-		text_append(b, "}", 1);
+		bls_text_append(b, "}", 1);
 		if (b->nomem)
 		{
 			snprintf(page->error, sizeof(page->error), "Out of memory.");
@@ -2042,20 +1644,18 @@ read_row_tree(BlsPage *page, int i, json_object *tree, const char *p,
 /*
  * Read row i of a result set (in range) into f, its values typed by their
  * columns into row (ncolumns of them) and its JSON into b (each may be
- * NULL).  If keep, what was decoded or json-c parsed for it stays
- * with the page until the next read (bls_page_read_item: f's values point
- * into it); otherwise it is freed before returning, leaving the page as it
- * was (bls_page_row_json, which must not disturb the latest read).
+ * NULL).  If keep, what was decoded or built for it stays with the page
+ * until the next read (bls_page_read_item: f's values point into it);
+ * otherwise it is freed before returning, leaving the page as it was
+ * (bls_page_row_json, which must not disturb the latest read).
  */
 static bool
-read_row(BlsPage *page, int i, BlsFields *f, BlsValue *row, TextBuf *b,
+read_row(BlsPage *page, int i, BlsFields *f, BlsValue *row, BlsText *b,
 		 bool keep)
 {
 	BlsScratch	own_scratch = {NULL, 0, 0};
-	const char *p = NULL;
-	const char *end = NULL;
-	json_object *tree;
-	json_object *own = NULL;
+	BlsJsonTree *own = NULL;
+	BlsJson    *tree;
 	bool		ok;
 
 	if (b != NULL)
@@ -2066,57 +1666,47 @@ read_row(BlsPage *page, int i, BlsFields *f, BlsValue *row, TextBuf *b,
 
 		for (int m = 0; m < page->ncolumns; m++)
 			need += page->column_lens[m] + 4;
-		(void) text_reserve(b, need);
+		(void) bls_text_reserve(b, need);
 	}
-	if (page->text != NULL)
-	{
-		p = page->text + page->spans[2 * i];
-		end = page->text + page->spans[2 * i + 1];
-		ok = read_row_flat(page, i, p, end,
-						   keep ? &page->scratch : &own_scratch, f, row, b);
-		free(own_scratch.data);
-		if (ok)
-			return true;
-		if (b != NULL)
-			b->len = 0;
-	}
-
-	/* json-c reads it, or says what is wrong with it */
 	if (page->text == NULL)
-		tree = json_object_array_get_idx(page->items, (size_t) i);
-	else
+		return read_row_tree(page, i, page->elems[i], f, row, b);
+	ok = read_row_flat(page, i, page->text + page->spans[2 * i],
+					   page->text + page->spans[2 * i + 1],
+					   keep ? &page->scratch : &own_scratch, f, row, b);
+	free(own_scratch.data);
+	if (ok)
+		return true;
+	if (b != NULL)
+		b->len = 0;
+
+	/* the tree reads it, or says what is wrong with it */
+	if (page->parsed[i] == NULL && !parse_item(page, i, &own))
+		return false;
+	tree = page->parsed[i] ? page->parsed[i]->nodes : own ? own->nodes : NULL;
+	if (keep)
 	{
-		if ((tree = page->parsed[i]) == NULL)
-		{
-			if (!parse_item(page, i, &own))
-				return false;
-			tree = own;
-		}
-		if (keep)
-		{
-			/* freed at the next read, see release_read() */
-			if (own != NULL)
-				page->parsed[i] = own;
-			page->read_json = i + 1;
-			own = NULL;
-		}
+		/* freed at the next read, see release_read() */
+		if (own != NULL)
+			page->parsed[i] = own;
+		page->read_json = i + 1;
+		own = NULL;
 	}
-	ok = read_row_tree(page, i, tree, p, end, f, row, b);
-	json_object_put(own);
+	ok = read_row_tree(page, i, tree, f, row, b);
+	bls_json_tree_free(own);
 	return ok;
 }
 
-/* Read the fields of an item that json-c parsed. */
+/* Read the fields of an item from its tree. */
 static void
-read_object(json_object *obj, BlsFields *fields)
+read_object(BlsJson *obj, BlsFields *fields)
 {
-	fields->type = bls_json_type(obj);
+	fields->type = obj->v.type;
 	for (int k = 0; k < fields->nkeys; k++)
 	{
-		json_object *v = bls_item_field(obj, fields->keys[k]);
+		BlsJson    *v = bls_json_member(obj, fields->keys[k]);
 
 		if (v != NULL)
-			value_from_json(v, &fields->values[k]);
+			fields->values[k] = v->v;
 		else
 			memset(&fields->values[k], 0, sizeof(BlsValue));
 	}
@@ -2124,13 +1714,13 @@ read_object(json_object *obj, BlsFields *fields)
 
 /*
  * bls_page_read_item
- *		Read the i'th task's fields into *fields.
+ *		Read the i'th item's fields into *fields.
  *
- * Returns false if i is out of range or the task is not valid JSON (then
+ * Returns false if i is out of range or the item is not valid JSON (then
  * page->error says why).  The values stay valid until the next call for
  * this page or bls_page_free().
  *
- * The task of a result set is a row: it must be an array of a value for
+ * The item of a result set is a row: it must be an array of a value for
  * each column, else it is refused too.  Its values are read as the members
  * named by the columns (a key that names no column is absent; a column no
  * key names is skipped), and fields->type is BLS_JSON_OBJECT.  With
@@ -2141,7 +1731,7 @@ read_object(json_object *obj, BlsFields *fields)
 bool
 bls_page_read_item(BlsPage *page, int i, BlsFields *fields)
 {
-	json_object *task;
+	BlsJson    *item;
 
 	release_read(page);
 	if (i < 0 || i >= page->nitems)
@@ -2156,7 +1746,7 @@ bls_page_read_item(BlsPage *page, int i, BlsFields *fields)
 	fields->row_ncolumns = 0;
 	if (page->shape != NULL && page->shape->columns_key != NULL)
 	{
-		TextBuf		b = {NULL, 0, 0, false};
+		BlsText		b = {NULL, 0, 0, false};
 		bool		text = fields->want_row && !fields->row_values_only;
 
 		if (!read_row(page, i, fields,
@@ -2186,13 +1776,13 @@ bls_page_read_item(BlsPage *page, int i, BlsFields *fields)
 				  page->text + page->spans[2 * i + 1], fields))
 		return true;
 
-	/* json-c reads it, or says what is wrong with it */
+	/* the tree reads it, or says what is wrong with it */
 	release_read(page);
-	if ((task = bls_page_item(page, i)) == NULL)
+	if ((item = bls_page_item(page, i)) == NULL)
 		return false;
 	if (page->text != NULL)
 		page->read_json = i + 1;
-	read_object(task, fields);
+	read_object(item, fields);
 	return true;
 }
 
@@ -2205,7 +1795,7 @@ bls_page_read_item(BlsPage *page, int i, BlsFields *fields)
 bool
 bls_page_read_default(BlsPage *page, BlsFields *fields)
 {
-	json_object *obj = page->default_obj;
+	BlsJson    *obj = page->default_obj;
 
 	release_read(page);
 	if (obj == NULL)
@@ -2225,14 +1815,12 @@ bls_page_read_default(BlsPage *page, BlsFields *fields)
 const char *
 bls_page_default_string(const BlsPage *page, const char *key, size_t *len)
 {
-	json_object *v;
+	BlsJson    *v = bls_json_member(page->default_obj, key);
 
-	if (page->default_obj == NULL ||
-		!json_object_object_get_ex(page->default_obj, key, &v) ||
-		!json_object_is_type(v, json_type_string))
+	if (!is_type(v, BLS_JSON_STRING))
 		return NULL;
-	*len = (size_t) json_object_get_string_len(v);
-	return json_object_get_string(v);
+	*len = v->v.len;
+	return v->v.str;
 }
 
 /*
@@ -2250,7 +1838,7 @@ bls_page_default_string(const BlsPage *page, const char *key, size_t *len)
 char *
 bls_page_row_json(BlsPage *page, int i, size_t *len)
 {
-	TextBuf		b = {NULL, 0, 0, false};
+	BlsText		b = {NULL, 0, 0, false};
 
 	*len = 0;
 	if (page->shape == NULL || page->shape->columns_key == NULL)
@@ -2277,9 +1865,8 @@ bls_page_row_json(BlsPage *page, int i, size_t *len)
 
 /*
  * A value as JSON text (a string comes back quoted), for json columns and
- * input functions.  Not NUL-terminated: use *len.  The reader keeps a
- * value's text as json-c would print it (see bls_json_read_string and bls_json_read_number),
- * but for an integer beyond 64 bits, spelled as in the page.
+ * input functions, as json-c prints it (see bls_json_text); NULL if out of
+ * memory.  Not NUL-terminated: use *len.
  */
 const char *
 bls_value_text(const BlsValue *v, size_t *len)
@@ -2358,46 +1945,8 @@ bls_parse_utc_timestamp(const char *s, size_t len, int64_t *unix_usecs)
 	return true;
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 /*
- * bls_parse_error_body
- *		Extract code, message and requestId from a BLS error body.
- *
- * Returns false when the body is not a JSON object (an HTML page from a
- * gateway, say).  The strings are malloc'd (or NULL where absent); the
- * caller frees them.
- */
-bool
-bls_parse_error_body(const char *buf, size_t len, char **code,
-					 char **message, char **request_id)
-{
-	BlsParseStatus status;
-	char		errbuf[160];
-	json_object *root;
-
-	*code = *message = *request_id = NULL;
-	root = parse_document(buf, len, &status, errbuf, sizeof(errbuf));
-	if (root == NULL)
-		return false;
-	if (!json_object_is_type(root, json_type_object))
-	{
-		json_object_put(root);
-		return false;
-	}
-	*code = dup_or_null(string_member(root, "code"));
-	*message = dup_or_null(string_member(root, "message"));
-	*request_id = dup_or_null(string_member(root, "requestId"));
-	json_object_put(root);
-	return true;
-}
-
-/*
- * The download-task calls that answer with neither a list nor a task:
+ * The download-task calls that answer with neither a list nor an item:
  * CreateDownloadTask, GetDownloadTaskLink and DeleteDownloadTask.  Their
  * bodies are small and parsed whole, with the same strict checks as a page.
  */
@@ -2415,30 +1964,29 @@ bls_reply_free(BlsReply *reply)
 
 /* Copy root's code, message and requestId into *reply; false if out of memory. */
 static bool
-copy_envelope(json_object *root, BlsReply *reply)
+copy_envelope(BlsJson *root, BlsReply *reply)
 {
-	const char *s;
+	static const char *const keys[] = {"code", "message", "requestId"};
+	char	  **out[] = {&reply->code, &reply->message, &reply->request_id};
 
-	if ((s = string_member(root, "code")) != NULL &&
-		(reply->code = strdup(s)) == NULL)
-		return false;
-	if ((s = string_member(root, "message")) != NULL &&
-		(reply->message = strdup(s)) == NULL)
-		return false;
-	if ((s = string_member(root, "requestId")) != NULL &&
-		(reply->request_id = strdup(s)) == NULL)
-		return false;
+	for (int k = 0; k < 3; k++)
+	{
+		const char *s = string_member(root, keys[k]);
+
+		if (s != NULL && (*out[k] = strdup(s)) == NULL)
+			return false;
+	}
 	return true;
 }
 
 /*
- * Parse buf as a JSON object into *root and copy its code, message and
+ * Parse buf as a JSON object into *tree and copy its code, message and
  * requestId into *reply (if any).  Returns BLS_PARSE_OK (error then holds
  * ""), or the status of a body that is not a JSON object (error then says
- * why).
+ * why, and *tree is NULL).
  */
 static BlsParseStatus
-parse_reply(const char *buf, size_t len, json_object **root, BlsReply *reply,
+parse_reply(const char *buf, size_t len, BlsJsonTree **tree, BlsReply *reply,
 			char *error, size_t errlen)
 {
 	BlsParseStatus status = BLS_PARSE_OK;
@@ -2447,62 +1995,88 @@ parse_reply(const char *buf, size_t len, json_object **root, BlsReply *reply,
 		error[0] = '\0';
 	if (reply != NULL)
 		reply->code = reply->message = reply->request_id = NULL;
-	*root = parse_document(buf, len, &status, error, errlen);
-	if (*root == NULL)
+	*tree = parse_document(buf, len, &status, error, errlen);
+	if (*tree == NULL)
 		return status;
-	if (!json_object_is_type(*root, json_type_object))
+	if (!is_type((*tree)->nodes, BLS_JSON_OBJECT))
 	{
 		snprintf(error, errlen, "The response is a JSON %s, not an object.",
-				 json_type_to_name(json_object_get_type(*root)));
-		json_object_put(*root);
-		*root = NULL;
-		return BLS_PARSE_NOT_OBJECT;
+				 type_name((*tree)->nodes));
+		status = BLS_PARSE_NOT_OBJECT;
 	}
-	if (reply != NULL && !copy_envelope(*root, reply))
+	else if (reply != NULL && !copy_envelope((*tree)->nodes, reply))
 	{
 		bls_reply_free(reply);
-		json_object_put(*root);
-		*root = NULL;
 		snprintf(error, errlen, "Out of memory.");
-		return BLS_PARSE_NOMEM;
+		status = BLS_PARSE_NOMEM;
 	}
-	return BLS_PARSE_OK;
+	if (status != BLS_PARSE_OK)
+	{
+		bls_json_tree_free(*tree);
+		*tree = NULL;
+	}
+	return status;
 }
 
 /*
- * Parse a wrapped answer, {success: true, ..., result: {...}}: *root owns
+ * Parse a wrapped answer, {success: true, ..., result: {...}}: *tree owns
  * the document and *result is borrowed from it.  On any status but
- * BLS_PARSE_OK, *root is NULL.
+ * BLS_PARSE_OK, *tree is NULL.
  */
 static BlsParseStatus
-parse_wrapped_reply(const char *buf, size_t len, json_object **root,
-					json_object **result, BlsReply *reply,
+parse_wrapped_reply(const char *buf, size_t len, BlsJsonTree **tree,
+					BlsJson **result, BlsReply *reply,
 					char *error, size_t errlen)
 {
 	BlsParseStatus status;
-	json_object *success;
+	BlsJson    *success;
 
-	if ((status = parse_reply(buf, len, root, reply, error, errlen)) != BLS_PARSE_OK)
+	if ((status = parse_reply(buf, len, tree, reply, error, errlen)) != BLS_PARSE_OK)
 		return status;
-	if (!json_object_object_get_ex(*root, "success", &success) ||
-		!json_object_is_type(success, json_type_boolean) ||
-		!json_object_get_boolean(success))
+	success = bls_json_member((*tree)->nodes, "success");
+	*result = bls_json_member((*tree)->nodes, "result");
+	if (!is_type(success, BLS_JSON_BOOLEAN) || success->v.raw[0] != 't')
 	{
 		snprintf(error, errlen, "The response does not report success.");
 		status = BLS_PARSE_FAILURE;
 	}
-	else if (!json_object_object_get_ex(*root, "result", result) ||
-			 !json_object_is_type(*result, json_type_object))
+	else if (!is_type(*result, BLS_JSON_OBJECT))
 	{
 		snprintf(error, errlen, "The response has no \"result\" object.");
 		status = BLS_PARSE_NO_RESULT;
 	}
 	if (status != BLS_PARSE_OK)
 	{
-		json_object_put(*root);
-		*root = NULL;
+		bls_json_tree_free(*tree);
+		*tree = NULL;
 	}
 	return status;
+}
+
+/*
+ * bls_parse_error_body
+ *		Extract code, message and requestId from a BLS error body.
+ *
+ * Returns false when the body is not a JSON object (an HTML page from a
+ * gateway, say).  The strings are malloc'd (or NULL where absent); the
+ * caller frees them.
+ */
+bool
+bls_parse_error_body(const char *buf, size_t len, char **code,
+					 char **message, char **request_id)
+{
+	BlsReply	reply;
+	BlsJsonTree *tree;
+	char		errbuf[160];
+
+	*code = *message = *request_id = NULL;
+	if (parse_reply(buf, len, &tree, &reply, errbuf, sizeof(errbuf)) != BLS_PARSE_OK)
+		return false;
+	bls_json_tree_free(tree);
+	*code = reply.code;
+	*message = reply.message;
+	*request_id = reply.request_id;
+	return true;
 }
 
 /*
@@ -2511,14 +2085,14 @@ parse_wrapped_reply(const char *buf, size_t len, json_object **root,
  * !may_be_empty, and a NUL inside (it becomes a C string).
  */
 static BlsParseStatus
-copy_string_member(json_object *result, const char *key, bool optional,
+copy_string_member(BlsJson *result, const char *key, bool optional,
 				   bool may_be_empty, char **out, char *error, size_t errlen)
 {
-	json_object *v;
+	BlsJson    *v = bls_json_member(result, key);
 	const char *s = "";
 	size_t		len = 0;
 
-	if (!json_object_object_get_ex(result, key, &v) || v == NULL)
+	if (v == NULL)
 	{
 		if (!optional)
 		{
@@ -2527,16 +2101,16 @@ copy_string_member(json_object *result, const char *key, bool optional,
 			return BLS_PARSE_BAD_FIELD;
 		}
 	}
-	else if (!json_object_is_type(v, json_type_string))
+	else if (!is_type(v, BLS_JSON_STRING))
 	{
 		snprintf(error, errlen, "The response's \"%s\" is a JSON %s, not a string.",
-				 key, json_type_to_name(json_object_get_type(v)));
+				 key, type_name(v));
 		return BLS_PARSE_BAD_FIELD;
 	}
 	else
 	{
-		s = json_object_get_string(v);
-		len = (size_t) json_object_get_string_len(v);
+		s = v->v.str;
+		len = v->v.len;
 	}
 	if (len == 0 && !may_be_empty)
 	{
@@ -2571,16 +2145,16 @@ bls_parse_create_result(const char *buf, size_t len, char **uuid,
 						BlsReply *reply, char *error, size_t errlen)
 {
 	BlsParseStatus status;
-	json_object *root;
-	json_object *result;
+	BlsJsonTree *tree;
+	BlsJson    *result;
 
 	*uuid = NULL;
-	status = parse_wrapped_reply(buf, len, &root, &result, reply, error, errlen);
+	status = parse_wrapped_reply(buf, len, &tree, &result, reply, error, errlen);
 	if (status != BLS_PARSE_OK)
 		return status;
 	status = copy_string_member(result, "uuid", false, false, uuid,
 								error, errlen);
-	json_object_put(root);
+	bls_json_tree_free(tree);
 	return status;
 }
 
@@ -2601,11 +2175,11 @@ bls_parse_link_result(const char *buf, size_t len, char **file_dir,
 					  char *error, size_t errlen)
 {
 	BlsParseStatus status;
-	json_object *root;
-	json_object *result;
+	BlsJsonTree *tree;
+	BlsJson    *result;
 
 	*file_dir = *file_name = *link = NULL;
-	status = parse_wrapped_reply(buf, len, &root, &result, reply, error, errlen);
+	status = parse_wrapped_reply(buf, len, &tree, &result, reply, error, errlen);
 	if (status != BLS_PARSE_OK)
 		return status;
 	if ((status = copy_string_member(result, "fileDir", true, true, file_dir,
@@ -2614,7 +2188,7 @@ bls_parse_link_result(const char *buf, size_t len, char **file_dir,
 									 error, errlen)) == BLS_PARSE_OK)
 		status = copy_string_member(result, "link", false, false, link,
 									error, errlen);
-	json_object_put(root);
+	bls_json_tree_free(tree);
 	if (status != BLS_PARSE_OK)
 	{
 		free(*file_dir);
@@ -2643,10 +2217,10 @@ bls_parse_ack(const char *buf, size_t len, BlsReply *reply,
 			  char *error, size_t errlen)
 {
 	BlsParseStatus status;
-	json_object *root;
-	json_object *v;
+	BlsJsonTree *tree;
+	BlsJson    *v;
 
-	status = parse_reply(buf, len, &root, reply, error, errlen);
+	status = parse_reply(buf, len, &tree, reply, error, errlen);
 	if (status == BLS_PARSE_EMPTY)
 	{
 		if (errlen > 0)
@@ -2655,24 +2229,22 @@ bls_parse_ack(const char *buf, size_t len, BlsReply *reply,
 	}
 	if (status != BLS_PARSE_OK)
 		return status;
-	if (json_object_object_get_ex(root, "success", &v) && v != NULL)
+	if ((v = bls_json_member(tree->nodes, "success")) != NULL)
 	{
-		if (!json_object_is_type(v, json_type_boolean) ||
-			!json_object_get_boolean(v))
+		if (!is_type(v, BLS_JSON_BOOLEAN) || v->v.raw[0] != 't')
 		{
 			snprintf(error, errlen, "The response does not report success.");
 			status = BLS_PARSE_FAILURE;
 		}
 	}
-	else if (json_object_object_get_ex(root, "code", &v) && v != NULL &&
-			 !(json_object_is_type(v, json_type_string) &&
-			   strcmp(json_object_get_string(v), "OK") == 0 &&
-			   json_object_get_string_len(v) == 2))
+	else if ((v = bls_json_member(tree->nodes, "code")) != NULL &&
+			 !(is_type(v, BLS_JSON_STRING) && v->v.len == 2 &&
+			   memcmp(v->v.str, "OK", 2) == 0))
 	{
 		snprintf(error, errlen,
 				 "The response carries an error code and no \"success\".");
 		status = BLS_PARSE_FAILURE;
 	}
-	json_object_put(root);
+	bls_json_tree_free(tree);
 	return status;
 }

@@ -3,7 +3,7 @@
  * response.h
  *		  Parsing BLS response bodies (ListDownloadTask, ListProject,
  *		  ListLogStore, QueryLogRecord and the download-task calls) with
- *		  json_reader.c and json-c; no PostgreSQL dependency.
+ *		  json_reader.c; no PostgreSQL dependency.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,12 +15,9 @@
 #include <stdint.h>
 
 
-/*
- * json-c stays behind this header: its "json_object" type collides with
- * PostgreSQL's json_object() in fmgrprotos.h, so backend files see only an
- * opaque pointer and the accessors below.
- */
-typedef struct json_object BlsJson;
+/* A value of a document's tree, and the tree (json_reader.h) */
+typedef struct BlsJsonNode BlsJson;
+typedef struct BlsJsonTree BlsJsonTree;
 
 /* The JSON type of a value; BLS_JSON_NULL also for a NULL pointer. */
 typedef enum BlsJsonType
@@ -37,7 +34,7 @@ typedef enum BlsJsonType
  * The largest "total" a page reports: a larger one is clamped to this, 2^53.
  * Callers do page arithmetic on it (total + page_size - 1, pages times a
  * cost) and turn it into a double for the planner; below 2^53 both are exact
- * and nothing overflows, and no service lists that many tasks.
+ * and nothing overflows, and no service lists that many items.
  */
 #define BLS_MAX_TOTAL	(INT64_C(1) << 53)
 
@@ -67,7 +64,7 @@ typedef enum BlsParseStatus
  * parsed with it (the bls_shape_* below are static).
  *
  * A single shape describes a call that answers with one object rather than
- * a list (DescribeDownloadTask): its page has that object as its only task,
+ * a list (DescribeDownloadTask): its page has that object as its only item,
  * and total, pageNo and pageSize are not read (total stays -1).
  */
 typedef struct BlsPageShape
@@ -118,7 +115,7 @@ extern const BlsPageShape bls_shape_download_task;
 extern const BlsPageShape bls_shape_log_records;
 
 /*
- * One field of a task, as the converter sees it.  Borrowed from the page
+ * One field of an item, as the converter sees it.  Borrowed from the page
  * until the next bls_page_read_item() on it or bls_page_free().
  */
 typedef struct BlsValue
@@ -130,7 +127,7 @@ typedef struct BlsValue
 	bool		is_int;			/* a number held exactly in ival */
 	int64_t		ival;
 	bool		clamped;		/* a number outside the 64-bit range */
-	BlsJson    *json;			/* json-c's value, if json-c parsed it */
+	BlsJson    *json;			/* its node, if read from a tree */
 	const char *raw;			/* else the value's JSON text in the page */
 	size_t		rawlen;
 } BlsValue;
@@ -144,17 +141,19 @@ typedef struct BlsScratch
 } BlsScratch;
 
 /*
- * One parsed page.  root owns the whole document; every other pointer is
- * borrowed from it and lives until bls_page_free().  The list's elements
- * are called items here, whatever they are (download tasks, projects, log
- * stores, rows of a result set).
+ * One parsed page.  root owns the tree of the document (of all but the list
+ * when the list is split off, see text); every other pointer is borrowed
+ * from it and lives until bls_page_free().  The list's elements are called
+ * items here, whatever they are (download tasks, projects, log stores, rows
+ * of a result set).
  */
 typedef struct BlsPage
 {
 	const BlsPageShape *shape;	/* the shape it was parsed with */
-	BlsJson    *root;
+	BlsJsonTree *root;
 	BlsJson    *items;			/* the list array (for a single shape, the
-								 * object), when parsed whole */
+								 * object) */
+	BlsJson   **elems;			/* its elements, when parsed whole */
 	int			nitems;
 	int64_t		total;			/* -1 when absent; at most BLS_MAX_TOTAL */
 	int			page_no;		/* 0 when absent */
@@ -182,27 +181,27 @@ typedef struct BlsPage
 	char	   *row_json;		/* malloc'd: see BlsFields.want_row */
 
 	/*
-	 * Usually the tasks are not parsed with the rest: their text is kept and
-	 * each is parsed when asked for, so that a page holds its text plus the
-	 * tasks in use rather than the whole tree (several times the text).
+	 * Usually the items are not parsed with the rest: their text is kept and
+	 * each is read when asked for, mostly without a tree (a tree is several
+	 * times the text).
 	 */
-	char	   *text;			/* copy of the tasks array's text */
-	size_t	   *spans;			/* start and end of each task in text */
-	BlsJson   **parsed;			/* tasks parsed so far, or NULL */
+	char	   *text;			/* copy of the list array's text */
+	size_t	   *spans;			/* start and end of each item in text */
+	BlsJsonTree **parsed;		/* items' trees built so far, or NULL */
 
-	/* what bls_page_read_item() decoded or had json-c parse for the latest task */
-	int			read_json;		/* 1 + the task json-c parsed whole, or 0 */
+	/* what bls_page_read_item() decoded or built for the latest item */
+	int			read_json;		/* 1 + the item whose tree it built, or 0 */
 	BlsScratch		scratch;		/* strings with escapes, decoded */
 } BlsPage;
 
-/* Member positions of a task remembered by BlsFields (see below). */
+/* Member positions of an item remembered by BlsFields (see below). */
 #define BLS_FIELD_HINTS 64
 
 /*
- * The fields a scan reads from each task, and the values the latest
+ * The fields a scan reads from each item, and the values the latest
  * bls_page_read_item() found for them.  The caller fills in nkeys, keys,
  * keylens and values (arrays of nkeys, keys distinct) and calls
- * bls_fields_reset() before the first task.
+ * bls_fields_reset() before the first item.
  */
 typedef struct BlsFields
 {
@@ -210,12 +209,12 @@ typedef struct BlsFields
 	const char **keys;
 	size_t	   *keylens;
 	BlsValue   *values;			/* out: per key */
-	BlsJsonType type;			/* out: the task's JSON type; a task that
+	BlsJsonType type;			/* out: the item's JSON type; an item that
 								 * is not an object has no fields (a row of
 								 * a result set counts as an object) */
 
 	/*
-	 * The key found at each member position of the previous task: tasks
+	 * The key found at each member position of the previous item: items
 	 * of one service list their members in one order, so this is usually
 	 * the next key without a search.
 	 */
@@ -240,14 +239,10 @@ typedef struct BlsFields
 	size_t		row_json_len;	/* out */
 } BlsFields;
 
-extern BlsParseStatus bls_page_parse(const char *buf, size_t len,
-									 BlsPage *page);
 extern BlsParseStatus bls_page_parse_shape(const char *buf, size_t len,
 										   const BlsPageShape *shape,
 										   BlsPage *page);
 extern void bls_page_free(BlsPage *page);
-extern BlsJson *bls_page_item(BlsPage *page, int i);
-extern void bls_page_item_done(BlsPage *page, int i);
 extern void bls_fields_reset(BlsFields *fields);
 extern bool bls_page_read_item(BlsPage *page, int i, BlsFields *fields);
 extern bool bls_page_read_default(BlsPage *page, BlsFields *fields);
@@ -255,13 +250,7 @@ extern const char *bls_page_default_string(const BlsPage *page,
 										   const char *key, size_t *len);
 extern const char *bls_value_text(const BlsValue *v, size_t *len);
 extern char *bls_page_row_json(BlsPage *page, int i, size_t *len);
-extern BlsJson *bls_item_field(BlsJson *task, const char *key);
-extern BlsJsonType bls_json_type(BlsJson *v);
 extern const char *bls_json_type_name(BlsJsonType type);
-extern const char *bls_json_string(BlsJson *v, size_t *len);
-extern const char *bls_json_text(BlsJson *v, size_t *len);
-extern bool bls_json_number_clamped(BlsJson *v);
-extern bool bls_json_int64(BlsJson *v, int64_t *out);
 extern bool bls_parse_utc_timestamp(const char *s, size_t len,
 									int64_t *unix_usecs);
 extern bool bls_parse_error_body(const char *buf, size_t len,

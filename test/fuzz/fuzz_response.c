@@ -62,6 +62,7 @@
 #include <json-c/json.h>
 
 #include "response.h"
+#include "testing.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -91,15 +92,114 @@ static const BlsPageShape *const shapes[] = {
 static volatile unsigned char sink;
 
 static void
+touch_bytes(const char *s, size_t len)
+{
+	FUZZ_ASSERT(s != NULL);
+	for (size_t i = 0; i < len; i++)
+		sink ^= (unsigned char) s[i];
+}
+
+/* a string is NUL-terminated after len bytes too */
+static void
 touch(const char *s, size_t len)
 {
-	size_t		i;
-
-	FUZZ_ASSERT(s != NULL);
-	for (i = 0; i < len; i++)
-		sink ^= (unsigned char) s[i];
-	/* the text is NUL-terminated after len bytes */
+	touch_bytes(s, len);
 	FUZZ_ASSERT(s[len] == '\0');
+}
+
+/*
+ * The reference: json-c's tree.  What response.c's tree says of a value,
+ * json-c's says too (but for integers beyond 64 bits, which json-c
+ * saturates, at INT64_MIN or UINT64_MAX).
+ */
+static BlsJsonType
+ref_type(json_object *v)
+{
+	switch (json_object_get_type(v))
+	{
+		case json_type_boolean:
+			return BLS_JSON_BOOLEAN;
+		case json_type_int:
+		case json_type_double:
+			return BLS_JSON_NUMBER;
+		case json_type_string:
+			return BLS_JSON_STRING;
+		case json_type_object:
+			return BLS_JSON_OBJECT;
+		case json_type_array:
+			return BLS_JSON_ARRAY;
+		case json_type_null:
+			break;
+	}
+	return BLS_JSON_NULL;
+}
+
+static const char *
+ref_text(json_object *v, size_t *len)
+{
+	return json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN |
+											 JSON_C_TO_STRING_NOSLASHESCAPE,
+											 len);
+}
+
+/* Might json-c have saturated this integer?  INT64_MIN may be either. */
+static bool
+ref_maybe_clamped(json_object *v)
+{
+	return json_object_is_type(v, json_type_int) &&
+		(json_object_get_int64(v) == INT64_MIN ||
+		 json_object_get_uint64(v) == UINT64_MAX);
+}
+
+/* Our tree of a value as json-c's tree, for comparing the two; NULL for null */
+static json_object *
+to_ref(BlsJson *v)
+{
+	json_object *o;
+	char	   *text;
+
+	if (v == NULL)
+		return NULL;
+	switch (v->v.type)
+	{
+		case BLS_JSON_STRING:
+			return json_object_new_string_len(v->v.str, (int) v->v.len);
+		case BLS_JSON_OBJECT:
+		case BLS_JSON_ARRAY:
+			o = v->v.type == BLS_JSON_OBJECT ? json_object_new_object() :
+				json_object_new_array();
+			for (BlsJson *m = bls_json_next(v, NULL); m != NULL;
+				 m = bls_json_next(v, m))
+			{
+				json_object *e = to_ref(bls_json_value(m));
+
+				/* a key holding a NUL is refused before a tree is built */
+				FUZZ_ASSERT(v->v.type == BLS_JSON_ARRAY ||
+							strlen(m->key) == m->keylen);
+				if (v->v.type == BLS_JSON_OBJECT)
+					json_object_object_add(o, m->key, e);
+				else
+					json_object_array_add(o, e);
+			}
+			return o;
+		default:
+			/* a scalar's text, as json-c reads it */
+			text = strndup(v->v.raw, v->v.rawlen);
+			FUZZ_ASSERT(text != NULL);
+			o = json_tokener_parse(text);
+			free(text);
+			return o;
+	}
+}
+
+/* Our tree of a value and json-c's agree */
+static void
+same_tree(BlsJson *v, json_object *ref)
+{
+	json_object *o = to_ref(v);
+
+	FUZZ_ASSERT(json_object_equal(o, ref));
+	json_object_put(o);
 }
 
 static void
@@ -118,7 +218,7 @@ visit_value(BlsJson *v)
 		touch(s, len);
 	}
 	s = bls_json_text(v, &len);
-	touch(s, len);
+	touch_bytes(s, len);
 	FUZZ_ASSERT(len > 0);
 	if (type == BLS_JSON_STRING)
 		FUZZ_ASSERT(s[0] == '"' && s[len - 1] == '"');
@@ -140,13 +240,13 @@ visit_item(BlsJson *task)
 
 	if (bls_json_type(task) == BLS_JSON_OBJECT)
 	{
-		json_object_object_foreach(task, key, val)
+		for (BlsJson *m = bls_json_next(task, NULL); m != NULL;
+			 m = bls_json_next(task, m))
 		{
-			BlsJson    *v = bls_item_field(task, key);
+			BlsJson    *v = bls_item_field(task, m->key);
 
 			/* duplicate keys: the lookup sees the last one */
-			(void) val;
-			FUZZ_ASSERT(v == NULL || bls_json_type(v) != BLS_JSON_NULL);
+			FUZZ_ASSERT(v == NULL || v == bls_json_value(m));
 			visit_value(v);
 		}
 	}
@@ -161,47 +261,48 @@ static void check_result_set(json_object *doc, json_object *rs,
 							 const BlsPageShape *shape, BlsPage *page);
 static void same_or_null(const char *a, const char *b);
 
+static bool ref_holds_clamped(json_object *v);
+
 /* v, read by bls_page_read_item(), says the same as json-c's value j */
 static void
-same_value(const BlsValue *v, BlsJson *j)
+same_value(const BlsValue *v, json_object *j)
 {
 	const char *s;
 	const char *t;
 	size_t		len;
 	size_t		tlen;
-	int64_t		i;
 
-	FUZZ_ASSERT(v->type == bls_json_type(j));
+	FUZZ_ASSERT(v->type == ref_type(j));
 	if (j == NULL)
 		return;
 	if (v->type == BLS_JSON_STRING)
-	{
-		s = bls_json_string(j, &len);
-		FUZZ_ASSERT(v->len == len && memcmp(v->str, s, len) == 0);
-	}
+		FUZZ_ASSERT(v->len == (size_t) json_object_get_string_len(j) &&
+					memcmp(v->str, json_object_get_string(j), v->len) == 0);
+	s = bls_value_text(v, &len);
+	FUZZ_ASSERT(s != NULL);
 	if (v->type == BLS_JSON_NUMBER)
 	{
-		/*
-		 * In a task that also has an integer below INT64_MIN, json-c's
-		 * tree takes every INT64_MIN as saturated; the reader, reading the
-		 * text, knows better.
-		 */
-		if (v->is_int && v->ival == INT64_MIN && bls_json_number_clamped(j))
-			return;
-		FUZZ_ASSERT(v->clamped == bls_json_number_clamped(j));
-		FUZZ_ASSERT(v->is_int == bls_json_int64(j, &i));
-		FUZZ_ASSERT(!v->is_int || v->ival == i);
+		bool		integer = json_object_is_type(j, json_type_int);
+		bool		in_range = integer && !ref_maybe_clamped(j) &&
+			!(json_object_get_int64(j) == INT64_MAX &&
+			  json_object_get_uint64(j) != (uint64_t) INT64_MAX);
 
-		/*
-		 * json-c prints the number it saturated; the reader keeps the
-		 * spelling of the page, which no conversion takes (a clamped
-		 * number is an error), and which a row's JSON copies.
-		 */
-		if (v->clamped && v->json == NULL)
+		/* json-c saturates beyond 64 bits: INT64_MIN is either */
+		FUZZ_ASSERT(!v->clamped || ref_maybe_clamped(j));
+		if (!in_range && integer && json_object_get_int64(j) == INT64_MIN)
+			FUZZ_ASSERT(v->clamped || (v->is_int && v->ival == INT64_MIN));
+		else
+			FUZZ_ASSERT(v->is_int == in_range &&
+						(!v->is_int || v->ival == json_object_get_int64(j)));
+		/* json-c prints the number it saturated; the tree keeps the spelling */
+		if (v->clamped || (v->is_int && v->ival == INT64_MIN))
 			return;
 	}
-	s = bls_value_text(v, &len);
-	t = bls_json_text(j, &tlen);
+	/* likewise inside an object or array */
+	if ((v->type == BLS_JSON_OBJECT || v->type == BLS_JSON_ARRAY) &&
+		ref_holds_clamped(j))
+		return;
+	t = ref_text(j, &tlen);
 	FUZZ_ASSERT(len == tlen && memcmp(s, t, len) == 0);
 }
 
@@ -340,7 +441,7 @@ check_whole_page(const uint8_t *data, size_t size, const BlsPageShape *shape,
 		/* the one object, and nothing else read */
 		FUZZ_ASSERT(json_object_is_type(tasks, json_type_object));
 		FUZZ_ASSERT(page->nitems == 1 && page->text == NULL);
-		FUZZ_ASSERT(json_object_equal(bls_page_item(page, 0), tasks));
+		same_tree(bls_page_item(page, 0), tasks);
 		FUZZ_ASSERT(page->total == -1 && page->default_id == NULL);
 		json_object_put(doc);
 		return;
@@ -364,7 +465,7 @@ check_whole_page(const uint8_t *data, size_t size, const BlsPageShape *shape,
 			json_object_put(got);
 		}
 		else
-			FUZZ_ASSERT(json_object_equal(bls_page_item(page, i), want));
+			same_tree(bls_page_item(page, i), want);
 	}
 
 	if (shape->columns_key != NULL)
@@ -411,8 +512,8 @@ check_whole_page(const uint8_t *data, size_t size, const BlsPageShape *shape,
 static void
 check_reader(BlsPage *page, int i)
 {
-	/* a reference of our own: the reader may free the page's parse */
-	BlsJson    *task = json_object_get(bls_page_item(page, i));
+	/* json-c's tree of our tree: the reader may free the page's parse */
+	json_object *task = to_ref(bls_page_item(page, i));
 	const char *keys[MAX_KEYS];
 	size_t		keylens[MAX_KEYS];
 	BlsValue	values[MAX_KEYS];
@@ -424,7 +525,7 @@ check_reader(BlsPage *page, int i)
 	/* the probes, then the task's own keys, each once */
 	for (size_t p = 0; p < NPROBES; p++)
 		keys[n++] = probe_keys[p];
-	if (bls_json_type(task) == BLS_JSON_OBJECT)
+	if (ref_type(task) == BLS_JSON_OBJECT)
 	{
 		json_object_object_foreach(task, key, val)
 		{
@@ -451,17 +552,21 @@ check_reader(BlsPage *page, int i)
 		ok = bls_page_read_item(page, i, &f);
 
 		/*
-		 * json-c's tree cannot hold a key with an escaped NUL, so it
-		 * refuses the task; the reader keeps such keys apart and may read
-		 * it (the unit tests check how)
+		 * a tree refuses a key with an escaped NUL; the reader keeps such
+		 * keys apart and may read the item (the unit tests check how)
 		 */
 		FUZZ_ASSERT(ok == (task != NULL) || (ok && nul_key));
 		if (!ok || task == NULL)
 			break;
-		FUZZ_ASSERT(f.type == bls_json_type(task));
+		FUZZ_ASSERT(f.type == ref_type(task));
 		for (int k = 0; k < n; k++)
-			same_value(&values[k], f.type == BLS_JSON_OBJECT ?
-					   bls_item_field(task, keys[k]) : NULL);
+		{
+			json_object *v = NULL;
+
+			if (f.type == BLS_JSON_OBJECT)
+				json_object_object_get_ex(task, keys[k], &v);
+			same_value(&values[k], v);
+		}
 	}
 	bls_page_item_done(page, i);
 	json_object_put(task);
@@ -535,12 +640,12 @@ ref_is_number(const char *s, size_t len)
 	return i == len;
 }
 
-/* Does v hold an integer json-c saturated, at any depth? */
+/* Does v hold an integer json-c may have saturated, at any depth? */
 static bool
 ref_holds_clamped(json_object *v)
 {
 	if (json_object_is_type(v, json_type_int))
-		return bls_json_number_clamped(v);
+		return ref_maybe_clamped(v);
 	if (json_object_is_type(v, json_type_array))
 	{
 		for (size_t k = 0; k < json_object_array_length(v); k++)
@@ -602,16 +707,6 @@ ref_value_end(const char *s, size_t len, size_t pos)
 	return pos;
 }
 
-/* Does s[0..len) hold t[0..tlen)? */
-static bool
-has_text(const char *s, size_t len, const char *t, size_t tlen)
-{
-	for (size_t k = 0; s != NULL && k + tlen <= len; k++)
-		if (memcmp(s + k, t, tlen) == 0)
-			return true;
-	return false;
-}
-
 /* got[*pos..] starts with want[0..len): move past it */
 static void
 expect_text(const char *got, size_t gotlen, size_t *pos, const char *want,
@@ -624,23 +719,19 @@ expect_text(const char *got, size_t gotlen, size_t *pos, const char *want,
 /*
  * The row's JSON, got, is what the reference makes of json-c's row: true if
  * it would write one, false if a value's column refuses it (got must then be
- * NULL).  In a page parsed whole, an integer json-c saturated cannot be
- * written; in a split one it is copied from row i's text.
+ * NULL).  An integer json-c saturated keeps its spelling.
  */
 static bool
-check_row_json(BlsPage *page, int i, json_object *row, const char *got,
+check_row_json(BlsPage *page, json_object *row, const char *got,
 			   size_t gotlen)
 {
-	bool		whole = page->text == NULL;
-	const char *rtext = whole ? NULL : page->text + page->spans[2 * i];
-	size_t		rlen = whole ? 0 : page->spans[2 * i + 1] - page->spans[2 * i];
 	size_t		pos = 0;
 
 	for (int m = 0; m < page->ncolumns; m++)
 	{
 		json_object *e = json_object_array_get_idx(row, m);
 		RefKind		kind = ref_kind(page->column_types[m]);
-		BlsJsonType type = bls_json_type(e);
+		BlsJsonType type = ref_type(e);
 		json_object *name;
 		const char *t;
 		size_t		tlen;
@@ -657,8 +748,7 @@ check_row_json(BlsPage *page, int i, json_object *row, const char *got,
 			 !(type == BLS_JSON_STRING &&
 			   (strcmp(json_object_get_string(e), "true") == 0 ||
 				strcmp(json_object_get_string(e), "false") == 0) &&
-			   json_object_get_string_len(e) == (int) strlen(json_object_get_string(e)))) ||
-			(whole && ref_holds_clamped(e)))
+			   json_object_get_string_len(e) == (int) strlen(json_object_get_string(e)))))
 		{
 			FUZZ_ASSERT(got == NULL);
 			return false;
@@ -669,7 +759,7 @@ check_row_json(BlsPage *page, int i, json_object *row, const char *got,
 		expect_text(got, gotlen, &pos, m == 0 ? "{" : ",", 1);
 		name = json_object_new_string_len(page->columns[m],
 										  (int) page->column_lens[m]);
-		t = bls_json_text(name, &tlen);
+		t = ref_text(name, &tlen);
 		expect_text(got, gotlen, &pos, t, tlen);
 		json_object_put(name);
 		expect_text(got, gotlen, &pos, ":", 1);
@@ -682,7 +772,7 @@ check_row_json(BlsPage *page, int i, json_object *row, const char *got,
 		}
 		else if (ref_holds_clamped(e))
 		{
-			/* as it is in the page: what json-c saturates the same */
+			/* spelled as it came: what json-c saturates the same */
 			size_t		start = pos;
 			bool		valid;
 			json_object *n;
@@ -693,15 +783,12 @@ check_row_json(BlsPage *page, int i, json_object *row, const char *got,
 			FUZZ_ASSERT(type != BLS_JSON_NUMBER ||
 						ref_is_number(got + start, pos - start));
 			json_object_put(n);
-
-			/* copied from the row's text, not json-c's saturated print */
-			FUZZ_ASSERT(has_text(rtext, rlen, got + start, pos - start));
 		}
 		else if (e == NULL)
 			expect_text(got, gotlen, &pos, "null", 4);
 		else
 		{
-			t = bls_json_text(e, &tlen);
+			t = ref_text(e, &tlen);
 			expect_text(got, gotlen, &pos, t, tlen);
 		}
 	}
@@ -721,7 +808,7 @@ check_row_json(BlsPage *page, int i, json_object *row, const char *got,
 static void
 check_row_reader(BlsPage *page, int i)
 {
-	BlsJson    *row;
+	json_object *row;
 	bool		valid_json;
 	bool		shaped;
 	int			nkeys = page->ncolumns + (int) NPROBES;
@@ -742,9 +829,9 @@ check_row_reader(BlsPage *page, int i)
 	 * said why.
 	 */
 	page->error[0] = '\0';
-	row = json_object_get(bls_page_item(page, i));
+	row = to_ref(bls_page_item(page, i));
 	valid_json = row != NULL || page->error[0] == '\0';
-	shaped = bls_json_type(row) == BLS_JSON_ARRAY &&
+	shaped = ref_type(row) == BLS_JSON_ARRAY &&
 		json_object_array_length(row) == (size_t) page->ncolumns;
 
 	/* the columns, then the probes no column names */
@@ -775,7 +862,7 @@ check_row_reader(BlsPage *page, int i)
 	bls_fields_reset(&f);
 
 	if (valid_json && shaped)
-		typed = check_row_json(page, i, row, NULL, 0);
+		typed = check_row_json(page, row, NULL, 0);
 
 	/* twice each way: the second read starts from the hints the first left */
 	for (int round = 0; round < 4; round++)
@@ -805,7 +892,7 @@ check_row_reader(BlsPage *page, int i)
 		if (f.want_row)
 		{
 			FUZZ_ASSERT(f.row_json != NULL && f.row_json == page->row_json);
-			(void) check_row_json(page, i, row, f.row_json, f.row_json_len);
+			(void) check_row_json(page, row, f.row_json, f.row_json_len);
 		}
 		else
 			FUZZ_ASSERT(f.row_json == NULL && page->row_json == NULL);
@@ -1069,26 +1156,28 @@ check_shape(const uint8_t *data, size_t size, const BlsPageShape *shape)
 				check_reader(&page, i);
 		}
 		FUZZ_ASSERT(bls_page_item(&page, page.nitems) == NULL);
-		visit_value(page.root);
+		visit_value(page.root->nodes);
 		if (all_items)
 			check_whole_page(data, size, shape, &page);
 	}
 	else if (status == BLS_PARSE_FAILURE)
 	{
-		BlsJson    *v;
+		json_object *v;
 
 		FUZZ_ASSERT(page.root != NULL && page.nitems == 0);
 		FUZZ_ASSERT(page.items == NULL && page.default_id == NULL);
 		/* a bare answer fails only on a top-level code without the list */
 		if (!shape->wrapped)
 		{
-			json_object *holder = reference_container(page.root, shape);
+			json_object *doc = to_ref(page.root->nodes);
+			json_object *holder = reference_container(doc, shape);
 
-			FUZZ_ASSERT(json_object_object_get_ex(page.root, "code", &v) &&
+			FUZZ_ASSERT(json_object_object_get_ex(doc, "code", &v) &&
 						v != NULL &&
 						!(holder != NULL &&
 						  json_object_object_get_ex(holder, shape->list_key, &v) &&
 						  json_object_is_type(v, json_type_array)));
+			json_object_put(doc);
 		}
 		if (page.code)
 			touch(page.code, strlen(page.code));
