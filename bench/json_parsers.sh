@@ -72,7 +72,7 @@ PY
 build() {
 	gcc -O2 -std=gnu99 -Wall -Wextra -I"$1" -I"$pginc" \
 		-o "$2" "$top/bench/json_parsers.c" "$1/response.c" \
-		$(ls "$1/json_reader.c" 2>/dev/null) \
+		$(ls "$1/json_reader.c" "$1/service_text.c" 2>/dev/null) \
 		"$pglib/libpgcommon.a" "$pglib/libpgport.a" -ljson-c -lm
 }
 

@@ -34,6 +34,7 @@
 
 #include "json_reader.h"
 #include "response.h"
+#include "service_text.h"
 #include "testing.h"
 
 /*
@@ -612,67 +613,6 @@ read_single(BlsJson *root, BlsJson *result,
 }
 
 /*
- * Copy at most about max bytes of s[0..len) into dst (dstlen > max + 3), for
- * a message: whole UTF-8 characters only, '?' for a control character or a
- * byte that starts no valid UTF-8 sequence, and "..." where it is cut.  The
- * text comes from the service, and the caller's ereport must not be handed
- * bytes the database encoding refuses.
- */
-static void
-message_text(char *dst, size_t dstlen, size_t max, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *) s;
-	const unsigned char *e = p + len;
-	size_t		n = 0;
-
-	while (p < e)
-	{
-		int			clen = 1;
-		unsigned char lo = 0x80;
-		unsigned char hi = 0xBF;
-
-		if (*p >= 0xC2 && *p <= 0xDF)
-			clen = 2;
-		else if (*p >= 0xE0 && *p <= 0xEF)
-		{
-			clen = 3;
-			lo = *p == 0xE0 ? 0xA0 : 0x80;	/* no overlong forms */
-			hi = *p == 0xED ? 0x9F : 0xBF;	/* no surrogates */
-		}
-		else if (*p >= 0xF0 && *p <= 0xF4)
-		{
-			clen = 4;
-			lo = *p == 0xF0 ? 0x90 : 0x80;
-			hi = *p == 0xF4 ? 0x8F : 0xBF;
-		}
-		if (clen > 1 &&
-			(e - p < clen || p[1] < lo || p[1] > hi ||
-			 (clen > 2 && (p[2] & 0xC0) != 0x80) ||
-			 (clen > 3 && (p[3] & 0xC0) != 0x80)))
-			clen = -1;			/* not valid: one '?' for its first byte */
-		if (n + (clen > 0 ? clen : 1) > max ||
-			n + (clen > 0 ? clen : 1) + 4 > dstlen)
-		{
-			memcpy(dst + n, "...", 3);
-			n += 3;
-			break;
-		}
-		if (clen > 1)
-		{
-			memcpy(dst + n, p, clen);
-			n += clen;
-			p += clen;
-		}
-		else
-		{
-			dst[n++] = (*p < 0x20 || *p >= 0x7F) ? '?' : (char) *p;
-			p++;
-		}
-	}
-	dst[n] = '\0';
-}
-
-/*
  * Each column name once: a row is read like an object keyed by the names,
  * and an object with a repeated key is ambiguous.  Sorted, so that a long
  * list of columns costs n log n, not n^2.
@@ -701,7 +641,8 @@ check_column_names(BlsPage *page)
 		if (names[k - 1].len == names[k].len &&
 			memcmp(names[k - 1].key, names[k].key, names[k].len) == 0)
 		{
-			message_text(name, sizeof(name), 40, names[k].key, names[k].len);
+			bls_service_text(name, sizeof(name), 40, names[k].key,
+							 names[k].len, true);
 			snprintf(page->error, sizeof(page->error),
 					 "The response's \"%s\" names the column \"%s\" twice.",
 					 page->shape->columns_key, name);
@@ -1375,7 +1316,8 @@ column_error(BlsPage *page, int i, int m, const char *rest)
 {
 	char		name[64];
 
-	message_text(name, sizeof(name), 40, page->columns[m], page->column_lens[m]);
+	bls_service_text(name, sizeof(name), 40, page->columns[m],
+					 page->column_lens[m], true);
 	snprintf(page->error, sizeof(page->error), "Column \"%s\" of %s %d %s",
 			 name, item_name(page), i + 1, rest);
 	return false;
