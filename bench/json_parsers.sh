@@ -112,10 +112,11 @@ if [ -n "$rev" ]; then
 			-e 's/bls_page_task/bls_page_item/g' \
 			-e 's/bls_task_field/bls_item_field/g' \
 			-e 's/\bntasks\b/nitems/g' -e 's/\(->\|\.\)tasks\b/\1items/g' \
+			-e 's/\*tasks;/*items;/' \
 			"$work"/rev/*.[ch]
 	fi
 	build "$work/rev" "$work/json_parsers.rev"
-	echo "# lines of the JSON code (response.[ch], json_reader.[ch]): $rev $(cat "$work"/rev/{response,json_reader}.[ch] 2>/dev/null | wc -l), this tree $(cat "$top"/src/{response,json_reader}.[ch] | wc -l)"
+	echo "# lines of the JSON code (response.[ch], json_reader.[ch], json_body.[ch] or request.[ch]): $rev $(cat "$work"/rev/{response,json_reader,json_body,request}.[ch] 2>/dev/null | wc -l), this tree $(cat "$top"/src/{response,json_reader,json_body}.[ch] | wc -l)"
 	run "$rev" "$work/json_parsers.rev"
 fi
 run "this tree" "$work/json_parsers"
