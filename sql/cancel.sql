@@ -82,6 +82,7 @@ SELECT pg_postmaster_start_time() AS pm_start \gset
 DO $$
 BEGIN
   FOR i IN 1..100 LOOP
+    PERFORM pg_stat_clear_snapshot();  -- else the transaction sees one snapshot
     PERFORM 1 FROM pg_stat_activity
       WHERE query LIKE '%terminate-me%' AND query NOT LIKE '%pg_stat_activity%'
         AND wait_event_type = 'Extension';
