@@ -22,7 +22,7 @@ import os
 import sys
 import time
 
-from perf import Emulator, Session, fmt_rate, median, out
+from perf import Emulator, Session, create_server, fmt_rate, median, out
 
 PROJECT = "prod-web"
 STORE = "nginx-access"
@@ -232,10 +232,7 @@ def main():
         if os.environ.get("BENCH_DESTDIR") and not module.startswith(os.environ["BENCH_DESTDIR"]):
             out("WARNING: the module is not the one built from this tree (%s)"
                 % os.environ["BENCH_DESTDIR"])
-        s.ok("""
-CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint '%s', max_retries '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');""" % emu.url)
+        create_server(s, "emu", emu.url)
         for sch, opts in [("dflt", ""), ("ra0", "ADD readahead '0'")]:
             s.ok("CREATE SCHEMA %s; IMPORT FOREIGN SCHEMA bls LIMIT TO (log_records) "
                  "FROM SERVER emu INTO %s;" % (sch, sch))

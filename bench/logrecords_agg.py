@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 
-from perf import Emulator, Session, median, out
+from perf import Emulator, Session, create_server, median, out
 
 CALL = "QueryLogRecord"
 STORE = "nginx-access"
@@ -57,11 +57,8 @@ def main():
     s = Session()
     s.ok("SET jit = off;")
     s.ok("CREATE EXTENSION bls_fdw;")
-    s.ok("""
-CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint '%s', max_retries '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
-IMPORT FOREIGN SCHEMA bls LIMIT TO (log_records) FROM SERVER emu INTO public;""" % emu.url)
+    create_server(s, "emu", emu.url)
+    s.ok("IMPORT FOREIGN SCHEMA bls LIMIT TO (log_records) FROM SERVER emu INTO public;")
     out("count(*) of default/%s, page_size 1000 (the default), readahead 4 (the default); "
         "median of %d, pushdown on and off taking turns" % (STORE, reps))
     row = "   %-8s %-11s %-9s %9s %9s %9s"

@@ -134,12 +134,17 @@ class Session:
             self.p.wait()
 
 
-def setup_server(s, name, url, schema, table_opts):
-    """A server on url, a mapping, and download_tasks imported into schema."""
+def create_server(s, name, url):
+    """A server on the emulator at url (no retries) and a mapping with its keys."""
     s.ok("""
 CREATE SERVER {n} FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint '{u}', max_retries '0');
 CREATE USER MAPPING FOR CURRENT_USER SERVER {n}
   OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');""".format(n=name, u=url))
+
+
+def setup_server(s, name, url, schema, table_opts):
+    """A server on url, a mapping, and download_tasks imported into schema."""
+    create_server(s, name, url)
     for sch, opts in [(schema, table_opts)] if isinstance(schema, str) else zip(schema, table_opts):
         s.ok("CREATE SCHEMA %s; IMPORT FOREIGN SCHEMA bls FROM SERVER %s INTO %s;" % (sch, name, sch))
         if opts:

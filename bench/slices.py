@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 
-from perf import Emulator, Session, median, out
+from perf import Emulator, Session, create_server, median, out
 
 CALL = "QueryLogRecord"
 INTERVAL_S = 86
@@ -40,10 +40,7 @@ def main():
     s = Session()
     s.ok("SET jit = off;")
     s.ok("CREATE EXTENSION bls_fdw;")
-    s.ok("""
-CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint '%s', max_retries '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');""" % emu.url)
+    create_server(s, "emu", emu.url)
     tables = {"sliced": "slices '4'", "serial": "slices '1'"}
     for sch, opt in tables.items():
         s.ok("CREATE SCHEMA %s; IMPORT FOREIGN SCHEMA bls LIMIT TO (log_records) "

@@ -3,14 +3,13 @@
 -- row's values (pushJsonbValue), a json column from the row's text; both
 -- must say the same for every row, whatever its strings escape.
 --
-\getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY terse
 \! python3 test/bls_emulator.py ctl reset
 
-CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint :'emulator_url');
-CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
-IMPORT FOREIGN SCHEMA bls LIMIT TO (log_records) FROM SERVER emu INTO public;
+\set emu_import 'LIMIT TO (log_records)'
+\set ECHO none
+\i sql/include/emu_server.sql
+\set ECHO all
 -- the same record as json, as text and as jsonb, side by side
 ALTER FOREIGN TABLE log_records ADD COLUMN fields_json json OPTIONS (key '*');
 ALTER FOREIGN TABLE log_records ADD COLUMN fields_text text OPTIONS (key '*');

@@ -5,17 +5,16 @@
 -- (bls_fdw.aggregate_pushdown off, or OFFSET 0 under it), and the requests
 -- sent are shown.
 --
-\getenv emulator_url BLS_EMULATOR_URL
 \set VERBOSITY terse
 \set ECHO none
 \i sql/include/explain_analyze.sql
 \set ECHO all
 \! python3 test/bls_emulator.py ctl reset
 
-CREATE SERVER emu FOREIGN DATA WRAPPER bls_fdw OPTIONS (endpoint :'emulator_url');
-CREATE USER MAPPING FOR CURRENT_USER SERVER emu
-  OPTIONS (access_key_id 'emulator-ak', secret_access_key 'emulator-sk');
-IMPORT FOREIGN SCHEMA bls LIMIT TO (log_records) FROM SERVER emu INTO public;
+\set emu_import 'LIMIT TO (log_records)'
+\set ECHO none
+\i sql/include/emu_server.sql
+\set ECHO all
 -- indexed fields of the nginx stores, as columns with the key option
 ALTER FOREIGN TABLE log_records
   ADD COLUMN host text OPTIONS (key 'host'),
